@@ -1,0 +1,266 @@
+/**
+ * The engine's interpreter half: runs a concrete ASL definition with aws-local-stepfunctions, with every
+ * Task bound to an in-process function and every Wait following the world's virtual clock.
+ *
+ * Waits: aws-local-stepfunctions sleeps in real time. Each Wait state is rewritten into a Task of the same
+ * name whose local handler advances the virtual clock by the seconds the Wait asks for and passes its input
+ * through unchanged, exactly as a Wait does. Retries: the interpreter's retry pause is overridden to 0 and
+ * the same pause (IntervalSeconds x BackoffRate^(n-1), capped by MaxDelaySeconds, without jitter) is added
+ * to the virtual clock before the retried attempt, so a retried call costs the virtual time it would in AWS.
+ */
+import './polyfills.ts';
+import {
+  type EventLog,
+  ExecutionError,
+  type JSONValue,
+  StateMachine,
+  type StateMachineDefinition,
+} from 'aws-local-stepfunctions';
+import type { VirtualClock } from './cloud/clock.ts';
+
+export type AslState = Record<string, unknown> & { Type: string };
+export interface AslDefinition {
+  StartAt: string;
+  States: Record<string, AslState>;
+  TimeoutSeconds?: number;
+  [key: string]: unknown;
+}
+
+/** A function a Task state runs. It receives the Task's effective input; its return value is the result. */
+export type TaskFunction = (
+  input: JSONValue,
+  meta: { stateName: string; attempt: number },
+) => Promise<unknown>;
+
+export type HistoryKind = 'entered' | 'succeeded' | 'failed' | 'retried' | 'caught' | 'waited';
+
+export interface HistoryEntry {
+  readonly kind: HistoryKind;
+  readonly state: string;
+  /** The state's type in the original definition (Wait stays Wait even though it ran as a local Task). */
+  readonly type: string;
+  /** Virtual time (epoch ms) and real ms since the run started. */
+  readonly virtualTime: number;
+  readonly realMs: number;
+  readonly error?: string;
+  readonly cause?: string;
+  readonly waitSeconds?: number;
+}
+
+export interface CoreRunOptions {
+  readonly definition: AslDefinition;
+  /** Task state name -> function. Every Task of the definition must be bound. */
+  readonly tasks: Readonly<Record<string, TaskFunction>>;
+  readonly clock: VirtualClock;
+  readonly input: unknown;
+  /** Mocked Step Functions context object (`$$`). */
+  readonly context?: Record<string, unknown>;
+  /** Called synchronously for each history entry as it happens. */
+  readonly onHistory?: (entry: HistoryEntry) => void;
+  /** Called with the seconds a Wait state is about to wait (before the clock advances), for progress displays. */
+  readonly onWait?: (state: string, seconds: number) => Promise<void> | void;
+}
+
+export interface CoreRunResult {
+  readonly status: 'SUCCEEDED' | 'FAILED';
+  readonly output?: unknown;
+  readonly error?: { readonly error: string; readonly cause: string };
+  readonly history: readonly HistoryEntry[];
+  readonly stateTransitions: number;
+  /** Virtual ms spent in Wait states and retry pauses: the time the clouds took. */
+  readonly waitedMs: number;
+}
+
+const LOCAL_WAIT_RESOURCE = 'arn:aws:states:::local:wait';
+
+interface Retrier {
+  ErrorEquals: string[];
+  IntervalSeconds?: number;
+  BackoffRate?: number;
+  MaxDelaySeconds?: number;
+  MaxAttempts?: number;
+}
+
+/** Seconds a Wait state would wait for this input (Seconds, SecondsPath, Timestamp, TimestampPath). */
+export function waitSecondsFor(state: AslState, input: unknown, nowMs: number): number {
+  if (typeof state.Seconds === 'number') return state.Seconds;
+  if (typeof state.SecondsPath === 'string')
+    return toSeconds(readPath(input, state.SecondsPath), state.SecondsPath);
+  const ts =
+    typeof state.Timestamp === 'string'
+      ? state.Timestamp
+      : typeof state.TimestampPath === 'string'
+        ? readPath(input, state.TimestampPath)
+        : undefined;
+  if (typeof ts === 'string') return Math.max(0, (Date.parse(ts) - nowMs) / 1000);
+  throw new Error(`Wait state has no Seconds, SecondsPath, Timestamp or TimestampPath`);
+}
+
+function toSeconds(value: unknown, path: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new Error(`Wait SecondsPath ${path} must point to a number >= 0, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+/** Reads a simple JSONPath (`$`, `$.a.b`, `$.a[0].b`) from a document. */
+export function readPath(doc: unknown, path: string): unknown {
+  if (path === '$') return doc;
+  if (!path.startsWith('$.')) throw new Error(`unsupported JSONPath ${path}`);
+  let cur: unknown = doc;
+  for (const part of path.slice(2).split('.')) {
+    const m = /^([^[\]]+)((?:\[\d+\])*)$/.exec(part);
+    if (!m) throw new Error(`unsupported JSONPath ${path}`);
+    cur = cur && typeof cur === 'object' ? (cur as Record<string, unknown>)[m[1] as string] : undefined;
+    for (const idx of (m[2] ?? '').matchAll(/\[(\d+)\]/g)) {
+      cur = Array.isArray(cur) ? cur[Number(idx[1])] : undefined;
+    }
+  }
+  return cur;
+}
+
+/** The retrier a failed attempt matches, per the ASL rules (first match wins). */
+function matchRetrier(state: AslState, errorName: string): Retrier | undefined {
+  const retriers = (state.Retry as Retrier[] | undefined) ?? [];
+  return retriers.find(
+    (r) =>
+      r.ErrorEquals.includes(errorName) ||
+      r.ErrorEquals.includes('States.ALL') ||
+      (r.ErrorEquals.includes('States.TaskFailed') && !errorName.startsWith('States.')),
+  );
+}
+
+/**
+ * Serializes an error thrown by a task function the way Lambda reports it to Step Functions:
+ * Error = errorType (the error's name), Cause = the JSON `{ errorType, errorMessage, trace }`.
+ */
+export function toLambdaError(err: unknown): Error {
+  const name = err instanceof Error ? err.name : 'Error';
+  const message = err instanceof Error ? err.message : String(err);
+  const out = new Error(JSON.stringify({ errorType: name, errorMessage: message, trace: [] }));
+  out.name = name;
+  return out;
+}
+
+export async function runDefinition(options: CoreRunOptions): Promise<CoreRunResult> {
+  const { definition, clock } = options;
+  const realStart = performance.now();
+  const history: HistoryEntry[] = [];
+  const originalTypes = new Map(Object.entries(definition.States).map(([name, s]) => [name, s.Type]));
+  let waitedMs = 0;
+  let transitions = 0;
+
+  const record = (entry: Omit<HistoryEntry, 'virtualTime' | 'realMs'>): void => {
+    const full: HistoryEntry = { ...entry, virtualTime: clock.now(), realMs: performance.now() - realStart };
+    history.push(full);
+    options.onHistory?.(full);
+  };
+
+  // Rewrite Waits into local Tasks, bind everything.
+  const states: Record<string, AslState> = {};
+  const handlers: Record<string, (input: JSONValue) => Promise<JSONValue>> = {};
+  const retryOverrides: Record<string, number> = {};
+  for (const [name, state] of Object.entries(definition.States)) {
+    if (state.Type === 'Wait') {
+      const { Seconds: _s, SecondsPath: _sp, Timestamp: _t, TimestampPath: _tp, ...rest } = state;
+      states[name] = { ...rest, Type: 'Task', Resource: LOCAL_WAIT_RESOURCE };
+      handlers[name] = async (input) => {
+        // Let the event-log consumer record StateEntered at the pre-wait virtual time.
+        await new Promise((resolve) => setImmediate(resolve));
+        const seconds = waitSecondsFor(state, input, clock.now());
+        await options.onWait?.(name, seconds);
+        clock.advance(seconds * 1000);
+        waitedMs += seconds * 1000;
+        record({ kind: 'waited', state: name, type: 'Wait', waitSeconds: seconds });
+        return input;
+      };
+      continue;
+    }
+    states[name] = state;
+    if (state.Type !== 'Task') continue;
+    const fn = options.tasks[name];
+    if (!fn) throw new Error(`no local function bound to Task state "${name}" (${String(state.Resource)})`);
+    let attempt = 0;
+    let lastError: string | undefined;
+    let retryCount = 0;
+    retryOverrides[name] = 0;
+    handlers[name] = async (input) => {
+      if (lastError !== undefined) {
+        const retrier = matchRetrier(state, lastError);
+        if (retrier) {
+          retryCount += 1;
+          const interval = (retrier.IntervalSeconds ?? 1) * (retrier.BackoffRate ?? 2) ** (retryCount - 1);
+          const pause = Math.min(interval, retrier.MaxDelaySeconds ?? Number.POSITIVE_INFINITY);
+          clock.advance(pause * 1000);
+          waitedMs += pause * 1000;
+        }
+      } else {
+        retryCount = 0;
+      }
+      attempt += 1;
+      try {
+        const result = await fn(input, { stateName: name, attempt });
+        lastError = undefined;
+        return (result ?? null) as JSONValue;
+      } catch (err) {
+        const lambdaError = toLambdaError(err);
+        lastError = lambdaError.name;
+        throw lambdaError;
+      }
+    };
+  }
+
+  const machine = new StateMachine({ ...definition, States: states } as unknown as StateMachineDefinition, {
+    validationOptions: { checkArn: false },
+  });
+  const execution = machine.run(options.input as JSONValue, {
+    overrides: { taskResourceLocalHandlers: handlers, retryIntervalOverrides: retryOverrides },
+    ...(options.context ? { context: options.context } : {}),
+  });
+
+  const drain = (async () => {
+    for await (const ev of execution.eventLogs as AsyncGenerator<EventLog>) {
+      if (!('state' in ev)) continue;
+      const type = originalTypes.get(ev.state.name) ?? ev.state.type;
+      switch (ev.type) {
+        case 'StateEntered':
+          transitions += 1;
+          record({ kind: 'entered', state: ev.state.name, type });
+          break;
+        case 'StateExited':
+          if (type !== 'Wait') record({ kind: 'succeeded', state: ev.state.name, type });
+          break;
+        case 'StateFailed':
+          record({ kind: 'failed', state: ev.state.name, type, error: ev.Error, cause: String(ev.Cause) });
+          break;
+        case 'StateRetried':
+          record({ kind: 'retried', state: ev.state.name, type });
+          break;
+        case 'StateCaught':
+          record({ kind: 'caught', state: ev.state.name, type });
+          break;
+        default:
+          break;
+      }
+    }
+  })();
+
+  let output: unknown;
+  let failure: { error: string; cause: string } | undefined;
+  try {
+    output = await execution.result;
+  } catch (err) {
+    if (!(err instanceof ExecutionError)) throw err;
+    const cause = (err as { cause?: unknown }).cause as { name?: string; message?: string } | undefined;
+    failure = { error: cause?.name ?? err.name, cause: cause?.message ?? err.message };
+  }
+  await drain;
+
+  return {
+    status: failure ? 'FAILED' : 'SUCCEEDED',
+    ...(failure ? { error: failure } : { output }),
+    history,
+    stateTransitions: transitions,
+    waitedMs,
+  };
+}
