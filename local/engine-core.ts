@@ -9,14 +9,12 @@
  * to the virtual clock before the retried attempt, so a retried call costs the virtual time it would in AWS.
  */
 import './polyfills.ts';
-import {
-  type EventLog,
-  ExecutionError,
-  type JSONValue,
-  StateMachine,
-  type StateMachineDefinition,
-} from 'aws-local-stepfunctions';
+import { ExecutionError, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import type { VirtualClock } from './cloud/clock.ts';
+
+type Execution = ReturnType<StateMachine['run']>;
+type EventLog = Execution['eventLogs'] extends AsyncGenerator<infer E> ? E : never;
+type JSONValue = Parameters<StateMachine['run']>[0];
 
 export type AslState = Record<string, unknown> & { Type: string };
 export interface AslDefinition {
