@@ -1,0 +1,695 @@
+/**
+ * HTTP front of the AWS model, speaking the EC2 Query protocol the AWS SDK uses:
+ * POST / with a form-encoded body `Action=…&Version=2016-11-15&…` (query-string parameters are read too),
+ * signed with SigV4. Answers are XML: `<{Action}Response xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">`
+ * with `<requestId>` and the result members (lists as `<item>` elements, booleans lowercase), or
+ * `<Response><Errors><Error><Code/><Message/></Error></Errors><RequestID/></Response>` with EC2's status.
+ * Element names follow the EC2 model's `ec2QueryName`/`xmlName` traits, so `@aws-sdk/client-ec2` parses
+ * every answer.
+ *
+ * Request handling order: clock.settle() -> SigV4 check (unknown key 401 AuthFailure, bad signature 403
+ * SignatureDoesNotMatch; the timestamp is not checked against the virtual clock) -> Action known?
+ * -> fault plan (by Action name) -> token-bucket throttle -> DryRun -> the model operation.
+ * Every answered request is recorded in the RequestLog (dropped connections with status 0).
+ */
+import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import {
+  type AwsModel,
+  EC2_ACTIONS,
+  type Ec2Action,
+  Ec2Error,
+  type Ec2Filter,
+  ec2ErrorStatus,
+  type SecurityGroupRecord,
+  type SubnetRecord,
+  type TagSpecificationInput,
+  type VpcEndpointRecord,
+  type VpcRecord,
+} from './cloud/aws-model.ts';
+import type { VirtualClock } from './cloud/clock.ts';
+import type { FaultEffect, FaultPlan } from './cloud/faults.ts';
+import type { AuthKind, RequestLog } from './cloud/request-log.ts';
+
+export interface HttpFront {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+export interface Ec2ServerOptions {
+  readonly model: AwsModel;
+  readonly clock: VirtualClock;
+  readonly faults: FaultPlan;
+  readonly log: RequestLog;
+  /** @default 0 (ephemeral) */
+  readonly port?: number;
+  /** @default '127.0.0.1' */
+  readonly host?: string;
+}
+
+export const EC2_API_VERSION = '2016-11-15';
+const XMLNS = `http://ec2.amazonaws.com/doc/${EC2_API_VERSION}/`;
+const MAX_BODY_BYTES = 1024 * 1024;
+
+// ---------------------------------------------------------------------------------------------------------
+// XML
+
+function escapeXml(value: string): string {
+  return value
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&apos;');
+}
+
+/** `<name>value</name>`, or nothing when the value is undefined. */
+function leaf(name: string, value: string | number | boolean | undefined): string {
+  if (value === undefined) return '';
+  return `<${name}>${escapeXml(String(value))}</${name}>`;
+}
+
+function node(name: string, inner: string): string {
+  return `<${name}>${inner}</${name}>`;
+}
+
+/** A list: `<name><item>…</item>…</name>`, or `<name/>` when empty. */
+function list<T>(name: string, items: readonly T[], render: (item: T) => string): string {
+  if (items.length === 0) return `<${name}/>`;
+  return node(name, items.map((i) => node('item', render(i))).join(''));
+}
+
+function strings(name: string, items: readonly string[]): string {
+  return list(name, items, escapeXml);
+}
+
+function tagSet(tags: Record<string, string>): string {
+  return list('tagSet', Object.entries(tags), ([k, v]) => leaf('key', k) + leaf('value', v));
+}
+
+function document(action: string, requestId: string, inner: string): string {
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<${action}Response xmlns="${XMLNS}">${leaf('requestId', requestId)}${inner}</${action}Response>`;
+}
+
+function errorDocument(code: string, message: string, requestId: string): string {
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error>${leaf('Code', code)}${leaf('Message', message)}</Error></Errors>${leaf('RequestID', requestId)}</Response>`;
+}
+
+function endpointXml(e: VpcEndpointRecord, model: AwsModel): string {
+  return [
+    leaf('vpcEndpointId', e.id),
+    leaf('vpcEndpointType', e.vpcEndpointType),
+    leaf('vpcId', e.vpcId),
+    leaf('serviceName', e.serviceName),
+    leaf('state', e.state),
+    strings('routeTableIdSet', []),
+    strings('subnetIdSet', e.subnetIds),
+    list(
+      'groupSet',
+      e.securityGroupIds,
+      (id) => leaf('groupId', id) + leaf('groupName', model.getSecurityGroup(id)?.name),
+    ),
+    leaf('ipAddressType', 'ipv4'),
+    node('dnsOptions', leaf('dnsRecordIpType', 'ipv4')),
+    leaf('privateDnsEnabled', e.privateDnsEnabled),
+    leaf('requesterManaged', false),
+    strings('networkInterfaceIdSet', e.networkInterfaceIds),
+    list(
+      'dnsEntrySet',
+      e.dnsEntries,
+      (d) => leaf('dnsName', d.dnsName) + leaf('hostedZoneId', d.hostedZoneId),
+    ),
+    leaf('creationTimestamp', e.creationTimestamp),
+    tagSet(e.tags),
+    leaf('ownerId', e.ownerId),
+    e.lastError
+      ? node('lastError', leaf('message', e.lastError.message) + leaf('code', e.lastError.code))
+      : '',
+    leaf('failureReason', e.failureReason),
+  ].join('');
+}
+
+function vpcXml(v: VpcRecord): string {
+  return [
+    leaf('ownerId', v.ownerId),
+    leaf('instanceTenancy', v.instanceTenancy),
+    list(
+      'cidrBlockAssociationSet',
+      [v],
+      (x) =>
+        leaf('associationId', x.cidrBlockAssociationId) +
+        leaf('cidrBlock', x.cidrBlock) +
+        node('cidrBlockState', leaf('state', 'associated')),
+    ),
+    leaf('isDefault', v.isDefault),
+    tagSet(v.tags),
+    leaf('vpcId', v.id),
+    leaf('state', v.state),
+    leaf('cidrBlock', v.cidrBlock),
+    leaf('dhcpOptionsId', v.dhcpOptionsId),
+  ].join('');
+}
+
+function subnetXml(s: SubnetRecord, region: string): string {
+  return [
+    leaf('availabilityZoneId', s.availabilityZoneId),
+    leaf('ownerId', s.ownerId),
+    leaf('assignIpv6AddressOnCreation', false),
+    strings('ipv6CidrBlockAssociationSet', []),
+    tagSet(s.tags),
+    leaf('subnetArn', `arn:aws:ec2:${region}:${s.ownerId}:subnet/${s.id}`),
+    leaf('enableDns64', false),
+    leaf('ipv6Native', false),
+    leaf('subnetId', s.id),
+    leaf('state', s.state),
+    leaf('vpcId', s.vpcId),
+    leaf('cidrBlock', s.cidrBlock),
+    leaf('availableIpAddressCount', s.availableIpAddressCount),
+    leaf('availabilityZone', s.availabilityZone),
+    leaf('defaultForAz', s.defaultForAz),
+    leaf('mapPublicIpOnLaunch', s.mapPublicIpOnLaunch),
+  ].join('');
+}
+
+function securityGroupXml(g: SecurityGroupRecord, region: string): string {
+  return [
+    leaf('groupId', g.id),
+    strings('ipPermissionsEgress', []),
+    tagSet(g.tags),
+    leaf('vpcId', g.vpcId),
+    leaf('securityGroupArn', `arn:aws:ec2:${region}:${g.ownerId}:security-group/${g.id}`),
+    leaf('ownerId', g.ownerId),
+    leaf('groupName', g.name),
+    leaf('groupDescription', g.description),
+    strings('ipPermissions', []),
+  ].join('');
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Query parameters
+
+/** Values of `Prefix.1`, `Prefix.2`, … in index order. */
+function indexed(params: URLSearchParams, prefix: string): string[] {
+  const found: [number, string][] = [];
+  const re = new RegExp(`^${prefix.replace(/\./g, '\\.')}\\.(\\d+)$`);
+  for (const [key, value] of params) {
+    const m = re.exec(key);
+    if (m) found.push([Number(m[1]), value]);
+  }
+  return found.sort((a, b) => a[0] - b[0]).map(([, v]) => v);
+}
+
+/** Structures `Prefix.N.Member…` grouped by N (in index order), each as member-path -> value. */
+function indexedStructs(params: URLSearchParams, prefix: string): Map<string, string>[] {
+  const groups = new Map<number, Map<string, string>>();
+  const re = new RegExp(`^${prefix.replace(/\./g, '\\.')}\\.(\\d+)\\.(.+)$`);
+  for (const [key, value] of params) {
+    const m = re.exec(key);
+    if (!m) continue;
+    const n = Number(m[1]);
+    const group = groups.get(n) ?? new Map<string, string>();
+    group.set(m[2]!, value);
+    groups.set(n, group);
+  }
+  return [...groups.entries()].sort((a, b) => a[0] - b[0]).map(([, g]) => g);
+}
+
+/** Member values `Member.1`, `Member.2`, … inside one struct group. */
+function memberList(group: Map<string, string>, member: string): string[] {
+  return indexed(new URLSearchParams([...group.entries()]), member);
+}
+
+function filtersOf(params: URLSearchParams): Ec2Filter[] {
+  return indexedStructs(params, 'Filter').map((g) => ({
+    name: g.get('Name') ?? '',
+    values: memberList(g, 'Value'),
+  }));
+}
+
+function booleanParam(params: URLSearchParams, name: string): boolean | undefined {
+  const raw = params.get(name);
+  if (raw === null) return undefined;
+  if (raw === 'true') return true;
+  if (raw === 'false') return false;
+  throw new Ec2Error(
+    'InvalidParameterValue',
+    `Value (${raw}) for parameter ${name} is invalid. Expecting a boolean.`,
+  );
+}
+
+function integerParam(params: URLSearchParams, name: string): number | undefined {
+  const raw = params.get(name);
+  if (raw === null) return undefined;
+  if (!/^-?\d+$/.test(raw)) {
+    throw new Ec2Error(
+      'InvalidParameterValue',
+      `Value (${raw}) for parameter ${name} is invalid. Expecting an integer.`,
+    );
+  }
+  return Number(raw);
+}
+
+function optional(params: URLSearchParams, name: string): string | undefined {
+  return params.get(name) ?? undefined;
+}
+
+function page(params: URLSearchParams): { maxResults?: number; nextToken?: string } {
+  const maxResults = integerParam(params, 'MaxResults');
+  const nextToken = optional(params, 'NextToken');
+  return {
+    ...(maxResults !== undefined ? { maxResults } : {}),
+    ...(nextToken !== undefined ? { nextToken } : {}),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Actions
+
+type Handler = (params: URLSearchParams, model: AwsModel) => string;
+
+const HANDLERS: Record<Ec2Action, Handler> = {
+  CreateVpcEndpoint(params, model) {
+    const tagSpecifications: TagSpecificationInput[] = indexedStructs(params, 'TagSpecification').map((g) => {
+      const resourceType = g.get('ResourceType');
+      const tagGroups = indexedStructs(new URLSearchParams([...g.entries()]), 'Tag');
+      return {
+        ...(resourceType !== undefined ? { resourceType } : {}),
+        tags: tagGroups.map((t) => ({ key: t.get('Key') ?? '', value: t.get('Value') ?? '' })),
+      };
+    });
+    const privateDnsEnabled = booleanParam(params, 'PrivateDnsEnabled');
+    const { endpoint, clientToken } = model.createVpcEndpoint({
+      vpcId: optional(params, 'VpcId'),
+      serviceName: optional(params, 'ServiceName'),
+      vpcEndpointType: optional(params, 'VpcEndpointType'),
+      subnetIds: indexed(params, 'SubnetId'),
+      securityGroupIds: indexed(params, 'SecurityGroupId'),
+      routeTableIds: indexed(params, 'RouteTableId'),
+      ...(privateDnsEnabled !== undefined ? { privateDnsEnabled } : {}),
+      clientToken: optional(params, 'ClientToken'),
+      tagSpecifications,
+    });
+    return node('vpcEndpoint', endpointXml(endpoint, model)) + leaf('clientToken', clientToken);
+  },
+
+  DescribeVpcEndpoints(params, model) {
+    const result = model.describeVpcEndpoints({
+      vpcEndpointIds: indexed(params, 'VpcEndpointId'),
+      filters: filtersOf(params),
+      ...page(params),
+    });
+    return (
+      list('vpcEndpointSet', result.endpoints, (e) => endpointXml(e, model)) +
+      leaf('nextToken', result.nextToken)
+    );
+  },
+
+  DeleteVpcEndpoints(params, model) {
+    const result = model.deleteVpcEndpoints({ vpcEndpointIds: indexed(params, 'VpcEndpointId') });
+    return list(
+      'unsuccessful',
+      result.unsuccessful,
+      (u) =>
+        node('error', leaf('code', u.code) + leaf('message', u.message)) + leaf('resourceId', u.resourceId),
+    );
+  },
+
+  DescribeVpcs(params, model) {
+    const result = model.describeVpcs({
+      vpcIds: indexed(params, 'VpcId'),
+      filters: filtersOf(params),
+      ...page(params),
+    });
+    return list('vpcSet', result.items, vpcXml) + leaf('nextToken', result.nextToken);
+  },
+
+  DescribeSubnets(params, model) {
+    const result = model.describeSubnets({
+      subnetIds: indexed(params, 'SubnetId'),
+      filters: filtersOf(params),
+      ...page(params),
+    });
+    return (
+      list('subnetSet', result.items, (s) => subnetXml(s, model.region)) + leaf('nextToken', result.nextToken)
+    );
+  },
+
+  DescribeSecurityGroups(params, model) {
+    const result = model.describeSecurityGroups({
+      groupIds: indexed(params, 'GroupId'),
+      groupNames: indexed(params, 'GroupName'),
+      filters: filtersOf(params),
+      ...page(params),
+    });
+    return (
+      list('securityGroupInfo', result.items, (g) => securityGroupXml(g, model.region)) +
+      leaf('nextToken', result.nextToken)
+    );
+  },
+};
+
+function isAction(action: string): action is Ec2Action {
+  return (EC2_ACTIONS as readonly string[]).includes(action);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// SigV4
+
+interface AuthOutcome {
+  readonly kind: AuthKind;
+  readonly error?: Ec2Error;
+}
+
+function sha256Hex(data: string | Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+function hmac(key: string | Buffer, data: string): Buffer {
+  return createHmac('sha256', key).update(data).digest();
+}
+
+function rfc3986(value: string): string {
+  return encodeURIComponent(value).replace(
+    /[!'()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+}
+
+/** All values of one header from the raw list, trimmed, inner whitespace collapsed, comma-joined. */
+function canonicalHeaderValue(req: IncomingMessage, name: string): string | undefined {
+  const values: string[] = [];
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    if (req.rawHeaders[i]!.toLowerCase() === name)
+      values.push(req.rawHeaders[i + 1]!.trim().replace(/\s+/g, ' '));
+  }
+  return values.length === 0 ? undefined : values.join(',');
+}
+
+const SIGNATURE_MISMATCH =
+  'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.';
+
+/**
+ * Checks the AWS4-HMAC-SHA256 Authorization header and recomputes the signature with the model's secret.
+ * The request time is not compared with the clock (the world runs on virtual time).
+ */
+function verifySigV4(req: IncomingMessage, body: Buffer, model: AwsModel): AuthOutcome {
+  const header = req.headers.authorization;
+  if (!header) {
+    return {
+      kind: 'none',
+      error: new Ec2Error('MissingAuthenticationToken', 'The request must contain valid credentials.'),
+    };
+  }
+  const fail = (code: string, message: string): AuthOutcome => ({
+    kind: 'sigv4',
+    error: new Ec2Error(code, message),
+  });
+  const m = /^AWS4-HMAC-SHA256\s+(.+)$/.exec(header);
+  if (!m) return fail('IncompleteSignature', 'Unsupported Authorization Type; expected AWS4-HMAC-SHA256.');
+  const parts = new Map<string, string>();
+  for (const piece of m[1]!.split(',')) {
+    const eq = piece.indexOf('=');
+    if (eq > 0) parts.set(piece.slice(0, eq).trim(), piece.slice(eq + 1).trim());
+  }
+  const credential = parts.get('Credential');
+  const signedHeadersRaw = parts.get('SignedHeaders');
+  const signature = parts.get('Signature');
+  if (!credential || !signedHeadersRaw || !signature) {
+    return fail(
+      'IncompleteSignature',
+      "Authorization header requires 'Credential', 'SignedHeaders' and 'Signature' parameters.",
+    );
+  }
+  const scope = credential.split('/');
+  if (scope.length !== 5 || scope[4] !== 'aws4_request') {
+    return fail(
+      'IncompleteSignature',
+      'Credential must have the form <key>/<date>/<region>/<service>/aws4_request.',
+    );
+  }
+  const [accessKeyId, date, region, service] = scope as [string, string, string, string];
+  const secret = model.secretFor(accessKeyId);
+  if (secret === undefined) {
+    return {
+      kind: 'sigv4',
+      error: new Ec2Error('AuthFailure', 'AWS was not able to validate the provided access credentials'),
+    };
+  }
+  if (service !== 'ec2')
+    return fail('SignatureDoesNotMatch', "Credential should be scoped to correct service: 'ec2'.");
+  if (region !== model.region)
+    return fail('SignatureDoesNotMatch', 'Credential should be scoped to a valid region.');
+  const amzDate = canonicalHeaderValue(req, 'x-amz-date');
+  if (!amzDate || !/^\d{8}T\d{6}Z$/.test(amzDate)) {
+    return fail(
+      'IncompleteSignature',
+      'Authorization header requires existence of either a X-Amz-Date or a Date header.',
+    );
+  }
+  if (amzDate.slice(0, 8) !== date) {
+    return fail(
+      'SignatureDoesNotMatch',
+      'Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date.',
+    );
+  }
+  const signedHeaders = signedHeadersRaw.split(';');
+  if (!signedHeaders.includes('host')) {
+    return fail('IncompleteSignature', "'Host' must be a signed header.");
+  }
+  const bodyHash = sha256Hex(body);
+  const declaredHash = canonicalHeaderValue(req, 'x-amz-content-sha256');
+  if (declaredHash !== undefined && declaredHash !== bodyHash && declaredHash !== 'UNSIGNED-PAYLOAD') {
+    return fail('SignatureDoesNotMatch', SIGNATURE_MISMATCH);
+  }
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const query = [...url.searchParams.entries()]
+    .map(([k, v]) => [rfc3986(k), rfc3986(v)] as const)
+    .sort((a, b) => (a[0] === b[0] ? (a[1] < b[1] ? -1 : 1) : a[0] < b[0] ? -1 : 1))
+    .map(([k, v]) => `${k}=${v}`)
+    .join('&');
+  const canonicalHeaders = signedHeaders.map((h) => `${h}:${canonicalHeaderValue(req, h) ?? ''}\n`).join('');
+  const canonicalRequest = [
+    req.method ?? 'POST',
+    url.pathname || '/',
+    query,
+    canonicalHeaders,
+    signedHeadersRaw,
+    declaredHash ?? bodyHash,
+  ].join('\n');
+  const stringToSign = [
+    'AWS4-HMAC-SHA256',
+    amzDate,
+    `${date}/${region}/${service}/aws4_request`,
+    sha256Hex(canonicalRequest),
+  ].join('\n');
+  const key = hmac(hmac(hmac(hmac(`AWS4${secret}`, date), region), service), 'aws4_request');
+  const expected = createHmac('sha256', key).update(stringToSign).digest('hex');
+  const given = Buffer.from(signature);
+  const want = Buffer.from(expected);
+  if (given.length !== want.length || !timingSafeEqual(given, want)) {
+    return fail('SignatureDoesNotMatch', SIGNATURE_MISMATCH);
+  }
+  return { kind: 'sigv4' };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Server
+
+interface Answer {
+  readonly status: number;
+  readonly body: string;
+  readonly errorCode?: string;
+}
+
+function errorAnswer(error: Ec2Error, requestId: string): Answer {
+  return {
+    status: error.status,
+    body: errorDocument(error.code, error.message, requestId),
+    errorCode: error.code,
+  };
+}
+
+/** The EC2 error a fault effect answers with, or undefined for effects handled elsewhere / not HTTP ones. */
+function faultError(effect: FaultEffect): Ec2Error | undefined {
+  switch (effect.kind) {
+    case 'http-error':
+      return effect.status === 503
+        ? new Ec2Error('Unavailable', undefined, 503)
+        : new Ec2Error('InternalError', undefined, effect.status);
+    case 'ec2-error':
+      return new Ec2Error(effect.code, effect.message, effect.status ?? ec2ErrorStatus(effect.code));
+    case 'rate-limit':
+      return new Ec2Error('RequestLimitExceeded');
+    default:
+      return undefined;
+  }
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new Ec2Error('RequestEntityTooLarge', 'Request body too large', 413));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+/** Starts the EC2 front on 127.0.0.1 (ephemeral port unless given). */
+export async function startEc2Server(options: Ec2ServerOptions): Promise<HttpFront> {
+  const { model, clock, faults, log } = options;
+  const sockets = new Set<Socket>();
+  const timers = new Set<NodeJS.Timeout>();
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const requestId = randomUUID();
+    const method = req.method ?? 'GET';
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    let body: Buffer;
+    try {
+      body = await readBody(req);
+    } catch {
+      return;
+    }
+    clock.settle();
+
+    const params = new URLSearchParams(url.search);
+    if (method === 'POST') {
+      for (const [k, v] of new URLSearchParams(body.toString('utf8'))) params.set(k, v);
+    }
+    const action = params.get('Action') ?? '';
+    const operation = action || 'unknown';
+    const auth = verifySigV4(req, body, model);
+    let fault: FaultEffect | undefined;
+    let answer: Answer;
+
+    if (auth.error) {
+      answer = errorAnswer(auth.error, requestId);
+    } else if (!action) {
+      answer = errorAnswer(
+        new Ec2Error('MissingAction', 'The request must contain the parameter Action'),
+        requestId,
+      );
+    } else if (!isAction(action)) {
+      answer = errorAnswer(
+        new Ec2Error('InvalidAction', `The action ${action} is not valid for this web service.`),
+        requestId,
+      );
+    } else {
+      fault = faults.take(action);
+      if (fault?.kind === 'drop-connection') {
+        log.record({
+          at: clock.now(),
+          service: 'ec2',
+          operation,
+          method,
+          path: url.pathname,
+          status: 0,
+          auth: auth.kind,
+          fault: fault.kind,
+        });
+        req.socket.destroy();
+        return;
+      }
+      const injected = fault ? faultError(fault) : undefined;
+      const version = params.get('Version');
+      if (injected) {
+        answer = errorAnswer(injected, requestId);
+      } else if (!model.admit(action)) {
+        answer = errorAnswer(new Ec2Error('RequestLimitExceeded'), requestId);
+      } else if (version !== null && version !== '2016-11-15') {
+        answer = errorAnswer(
+          new Ec2Error(
+            'NoSuchVersion',
+            `The requested version (${version}) of service AmazonEC2 does not exist`,
+          ),
+          requestId,
+        );
+      } else {
+        try {
+          if (booleanParam(params, 'DryRun') === true) throw new Ec2Error('DryRunOperation');
+          answer = { status: 200, body: document(action, requestId, HANDLERS[action](params, model)) };
+        } catch (error) {
+          if (!(error instanceof Ec2Error)) throw error;
+          answer = errorAnswer(error, requestId);
+        }
+      }
+    }
+
+    log.record({
+      at: clock.now(),
+      service: 'ec2',
+      operation,
+      method,
+      path: url.pathname,
+      status: answer.status,
+      auth: auth.kind,
+      ...(answer.errorCode ? { errorCode: answer.errorCode } : {}),
+      ...(fault ? { fault: fault.kind } : {}),
+    });
+
+    const send = () => {
+      if (res.destroyed) return;
+      res.writeHead(answer.status, {
+        'content-type': 'text/xml;charset=UTF-8',
+        'x-amzn-requestid': requestId,
+        'content-length': Buffer.byteLength(answer.body),
+      });
+      res.end(answer.body);
+    };
+    if (fault?.kind === 'slow-response') {
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        send();
+      }, fault.delayMs);
+      timers.add(timer);
+    } else {
+      send();
+    }
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      const requestId = randomUUID();
+      const message = error instanceof Error ? error.message : 'unexpected error';
+      if (!res.headersSent) {
+        res.writeHead(500, { 'content-type': 'text/xml;charset=UTF-8', 'x-amzn-requestid': requestId });
+      }
+      res.end(errorDocument('InternalError', `Simulator failure: ${message}`, requestId));
+    });
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+
+  return {
+    url: `http://${host}:${address.port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const timer of timers) clearTimeout(timer);
+        timers.clear();
+        server.close(() => resolve());
+        for (const socket of sockets) socket.destroy();
+      }),
+  };
+}
