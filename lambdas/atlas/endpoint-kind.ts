@@ -1,0 +1,92 @@
+/**
+ * One interface for an Atlas endpoint kind, two implementations:
+ * - `serverless`: a serverless instance's private endpoint (POST, then PATCH with the VPC endpoint id).
+ *   MongoDB retired these on 2026-01-22; Atlas answers 410 (AtlasApiGone) once the API is gone.
+ * - `dedicated`: the project's AWS endpoint service for a region, plus one interface endpoint per VPC
+ *   endpoint; the connection string comes from the dedicated cluster.
+ *
+ * Statuses are normalized across kinds (`NormalizedAtlasStatus`):
+ *
+ * | normalized | serverless endpoint | dedicated service | dedicated interface endpoint |
+ * |---|---|---|---|
+ * | pending | RESERVATION_REQUESTED | INITIATING, or WAITING_FOR_USER/AVAILABLE without a name | – |
+ * | ready-for-vpc-endpoint | RESERVED | WAITING_FOR_USER or AVAILABLE with a service name | – |
+ * | linking | INITIATING | – | PENDING_ACCEPTANCE, PENDING |
+ * | available | AVAILABLE | – | AVAILABLE |
+ * | failed | FAILED | FAILED | REJECTED |
+ * | deleting | DELETING | DELETING | DELETING (or deleteRequested) |
+ * | gone | 404 | 404 | 404 |
+ */
+import type { ConnectionSide, EndpointKind, NormalizedAtlasStatus } from '#workflow/state';
+import type { AtlasClient } from './client.ts';
+import { dedicatedClient } from './dedicated.ts';
+import { serverlessClient } from './serverless.ts';
+
+export interface EndpointTarget {
+  /** Atlas project id (24 hex). */
+  readonly groupId: string;
+  /** Serverless instance name (serverless) or cluster name (dedicated). */
+  readonly instanceName: string;
+  /** AWS region name of the VPC, e.g. `us-east-1`. */
+  readonly region: string;
+  /** Comment for the serverless endpoint (max 80 characters); ignored by the dedicated kind. */
+  readonly comment?: string;
+}
+
+/** The Atlas side of an endpoint: a serverless endpoint or a dedicated endpoint service. */
+export interface AtlasEndpointView {
+  /** Serverless: the endpoint `_id`. Dedicated: the endpoint service `id`. */
+  readonly id: string;
+  readonly status: NormalizedAtlasStatus;
+  /** Atlas's own status string; `DELETED` when Atlas answered 404. */
+  readonly atlasStatus: string;
+  readonly endpointServiceName: string | null;
+  readonly errorMessage: string | null;
+  /** VPC endpoint ids Atlas already knows for this endpoint (serverless: 0 or 1; dedicated: interface endpoints). */
+  readonly linkedVpcEndpointIds: readonly string[];
+}
+
+/** The link between the Atlas side and one VPC endpoint. */
+export interface LinkView {
+  readonly status: NormalizedAtlasStatus;
+  /** Serverless endpoint status, or the interface endpoint's `connectionStatus`; `DELETED` after a 404. */
+  readonly atlasStatus: string;
+  readonly errorMessage: string | null;
+}
+
+export interface EndpointKindClient {
+  readonly kind: EndpointKind;
+  /**
+   * The endpoint this target already has, if any. Serverless: the endpoint linked to `vpcEndpointId`, else
+   * an unlinked, usable one (same comment when the target has one). Dedicated: the endpoint service of the
+   * target's region (preferring one that already lists `vpcEndpointId`).
+   */
+  findExisting(target: EndpointTarget, vpcEndpointId?: string): Promise<AtlasEndpointView | undefined>;
+  /** Creates the Atlas side. Dedicated adopts the region's existing service on 409 (`created: false`). */
+  create(target: EndpointTarget): Promise<{ view: AtlasEndpointView; created: boolean }>;
+  /** Reads the Atlas side; a 404 gives status `gone`. */
+  describe(target: EndpointTarget, id: string): Promise<AtlasEndpointView>;
+  /**
+   * Links a VPC endpoint. Serverless: PATCH, never when the endpoint is already linked (to this VPC endpoint
+   * it just reports the link; to another one it throws ResourceConflict). Dedicated: creates the interface
+   * endpoint; 409 means it exists, and its state is returned.
+   */
+  link(target: EndpointTarget, id: string, vpcEndpointId: string): Promise<LinkView>;
+  /** Reads the link's state; a 404 gives status `gone`. */
+  describeLink(target: EndpointTarget, id: string, vpcEndpointId: string): Promise<LinkView>;
+  /**
+   * Removes the link. Dedicated: deletes the interface endpoint (404 is success). Serverless: Atlas has no
+   * operation to detach a VPC endpoint, the link goes with the endpoint in `remove`, so this does nothing.
+   */
+  unlink(target: EndpointTarget, id: string, vpcEndpointId: string): Promise<void>;
+  /** Deletes the Atlas side; 404 is success. */
+  remove(target: EndpointTarget, id: string): Promise<void>;
+  /** The private connection string for this VPC endpoint, once Atlas publishes it. */
+  readConnectionString(target: EndpointTarget, vpcEndpointId: string): Promise<ConnectionSide | undefined>;
+}
+
+export function endpointKindClient(kind: EndpointKind, atlas: AtlasClient): EndpointKindClient {
+  if (kind === 'serverless') return serverlessClient(atlas);
+  if (kind === 'dedicated') return dedicatedClient(atlas);
+  throw new TypeError(`unknown endpoint kind: ${String(kind)}`);
+}

@@ -1,0 +1,255 @@
+/**
+ * Serverless private endpoints (Atlas v2, resource version 2023-01-01; retired by MongoDB on 2026-01-22).
+ *
+ * Flow: POST an endpoint -> RESERVATION_REQUESTED -> RESERVED (endpointServiceName set) -> PATCH with the
+ * VPC endpoint id -> INITIATING -> AVAILABLE; the private SRV string then appears on the instance.
+ */
+
+import { AtlasNotFoundError, ResourceConflictError } from '#workflow/errors';
+import type { ConnectionSide, NormalizedAtlasStatus } from '#workflow/state';
+import { API_V2, type AtlasClient, pathParam } from './client.ts';
+import type { AtlasEndpointView, EndpointKindClient, EndpointTarget, LinkView } from './endpoint-kind.ts';
+import { isAtlasStatus } from './errors.ts';
+import { asArray, asObject, type Json, optionalString, requiredString, stringArray } from './shapes.ts';
+
+const VERSION = '2023-01-01';
+
+/** Serverless endpoint status -> normalized status. */
+export function normalizeServerlessStatus(status: string): NormalizedAtlasStatus {
+  switch (status) {
+    case 'RESERVATION_REQUESTED':
+      return 'pending';
+    case 'RESERVED':
+      return 'ready-for-vpc-endpoint';
+    case 'INITIATING':
+      return 'linking';
+    case 'AVAILABLE':
+      return 'available';
+    case 'FAILED':
+      return 'failed';
+    case 'DELETING':
+      return 'deleting';
+    default:
+      // An unknown (newer) status: keep polling rather than fail; atlasStatus shows what Atlas said.
+      return 'pending';
+  }
+}
+
+function endpointsPath(target: EndpointTarget): string {
+  return `${API_V2}/groups/${pathParam(target.groupId)}/privateEndpoint/serverless/instance/${pathParam(
+    target.instanceName,
+  )}/endpoint`;
+}
+
+function toView(raw: unknown, operation: string): AtlasEndpointView {
+  const body = asObject(raw, operation);
+  const atlasStatus = requiredString(body, 'status', operation);
+  const linked = optionalString(body, 'cloudProviderEndpointId');
+  return {
+    id: requiredString(body, '_id', operation),
+    status: normalizeServerlessStatus(atlasStatus),
+    atlasStatus,
+    endpointServiceName: optionalString(body, 'endpointServiceName'),
+    errorMessage: optionalString(body, 'errorMessage'),
+    linkedVpcEndpointIds: linked === null ? [] : [linked],
+  };
+}
+
+function goneView(id: string): AtlasEndpointView {
+  return {
+    id,
+    status: 'gone',
+    atlasStatus: 'DELETED',
+    endpointServiceName: null,
+    errorMessage: null,
+    linkedVpcEndpointIds: [],
+  };
+}
+
+const GONE_LINK: LinkView = { status: 'gone', atlasStatus: 'DELETED', errorMessage: null };
+
+/** Statuses of an unlinked endpoint worth adopting (not failed, not on its way out). */
+const ADOPTABLE = new Set(['RESERVATION_REQUESTED', 'RESERVED']);
+
+export function serverlessClient(atlas: AtlasClient): EndpointKindClient {
+  const listRaw = async (target: EndpointTarget): Promise<Json[]> => {
+    const raw = await atlas.request<unknown>({
+      operation: 'listServerlessPrivateEndpoint',
+      method: 'GET',
+      path: endpointsPath(target),
+      version: VERSION,
+    });
+    return asArray(raw, 'listServerlessPrivateEndpoint').map((e) =>
+      asObject(e, 'listServerlessPrivateEndpoint'),
+    );
+  };
+
+  /** The raw endpoint linked to the VPC endpoint, else an unlinked usable one (same comment, if any). */
+  const findExistingRaw = async (
+    target: EndpointTarget,
+    vpcEndpointId?: string,
+  ): Promise<Json | undefined> => {
+    const raws = await listRaw(target);
+    if (vpcEndpointId !== undefined) {
+      const linked = raws.find((raw) => raw.cloudProviderEndpointId === vpcEndpointId);
+      if (linked) return linked;
+    }
+    const wantedComment = target.comment;
+    return raws.find(
+      (raw) =>
+        optionalString(raw, 'cloudProviderEndpointId') === null &&
+        typeof raw.status === 'string' &&
+        ADOPTABLE.has(raw.status) &&
+        (wantedComment === undefined || raw.comment === wantedComment),
+    );
+  };
+
+  const findExisting = async (
+    target: EndpointTarget,
+    vpcEndpointId?: string,
+  ): Promise<AtlasEndpointView | undefined> => {
+    const raw = await findExistingRaw(target, vpcEndpointId);
+    return raw === undefined ? undefined : toView(raw, 'listServerlessPrivateEndpoint');
+  };
+
+  /** The raw endpoint, or undefined after a 404. */
+  const describeRaw = async (target: EndpointTarget, id: string): Promise<unknown | undefined> => {
+    try {
+      return await atlas.request<unknown>({
+        operation: 'getServerlessPrivateEndpoint',
+        method: 'GET',
+        path: `${endpointsPath(target)}/${pathParam(id)}`,
+        version: VERSION,
+      });
+    } catch (error) {
+      if (isAtlasStatus(error, 404)) return undefined;
+      throw error;
+    }
+  };
+
+  const describe = async (target: EndpointTarget, id: string): Promise<AtlasEndpointView> => {
+    const raw = await describeRaw(target, id);
+    return raw === undefined ? goneView(id) : toView(raw, 'getServerlessPrivateEndpoint');
+  };
+
+  /** The link as seen on the endpoint; throws ResourceConflict when another VPC endpoint holds it. */
+  const linkOf = (view: AtlasEndpointView, vpcEndpointId: string): LinkView => {
+    if (view.status === 'gone') return GONE_LINK;
+    const other = view.linkedVpcEndpointIds.find((v) => v !== vpcEndpointId);
+    if (other !== undefined) {
+      throw new ResourceConflictError(
+        `Serverless endpoint ${view.id} is already linked to VPC endpoint ${other}, not ${vpcEndpointId}`,
+        { details: { endpointId: view.id, linkedVpcEndpointId: other, vpcEndpointId } },
+      );
+    }
+    return { status: view.status, atlasStatus: view.atlasStatus, errorMessage: view.errorMessage };
+  };
+
+  return {
+    kind: 'serverless',
+    findExisting,
+
+    async create(target) {
+      const raw = await atlas.request<unknown>({
+        operation: 'createServerlessPrivateEndpoint',
+        method: 'POST',
+        path: endpointsPath(target),
+        version: VERSION,
+        body: target.comment === undefined ? {} : { comment: target.comment },
+        // After an ambiguous failure, an unlinked endpoint for the instance (same comment) is ours.
+        converge: () => findExistingRaw(target),
+      });
+      return { view: toView(raw, 'createServerlessPrivateEndpoint'), created: true };
+    },
+
+    describe,
+
+    async link(target, id, vpcEndpointId) {
+      const current = await describe(target, id);
+      if (current.status === 'gone') {
+        throw new AtlasNotFoundError(`Serverless endpoint ${id} no longer exists`, {
+          details: { operation: 'updateServerlessPrivateEndpoint', endpointId: id, status: 404 },
+        });
+      }
+      // Never PATCH an endpoint that is already linked (Atlas rejects it; and it may be another's).
+      if (current.linkedVpcEndpointIds.length > 0) return linkOf(current, vpcEndpointId);
+      /** The raw endpoint once it carries this VPC endpoint id (the PATCH took effect), else undefined. */
+      const linkedRaw = async (): Promise<unknown | undefined> => {
+        const raw = await describeRaw(target, id);
+        if (raw === undefined) return undefined;
+        return asObject(raw, 'getServerlessPrivateEndpoint').cloudProviderEndpointId === vpcEndpointId
+          ? raw
+          : undefined;
+      };
+      try {
+        const raw = await atlas.request<unknown>({
+          operation: 'updateServerlessPrivateEndpoint',
+          method: 'PATCH',
+          path: `${endpointsPath(target)}/${pathParam(id)}`,
+          version: VERSION,
+          body: {
+            providerName: 'AWS',
+            cloudProviderEndpointId: vpcEndpointId,
+            ...(target.comment === undefined ? {} : { comment: target.comment }),
+          },
+          converge: linkedRaw,
+        });
+        return linkOf(toView(raw, 'updateServerlessPrivateEndpoint'), vpcEndpointId);
+      } catch (error) {
+        // A concurrent attempt may have linked it first: Atlas then refuses the update.
+        if (isAtlasStatus(error, 400, 'TENANT_PRIVATE_ENDPOINT_PROVIDER_UPDATE_INVALID')) {
+          const raw = await linkedRaw();
+          if (raw !== undefined) return linkOf(toView(raw, 'getServerlessPrivateEndpoint'), vpcEndpointId);
+        }
+        throw error;
+      }
+    },
+
+    async describeLink(target, id, vpcEndpointId) {
+      return linkOf(await describe(target, id), vpcEndpointId);
+    },
+
+    async unlink() {
+      // Atlas has no operation to detach a VPC endpoint from a serverless endpoint; remove() ends the link.
+    },
+
+    async remove(target, id) {
+      try {
+        await atlas.request<unknown>({
+          operation: 'deleteServerlessPrivateEndpoint',
+          method: 'DELETE',
+          path: `${endpointsPath(target)}/${pathParam(id)}`,
+          version: VERSION,
+        });
+      } catch (error) {
+        if (isAtlasStatus(error, 404)) return;
+        throw error;
+      }
+    },
+
+    async readConnectionString(target, vpcEndpointId): Promise<ConnectionSide | undefined> {
+      const raw = await atlas.request<unknown>({
+        operation: 'getServerlessInstance',
+        method: 'GET',
+        path: `${API_V2}/groups/${pathParam(target.groupId)}/serverless/${pathParam(target.instanceName)}`,
+        version: VERSION,
+      });
+      const instance = asObject(raw, 'getServerlessInstance');
+      const strings = instance.connectionStrings;
+      if (typeof strings !== 'object' || strings === null) return undefined;
+      const privateEndpoints = (strings as Json).privateEndpoint;
+      if (!Array.isArray(privateEndpoints)) return undefined;
+      for (const entry of privateEndpoints) {
+        if (typeof entry !== 'object' || entry === null) continue;
+        const item = entry as Json;
+        const endpoints = Array.isArray(item.endpoints) ? (item.endpoints as unknown[]) : [];
+        const ids = endpoints.map((e) =>
+          typeof e === 'object' && e !== null ? (e as Json).endpointId : undefined,
+        );
+        const srv = optionalString(item, 'srvConnectionString');
+        if (srv !== null && stringArray(ids).includes(vpcEndpointId)) return { srvConnectionString: srv };
+      }
+      return undefined;
+    },
+  };
+}
