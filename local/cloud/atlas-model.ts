@@ -1,0 +1,1332 @@
+/**
+ * The simulated Atlas control plane: organizations, projects, serverless instances, dedicated clusters,
+ * serverless private endpoints, dedicated private endpoint services with their interface endpoints, and the
+ * access state behind authentication (service accounts, API keys, tokens, digest nonces, rate-limit buckets).
+ *
+ * The model speaks Atlas semantics and returns Atlas wire JSON; it knows nothing about HTTP. Request-level
+ * checks (path patterns, media types, body schemas) live in `local/atlas-server.ts`; everything that needs
+ * state (does the project exist, may this endpoint be updated now) lives here and fails with `AtlasApiError`.
+ *
+ * Lifecycles run on the virtual clock: every asynchronous transition is scheduled with `clock.after()` using
+ * the timeline, and asks the fault plan (`faults.take(<lifecycle name>)`) whether to fail or get stuck.
+ *
+ * Error codes: the ones named in the facts file are used as documented. Where the sources name no code, the
+ * model uses a plausible Atlas-style code and marks it ASSUMED below:
+ * - 409 `INTERFACE_ENDPOINT_ALREADY_EXISTS` (duplicate interface endpoint; the spec declares 409, no code)   ASSUMED
+ * - 400 `ENDPOINT_SERVICE_NOT_READY` (interface endpoint on a service that is not WAITING_FOR_USER/AVAILABLE) ASSUMED
+ * - 400 `INVALID_REGION` (unknown AWS region on create endpoint service)                                    ASSUMED
+ * - 400 `INVALID_PROVIDER` (providerName other than the resource's provider; the world models AWS only)     ASSUMED
+ * - 400 `MISSING_ATTRIBUTE` (PATCH without cloudProviderEndpointId)                                         ASSUMED
+ * - 400 `CANNOT_USE_SERVERLESS_INSTANCE_IN_CLUSTER_API` / `CANNOT_USE_CLUSTER_IN_SERVERLESS_INSTANCE_API`:
+ *   codes from the facts, HTTP status 400 ASSUMED.
+ */
+import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import type { AwsModel } from './aws-model.ts';
+import type { Scheduled, VirtualClock } from './clock.ts';
+import type { FaultPlan } from './faults.ts';
+import type { Timeline } from './timeline.ts';
+
+// ---------------------------------------------------------------------------------------------------------
+// Names shared with fault plans and tests
+
+/** Lifecycle fault names the Atlas model asks the fault plan about, one per transition. */
+export const ATLAS_LIFECYCLE = {
+  serverlessReserve: 'lifecycle:serverlessEndpoint.reserve',
+  serverlessAccept: 'lifecycle:serverlessEndpoint.accept',
+  serverlessDelete: 'lifecycle:serverlessEndpoint.delete',
+  endpointServiceCreate: 'lifecycle:endpointService.create',
+  endpointServiceDelete: 'lifecycle:endpointService.delete',
+  interfaceEndpointAccept: 'lifecycle:interfaceEndpoint.accept',
+  interfaceEndpointAvailable: 'lifecycle:interfaceEndpoint.available',
+  interfaceEndpointDelete: 'lifecycle:interfaceEndpoint.delete',
+} as const;
+export type AtlasLifecycleName = (typeof ATLAS_LIFECYCLE)[keyof typeof ATLAS_LIFECYCLE];
+
+/** The part of the AWS model Atlas talks to (structural, so the Atlas model has one narrow dependency). */
+export type AwsPeer = Pick<
+  AwsModel,
+  | 'registerEndpointService'
+  | 'deregisterEndpointService'
+  | 'getVpcEndpoint'
+  | 'acceptVpcEndpoint'
+  | 'rejectVpcEndpoint'
+>;
+
+// ---------------------------------------------------------------------------------------------------------
+// Errors
+
+export interface BadRequestField {
+  readonly field: string;
+  readonly description: string;
+}
+
+/** An Atlas API error; the HTTP front turns it into an `ApiError` JSON body. */
+export class AtlasApiError extends Error {
+  override readonly name = 'AtlasApiError';
+  constructor(
+    readonly status: number,
+    readonly errorCode: string,
+    readonly detail: string,
+    readonly parameters: readonly unknown[] = [],
+    readonly badRequestFields?: readonly BadRequestField[],
+  ) {
+    super(`${status} ${errorCode}: ${detail}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Regions
+
+/** Atlas AWS region names (spec enum "AWS Regions", without GLOBAL). */
+export const ATLAS_AWS_REGIONS = [
+  'US_GOV_WEST_1',
+  'US_GOV_EAST_1',
+  'US_EAST_1',
+  'US_EAST_2',
+  'US_WEST_1',
+  'US_WEST_2',
+  'CA_CENTRAL_1',
+  'EU_NORTH_1',
+  'EU_WEST_1',
+  'EU_WEST_2',
+  'EU_WEST_3',
+  'EU_CENTRAL_1',
+  'EU_CENTRAL_2',
+  'AP_EAST_1',
+  'AP_EAST_2',
+  'AP_NORTHEAST_1',
+  'AP_NORTHEAST_2',
+  'AP_NORTHEAST_3',
+  'AP_SOUTHEAST_1',
+  'AP_SOUTHEAST_2',
+  'AP_SOUTHEAST_3',
+  'AP_SOUTHEAST_4',
+  'AP_SOUTHEAST_5',
+  'AP_SOUTHEAST_6',
+  'AP_SOUTHEAST_7',
+  'AP_SOUTH_1',
+  'AP_SOUTH_2',
+  'SA_EAST_1',
+  'CN_NORTH_1',
+  'CN_NORTHWEST_1',
+  'ME_SOUTH_1',
+  'ME_CENTRAL_1',
+  'AF_SOUTH_1',
+  'EU_SOUTH_1',
+  'EU_SOUTH_2',
+  'IL_CENTRAL_1',
+  'CA_WEST_1',
+  'MX_CENTRAL_1',
+] as const;
+
+const ATLAS_AWS_REGION_SET: ReadonlySet<string> = new Set(ATLAS_AWS_REGIONS);
+
+/** `US_EAST_1` -> `us-east-1`; undefined for names that are not Atlas AWS regions. */
+export function atlasToAwsRegion(atlasRegion: string): string | undefined {
+  return ATLAS_AWS_REGION_SET.has(atlasRegion) ? atlasRegion.toLowerCase().replaceAll('_', '-') : undefined;
+}
+
+/** `us-east-1` -> `US_EAST_1`; undefined for names that are not AWS regions Atlas serves. */
+export function awsToAtlasRegion(awsRegion: string): string | undefined {
+  const candidate = awsRegion.toUpperCase().replaceAll('-', '_');
+  return ATLAS_AWS_REGION_SET.has(candidate) && /^[a-z0-9-]+$/.test(awsRegion) ? candidate : undefined;
+}
+
+/** Accepts either form (`US_EAST_1` or `us-east-1`) and returns the Atlas form. */
+export function normalizeAtlasRegion(region: string): string | undefined {
+  return ATLAS_AWS_REGION_SET.has(region) ? region : awsToAtlasRegion(region);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Rate limits (facts §5)
+
+export type AtlasRateLimitSet =
+  | 'privateEndpointServices'
+  | 'clusters'
+  | 'serverlessPrivateEndpoints'
+  | 'serverlessInstances';
+
+export interface RateLimitConfig {
+  /** Bucket capacity (RateLimit-Limit). */
+  readonly capacity: number;
+  /** Tokens added per refill interval. */
+  readonly refillRate: number;
+  readonly refillIntervalSeconds: number;
+}
+
+/** Defaults from the Atlas rate-limit tables (GROUP scope). */
+export const DEFAULT_RATE_LIMITS: Readonly<Record<AtlasRateLimitSet, RateLimitConfig>> = {
+  privateEndpointServices: { capacity: 4000, refillRate: 2000, refillIntervalSeconds: 60 },
+  clusters: { capacity: 10000, refillRate: 5000, refillIntervalSeconds: 60 },
+  serverlessPrivateEndpoints: { capacity: 1200, refillRate: 500, refillIntervalSeconds: 60 },
+  serverlessInstances: { capacity: 1200, refillRate: 500, refillIntervalSeconds: 60 },
+};
+
+export interface RateLimitDecision {
+  readonly allowed: boolean;
+  readonly limit: number;
+  readonly remaining: number;
+  /** Whole seconds until one token is available (only meaningful when not allowed). */
+  readonly retryAfterSeconds: number;
+  readonly config: RateLimitConfig;
+}
+
+/** Token buckets per endpoint set and scope (project), refilled continuously on the virtual clock. */
+export class TokenBuckets {
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+  readonly limits: Readonly<Record<AtlasRateLimitSet, RateLimitConfig>>;
+
+  constructor(
+    private readonly clock: VirtualClock,
+    overrides: Partial<Record<AtlasRateLimitSet, Partial<RateLimitConfig>>> = {},
+  ) {
+    const limits = { ...DEFAULT_RATE_LIMITS };
+    for (const key of Object.keys(overrides) as AtlasRateLimitSet[]) {
+      limits[key] = { ...DEFAULT_RATE_LIMITS[key], ...overrides[key] };
+    }
+    this.limits = limits;
+  }
+
+  /** Takes one token for (set, scope) if there is one. */
+  take(set: AtlasRateLimitSet, scope: string): RateLimitDecision {
+    const config = this.limits[set];
+    const key = `${set}|${scope}`;
+    const now = this.clock.now();
+    const perMs = config.refillRate / (config.refillIntervalSeconds * 1000);
+    const bucket = this.buckets.get(key) ?? { tokens: config.capacity, at: now };
+    bucket.tokens = Math.min(config.capacity, bucket.tokens + Math.max(0, now - bucket.at) * perMs);
+    bucket.at = now;
+    this.buckets.set(key, bucket);
+    if (bucket.tokens >= 1) {
+      bucket.tokens -= 1;
+      return {
+        allowed: true,
+        limit: config.capacity,
+        remaining: Math.floor(bucket.tokens),
+        retryAfterSeconds: 0,
+        config,
+      };
+    }
+    const retryAfterSeconds = Math.max(1, Math.ceil((1 - bucket.tokens) / perMs / 1000));
+    return { allowed: false, limit: config.capacity, remaining: 0, retryAfterSeconds, config };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Access: service accounts, API keys, access tokens, digest nonces (facts §4)
+
+export interface ServiceAccountCredential {
+  readonly clientId: string;
+  readonly clientSecret: string;
+}
+export interface ApiKeyCredential {
+  readonly publicKey: string;
+  readonly privateKey: string;
+}
+
+export const TOKEN_LIFETIME_SECONDS = 3600;
+export const TOKEN_REQUESTS_PER_MINUTE = 10;
+export const MAX_LIVE_TOKENS = 100;
+export const DEFAULT_DIGEST_NONCE_TTL_SECONDS = 300;
+
+export type TokenRequestOutcome =
+  | { readonly kind: 'ok'; readonly accessToken: string; readonly expiresIn: number }
+  | { readonly kind: 'invalid-client' }
+  | { readonly kind: 'rate-limited'; readonly retryAfterSeconds: number }
+  | { readonly kind: 'token-limit' };
+
+export interface Principal {
+  readonly kind: 'service-account' | 'api-key';
+  /** Client id or public key (never a secret). */
+  readonly id: string;
+  readonly orgId: string;
+}
+
+function safeEqual(a: string, b: string): boolean {
+  const ha = createHash('sha256').update(a).digest();
+  const hb = createHash('sha256').update(b).digest();
+  return timingSafeEqual(ha, hb);
+}
+
+export class AtlasAccess {
+  private readonly serviceAccounts = new Map<string, { secret: string; orgId: string }>();
+  private readonly apiKeys = new Map<string, { privateKey: string; orgId: string }>();
+  private readonly tokens = new Map<string, { clientId: string; expiresAt: number }>();
+  private readonly tokenRequests = new Map<string, number[]>();
+  private readonly nonceCounts = new Map<string, { issuedAt: number; used: Set<string> }>();
+  private readonly nonceKey = randomBytes(32);
+
+  constructor(
+    private readonly clock: VirtualClock,
+    readonly digestNonceTtlSeconds: number = DEFAULT_DIGEST_NONCE_TTL_SECONDS,
+  ) {}
+
+  addServiceAccount(orgId: string, credential?: Partial<ServiceAccountCredential>): ServiceAccountCredential {
+    const clientId = credential?.clientId ?? `mdb_sa_id_${hex(24)}`;
+    const clientSecret = credential?.clientSecret ?? `mdb_sa_sk_${randomBytes(30).toString('base64url')}`;
+    this.serviceAccounts.set(clientId, { secret: clientSecret, orgId });
+    return { clientId, clientSecret };
+  }
+
+  addApiKey(orgId: string, credential?: Partial<ApiKeyCredential>): ApiKeyCredential {
+    const publicKey = credential?.publicKey ?? randomLetters(8);
+    const privateKey = credential?.privateKey ?? randomUUID();
+    this.apiKeys.set(publicKey, { privateKey, orgId });
+    return { publicKey, privateKey };
+  }
+
+  /** One POST /api/oauth/token: rate limit (10/min per client), credentials, live-token cap, then mint. */
+  requestToken(clientId: string, clientSecret: string): TokenRequestOutcome {
+    const now = this.clock.now();
+    const windowStart = now - 60_000;
+    const recent = (this.tokenRequests.get(clientId) ?? []).filter((t) => t > windowStart);
+    if (recent.length >= TOKEN_REQUESTS_PER_MINUTE) {
+      this.tokenRequests.set(clientId, recent);
+      const oldest = recent[0] ?? now;
+      return {
+        kind: 'rate-limited',
+        retryAfterSeconds: Math.max(1, Math.ceil((oldest + 60_000 - now) / 1000)),
+      };
+    }
+    recent.push(now);
+    this.tokenRequests.set(clientId, recent);
+    const account = this.serviceAccounts.get(clientId);
+    if (!account || !safeEqual(account.secret, clientSecret)) return { kind: 'invalid-client' };
+    if (this.liveTokenCount(clientId) >= MAX_LIVE_TOKENS) return { kind: 'token-limit' };
+    const accessToken = randomBytes(48).toString('base64url');
+    this.tokens.set(accessToken, { clientId, expiresAt: now + TOKEN_LIFETIME_SECONDS * 1000 });
+    return { kind: 'ok', accessToken, expiresIn: TOKEN_LIFETIME_SECONDS };
+  }
+
+  /** POST /api/oauth/revoke: true when the client authenticated (revoking an unknown token is not an error). */
+  revokeToken(clientId: string, clientSecret: string, token: string): boolean {
+    const account = this.serviceAccounts.get(clientId);
+    if (!account || !safeEqual(account.secret, clientSecret)) return false;
+    if (this.tokens.get(token)?.clientId === clientId) this.tokens.delete(token);
+    return true;
+  }
+
+  liveTokenCount(clientId: string): number {
+    const now = this.clock.now();
+    let n = 0;
+    for (const [token, t] of this.tokens) {
+      if (t.expiresAt <= now) this.tokens.delete(token);
+      else if (t.clientId === clientId) n++;
+    }
+    return n;
+  }
+
+  /** Resolves a bearer token; 'expired' for a known token past its lifetime. */
+  resolveBearer(token: string): Principal | 'expired' | undefined {
+    const entry = this.tokens.get(token);
+    if (!entry) return undefined;
+    if (entry.expiresAt <= this.clock.now()) return 'expired';
+    const account = this.serviceAccounts.get(entry.clientId);
+    return account ? { kind: 'service-account', id: entry.clientId, orgId: account.orgId } : undefined;
+  }
+
+  /** The private key of an API key, for the server to recompute a digest response. */
+  apiKey(publicKey: string): { privateKey: string; orgId: string } | undefined {
+    return this.apiKeys.get(publicKey);
+  }
+
+  /**
+   * A self-verifying nonce: issue time, random bytes and an HMAC under a per-world key. Any nonce this world
+   * issued can be recognised however old it is, so an expired one always earns `stale=true` (RFC 7616) rather
+   * than looking unknown; only fresh nonces need nc bookkeeping.
+   */
+  newNonce(): string {
+    const now = this.clock.now();
+    const ttlMs = this.digestNonceTtlSeconds * 1000;
+    for (const [nonce, n] of this.nonceCounts) if (now - n.issuedAt > ttlMs) this.nonceCounts.delete(nonce);
+    const payload = `${Math.floor(now).toString(36)}.${randomBytes(12).toString('base64url')}`;
+    return Buffer.from(`${payload}.${this.nonceMac(payload)}`).toString('base64');
+  }
+
+  private nonceMac(payload: string): string {
+    return createHmac('sha256', this.nonceKey).update(payload).digest('base64url').slice(0, 22);
+  }
+
+  private nonceIssuedAt(nonce: string): number | undefined {
+    const text = Buffer.from(nonce, 'base64').toString('utf8');
+    const cut = text.lastIndexOf('.');
+    if (cut < 0) return undefined;
+    const payload = text.slice(0, cut);
+    if (!safeEqual(this.nonceMac(payload), text.slice(cut + 1))) return undefined;
+    const issuedAt = Number.parseInt(payload.split('.', 1)[0] ?? '', 36);
+    return Number.isFinite(issuedAt) ? issuedAt : undefined;
+  }
+
+  nonceState(nonce: string): 'fresh' | 'stale' | 'unknown' {
+    const issuedAt = this.nonceIssuedAt(nonce);
+    if (issuedAt === undefined) return 'unknown';
+    return this.clock.now() - issuedAt > this.digestNonceTtlSeconds * 1000 ? 'stale' : 'fresh';
+  }
+
+  /** Records (nonce, nc) for a fresh nonce; false when that pair was already used (a replay). */
+  useNonceCount(nonce: string, nc: string): boolean {
+    const issuedAt = this.nonceIssuedAt(nonce);
+    if (issuedAt === undefined) return false;
+    const entry = this.nonceCounts.get(nonce) ?? { issuedAt, used: new Set<string>() };
+    this.nonceCounts.set(nonce, entry);
+    const key = nc.toLowerCase();
+    if (entry.used.has(key)) return false;
+    entry.used.add(key);
+    return true;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Resources
+
+export type ServerlessEndpointStatus =
+  | 'RESERVATION_REQUESTED'
+  | 'RESERVED'
+  | 'INITIATING'
+  | 'AVAILABLE'
+  | 'FAILED'
+  | 'DELETING';
+export type EndpointServiceStatus = 'INITIATING' | 'AVAILABLE' | 'WAITING_FOR_USER' | 'FAILED' | 'DELETING';
+export type InterfaceEndpointStatus =
+  | 'PENDING_ACCEPTANCE'
+  | 'PENDING'
+  | 'AVAILABLE'
+  | 'REJECTED'
+  | 'DELETING';
+export type CloudProvider = 'AWS' | 'AZURE' | 'GCP';
+
+export interface AtlasProject {
+  readonly id: string;
+  readonly name: string;
+  readonly orgId: string;
+  readonly created: string;
+}
+
+interface DeploymentBase {
+  readonly id: string;
+  readonly groupId: string;
+  readonly name: string;
+  /** Atlas region name, e.g. US_EAST_1. */
+  readonly regionName: string;
+  readonly createDate: string;
+  /** The `abcde` in `name.abcde.mongodb.net`. */
+  readonly dnsLabel: string;
+  stateName: 'IDLE' | 'CREATING' | 'UPDATING' | 'DELETING' | 'REPAIRING';
+}
+export interface ServerlessInstanceRecord extends DeploymentBase {
+  readonly backingProviderName: 'AWS';
+  nextEndpointIndex: number;
+}
+export interface ClusterRecord extends DeploymentBase {
+  readonly providerName: 'AWS';
+  readonly instanceSize: string;
+  readonly replicaSetName: string;
+  readonly replicationSpecId: string;
+  readonly zoneId: string;
+}
+
+interface ServerlessEndpointRecord {
+  readonly id: string;
+  readonly groupId: string;
+  readonly instanceName: string;
+  readonly index: number;
+  status: ServerlessEndpointStatus;
+  endpointServiceName: string | null;
+  cloudProviderEndpointId?: string;
+  comment?: string;
+  errorMessage?: string;
+  pending?: Scheduled;
+}
+
+interface EndpointServiceRecord {
+  readonly id: string;
+  readonly groupId: string;
+  readonly cloudProvider: 'AWS';
+  readonly regionName: string;
+  readonly awsRegion: string;
+  status: EndpointServiceStatus;
+  endpointServiceName: string | null;
+  errorMessage: string | null;
+  readonly endpoints: Map<string, InterfaceEndpointRecord>;
+  nextEndpointIndex: number;
+  pending?: Scheduled;
+}
+
+interface InterfaceEndpointRecord {
+  readonly id: string;
+  readonly serviceId: string;
+  readonly index: number;
+  connectionStatus: InterfaceEndpointStatus;
+  deleteRequested: boolean;
+  errorMessage: string | null;
+  pending?: Scheduled;
+}
+
+/** What `inventory()` lists on the Atlas side. */
+export interface AtlasInventory {
+  serverlessEndpoints: {
+    groupId: string;
+    instanceName: string;
+    id: string;
+    status: ServerlessEndpointStatus;
+    cloudProviderEndpointId?: string | null;
+  }[];
+  endpointServices: {
+    groupId: string;
+    id: string;
+    regionName: string;
+    status: EndpointServiceStatus;
+    endpointServiceName: string | null;
+  }[];
+  interfaceEndpoints: {
+    groupId: string;
+    endpointServiceId: string;
+    interfaceEndpointId: string;
+    connectionStatus: InterfaceEndpointStatus;
+  }[];
+}
+
+// Wire shapes (what the HTTP front serializes).
+export interface ServerlessEndpointWire {
+  _id: string;
+  cloudProviderEndpointId?: string;
+  comment?: string;
+  endpointServiceName: string | null;
+  errorMessage?: string;
+  providerName: 'AWS';
+  status: ServerlessEndpointStatus;
+}
+export interface EndpointServiceWire {
+  cloudProvider: 'AWS';
+  endpointServiceName: string | null;
+  errorMessage: string | null;
+  id: string;
+  interfaceEndpoints: string[];
+  regionName: string;
+  status: EndpointServiceStatus;
+}
+export interface InterfaceEndpointWire {
+  cloudProvider: 'AWS';
+  connectionStatus: InterfaceEndpointStatus;
+  deleteRequested: boolean;
+  errorMessage: string | null;
+  interfaceEndpointId: string;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Helpers
+
+const ATLAS_BASE_URL = 'https://cloud.mongodb.com';
+
+function hex(length: number): string {
+  return randomBytes(Math.ceil(length / 2))
+    .toString('hex')
+    .slice(0, length);
+}
+
+function randomLetters(length: number, alphabet = 'abcdefghijklmnopqrstuvwxyz'): string {
+  const bytes = randomBytes(length);
+  let out = '';
+  for (const b of bytes) out += alphabet[b % alphabet.length];
+  return out;
+}
+
+function notFound(errorCode: string, detail: string, parameters: readonly unknown[]): AtlasApiError {
+  return new AtlasApiError(404, errorCode, detail, parameters);
+}
+
+export interface AtlasModelOptions {
+  readonly clock: VirtualClock;
+  readonly timeline: Timeline;
+  readonly faults: FaultPlan;
+  readonly aws: AwsPeer;
+  /** Reproduce today's Atlas: every serverless private endpoint operation answers 410 VERSION_GONE. */
+  readonly serverlessRetired?: boolean;
+  readonly rateLimits?: Partial<Record<AtlasRateLimitSet, Partial<RateLimitConfig>>>;
+  /** Virtual seconds a digest nonce stays fresh. @default 300 */
+  readonly digestNonceTtlSeconds?: number;
+  /**
+   * The spec says removing the last interface endpoint also removes its endpoint service. Set true to keep
+   * the service (it goes back to WAITING_FOR_USER) instead. @default false
+   */
+  readonly keepServiceAfterLastEndpoint?: boolean;
+}
+
+export class AtlasModel {
+  readonly clock: VirtualClock;
+  readonly timeline: Timeline;
+  readonly faults: FaultPlan;
+  readonly serverlessRetired: boolean;
+  readonly keepServiceAfterLastEndpoint: boolean;
+  readonly access: AtlasAccess;
+  readonly rateLimits: TokenBuckets;
+  private readonly aws: AwsPeer;
+  private readonly orgs = new Map<string, string>();
+  private readonly projects = new Map<string, AtlasProject>();
+  private readonly serverlessInstances = new Map<string, ServerlessInstanceRecord>();
+  private readonly clusters = new Map<string, ClusterRecord>();
+  private readonly serverlessEndpoints = new Map<string, ServerlessEndpointRecord>();
+  private readonly endpointServices = new Map<string, EndpointServiceRecord>();
+  private idCounter = Math.floor(Math.random() * 0xffffff);
+
+  constructor(options: AtlasModelOptions) {
+    this.clock = options.clock;
+    this.timeline = options.timeline;
+    this.faults = options.faults;
+    this.aws = options.aws;
+    this.serverlessRetired = options.serverlessRetired ?? false;
+    this.keepServiceAfterLastEndpoint = options.keepServiceAfterLastEndpoint ?? false;
+    this.access = new AtlasAccess(options.clock, options.digestNonceTtlSeconds);
+    this.rateLimits = new TokenBuckets(options.clock, options.rateLimits);
+  }
+
+  /** A 24-hex ObjectId-like id: 4 bytes of virtual seconds, 5 random bytes, 3 counter bytes. */
+  newObjectId(): string {
+    const seconds = Math.floor(this.clock.now() / 1000) >>> 0;
+    this.idCounter = (this.idCounter + 1) & 0xffffff;
+    return seconds.toString(16).padStart(8, '0') + hex(10) + this.idCounter.toString(16).padStart(6, '0');
+  }
+
+  // ----- seeding ---------------------------------------------------------------------------------------
+
+  addOrganization(name = 'Simulated Org'): string {
+    const id = this.newObjectId();
+    this.orgs.set(id, name);
+    return id;
+  }
+
+  addProject(options: { name: string; orgId: string; id?: string }): AtlasProject {
+    if (!this.orgs.has(options.orgId)) throw new Error(`unknown organization ${options.orgId}`);
+    const id = options.id ?? this.newObjectId();
+    if (!/^[a-f0-9]{24}$/.test(id)) throw new Error(`project id must be 24 hex characters: ${id}`);
+    const project: AtlasProject = { id, name: options.name, orgId: options.orgId, created: this.clock.iso() };
+    this.projects.set(id, project);
+    return project;
+  }
+
+  addServerlessInstance(options: {
+    groupId: string;
+    name: string;
+    regionName?: string;
+  }): ServerlessInstanceRecord {
+    this.requireProject(options.groupId);
+    const regionName = options.regionName ?? 'US_EAST_1';
+    if (!atlasToAwsRegion(regionName)) throw new Error(`not an Atlas AWS region: ${regionName}`);
+    const record: ServerlessInstanceRecord = {
+      id: this.newObjectId(),
+      groupId: options.groupId,
+      name: options.name,
+      regionName,
+      createDate: this.clock.iso(),
+      dnsLabel: randomLetters(5, 'abcdefghijklmnopqrstuvwxyz0123456789'),
+      stateName: 'IDLE',
+      backingProviderName: 'AWS',
+      nextEndpointIndex: 0,
+    };
+    this.serverlessInstances.set(`${options.groupId}/${options.name}`, record);
+    return record;
+  }
+
+  addCluster(options: {
+    groupId: string;
+    name: string;
+    regionName?: string;
+    instanceSize?: string;
+  }): ClusterRecord {
+    this.requireProject(options.groupId);
+    const regionName = options.regionName ?? 'US_EAST_1';
+    if (!atlasToAwsRegion(regionName)) throw new Error(`not an Atlas AWS region: ${regionName}`);
+    const record: ClusterRecord = {
+      id: this.newObjectId(),
+      groupId: options.groupId,
+      name: options.name,
+      regionName,
+      createDate: this.clock.iso(),
+      dnsLabel: randomLetters(5, 'abcdefghijklmnopqrstuvwxyz0123456789'),
+      stateName: 'IDLE',
+      providerName: 'AWS',
+      instanceSize: options.instanceSize ?? 'M10',
+      replicaSetName: `atlas-${randomLetters(6, 'abcdefghijklmnopqrstuvwxyz0123456789')}-shard-0`,
+      replicationSpecId: this.newObjectId(),
+      zoneId: this.newObjectId(),
+    };
+    this.clusters.set(`${options.groupId}/${options.name}`, record);
+    return record;
+  }
+
+  // ----- projects ----------------------------------------------------------------------------------------
+
+  project(groupId: string): AtlasProject | undefined {
+    return this.projects.get(groupId);
+  }
+
+  /** 404 GROUP_NOT_FOUND for an unknown project. */
+  requireProject(groupId: string): AtlasProject {
+    const project = this.projects.get(groupId);
+    if (!project) throw notFound('GROUP_NOT_FOUND', `No group with ID ${groupId} exists.`, [groupId]);
+    return project;
+  }
+
+  private requireServerlessInstance(groupId: string, name: string): ServerlessInstanceRecord {
+    this.requireProject(groupId);
+    const instance = this.serverlessInstances.get(`${groupId}/${name}`);
+    if (instance) return instance;
+    if (this.clusters.has(`${groupId}/${name}`)) {
+      throw new AtlasApiError(
+        400,
+        'CANNOT_USE_CLUSTER_IN_SERVERLESS_INSTANCE_API',
+        `Cannot use the serverless instance API on cluster ${name}.`,
+        [name],
+      );
+    }
+    throw notFound(
+      'SERVERLESS_INSTANCE_NOT_FOUND',
+      `No serverless instance with name ${name} exists in group ${groupId}.`,
+      [name, groupId],
+    );
+  }
+
+  private requireCluster(groupId: string, name: string): ClusterRecord {
+    this.requireProject(groupId);
+    const cluster = this.clusters.get(`${groupId}/${name}`);
+    if (cluster) return cluster;
+    if (this.serverlessInstances.has(`${groupId}/${name}`)) {
+      throw new AtlasApiError(
+        400,
+        'CANNOT_USE_SERVERLESS_INSTANCE_IN_CLUSTER_API',
+        `Cannot use the cluster API on serverless instance ${name}.`,
+        [name],
+      );
+    }
+    throw notFound('CLUSTER_NOT_FOUND', `No cluster named ${name} exists in group ${groupId}.`, [
+      name,
+      groupId,
+    ]);
+  }
+
+  // ----- serverless private endpoints --------------------------------------------------------------------
+
+  private serverlessWire(ep: ServerlessEndpointRecord): ServerlessEndpointWire {
+    const wire: ServerlessEndpointWire = {
+      _id: ep.id,
+      endpointServiceName: ep.endpointServiceName,
+      providerName: 'AWS',
+      status: ep.status,
+    };
+    if (ep.cloudProviderEndpointId !== undefined) wire.cloudProviderEndpointId = ep.cloudProviderEndpointId;
+    if (ep.comment !== undefined) wire.comment = ep.comment;
+    if (ep.errorMessage !== undefined) wire.errorMessage = ep.errorMessage;
+    return wire;
+  }
+
+  private requireServerlessEndpoint(
+    groupId: string,
+    instanceName: string,
+    endpointId: string,
+  ): ServerlessEndpointRecord {
+    this.requireServerlessInstance(groupId, instanceName);
+    const ep = this.serverlessEndpoints.get(endpointId);
+    if (!ep || ep.groupId !== groupId || ep.instanceName !== instanceName) {
+      throw notFound(
+        'RESOURCE_NOT_FOUND',
+        `Cannot find private endpoint ${endpointId} for serverless instance ${instanceName}.`,
+        [endpointId, instanceName],
+      );
+    }
+    return ep;
+  }
+
+  listServerlessEndpoints(groupId: string, instanceName: string): ServerlessEndpointWire[] {
+    this.requireServerlessInstance(groupId, instanceName);
+    return [...this.serverlessEndpoints.values()]
+      .filter((ep) => ep.groupId === groupId && ep.instanceName === instanceName)
+      .map((ep) => this.serverlessWire(ep));
+  }
+
+  createServerlessEndpoint(
+    groupId: string,
+    instanceName: string,
+    body: { comment?: string },
+  ): ServerlessEndpointWire {
+    const instance = this.requireServerlessInstance(groupId, instanceName);
+    const ep: ServerlessEndpointRecord = {
+      id: this.newObjectId(),
+      groupId,
+      instanceName,
+      index: instance.nextEndpointIndex++,
+      status: 'RESERVATION_REQUESTED',
+      endpointServiceName: null,
+    };
+    if (body.comment !== undefined) ep.comment = body.comment;
+    this.serverlessEndpoints.set(ep.id, ep);
+    ep.pending = this.clock.after(this.timeline.serverlessReservation, () => {
+      ep.pending = undefined;
+      const effect = this.faults.take(ATLAS_LIFECYCLE.serverlessReserve);
+      if (effect?.kind === 'stuck') return;
+      if (effect?.kind === 'fail-transition') {
+        ep.status = 'FAILED';
+        ep.errorMessage =
+          effect.errorMessage ?? 'Failed to reserve a private endpoint service for this instance.';
+        return;
+      }
+      const awsRegion = atlasToAwsRegion(instance.regionName) ?? 'us-east-1';
+      ep.endpointServiceName = `com.amazonaws.vpce.${awsRegion}.vpce-svc-${hex(17)}`;
+      this.aws.registerEndpointService(ep.endpointServiceName, awsRegion);
+      ep.status = 'RESERVED';
+    });
+    return this.serverlessWire(ep);
+  }
+
+  getServerlessEndpoint(groupId: string, instanceName: string, endpointId: string): ServerlessEndpointWire {
+    return this.serverlessWire(this.requireServerlessEndpoint(groupId, instanceName, endpointId));
+  }
+
+  updateServerlessEndpoint(
+    groupId: string,
+    instanceName: string,
+    endpointId: string,
+    body: { providerName: string; cloudProviderEndpointId?: string; comment?: string },
+  ): ServerlessEndpointWire {
+    const instance = this.requireServerlessInstance(groupId, instanceName);
+    const ep = this.requireServerlessEndpoint(groupId, instanceName, endpointId);
+    if (body.providerName !== instance.backingProviderName) {
+      throw new AtlasApiError(
+        400,
+        'INVALID_PROVIDER',
+        `Provider ${body.providerName} does not match the serverless instance's backing provider ${instance.backingProviderName}.`,
+        [body.providerName],
+      );
+    }
+    if (ep.status !== 'RESERVED') {
+      throw new AtlasApiError(
+        400,
+        'TENANT_PRIVATE_ENDPOINT_PROVIDER_UPDATE_INVALID',
+        `The private endpoint can not be updated in its current state ${ep.status}.`,
+        [ep.status],
+      );
+    }
+    if (body.cloudProviderEndpointId === undefined) {
+      throw new AtlasApiError(
+        400,
+        'MISSING_ATTRIBUTE',
+        'The required attribute cloudProviderEndpointId was not specified.',
+        ['cloudProviderEndpointId'],
+      );
+    }
+    const vpceId = body.cloudProviderEndpointId;
+    ep.cloudProviderEndpointId = vpceId;
+    if (body.comment !== undefined) ep.comment = body.comment;
+    ep.status = 'INITIATING';
+    ep.pending = this.clock.after(this.timeline.serverlessAcceptance, () => {
+      ep.pending = undefined;
+      const effect = this.faults.take(ATLAS_LIFECYCLE.serverlessAccept);
+      if (effect?.kind === 'stuck') return;
+      if (effect?.kind === 'fail-transition') {
+        ep.status = 'FAILED';
+        ep.errorMessage = effect.errorMessage ?? 'Atlas could not establish the private endpoint connection.';
+        return;
+      }
+      const awsRegion = atlasToAwsRegion(instance.regionName) ?? 'us-east-1';
+      const problem = this.vpcEndpointProblem(vpceId, ep.endpointServiceName, awsRegion);
+      if (problem) {
+        ep.status = 'FAILED';
+        ep.errorMessage = problem;
+        return;
+      }
+      this.aws.acceptVpcEndpoint(vpceId);
+      ep.status = 'AVAILABLE';
+    });
+    return this.serverlessWire(ep);
+  }
+
+  deleteServerlessEndpoint(groupId: string, instanceName: string, endpointId: string): void {
+    const ep = this.requireServerlessEndpoint(groupId, instanceName, endpointId);
+    if (ep.status === 'DELETING') return;
+    ep.pending?.cancel();
+    ep.status = 'DELETING';
+    ep.pending = this.clock.after(this.timeline.serverlessDeletion, () => {
+      ep.pending = undefined;
+      const effect = this.faults.take(ATLAS_LIFECYCLE.serverlessDelete);
+      if (effect?.kind === 'stuck') return;
+      if (effect?.kind === 'fail-transition') {
+        ep.status = 'FAILED';
+        ep.errorMessage = effect.errorMessage ?? 'Atlas could not delete the private endpoint.';
+        return;
+      }
+      this.serverlessEndpoints.delete(ep.id);
+      if (ep.endpointServiceName) this.retireEndpointServiceName(ep.endpointServiceName);
+    });
+  }
+
+  getServerlessInstance(groupId: string, name: string): Record<string, unknown> {
+    const instance = this.requireServerlessInstance(groupId, name);
+    const host = `${name.toLowerCase()}.${instance.dnsLabel}.mongodb.net`;
+    const privateEndpoint = [...this.serverlessEndpoints.values()]
+      .filter((ep) => ep.groupId === groupId && ep.instanceName === name && ep.status === 'AVAILABLE')
+      .sort((a, b) => a.index - b.index)
+      .map((ep) => ({
+        endpoints: [
+          { endpointId: ep.cloudProviderEndpointId ?? '', providerName: 'AWS', region: instance.regionName },
+        ],
+        srvConnectionString: `mongodb+srv://${name.toLowerCase()}-pe-${ep.index}.${instance.dnsLabel}.mongodb.net`,
+        type: 'MONGOS',
+      }));
+    const connectionStrings: Record<string, unknown> = { standardSrv: `mongodb+srv://${host}` };
+    if (privateEndpoint.length > 0) connectionStrings.privateEndpoint = privateEndpoint;
+    return {
+      connectionStrings,
+      createDate: instance.createDate,
+      groupId,
+      id: instance.id,
+      links: [{ href: `${ATLAS_BASE_URL}/api/atlas/v2/groups/${groupId}/serverless/${name}`, rel: 'self' }],
+      mongoDBVersion: '8.0.12',
+      name,
+      providerSettings: {
+        backingProviderName: instance.backingProviderName,
+        effectiveDiskSizeGBLimit: 1024,
+        effectiveProviderName: 'SERVERLESS',
+        providerName: 'SERVERLESS',
+        regionName: instance.regionName,
+      },
+      serverlessBackupOptions: { serverlessContinuousBackupEnabled: true },
+      stateName: instance.stateName,
+      tags: [],
+      terminationProtectionEnabled: false,
+    };
+  }
+
+  // ----- dedicated: endpoint services and interface endpoints ---------------------------------------------
+
+  private serviceWire(svc: EndpointServiceRecord): EndpointServiceWire {
+    return {
+      cloudProvider: svc.cloudProvider,
+      endpointServiceName: svc.endpointServiceName,
+      errorMessage: svc.errorMessage,
+      id: svc.id,
+      interfaceEndpoints: [...svc.endpoints.keys()],
+      regionName: svc.regionName,
+      status: svc.status,
+    };
+  }
+
+  private interfaceWire(ie: InterfaceEndpointRecord): InterfaceEndpointWire {
+    return {
+      cloudProvider: 'AWS',
+      connectionStatus: ie.connectionStatus,
+      deleteRequested: ie.deleteRequested,
+      errorMessage: ie.errorMessage,
+      interfaceEndpointId: ie.id,
+    };
+  }
+
+  private requireAws(cloudProvider: string): void {
+    if (cloudProvider !== 'AWS') {
+      throw new AtlasApiError(
+        400,
+        'INVALID_PROVIDER',
+        `Provider ${cloudProvider} is not available in this environment; only AWS private endpoints are modelled.`,
+        [cloudProvider],
+      );
+    }
+  }
+
+  private requireService(groupId: string, cloudProvider: string, serviceId: string): EndpointServiceRecord {
+    this.requireProject(groupId);
+    const svc = this.endpointServices.get(serviceId);
+    if (!svc || svc.groupId !== groupId || svc.cloudProvider !== cloudProvider) {
+      throw notFound('RESOURCE_NOT_FOUND', `Cannot find resource private endpoint service ${serviceId}.`, [
+        serviceId,
+      ]);
+    }
+    return svc;
+  }
+
+  createEndpointService(
+    groupId: string,
+    body: { providerName: string; region: string },
+  ): EndpointServiceWire {
+    this.requireProject(groupId);
+    this.requireAws(body.providerName);
+    const regionName = normalizeAtlasRegion(body.region);
+    const awsRegion = regionName ? atlasToAwsRegion(regionName) : undefined;
+    if (!regionName || !awsRegion) {
+      throw new AtlasApiError(400, 'INVALID_REGION', `No region ${body.region} exists for provider AWS.`, [
+        body.region,
+        'AWS',
+      ]);
+    }
+    for (const other of this.endpointServices.values()) {
+      if (other.groupId === groupId && other.cloudProvider === 'AWS' && other.regionName === regionName) {
+        throw new AtlasApiError(
+          409,
+          'PRIVATE_ENDPOINT_SERVICE_ALREADY_EXISTS_FOR_REGION',
+          `A private endpoint service already exists for AWS region ${regionName}.`,
+          ['AWS', regionName],
+        );
+      }
+    }
+    const svc: EndpointServiceRecord = {
+      id: this.newObjectId(),
+      groupId,
+      cloudProvider: 'AWS',
+      regionName,
+      awsRegion,
+      status: 'INITIATING',
+      endpointServiceName: null,
+      errorMessage: null,
+      endpoints: new Map(),
+      nextEndpointIndex: 0,
+    };
+    this.endpointServices.set(svc.id, svc);
+    svc.pending = this.clock.after(this.timeline.endpointServiceCreation, () => {
+      svc.pending = undefined;
+      const effect = this.faults.take(ATLAS_LIFECYCLE.endpointServiceCreate);
+      if (effect?.kind === 'stuck') return;
+      if (effect?.kind === 'fail-transition') {
+        svc.status = 'FAILED';
+        svc.errorMessage = effect.errorMessage ?? 'Atlas failed to create the private endpoint service.';
+        return;
+      }
+      svc.endpointServiceName = `com.amazonaws.vpce.${awsRegion}.vpce-svc-${hex(17)}`;
+      this.aws.registerEndpointService(svc.endpointServiceName, awsRegion);
+      svc.status = 'WAITING_FOR_USER';
+    });
+    return this.serviceWire(svc);
+  }
+
+  listEndpointServices(groupId: string, cloudProvider: string): EndpointServiceWire[] {
+    this.requireProject(groupId);
+    return [...this.endpointServices.values()]
+      .filter((svc) => svc.groupId === groupId && svc.cloudProvider === cloudProvider)
+      .map((svc) => this.serviceWire(svc));
+  }
+
+  getEndpointService(groupId: string, cloudProvider: string, serviceId: string): EndpointServiceWire {
+    return this.serviceWire(this.requireService(groupId, cloudProvider, serviceId));
+  }
+
+  deleteEndpointService(groupId: string, cloudProvider: string, serviceId: string): void {
+    const svc = this.requireService(groupId, cloudProvider, serviceId);
+    if (svc.status === 'DELETING') return;
+    // Assumed (the spec is silent): deleting a service takes its interface endpoints with it.
+    for (const ie of svc.endpoints.values()) {
+      ie.pending?.cancel();
+      ie.pending = undefined;
+      ie.connectionStatus = 'DELETING';
+      ie.deleteRequested = true;
+    }
+    this.scheduleServiceDeletion(svc);
+  }
+
+  private scheduleServiceDeletion(svc: EndpointServiceRecord, from: number = this.clock.now()): void {
+    svc.pending?.cancel();
+    svc.status = 'DELETING';
+    svc.pending = this.clock.at(from + this.timeline.endpointServiceDeletion, () => {
+      svc.pending = undefined;
+      const effect = this.faults.take(ATLAS_LIFECYCLE.endpointServiceDelete);
+      if (effect?.kind === 'stuck') return;
+      if (effect?.kind === 'fail-transition') {
+        svc.status = 'FAILED';
+        svc.errorMessage = effect.errorMessage ?? 'Atlas failed to delete the private endpoint service.';
+        return;
+      }
+      this.endpointServices.delete(svc.id);
+      if (svc.endpointServiceName) this.retireEndpointServiceName(svc.endpointServiceName);
+    });
+  }
+
+  createInterfaceEndpoint(
+    groupId: string,
+    cloudProvider: string,
+    serviceId: string,
+    body: { id: string },
+  ): InterfaceEndpointWire {
+    this.requireAws(cloudProvider);
+    const svc = this.requireService(groupId, cloudProvider, serviceId);
+    if (svc.status !== 'WAITING_FOR_USER' && svc.status !== 'AVAILABLE') {
+      throw new AtlasApiError(
+        400,
+        'ENDPOINT_SERVICE_NOT_READY',
+        `Private endpoint service ${serviceId} cannot accept interface endpoints in its current state ${svc.status}.`,
+        [serviceId, svc.status],
+      );
+    }
+    for (const other of this.endpointServices.values()) {
+      if (other.groupId === groupId && other.endpoints.has(body.id)) {
+        throw new AtlasApiError(
+          409,
+          'INTERFACE_ENDPOINT_ALREADY_EXISTS',
+          `Interface endpoint ${body.id} already exists for private endpoint service ${other.id}.`,
+          [body.id, other.id],
+        );
+      }
+    }
+    const ie: InterfaceEndpointRecord = {
+      id: body.id,
+      serviceId,
+      index: svc.nextEndpointIndex++,
+      connectionStatus: 'PENDING_ACCEPTANCE',
+      deleteRequested: false,
+      errorMessage: null,
+    };
+    svc.endpoints.set(ie.id, ie);
+    // Chained transitions are scheduled from the previous one's due time, so one long clock.advance()
+    // runs the whole chain as the timeline says.
+    const acceptAt = this.clock.now() + this.timeline.interfaceEndpointAcceptance;
+    ie.pending = this.clock.at(acceptAt, () => {
+      ie.pending = undefined;
+      const effect = this.faults.take(ATLAS_LIFECYCLE.interfaceEndpointAccept);
+      if (effect?.kind === 'stuck') return;
+      if (effect?.kind === 'fail-transition') {
+        ie.connectionStatus = 'REJECTED';
+        ie.errorMessage = effect.errorMessage ?? 'Atlas rejected the interface endpoint connection.';
+        return;
+      }
+      const problem = this.vpcEndpointProblem(ie.id, svc.endpointServiceName, svc.awsRegion);
+      if (problem) {
+        ie.connectionStatus = 'REJECTED';
+        ie.errorMessage = problem;
+        return;
+      }
+      this.aws.acceptVpcEndpoint(ie.id);
+      ie.connectionStatus = 'PENDING';
+      ie.pending = this.clock.at(acceptAt + this.timeline.interfaceEndpointAvailable, () => {
+        ie.pending = undefined;
+        const next = this.faults.take(ATLAS_LIFECYCLE.interfaceEndpointAvailable);
+        if (next?.kind === 'stuck') return;
+        if (next?.kind === 'fail-transition') {
+          ie.connectionStatus = 'REJECTED';
+          ie.errorMessage = next.errorMessage ?? 'Atlas could not finish configuring the interface endpoint.';
+          return;
+        }
+        ie.connectionStatus = 'AVAILABLE';
+        if (svc.status === 'WAITING_FOR_USER') svc.status = 'AVAILABLE';
+      });
+    });
+    return this.interfaceWire(ie);
+  }
+
+  private requireInterfaceEndpoint(
+    groupId: string,
+    cloudProvider: string,
+    serviceId: string,
+    endpointId: string,
+  ): { svc: EndpointServiceRecord; ie: InterfaceEndpointRecord } {
+    const svc = this.requireService(groupId, cloudProvider, serviceId);
+    const ie = svc.endpoints.get(endpointId);
+    if (!ie) {
+      throw notFound(
+        'RESOURCE_NOT_FOUND',
+        `Cannot find interface endpoint ${endpointId} on private endpoint service ${serviceId}.`,
+        [endpointId, serviceId],
+      );
+    }
+    return { svc, ie };
+  }
+
+  getInterfaceEndpoint(
+    groupId: string,
+    cloudProvider: string,
+    serviceId: string,
+    endpointId: string,
+  ): InterfaceEndpointWire {
+    return this.interfaceWire(
+      this.requireInterfaceEndpoint(groupId, cloudProvider, serviceId, endpointId).ie,
+    );
+  }
+
+  deleteInterfaceEndpoint(
+    groupId: string,
+    cloudProvider: string,
+    serviceId: string,
+    endpointId: string,
+  ): void {
+    const { svc, ie } = this.requireInterfaceEndpoint(groupId, cloudProvider, serviceId, endpointId);
+    if (ie.connectionStatus === 'DELETING') return;
+    ie.pending?.cancel();
+    ie.connectionStatus = 'DELETING';
+    ie.deleteRequested = true;
+    const deletedAt = this.clock.now() + this.timeline.interfaceEndpointDeletion;
+    ie.pending = this.clock.at(deletedAt, () => {
+      ie.pending = undefined;
+      const effect = this.faults.take(ATLAS_LIFECYCLE.interfaceEndpointDelete);
+      if (effect?.kind === 'stuck') return;
+      if (effect?.kind === 'fail-transition') {
+        ie.connectionStatus = 'REJECTED';
+        ie.errorMessage = effect.errorMessage ?? 'Atlas could not remove the interface endpoint.';
+        return;
+      }
+      svc.endpoints.delete(ie.id);
+      this.rejectIfConnected(ie.id, svc.endpointServiceName);
+      if (svc.endpoints.size > 0 || svc.status === 'DELETING') return;
+      if (this.keepServiceAfterLastEndpoint) {
+        if (svc.status === 'AVAILABLE') svc.status = 'WAITING_FOR_USER';
+        return;
+      }
+      // Spec: "When the last private endpoint is removed from a given private endpoint service, that private
+      // endpoint service is also removed."
+      this.scheduleServiceDeletion(svc, deletedAt);
+    });
+  }
+
+  getCluster(groupId: string, name: string): Record<string, unknown> {
+    const cluster = this.requireCluster(groupId, name);
+    const lower = name.toLowerCase();
+    const domain = `${cluster.dnsLabel}.mongodb.net`;
+    const awsRegion = atlasToAwsRegion(cluster.regionName) ?? 'us-east-1';
+    const hosts = [0, 1, 2].map((n) => `${lower}-shard-00-0${n}.${domain}:27017`).join(',');
+    const connectionStrings: Record<string, unknown> = {
+      standard: `mongodb://${hosts}/?ssl=true&authSource=admin&replicaSet=${cluster.replicaSetName}`,
+      standardSrv: `mongodb+srv://${lower}.${domain}`,
+    };
+    const available: InterfaceEndpointRecord[] = [];
+    for (const svc of this.endpointServices.values()) {
+      if (svc.groupId !== groupId || svc.regionName !== cluster.regionName) continue;
+      for (const ie of svc.endpoints.values()) if (ie.connectionStatus === 'AVAILABLE') available.push(ie);
+    }
+    if (available.length > 0) {
+      const awsPrivateLink: Record<string, string> = {};
+      const awsPrivateLinkSrv: Record<string, string> = {};
+      connectionStrings.privateEndpoint = available.map((ie) => {
+        const plHost = `pl-${ie.index}-${awsRegion}.${domain}`;
+        const connectionString = `mongodb://${plHost}:1024,${plHost}:1025,${plHost}:1026/?ssl=true&authSource=admin&replicaSet=${cluster.replicaSetName}`;
+        const srvConnectionString = `mongodb+srv://${lower}-pl-${ie.index}.${domain}`;
+        awsPrivateLink[ie.id] = connectionString;
+        awsPrivateLinkSrv[ie.id] = srvConnectionString;
+        return {
+          connectionString,
+          endpoints: [{ endpointId: ie.id, providerName: 'AWS', region: cluster.regionName }],
+          srvConnectionString,
+          srvShardOptimizedConnectionString: `mongodb+srv://${lower}-pl-${ie.index}-lb.${domain}`,
+          type: 'MONGOD',
+        };
+      });
+      connectionStrings.awsPrivateLink = awsPrivateLink;
+      connectionStrings.awsPrivateLinkSrv = awsPrivateLinkSrv;
+    }
+    const hardware = (nodeCount: number) => ({
+      diskIOPS: 3000,
+      diskSizeGB: 10,
+      ebsVolumeType: 'STANDARD',
+      instanceSize: cluster.instanceSize,
+      nodeCount,
+    });
+    const replicationSpecs = [
+      {
+        id: cluster.replicationSpecId,
+        regionConfigs: [
+          {
+            analyticsSpecs: hardware(0),
+            autoScaling: {
+              compute: { enabled: false, predictiveEnabled: false, scaleDownEnabled: false },
+              diskGB: { enabled: true },
+            },
+            electableSpecs: hardware(3),
+            priority: 7,
+            providerName: cluster.providerName,
+            readOnlySpecs: hardware(0),
+            regionName: cluster.regionName,
+          },
+        ],
+        zoneId: cluster.zoneId,
+        zoneName: 'Zone 1',
+      },
+    ];
+    return {
+      backupEnabled: false,
+      biConnector: { enabled: false, readPreference: 'SECONDARY' },
+      clusterType: 'REPLICASET',
+      configServerManagementMode: 'ATLAS_MANAGED',
+      connectionStrings,
+      createDate: cluster.createDate,
+      diskWarmingMode: 'FULLY_WARMED',
+      encryptionAtRestProvider: 'NONE',
+      featureCompatibilityVersion: '8.0',
+      globalClusterSelfManagedSharding: false,
+      groupId,
+      id: cluster.id,
+      labels: [],
+      links: [{ href: `${ATLAS_BASE_URL}/api/atlas/v2/groups/${groupId}/clusters/${name}`, rel: 'self' }],
+      mongoDBMajorVersion: '8.0',
+      mongoDBVersion: '8.0.12',
+      name,
+      paused: false,
+      pitEnabled: false,
+      redactClientLogData: false,
+      replicaSetScalingStrategy: 'WORKLOAD_TYPE',
+      replicationSpecs,
+      rootCertType: 'ISRGROOTX1',
+      stateName: cluster.stateName,
+      tags: [],
+      terminationProtectionEnabled: false,
+      versionReleaseSystem: 'LTS',
+    };
+  }
+
+  // ----- AWS side effects -------------------------------------------------------------------------------
+
+  /** Why Atlas cannot accept `vpceId` for `serviceName`, or undefined when it can. */
+  private vpcEndpointProblem(
+    vpceId: string,
+    serviceName: string | null,
+    awsRegion: string,
+  ): string | undefined {
+    const vpce = this.aws.getVpcEndpoint(vpceId);
+    if (!vpce) return `VPC endpoint ${vpceId} does not exist in AWS region ${awsRegion}.`;
+    if (vpce.region !== awsRegion) {
+      return `VPC endpoint ${vpceId} is in region ${vpce.region}, but the endpoint service is in ${awsRegion}.`;
+    }
+    if (serviceName === null || vpce.serviceName !== serviceName) {
+      return `VPC endpoint ${vpceId} is not connected to endpoint service ${serviceName ?? '(none)'}.`;
+    }
+    if (vpce.state === 'deleting' || vpce.state === 'rejected' || vpce.state === 'failed') {
+      return `VPC endpoint ${vpceId} is in state ${vpce.state} and cannot be connected.`;
+    }
+    return undefined;
+  }
+
+  private rejectIfConnected(vpceId: string, serviceName: string | null): void {
+    const vpce = this.aws.getVpcEndpoint(vpceId);
+    if (vpce && serviceName !== null && vpce.serviceName === serviceName && vpce.state !== 'deleting') {
+      this.aws.rejectVpcEndpoint(vpceId);
+    }
+  }
+
+  /** Atlas tears an endpoint service down; the AWS model rejects every connection still open to it. */
+  private retireEndpointServiceName(serviceName: string): void {
+    this.aws.deregisterEndpointService(serviceName);
+  }
+
+  // ----- inventory ----------------------------------------------------------------------------------------
+
+  inventory(): AtlasInventory {
+    const inv: AtlasInventory = { serverlessEndpoints: [], endpointServices: [], interfaceEndpoints: [] };
+    for (const ep of this.serverlessEndpoints.values()) {
+      inv.serverlessEndpoints.push({
+        groupId: ep.groupId,
+        instanceName: ep.instanceName,
+        id: ep.id,
+        status: ep.status,
+        cloudProviderEndpointId: ep.cloudProviderEndpointId ?? null,
+      });
+    }
+    for (const svc of this.endpointServices.values()) {
+      inv.endpointServices.push({
+        groupId: svc.groupId,
+        id: svc.id,
+        regionName: svc.regionName,
+        status: svc.status,
+        endpointServiceName: svc.endpointServiceName,
+      });
+      for (const ie of svc.endpoints.values()) {
+        inv.interfaceEndpoints.push({
+          groupId: svc.groupId,
+          endpointServiceId: svc.id,
+          interfaceEndpointId: ie.id,
+          connectionStatus: ie.connectionStatus,
+        });
+      }
+    }
+    return inv;
+  }
+}

@@ -1,0 +1,233 @@
+/**
+ * Named fault plans for `npm start -- --fault <name>` and for tests.
+ *
+ * Each plan lists the endpoint kinds it affects; rules for operations a kind never calls are harmless, so a
+ * plan may carry rules for both kinds. HTTP faults name Atlas operationId overrides (or EC2 actions);
+ * lifecycle faults name `lifecycle:<resource>.<phase>` transitions (see ATLAS_LIFECYCLE / AWS_LIFECYCLE_FAULTS).
+ */
+import type { AtlasHttpErrorEffect } from '../atlas-server.ts';
+import type { FaultEffect, FaultRule } from './faults.ts';
+
+export type EndpointKind = 'serverless' | 'dedicated';
+
+export interface FaultCatalogEntry {
+  readonly description: string;
+  readonly kinds: readonly EndpointKind[];
+  readonly rules: readonly FaultRule[];
+}
+
+/** An Atlas `http-error` effect, optionally with Retry-After (seconds) — the Atlas front honours it on 503. */
+export function atlasHttpError(status: 500 | 502 | 503 | 504, retryAfterSeconds?: number): FaultEffect {
+  const effect: AtlasHttpErrorEffect =
+    retryAfterSeconds === undefined
+      ? { kind: 'http-error', status }
+      : { kind: 'http-error', status, retryAfterSeconds };
+  return effect;
+}
+
+/** Delay used by the catalog's slow-response plan (real ms): longer than a 10 s client timeout. */
+export const SLOW_RESPONSE_MS = 15_000;
+
+const SERVERLESS_CREATE = 'createServerlessPrivateEndpoint';
+const SERVERLESS_GET = 'getServerlessPrivateEndpoint';
+const SERVICE_CREATE = 'createPrivateEndpointService';
+const SERVICE_GET = 'getPrivateEndpointService';
+const INTERFACE_GET = 'getPrivateEndpoint';
+
+/** The atlas-slow plan with a chosen delay (real ms), e.g. just above a test client's timeout. */
+export function atlasSlowRules(delayMs: number = SLOW_RESPONSE_MS): FaultRule[] {
+  return on([SERVERLESS_GET, SERVICE_GET], { effect: { kind: 'slow-response', delayMs } });
+}
+
+/** The same rule for several operations. */
+function on(operations: readonly string[], rule: Omit<FaultRule, 'operation'>): FaultRule[] {
+  return operations.map((operation) => ({ operation, ...rule }));
+}
+
+/** Consecutive occurrences of `operation` get the given effects, one each. */
+function sequence(operation: string, effects: readonly FaultEffect[]): FaultRule[] {
+  return effects.map((effect, i) => ({ operation, occurrence: i + 1, effect }));
+}
+
+export const FAULT_CATALOG: Readonly<Record<string, FaultCatalogEntry>> = {
+  'atlas-500': {
+    description: 'The first status poll of the Atlas endpoint answers 500 UNEXPECTED_ERROR once.',
+    kinds: ['serverless', 'dedicated'],
+    rules: on([SERVERLESS_GET, SERVICE_GET], { effect: atlasHttpError(500) }),
+  },
+  'atlas-503': {
+    description: 'The Atlas create call answers 503 SERVICE_UNAVAILABLE with Retry-After: 1, once.',
+    kinds: ['serverless', 'dedicated'],
+    rules: on([SERVERLESS_CREATE, SERVICE_CREATE], { effect: atlasHttpError(503, 1) }),
+  },
+  'atlas-429': {
+    description: 'The Atlas create call answers 429 RATE_LIMITED_TOKEN_BUCKET with Retry-After: 2, once.',
+    kinds: ['serverless', 'dedicated'],
+    rules: on([SERVERLESS_CREATE, SERVICE_CREATE], { effect: { kind: 'rate-limit', retryAfterSeconds: 2 } }),
+  },
+  'atlas-429-no-retry-after': {
+    description:
+      'The Atlas create call answers 429 without a Retry-After header, once (the client must back off).',
+    kinds: ['serverless', 'dedicated'],
+    rules: on([SERVERLESS_CREATE, SERVICE_CREATE], { effect: { kind: 'rate-limit' } }),
+  },
+  'atlas-drop': {
+    description: 'The first status poll of the Atlas endpoint has its connection dropped without an answer.',
+    kinds: ['serverless', 'dedicated'],
+    rules: on([SERVERLESS_GET, SERVICE_GET], { effect: { kind: 'drop-connection' } }),
+  },
+  'atlas-slow': {
+    description: `The first status poll of the Atlas endpoint answers only after ${SLOW_RESPONSE_MS / 1000} s (real time), past a client timeout.`,
+    kinds: ['serverless', 'dedicated'],
+    rules: atlasSlowRules(),
+  },
+  'atlas-token-503': {
+    description: 'The first service-account token request answers 503 with Retry-After: 1.',
+    kinds: ['serverless', 'dedicated'],
+    rules: [{ operation: 'oauthToken', effect: atlasHttpError(503, 1) }],
+  },
+  'atlas-delete-500': {
+    description: 'The first Atlas delete call answers 500 once (compensation must retry).',
+    kinds: ['serverless', 'dedicated'],
+    rules: on(['deleteServerlessPrivateEndpoint', 'deletePrivateEndpointService', 'deletePrivateEndpoint'], {
+      effect: atlasHttpError(500),
+    }),
+  },
+  'atlas-burst-429': {
+    description:
+      'Three consecutive 429s (Retry-After 1, 2, then none) on the Atlas create call and on the first polls.',
+    kinds: ['serverless', 'dedicated'],
+    rules: [SERVERLESS_CREATE, SERVICE_CREATE, SERVERLESS_GET, SERVICE_GET, INTERFACE_GET].flatMap((op) =>
+      sequence(op, [
+        { kind: 'rate-limit', retryAfterSeconds: 1 },
+        { kind: 'rate-limit', retryAfterSeconds: 2 },
+        { kind: 'rate-limit' },
+      ]),
+    ),
+  },
+  'atlas-burst-5xx': {
+    description: 'The first three status polls answer 500, 503 (Retry-After 1) and 502 in a row.',
+    kinds: ['serverless', 'dedicated'],
+    rules: [SERVERLESS_GET, SERVICE_GET, INTERFACE_GET].flatMap((op) =>
+      sequence(op, [atlasHttpError(500), atlasHttpError(503, 1), atlasHttpError(502)]),
+    ),
+  },
+  'atlas-burst-mixed': {
+    description: 'Create answers 503 then 429; the first polls answer 500, a dropped connection, then 429.',
+    kinds: ['serverless', 'dedicated'],
+    rules: [
+      ...[SERVERLESS_CREATE, SERVICE_CREATE].flatMap((op) =>
+        sequence(op, [atlasHttpError(503), { kind: 'rate-limit', retryAfterSeconds: 1 }]),
+      ),
+      ...[SERVERLESS_GET, SERVICE_GET].flatMap((op) =>
+        sequence(op, [
+          atlasHttpError(500),
+          { kind: 'drop-connection' },
+          { kind: 'rate-limit', retryAfterSeconds: 1 },
+        ]),
+      ),
+    ],
+  },
+  'serverless-reservation-failed': {
+    description: 'The serverless endpoint goes FAILED instead of RESERVED.',
+    kinds: ['serverless'],
+    rules: [
+      {
+        operation: 'lifecycle:serverlessEndpoint.reserve',
+        effect: { kind: 'fail-transition', errorMessage: 'Atlas could not reserve an endpoint service.' },
+      },
+    ],
+  },
+  'serverless-link-failed': {
+    description: 'After the PATCH, the serverless endpoint goes FAILED instead of AVAILABLE.',
+    kinds: ['serverless'],
+    rules: [
+      {
+        operation: 'lifecycle:serverlessEndpoint.accept',
+        effect: { kind: 'fail-transition', errorMessage: 'Atlas could not connect to the VPC endpoint.' },
+      },
+    ],
+  },
+  'serverless-stuck': {
+    description: 'The serverless endpoint stays RESERVATION_REQUESTED forever (a phase deadline must fire).',
+    kinds: ['serverless'],
+    rules: [{ operation: 'lifecycle:serverlessEndpoint.reserve', effect: { kind: 'stuck' } }],
+  },
+  'serverless-link-stuck': {
+    description: 'After the PATCH, the serverless endpoint stays INITIATING forever.',
+    kinds: ['serverless'],
+    rules: [{ operation: 'lifecycle:serverlessEndpoint.accept', effect: { kind: 'stuck' } }],
+  },
+  'dedicated-service-failed': {
+    description: 'The dedicated endpoint service goes FAILED instead of WAITING_FOR_USER.',
+    kinds: ['dedicated'],
+    rules: [
+      {
+        operation: 'lifecycle:endpointService.create',
+        effect: { kind: 'fail-transition', errorMessage: 'Atlas failed to create the endpoint service.' },
+      },
+    ],
+  },
+  'dedicated-interface-rejected': {
+    description: 'The dedicated interface endpoint goes REJECTED instead of PENDING.',
+    kinds: ['dedicated'],
+    rules: [
+      {
+        operation: 'lifecycle:interfaceEndpoint.accept',
+        effect: { kind: 'fail-transition', errorMessage: 'Atlas rejected the interface endpoint.' },
+      },
+    ],
+  },
+  'dedicated-stuck': {
+    description: 'The dedicated endpoint service stays INITIATING forever (a phase deadline must fire).',
+    kinds: ['dedicated'],
+    rules: [{ operation: 'lifecycle:endpointService.create', effect: { kind: 'stuck' } }],
+  },
+  'dedicated-link-stuck': {
+    description: 'The dedicated interface endpoint stays PENDING forever.',
+    kinds: ['dedicated'],
+    rules: [{ operation: 'lifecycle:interfaceEndpoint.available', effect: { kind: 'stuck' } }],
+  },
+  'ec2-throttle': {
+    description: 'CreateVpcEndpoint answers RequestLimitExceeded (HTTP 503) twice.',
+    kinds: ['serverless', 'dedicated'],
+    rules: [
+      {
+        operation: 'CreateVpcEndpoint',
+        times: 2,
+        effect: {
+          kind: 'ec2-error',
+          code: 'RequestLimitExceeded',
+          status: 503,
+          message: 'Request limit exceeded.',
+        },
+      },
+    ],
+  },
+  'ec2-limit': {
+    description: 'CreateVpcEndpoint answers VpcEndpointLimitExceeded (a business error, not retryable).',
+    kinds: ['serverless', 'dedicated'],
+    rules: [
+      {
+        operation: 'CreateVpcEndpoint',
+        times: Number.POSITIVE_INFINITY,
+        effect: {
+          kind: 'ec2-error',
+          code: 'VpcEndpointLimitExceeded',
+          status: 400,
+          message: 'The maximum number of VPC endpoints has been reached.',
+        },
+      },
+    ],
+  },
+  'vpc-endpoint-failed': {
+    description: 'The AWS VPC endpoint goes failed instead of pendingAcceptance.',
+    kinds: ['serverless', 'dedicated'],
+    rules: [
+      {
+        operation: 'lifecycle:vpcEndpoint.provision',
+        effect: { kind: 'fail-transition', errorMessage: 'Insufficient free IP addresses in subnet.' },
+      },
+    ],
+  },
+};

@@ -1,0 +1,74 @@
+/**
+ * The simulated world's public entry point: re-exports, plus `startWorld()`, which builds a World and puts
+ * the Atlas and EC2 HTTP fronts in front of it on loopback. Tests, the local engine and the CLI use this.
+ */
+import { type AtlasResponseHook, startAtlasServer } from '../atlas-server.ts';
+import { startEc2Server } from '../ec2-server.ts';
+import { World, type WorldOptions } from './world.ts';
+
+export type { AtlasResponseHook, HttpFront } from '../atlas-server.ts';
+export { startAtlasServer } from '../atlas-server.ts';
+export { startEc2Server } from '../ec2-server.ts';
+export * from './atlas-model.ts';
+export { AwsModel, DEMO_AWS, type VpcEndpointRecord } from './aws-model.ts';
+export { VirtualClock } from './clock.ts';
+export { atlasHttpError, atlasSlowRules, FAULT_CATALOG, type FaultCatalogEntry } from './fault-catalog.ts';
+export { type FaultEffect, FaultPlan, type FaultRule } from './faults.ts';
+export { type AuthKind, RequestLog, type RequestLogEntry } from './request-log.ts';
+export { isPresetName, PRESETS, type PresetName, type Timeline } from './timeline.ts';
+export { type DemoSeed, type Inventory, liveResources, World, type WorldOptions } from './world.ts';
+
+export interface RunningWorld {
+  readonly world: World;
+  /** e.g. `http://127.0.0.1:PORT` — no trailing slash, no `/api` path. */
+  readonly atlasUrl: string;
+  readonly ec2Url: string;
+  close(): Promise<void>;
+}
+
+export interface StartWorldOptions extends WorldOptions {
+  /** @default 0 (ephemeral) */
+  readonly atlasPort?: number;
+  /** @default 0 (ephemeral) */
+  readonly ec2Port?: number;
+  /** @default '127.0.0.1' */
+  readonly host?: string;
+  readonly onAtlasResponse?: AtlasResponseHook;
+}
+
+export async function startWorld(options: StartWorldOptions = {}): Promise<RunningWorld> {
+  const world = new World(options);
+  const common = {
+    clock: world.clock,
+    faults: world.faults,
+    log: world.log,
+    host: options.host ?? '127.0.0.1',
+  };
+  const atlas = await startAtlasServer({
+    ...common,
+    model: world.atlas,
+    ...(options.atlasPort === undefined ? {} : { port: options.atlasPort }),
+    ...(options.onAtlasResponse ? { onResponse: options.onAtlasResponse } : {}),
+  });
+  let ec2: Awaited<ReturnType<typeof startEc2Server>>;
+  try {
+    ec2 = await startEc2Server({
+      ...common,
+      model: world.aws,
+      ...(options.ec2Port === undefined ? {} : { port: options.ec2Port }),
+    });
+  } catch (err) {
+    await atlas.close();
+    throw err;
+  }
+  let closed: Promise<void> | undefined;
+  return {
+    world,
+    atlasUrl: atlas.url,
+    ec2Url: ec2.url,
+    close: () => {
+      closed ??= Promise.all([atlas.close(), ec2.close()]).then(() => undefined);
+      return closed;
+    },
+  };
+}

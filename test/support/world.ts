@@ -1,0 +1,109 @@
+/**
+ * `startTestWorld()`: the simulated world for tests, with every Atlas response checked against the OpenAPI
+ * subset. Each test file asserts `contractViolations()` is empty in afterAll. Per-operation counts of checked
+ * responses are also added to a per-process JSON file in os.tmpdir(), which `contract-report.ts` sums.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type RunningWorld, type StartWorldOptions, startWorld } from '../../local/cloud/index.ts';
+import { type AtlasContract, loadContract, type ResponseInfo, type Verdict } from './contract.ts';
+
+export const CONTRACT_REPORT_DIR = join(tmpdir(), 'atlas-contract-report');
+
+export interface ContractViolation {
+  readonly operation: string;
+  readonly method: string;
+  readonly path: string;
+  readonly status: number;
+  readonly errors: readonly string[];
+}
+
+export interface TestWorld extends RunningWorld {
+  /** Responses that broke the contract (should be empty). */
+  contractViolations(): ContractViolation[];
+  /** Checked responses per `operation status verdict`, e.g. `getPrivateEndpoint 200 valid`. */
+  contractCounts(): Record<string, number>;
+  /** False when the spec file is absent and validation is skipped. */
+  readonly contractEnabled: boolean;
+}
+
+let contract: AtlasContract | undefined;
+let contractLoaded = false;
+
+function getContract(): AtlasContract | undefined {
+  if (!contractLoaded) {
+    contract = loadContract();
+    contractLoaded = true;
+  }
+  return contract;
+}
+
+/** Adds `delta` to this process's report file (read-modify-write, so several test files may share a process). */
+function appendToReport(delta: Record<string, number>, violations: number): void {
+  if (Object.keys(delta).length === 0 && violations === 0) return;
+  try {
+    mkdirSync(CONTRACT_REPORT_DIR, { recursive: true });
+    const file = join(CONTRACT_REPORT_DIR, `counts-${process.pid}.json`);
+    let current: { counts: Record<string, number>; violations: number; updatedAt?: string } = {
+      counts: {},
+      violations: 0,
+    };
+    try {
+      current = JSON.parse(readFileSync(file, 'utf8'));
+    } catch {
+      // first write from this process
+    }
+    for (const [k, v] of Object.entries(delta)) current.counts[k] = (current.counts[k] ?? 0) + v;
+    current.violations += violations;
+    current.updatedAt = new Date().toISOString();
+    writeFileSync(file, JSON.stringify(current, null, 2));
+  } catch (err) {
+    console.warn(`[contract] could not write the contract report: ${(err as Error).message}`);
+  }
+}
+
+export async function startTestWorld(options: StartWorldOptions = {}): Promise<TestWorld> {
+  const validator = getContract();
+  const counts: Record<string, number> = {};
+  const violations: ContractViolation[] = [];
+  const record = (info: ResponseInfo, verdict: Verdict, errors: readonly string[]) => {
+    const key = `${info.operation} ${info.status} ${verdict}`;
+    counts[key] = (counts[key] ?? 0) + 1;
+    if (verdict === 'invalid') {
+      violations.push({
+        operation: info.operation,
+        method: info.method,
+        path: info.path,
+        status: info.status,
+        errors,
+      });
+    }
+  };
+  let reported = false;
+  const userHook = options.onAtlasResponse;
+  const running = await startWorld({
+    timeScale: 0,
+    preset: 'instant',
+    ...options,
+    onAtlasResponse: (info) => {
+      if (validator) {
+        const result = validator.validate(info);
+        record(info, result.verdict, result.errors);
+      }
+      userHook?.(info);
+    },
+  });
+  return {
+    ...running,
+    contractEnabled: validator !== undefined,
+    contractViolations: () => [...violations],
+    contractCounts: () => ({ ...counts }),
+    close: async () => {
+      await running.close();
+      if (reported) return;
+      reported = true;
+      appendToReport(counts, violations.length);
+    },
+  };
+}
