@@ -1,0 +1,854 @@
+/**
+ * The state machine's steps: ids, state names, handler contracts and the polling schedule.
+ *
+ * This is the one table three parties read:
+ * - lib/ (CDK) builds one Lambda per step, grants it exactly what the table says (Atlas secret, EC2
+ *   actions), and wires each Task with the table's state name, Parameters and ResultPath;
+ * - lambdas/handlers/<id>.ts implement {@link StepHandler} for their id;
+ * - local/ binds each Task state name to the handler behind it when it runs the synthesized definition.
+ *
+ * How data flows. The execution input (the request) is wrapped by the first Pass as `{ input }`. The
+ * validate step replaces it with a {@link WorkflowState}; from then on every step writes only its own key
+ * (the `resultPath` column), so the record grows and a failure path sees exactly what exists:
+ *
+ * | key | written by |
+ * |---|---|
+ * | `request`, `settings`, `existing` | `validate-request` (the whole record) |
+ * | `atlas` | `create-atlas-endpoint`, then "Record endpoint service" (copy of `poll.observed`) |
+ * | `vpcEndpoint` | `create-vpc-endpoint`, then "Record VPC endpoint" |
+ * | `link` | `link-endpoint`, then "Record link" |
+ * | `connection` | "Record connection string" |
+ * | `poll` | the "Start … polling" Pass states and every check step |
+ * | `cleanup` | "Record cleanup" |
+ * | `error` / `cleanupError` | the Catch of a forward step / of a cleanup step |
+ * | `failure` | `summarize-failure` |
+ * | `output` | "Shape output" (the execution's output, a {@link WorkflowOutput}) |
+ *
+ * Polling (no wall clock anywhere). Each waiting phase is `Start … polling` (Pass: a fresh
+ * {@link PollRecord}) → `Wait for …` (`SecondsPath: $.poll.waitSeconds`) → check step → `… ready?`
+ * (Choice on `$.poll.done`) → `Record …` (Pass: `$.poll.observed` → the phase's key). A check step calls
+ * {@link nextPoll}, which adds the wait just taken to `elapsedSeconds`, picks the next wait from the phase's
+ * schedule and throws `DeadlineExceeded` once the phase's budget is spent. Budgets therefore count waited
+ * seconds, which the offline engine's virtual clock and the real service agree on; the state machine's
+ * own `timeout` (sum of budgets plus a margin) bounds real time.
+ */
+import { DeadlineExceededError, ErrorNames, type FieldIssue } from './errors.ts';
+import type { FailureReport, ResourceRef } from './events.ts';
+import type {
+  AtlasSide,
+  ConnectionSide,
+  LinkSide,
+  VpcEndpointSide,
+  WorkflowOutput,
+  WorkflowRequest,
+} from './state.ts';
+
+// ---------------------------------------------------------------------------------------------------------
+// State names
+// ---------------------------------------------------------------------------------------------------------
+
+/** Every state of the definition, by role. lib/ names states with these; local/ and tests look them up. */
+export const StateNames = {
+  ReceiveRequest: 'Receive request',
+  ValidateRequest: 'Validate request',
+
+  CreateAtlasEndpoint: 'Create Atlas endpoint',
+  StartEndpointServicePolling: 'Start endpoint service polling',
+  WaitForEndpointService: 'Wait for endpoint service',
+  CheckEndpointService: 'Check endpoint service',
+  EndpointServiceReady: 'Endpoint service ready?',
+  RecordEndpointService: 'Record endpoint service',
+
+  CreateVpcEndpoint: 'Create VPC endpoint',
+  StartVpcEndpointPolling: 'Start VPC endpoint polling',
+  WaitForVpcEndpoint: 'Wait for VPC endpoint',
+  CheckVpcEndpoint: 'Check VPC endpoint',
+  VpcEndpointReady: 'VPC endpoint ready?',
+  RecordVpcEndpoint: 'Record VPC endpoint',
+
+  LinkAtlasEndpoint: 'Link Atlas endpoint',
+  StartLinkPolling: 'Start link polling',
+  WaitForLink: 'Wait for link',
+  CheckLink: 'Check link',
+  LinkAvailable: 'Link available?',
+  RecordLink: 'Record link',
+
+  StartConnectionStringPolling: 'Start connection string polling',
+  WaitForConnectionString: 'Wait for connection string',
+  ReadConnectionString: 'Read connection string',
+  ConnectionStringReady: 'Connection string ready?',
+  RecordConnectionString: 'Record connection string',
+
+  ShapeOutput: 'Shape output',
+  PublishAvailableEvent: 'Publish available event',
+  Succeeded: 'Succeeded',
+
+  RollBack: 'Roll back?',
+  VpcEndpointToDelete: 'VPC endpoint to delete?',
+  DeleteVpcEndpoint: 'Delete VPC endpoint',
+  AtlasSideToDelete: 'Atlas side to delete?',
+  DeleteAtlasSide: 'Delete Atlas side',
+  StartCleanupPolling: 'Start cleanup polling',
+  WaitForCleanup: 'Wait for cleanup',
+  CheckCleanup: 'Check cleanup',
+  CleanupDone: 'Cleanup done?',
+  RecordCleanup: 'Record cleanup',
+
+  SummarizeFailure: 'Summarize failure',
+  PublishFailedEvent: 'Publish failed event',
+  Failed: 'Failed',
+  FailedWithoutSummary: 'Failed without summary',
+} as const;
+
+export type StateName = (typeof StateNames)[keyof typeof StateNames];
+
+/** The two Task states that call EventBridge PutEvents directly (no Lambda); local/ binds them by name. */
+export const PUBLISH_STATES = [StateNames.PublishAvailableEvent, StateNames.PublishFailedEvent] as const;
+
+// ---------------------------------------------------------------------------------------------------------
+// Error names the definition uses besides the workflow's own (lambdas/workflow/errors.ts)
+// ---------------------------------------------------------------------------------------------------------
+
+/**
+ * Error names that appear in the definition but are not thrown by a handler.
+ * (Proposal: move `CleanupIncomplete` into `ErrorNames` in errors.ts.)
+ */
+export const DefinitionErrorNames = {
+  /** The Fail error when the cleanup itself failed; the cause names the original error and the leftovers. */
+  CleanupIncomplete: 'CleanupIncomplete',
+  /** The static Fail error used only when the summarize-failure step itself could not run. */
+  WorkflowFailed: 'WorkflowFailed',
+  /** Step Functions' wildcards. */
+  StatesAll: 'States.ALL',
+  StatesTaskFailed: 'States.TaskFailed',
+} as const;
+
+/**
+ * Errors of the Lambda service itself (not of our code), retried on every Lambda Task. This replaces CDK's
+ * default retrier (`retryOnServiceExceptions`) so that throttling caused by the Atlas functions' reserved
+ * concurrency (`Lambda.TooManyRequestsException`) is retried too, with jitter.
+ */
+export const LAMBDA_SERVICE_ERRORS = [
+  'Lambda.ClientExecutionTimeoutException',
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+] as const;
+
+/** Every named workflow error a handler may throw (errors.ts), in declaration order. */
+export const WORKFLOW_ERROR_NAMES: readonly string[] = Object.values(ErrorNames);
+
+// ---------------------------------------------------------------------------------------------------------
+// Polling
+// ---------------------------------------------------------------------------------------------------------
+
+export type PollPhase = 'atlasEndpoint' | 'vpcEndpoint' | 'link' | 'connection' | 'cleanup';
+
+export interface PhaseSpec {
+  readonly phase: PollPhase;
+  /** Used in messages: "endpoint service did not become ready within …". */
+  readonly label: string;
+  readonly startState: StateName;
+  readonly waitState: StateName;
+  /** The check step (a Task) of the loop. */
+  readonly checkStep: StepId;
+  readonly choiceState: StateName;
+  readonly recordState: StateName;
+  /** Where "Record …" copies `$.poll.observed`. */
+  readonly recordPath: '$.atlas' | '$.vpcEndpoint' | '$.link' | '$.connection' | '$.cleanup';
+  /** Seconds of the first Wait, right after the create (nothing is ever ready at once). */
+  readonly initialDelaySeconds: number;
+  /** Seconds of the following Waits; the last value repeats. */
+  readonly intervalsSeconds: readonly number[];
+  /** Deployment default budget (waited seconds) before the check throws DeadlineExceeded. */
+  readonly defaultBudgetSeconds: number;
+  /** Environment variable (validate-request function) carrying the deployment's budget. */
+  readonly budgetEnv: string;
+}
+
+/**
+ * The polling schedule. Terraform's MongoDB Atlas provider polls every 5–10 s with 1–2 h timeouts; typical
+ * transitions take 20 s (VPC endpoint) to 1–3 min (Atlas), bad days 30+ min. So: a short initial delay,
+ * then back off to a 30–60 s cap — a change is seen within seconds early on, and a slow Atlas is asked at
+ * most about once a minute (the Private Endpoint Services rate limit is 2000/min per project, far away).
+ */
+export const PHASES: Readonly<Record<PollPhase, PhaseSpec>> = {
+  atlasEndpoint: {
+    phase: 'atlasEndpoint',
+    label: 'endpoint service',
+    startState: StateNames.StartEndpointServicePolling,
+    waitState: StateNames.WaitForEndpointService,
+    checkStep: 'describe-atlas-endpoint',
+    choiceState: StateNames.EndpointServiceReady,
+    recordState: StateNames.RecordEndpointService,
+    recordPath: '$.atlas',
+    initialDelaySeconds: 15,
+    intervalsSeconds: [10, 15, 20, 30, 45, 60],
+    defaultBudgetSeconds: 3600,
+    budgetEnv: 'PHASE_BUDGET_ATLAS_ENDPOINT_SECONDS',
+  },
+  vpcEndpoint: {
+    phase: 'vpcEndpoint',
+    label: 'VPC endpoint',
+    startState: StateNames.StartVpcEndpointPolling,
+    waitState: StateNames.WaitForVpcEndpoint,
+    checkStep: 'describe-vpc-endpoint',
+    choiceState: StateNames.VpcEndpointReady,
+    recordState: StateNames.RecordVpcEndpoint,
+    recordPath: '$.vpcEndpoint',
+    initialDelaySeconds: 5,
+    intervalsSeconds: [5, 10, 15, 20, 30],
+    defaultBudgetSeconds: 900,
+    budgetEnv: 'PHASE_BUDGET_VPC_ENDPOINT_SECONDS',
+  },
+  link: {
+    phase: 'link',
+    label: 'link',
+    startState: StateNames.StartLinkPolling,
+    waitState: StateNames.WaitForLink,
+    checkStep: 'describe-link',
+    choiceState: StateNames.LinkAvailable,
+    recordState: StateNames.RecordLink,
+    recordPath: '$.link',
+    initialDelaySeconds: 15,
+    intervalsSeconds: [10, 15, 20, 30, 45, 60],
+    defaultBudgetSeconds: 3600,
+    budgetEnv: 'PHASE_BUDGET_LINK_SECONDS',
+  },
+  connection: {
+    phase: 'connection',
+    label: 'connection string',
+    startState: StateNames.StartConnectionStringPolling,
+    waitState: StateNames.WaitForConnectionString,
+    checkStep: 'read-connection-string',
+    choiceState: StateNames.ConnectionStringReady,
+    recordState: StateNames.RecordConnectionString,
+    recordPath: '$.connection',
+    // Usually present as soon as the link is AVAILABLE: look at once, then back off.
+    initialDelaySeconds: 0,
+    intervalsSeconds: [10, 20, 30, 60],
+    defaultBudgetSeconds: 1800,
+    budgetEnv: 'PHASE_BUDGET_CONNECTION_SECONDS',
+  },
+  cleanup: {
+    phase: 'cleanup',
+    label: 'cleanup',
+    startState: StateNames.StartCleanupPolling,
+    waitState: StateNames.WaitForCleanup,
+    checkStep: 'check-cleanup',
+    choiceState: StateNames.CleanupDone,
+    recordState: StateNames.RecordCleanup,
+    recordPath: '$.cleanup',
+    initialDelaySeconds: 5,
+    intervalsSeconds: [5, 10, 15, 20, 30],
+    defaultBudgetSeconds: 2700,
+    budgetEnv: 'PHASE_BUDGET_CLEANUP_SECONDS',
+  },
+};
+
+export const POLL_PHASES = Object.keys(PHASES) as readonly PollPhase[];
+
+/** Bounds for any phase budget (deployment props, env and per-request overrides). */
+export const MIN_PHASE_BUDGET_SECONDS = 60;
+export const MAX_PHASE_BUDGET_SECONDS = 24 * 3600;
+/**
+ * The execution timeout must exceed the sum of the phase budgets by at least this much: budgets count only
+ * waited seconds, the margin pays for handler run time and retries, so that a phase deadline (which is
+ * caught and cleaned up) always fires before the execution timeout (which is not).
+ */
+export const MIN_EXECUTION_MARGIN_SECONDS = 600;
+/** Default margin when the construct derives the execution timeout from the budgets. */
+export const DEFAULT_EXECUTION_MARGIN_SECONDS = 1800;
+
+/** `$.poll`: bookkeeping of the current polling phase. Plain JSON. */
+export interface PollRecord<T = unknown> {
+  readonly phase: PollPhase;
+  /** Checks made so far in this phase. */
+  readonly attempt: number;
+  /** Sum of the waits taken so far in this phase (seconds). */
+  readonly elapsedSeconds: number;
+  readonly budgetSeconds: number;
+  /** Seconds the next Wait state waits (an integer >= 0). 0 once done. */
+  readonly waitSeconds: number;
+  /** True once the check saw what the phase waits for. The Choice reads only this. */
+  readonly done: boolean;
+  /** What the last check saw; absent before the first check. "Record …" copies it on. */
+  readonly observed?: T;
+}
+
+/** The record the "Start … polling" Pass writes (the same shape lib/ renders as Pass Parameters). */
+export function startPoll(phase: PollPhase, budgetSeconds: number): PollRecord<never> {
+  return {
+    phase,
+    attempt: 0,
+    elapsedSeconds: 0,
+    budgetSeconds,
+    waitSeconds: PHASES[phase].initialDelaySeconds,
+    done: false,
+  };
+}
+
+/** The wait after the `attempt`-th check (1-based) of a phase. */
+export function pollInterval(phase: PollPhase, attempt: number): number {
+  const intervals = PHASES[phase].intervalsSeconds;
+  return intervals[Math.min(Math.max(attempt, 1), intervals.length) - 1]!;
+}
+
+/**
+ * Advances a phase after one check. Pure: no clock. The check step calls it with what it saw.
+ *
+ * - adds the wait just taken (`prev.waitSeconds`) to `elapsedSeconds` and counts the check;
+ * - `done`: returns the record with `done: true`, `waitSeconds: 0` (even past the budget: a late success
+ *   is still a success);
+ * - otherwise, when the budget is spent, throws `DeadlineExceeded` (caught by the definition, which then
+ *   cleans up); else schedules the next wait, clipped so the last check lands exactly on the budget.
+ *
+ * @param statusText what was last seen, for the error message (e.g. `"status INITIATING"`)
+ * @throws DeadlineExceededError when not done and the budget is spent
+ * @throws Error when `prev` belongs to another phase (a wiring bug, not a workflow outcome)
+ */
+export function nextPoll<T>(
+  prev: PollRecord | undefined,
+  phase: PollPhase,
+  observed: T,
+  done: boolean,
+  statusText?: string,
+): PollRecord<T> {
+  if (prev === undefined || prev.phase !== phase) {
+    throw new Error(
+      `nextPoll: expected $.poll of phase ${phase}, got ${prev === undefined ? 'none' : prev.phase}`,
+    );
+  }
+  const elapsedSeconds = prev.elapsedSeconds + prev.waitSeconds;
+  const attempt = prev.attempt + 1;
+  const base = { phase, attempt, elapsedSeconds, budgetSeconds: prev.budgetSeconds, observed };
+  if (done) return { ...base, waitSeconds: 0, done: true };
+  const remaining = prev.budgetSeconds - elapsedSeconds;
+  if (remaining <= 0) {
+    const seen = statusText === undefined ? '' : `; last seen: ${statusText}`;
+    throw new DeadlineExceededError(
+      `The ${PHASES[phase].label} was not ready within its budget of ${prev.budgetSeconds} s ` +
+        `(${attempt} checks over ${elapsedSeconds} s of waiting${seen})`,
+      {
+        details: {
+          phase,
+          attempt,
+          elapsedSeconds,
+          budgetSeconds: prev.budgetSeconds,
+          ...(statusText === undefined ? {} : { lastSeen: statusText }),
+        },
+      },
+    );
+  }
+  return { ...base, waitSeconds: Math.min(pollInterval(phase, attempt), remaining), done: false };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Settings: phase budgets (deployment defaults through env, per-request overrides)
+// ---------------------------------------------------------------------------------------------------------
+
+/** The name of the optional request field overriding phase budgets: `{ "phaseBudgetSeconds": { "link": 7200 } }`. */
+export const REQUEST_BUDGET_FIELD = 'phaseBudgetSeconds';
+
+/** `$.settings`: deployment settings resolved for this execution by validate-request. */
+export interface WorkflowSettings {
+  /** Effective budget of every phase (request override, else deployment env, else {@link PHASES} default). */
+  readonly phaseBudgetSeconds: Readonly<Record<PollPhase, number>>;
+}
+
+function isBudget(value: unknown): value is number {
+  return (
+    typeof value === 'number' &&
+    Number.isInteger(value) &&
+    value >= MIN_PHASE_BUDGET_SECONDS &&
+    value <= MAX_PHASE_BUDGET_SECONDS
+  );
+}
+
+const BUDGET_RULE = `an integer number of seconds from ${MIN_PHASE_BUDGET_SECONDS} to ${MAX_PHASE_BUDGET_SECONDS}`;
+
+/**
+ * Resolves the effective phase budgets. For validate-request; pure.
+ *
+ * @param env the function's environment (reads each phase's `budgetEnv` and `EXECUTION_TIMEOUT_SECONDS`)
+ * @param overrides the request's `phaseBudgetSeconds` field (unknown: not yet validated)
+ * @returns the settings and the request's field issues (reported as InvalidRequest); a malformed env is a
+ *   deployment bug and is returned as `configurationProblems` (reported as ConfigurationError)
+ */
+export function resolvePhaseBudgets(
+  env: Readonly<Record<string, string | undefined>>,
+  overrides: unknown,
+): { settings: WorkflowSettings; issues: FieldIssue[]; configurationProblems: string[] } {
+  const issues: FieldIssue[] = [];
+  const configurationProblems: string[] = [];
+  const budgets = {} as Record<PollPhase, number>;
+  const given = overrides === undefined || overrides === null ? {} : overrides;
+  if (typeof given !== 'object' || Array.isArray(given)) {
+    issues.push({ field: REQUEST_BUDGET_FIELD, problem: 'must be an object of phase -> seconds' });
+  }
+  const givenRecord = (typeof given === 'object' && !Array.isArray(given) ? given : {}) as Record<
+    string,
+    unknown
+  >;
+  for (const key of Object.keys(givenRecord)) {
+    if (!Object.hasOwn(PHASES, key)) {
+      issues.push({
+        field: `${REQUEST_BUDGET_FIELD}.${key}`,
+        problem: `unknown phase (known: ${POLL_PHASES.join(', ')})`,
+      });
+    }
+  }
+  for (const phase of POLL_PHASES) {
+    const spec = PHASES[phase];
+    let budget = spec.defaultBudgetSeconds;
+    const fromEnv = env[spec.budgetEnv];
+    if (fromEnv !== undefined && fromEnv !== '') {
+      const parsed = Number(fromEnv);
+      if (isBudget(parsed)) budget = parsed;
+      else
+        configurationProblems.push(
+          `${spec.budgetEnv} must be ${BUDGET_RULE}, got ${JSON.stringify(fromEnv)}`,
+        );
+    }
+    const override = givenRecord[phase];
+    if (override !== undefined) {
+      if (isBudget(override)) budget = override;
+      else issues.push({ field: `${REQUEST_BUDGET_FIELD}.${phase}`, problem: `must be ${BUDGET_RULE}` });
+    }
+    budgets[phase] = budget;
+  }
+  const timeoutText = env[HandlerEnv.ExecutionTimeoutSeconds];
+  if (timeoutText !== undefined && timeoutText !== '') {
+    const timeout = Number(timeoutText);
+    if (!Number.isInteger(timeout) || timeout <= 0) {
+      configurationProblems.push(`${HandlerEnv.ExecutionTimeoutSeconds} must be a positive integer`);
+    } else {
+      const total = POLL_PHASES.reduce((sum, p) => sum + budgets[p], 0);
+      if (total + MIN_EXECUTION_MARGIN_SECONDS > timeout) {
+        issues.push({
+          field: REQUEST_BUDGET_FIELD,
+          problem:
+            `phase budgets total ${total} s; with the ${MIN_EXECUTION_MARGIN_SECONDS} s margin that exceeds ` +
+            `the execution timeout of ${timeout} s`,
+        });
+      }
+    }
+  }
+  return { settings: { phaseBudgetSeconds: budgets }, issues, configurationProblems };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Environment variables the construct sets (names shared with the handlers)
+// ---------------------------------------------------------------------------------------------------------
+
+export const HandlerEnv = {
+  /** Atlas functions only: ARN of the secret holding the Atlas credentials. */
+  AtlasSecretArn: 'ATLAS_SECRET_ARN',
+  /** Atlas functions only: e.g. `https://cloud.mongodb.com` (no trailing slash). */
+  AtlasBaseUrl: 'ATLAS_BASE_URL',
+  /** EC2 functions only: value of the managed-by tag (tags.ts `TAG_MANAGED_BY`); IAM conditions compare it. */
+  ManagedByTagValue: 'MANAGED_BY_TAG_VALUE',
+  /** validate-request only: deployment defaults for request fields. Unset when the deployment has none. */
+  DefaultKind: 'DEFAULT_KIND',
+  DefaultVpcId: 'DEFAULT_VPC_ID',
+  /** Comma-separated ids. */
+  DefaultSubnetIds: 'DEFAULT_SUBNET_IDS',
+  /** Comma-separated ids. */
+  DefaultSecurityGroupIds: 'DEFAULT_SECURITY_GROUP_IDS',
+  DefaultRegion: 'DEFAULT_REGION',
+  /** `true` or `false`. */
+  DefaultRollbackOnFailure: 'DEFAULT_ROLLBACK_ON_FAILURE',
+  /** validate-request only: the state machine's timeout in seconds (per-request budgets must fit in it). */
+  ExecutionTimeoutSeconds: 'EXECUTION_TIMEOUT_SECONDS',
+  /** Every function: its step id (a persistent log key). */
+  WorkflowStep: 'WORKFLOW_STEP',
+} as const;
+
+// ---------------------------------------------------------------------------------------------------------
+// The state record and per-step contracts
+// ---------------------------------------------------------------------------------------------------------
+
+/** Step Functions' Catch output: the error name and its cause (on AWS a Lambda cause is a JSON string). */
+export interface CaughtError {
+  readonly Error: string;
+  readonly Cause: string;
+}
+
+/**
+ * The link. `LinkSide` plus what compensation needs. (Proposal: fold into `LinkSide` in state.ts.)
+ */
+export interface LinkRecord extends LinkSide {
+  /** The VPC endpoint id registered with Atlas (serverless PATCH / dedicated interface endpoint id). */
+  readonly vpcEndpointId: string;
+  /** True when this request made the link (or an earlier run of the same request did). */
+  readonly created: boolean;
+}
+
+/**
+ * What validate-request found already existing for (project, instance, VPC), so a re-run converges:
+ * each create step adopts the matching entry instead of creating a second one. `created` on each entry
+ * follows the ownership rule: true only when the resource carries this request's id (it was made by an
+ * earlier run of the same request); false for anything else (e.g. a shared dedicated endpoint service),
+ * which compensation never deletes.
+ */
+export interface ExistingResources {
+  readonly atlas?: AtlasSide;
+  readonly vpcEndpoint?: VpcEndpointSide;
+  readonly link?: LinkRecord;
+}
+
+/** What the cleanup check saw. `remaining` empty means done. */
+export interface CleanupObservation {
+  /** Resources this execution asked to delete that still exist, with their last status. */
+  readonly remaining: readonly (ResourceRef & { readonly status: string })[];
+  /** Resources confirmed gone. */
+  readonly gone: readonly ResourceRef[];
+}
+
+/** `$.failure`, written by summarize-failure; the Fail state reads `error` and `cause`. */
+export interface FailureSummary {
+  /** Fail state's Error: the original error name, or `CleanupIncomplete`. */
+  readonly error: string;
+  /** Fail state's Cause (at most {@link MAX_CAUSE_LENGTH} characters). */
+  readonly cause: string;
+  /** The failed event's `failure` field. */
+  readonly report: FailureReport;
+}
+
+/** Step Functions limits a Fail cause to 32,768 characters; summaries stay well under. */
+export const MAX_CAUSE_LENGTH = 8000;
+
+/** The state record after validation. Every key but the first three is added as the execution advances. */
+export interface WorkflowState {
+  readonly request: WorkflowRequest;
+  readonly settings: WorkflowSettings;
+  readonly existing: ExistingResources;
+  readonly atlas?: AtlasSide;
+  readonly vpcEndpoint?: VpcEndpointSide;
+  readonly link?: LinkRecord;
+  readonly connection?: ConnectionSide;
+  readonly poll?: PollRecord;
+  readonly cleanup?: CleanupObservation;
+  /** Catch of a forward step: the error that started the failure path. */
+  readonly error?: CaughtError;
+  /** Catch of a cleanup step. */
+  readonly cleanupError?: CaughtError;
+  readonly failure?: FailureSummary;
+  readonly output?: WorkflowOutput;
+  /** Catch of a publish step (the event was not delivered; the execution outcome stands). */
+  readonly publishError?: CaughtError;
+}
+
+/** A check step's input: the record with the current phase's poll. */
+export type PollingState = WorkflowState & { readonly poll: PollRecord };
+
+/** validate-request's input (Task Parameters): the raw request and the execution name (default request id). */
+export interface ValidateRequestInput {
+  readonly input: unknown;
+  readonly executionName: string;
+}
+
+/** validate-request's output: the whole new record. */
+export interface ValidatedState {
+  readonly request: WorkflowRequest;
+  readonly settings: WorkflowSettings;
+  readonly existing: ExistingResources;
+}
+
+/** The record when validation itself failed: the raw input and the caught error, nothing else. */
+export interface RejectedInput {
+  readonly input: unknown;
+  readonly error: CaughtError;
+}
+
+/** summarize-failure's input: either a validated record that failed later, or a rejected input. */
+export type SummarizeFailureInput = WorkflowState | RejectedInput;
+
+export function isRejectedInput(value: SummarizeFailureInput): value is RejectedInput {
+  return !Object.hasOwn(value, 'request');
+}
+
+/**
+ * The message inside a caught Cause. On AWS, a Lambda error's Cause is the JSON string
+ * `{"errorType","errorMessage","trace"}`; in the offline engine it is the plain message. Returns the
+ * message only (never the trace).
+ */
+export function causeMessage(cause: string): string {
+  if (cause.startsWith('{')) {
+    try {
+      const parsed = JSON.parse(cause) as { errorMessage?: unknown };
+      if (typeof parsed.errorMessage === 'string') return parsed.errorMessage;
+    } catch {
+      // not JSON after all: fall through
+    }
+  }
+  return cause;
+}
+
+/**
+ * Input and output of every step's handler. The handler receives the Task's effective input (after
+ * Parameters) and returns the value the Task writes at its ResultPath (see {@link STEPS}).
+ */
+export interface StepContracts {
+  /**
+   * Parses and validates the raw request (InvalidRequest lists every bad field), fills defaults from the
+   * deployment env (HandlerEnv.Default*, budgets), uses `executionName` as `requestId` when absent, checks
+   * that the subnets and security groups exist in `vpcId`, and looks up what already exists for
+   * (project, instance, VPC) — Atlas endpoints / endpoint service for the region, interface links, VPC
+   * endpoints carrying the managed-by tag — into `existing`. Creates nothing.
+   * Throws InvalidRequest, ConfigurationError, Atlas* (e.g. AtlasApiGone for the retired serverless API),
+   * AwsRequestRejected, transient errors.
+   */
+  'validate-request': { input: ValidateRequestInput; output: ValidatedState };
+  /**
+   * Adopts `existing.atlas` if present, else creates the Atlas side (serverless endpoint / dedicated endpoint
+   * service; a 409 "already exists for region" adopts the existing service with `created: false`).
+   * Returns it with `created` per the ownership rule.
+   */
+  'create-atlas-endpoint': { input: WorkflowState; output: AtlasSide };
+  /**
+   * Reads `$.atlas.id`; `done` when the endpoint service name is set and the status is
+   * ready-for-vpc-endpoint (or further along). Keeps `created` from `$.atlas`. FAILED -> EndpointFailed.
+   */
+  'describe-atlas-endpoint': { input: PollingState; output: PollRecord<AtlasSide> };
+  /**
+   * Adopts `existing.vpcEndpoint` if present, else creates the interface endpoint for
+   * `$.atlas.endpointServiceName` with the managing tags (ClientToken from the request id).
+   */
+  'create-vpc-endpoint': { input: WorkflowState; output: VpcEndpointSide };
+  /** `done` at pendingAcceptance or available; rejected/failed -> EndpointRejected. Keeps `created`. */
+  'describe-vpc-endpoint': { input: PollingState; output: PollRecord<VpcEndpointSide> };
+  /**
+   * Registers the VPC endpoint with Atlas (serverless PATCH; dedicated interface endpoint). Adopts
+   * `existing.link`; never PATCHes an endpoint that is already linked.
+   */
+  'link-endpoint': { input: WorkflowState; output: LinkRecord };
+  /** `done` at AVAILABLE; REJECTED -> EndpointRejected, FAILED -> EndpointFailed. Keeps `created`. */
+  'describe-link': { input: PollingState; output: PollRecord<LinkRecord> };
+  /**
+   * Reads the serverless instance / cluster; `done` when a private-endpoint SRV string naming this VPC
+   * endpoint is present (`observed` is null until then).
+   */
+  'read-connection-string': { input: PollingState; output: PollRecord<ConnectionSide | null> };
+  /**
+   * Deletes `$.vpcEndpoint` (only called when `created`; re-checks the managed-by tag). Idempotent: an
+   * endpoint already gone is success. Output discarded.
+   */
+  'delete-vpc-endpoint': { input: WorkflowState; output: unknown };
+  /**
+   * Deletes on Atlas what this request created: serverless — the endpoint; dedicated — the interface
+   * endpoint (if `$.link.created`), then the endpoint service (if `$.atlas.created`) once it has no
+   * interface endpoints left (if it still has some, leaves that to check-cleanup). Idempotent. Output
+   * discarded.
+   */
+  'delete-atlas-side': { input: WorkflowState; output: unknown };
+  /**
+   * Looks at everything the cleanup deletes; finishes deletes that had to wait (dedicated: the endpoint
+   * service once its interface endpoint is gone); `done` when nothing remains. DeadlineExceeded when the
+   * cleanup budget is spent (the failure then reports the leftovers).
+   */
+  'check-cleanup': { input: PollingState; output: PollRecord<CleanupObservation> };
+  /**
+   * Pure (no AWS, no Atlas): builds the Fail error and cause and the failed event's report from the record:
+   * the original error (`error`), the cleanup error (`cleanupError`, making the error `CleanupIncomplete`),
+   * and each resource's disposition (deleted / kept / left-over / not-owned). Uses {@link causeMessage}.
+   */
+  'summarize-failure': { input: SummarizeFailureInput; output: FailureSummary };
+}
+
+export type StepId = keyof StepContracts;
+export type StepInput<Id extends StepId> = StepContracts[Id]['input'];
+export type StepOutput<Id extends StepId> = StepContracts[Id]['output'];
+/** What `lambdas/handlers/<id>.ts` exports as `handler`. */
+export type StepHandler<Id extends StepId> = (input: StepInput<Id>) => Promise<StepOutput<Id>>;
+
+/** EC2 actions the handlers call. Describe* actions need `Resource: "*"`; the others are resource-scoped. */
+export type Ec2Action =
+  | 'CreateVpcEndpoint'
+  | 'CreateTags'
+  | 'DeleteVpcEndpoints'
+  | 'DescribeVpcEndpoints'
+  | 'DescribeSubnets'
+  | 'DescribeSecurityGroups';
+
+export interface StepSpec<Id extends StepId = StepId> {
+  readonly id: Id;
+  /** The Task state's name. */
+  readonly stateName: StateName;
+  /** Handler entry, relative to the repository root. */
+  readonly entry: `lambdas/handlers/${Id}.ts`;
+  readonly description: string;
+  /** Calls the Atlas Admin API: gets the secret (read) and the Atlas env. */
+  readonly atlas: boolean;
+  /** EC2 actions it calls (IAM is granted from this list; non-empty also means the managed-by env). */
+  readonly ec2Actions: readonly Ec2Action[];
+  /** Receives the deployment's request defaults and budgets through env (validate-request only). */
+  readonly requestDefaults: boolean;
+  /**
+   * Task Parameters (JSONPath payload template), or undefined for "the whole state record".
+   * `$$.Execution.Name` needs the local engine to pass `context.Execution.Name`.
+   */
+  readonly parameters?: Readonly<Record<string, string>>;
+  /** Where the result goes: a key, `replace` (the result becomes the record) or `discard`. */
+  readonly resultPath: `$.${string}` | 'replace' | 'discard';
+  /** Part of the failure path (retried longer; their own failure ends in CleanupIncomplete). */
+  readonly compensation: boolean;
+}
+
+function step<Id extends StepId>(spec: Omit<StepSpec<Id>, 'entry'>): StepSpec<Id> {
+  return { ...spec, entry: `lambdas/handlers/${spec.id}.ts` };
+}
+
+/** The steps table, in execution order. */
+export const STEPS: { readonly [Id in StepId]: StepSpec<Id> } = {
+  'validate-request': step({
+    id: 'validate-request',
+    stateName: StateNames.ValidateRequest,
+    description: 'Validate the request, fill defaults, find what already exists',
+    atlas: true,
+    ec2Actions: ['DescribeVpcEndpoints', 'DescribeSubnets', 'DescribeSecurityGroups'],
+    requestDefaults: true,
+    parameters: { 'input.$': '$.input', 'executionName.$': '$$.Execution.Name' },
+    resultPath: 'replace',
+    compensation: false,
+  }),
+  'create-atlas-endpoint': step({
+    id: 'create-atlas-endpoint',
+    stateName: StateNames.CreateAtlasEndpoint,
+    description: 'Create (or adopt) the Atlas endpoint / endpoint service',
+    atlas: true,
+    ec2Actions: [],
+    requestDefaults: false,
+    resultPath: '$.atlas',
+    compensation: false,
+  }),
+  'describe-atlas-endpoint': step({
+    id: 'describe-atlas-endpoint',
+    stateName: StateNames.CheckEndpointService,
+    description: 'Check whether the Atlas endpoint service is ready for a VPC endpoint',
+    atlas: true,
+    ec2Actions: [],
+    requestDefaults: false,
+    resultPath: '$.poll',
+    compensation: false,
+  }),
+  'create-vpc-endpoint': step({
+    id: 'create-vpc-endpoint',
+    stateName: StateNames.CreateVpcEndpoint,
+    description: 'Create (or adopt) the tagged interface VPC endpoint',
+    atlas: false,
+    ec2Actions: ['CreateVpcEndpoint', 'CreateTags', 'DescribeVpcEndpoints'],
+    requestDefaults: false,
+    resultPath: '$.vpcEndpoint',
+    compensation: false,
+  }),
+  'describe-vpc-endpoint': step({
+    id: 'describe-vpc-endpoint',
+    stateName: StateNames.CheckVpcEndpoint,
+    description: 'Check whether the VPC endpoint awaits acceptance',
+    atlas: false,
+    ec2Actions: ['DescribeVpcEndpoints'],
+    requestDefaults: false,
+    resultPath: '$.poll',
+    compensation: false,
+  }),
+  'link-endpoint': step({
+    id: 'link-endpoint',
+    stateName: StateNames.LinkAtlasEndpoint,
+    description: 'Register the VPC endpoint with Atlas',
+    atlas: true,
+    ec2Actions: [],
+    requestDefaults: false,
+    resultPath: '$.link',
+    compensation: false,
+  }),
+  'describe-link': step({
+    id: 'describe-link',
+    stateName: StateNames.CheckLink,
+    description: 'Check whether Atlas reports the link AVAILABLE',
+    atlas: true,
+    ec2Actions: [],
+    requestDefaults: false,
+    resultPath: '$.poll',
+    compensation: false,
+  }),
+  'read-connection-string': step({
+    id: 'read-connection-string',
+    stateName: StateNames.ReadConnectionString,
+    description: 'Read the private SRV connection string',
+    atlas: true,
+    ec2Actions: [],
+    requestDefaults: false,
+    resultPath: '$.poll',
+    compensation: false,
+  }),
+  'delete-vpc-endpoint': step({
+    id: 'delete-vpc-endpoint',
+    stateName: StateNames.DeleteVpcEndpoint,
+    description: 'Compensation: delete the VPC endpoint this request created',
+    atlas: false,
+    ec2Actions: ['DeleteVpcEndpoints', 'DescribeVpcEndpoints'],
+    requestDefaults: false,
+    resultPath: 'discard',
+    compensation: true,
+  }),
+  'delete-atlas-side': step({
+    id: 'delete-atlas-side',
+    stateName: StateNames.DeleteAtlasSide,
+    description: 'Compensation: delete the Atlas endpoint / interface endpoint / endpoint service it created',
+    atlas: true,
+    ec2Actions: [],
+    requestDefaults: false,
+    resultPath: 'discard',
+    compensation: true,
+  }),
+  'check-cleanup': step({
+    id: 'check-cleanup',
+    stateName: StateNames.CheckCleanup,
+    description: 'Compensation: check that everything deleted is gone',
+    atlas: true,
+    ec2Actions: ['DescribeVpcEndpoints'],
+    requestDefaults: false,
+    resultPath: '$.poll',
+    compensation: true,
+  }),
+  'summarize-failure': step({
+    id: 'summarize-failure',
+    stateName: StateNames.SummarizeFailure,
+    description: 'Build the failure error, cause and event report',
+    atlas: false,
+    ec2Actions: [],
+    requestDefaults: false,
+    resultPath: '$.failure',
+    compensation: false,
+  }),
+};
+
+export const STEP_IDS = Object.keys(STEPS) as readonly StepId[];
+
+/** The step behind a Task state name, if any (the publish states have none). */
+export function stepForState(stateName: string): StepSpec | undefined {
+  return STEP_IDS.map((id) => STEPS[id] as StepSpec).find((s) => s.stateName === stateName);
+}
+
+/** The environment variable names the construct sets on a step's function (besides Powertools/Node ones). */
+export function envNamesFor(id: StepId): string[] {
+  const spec: StepSpec = STEPS[id];
+  const names: string[] = [HandlerEnv.WorkflowStep];
+  if (spec.atlas) names.push(HandlerEnv.AtlasSecretArn, HandlerEnv.AtlasBaseUrl);
+  if (spec.ec2Actions.length > 0) names.push(HandlerEnv.ManagedByTagValue);
+  if (spec.requestDefaults) {
+    names.push(
+      HandlerEnv.DefaultKind,
+      HandlerEnv.DefaultVpcId,
+      HandlerEnv.DefaultSubnetIds,
+      HandlerEnv.DefaultSecurityGroupIds,
+      HandlerEnv.DefaultRegion,
+      HandlerEnv.DefaultRollbackOnFailure,
+      HandlerEnv.ExecutionTimeoutSeconds,
+      ...POLL_PHASES.map((p) => PHASES[p].budgetEnv),
+    );
+  }
+  return names;
+}

@@ -1,0 +1,181 @@
+/**
+ * Reads the app's configuration from CDK context (cdk.json `context`, or `-c key=value` on the command
+ * line, where every value is a string) and turns it into stack props. Only shapes are checked here; the
+ * construct validates the values themselves (and reports every problem at once).
+ *
+ * | context key | meaning | default |
+ * |---|---|---|
+ * | `stackName` | CloudFormation stack name | `AtlasPrivateEndpointWorkflow` |
+ * | `account`, `region` | deployment environment | `CDK_DEFAULT_ACCOUNT` / `CDK_DEFAULT_REGION` (env-agnostic when unset) |
+ * | `atlasSecretArn` | complete ARN of the Atlas credentials secret (with its 6-character suffix) | unset: the stack takes it as the CloudFormation parameter `AtlasSecretArn` |
+ * | `atlasSecretKmsKeyArn` | customer managed KMS key of that secret | AWS managed key |
+ * | `atlasBaseUrl` | Atlas Admin API base URL | `https://cloud.mongodb.com` |
+ * | `defaultKind` | `serverless` or `dedicated` | the request schema's default |
+ * | `defaultVpcId`, `defaultRegion` | request defaults | none / the stack region |
+ * | `defaultSubnetIds`, `defaultSecurityGroupIds` | request defaults: a list, or comma-separated ids | none |
+ * | `rollbackOnFailure` | `true` / `false` | `true` |
+ * | `phaseBudgetSeconds` | object (or its JSON) of phase -> seconds, e.g. `{"link":7200}` | see steps.ts PHASES |
+ * | `executionTimeoutMinutes` | state machine timeout | budgets + 30 min |
+ * | `atlasReservedConcurrency` | number, or `false` | 5 |
+ * | `managedByTagValue` | value of the managed-by tag | derived from the construct path |
+ * | `logLevel` | DEBUG, INFO, WARN, ERROR | INFO |
+ * | `includeExecutionDataInLogs` | `true` / `false` | `false` |
+ */
+import { Duration } from 'aws-cdk-lib';
+import type { EndpointKind } from '#workflow/state';
+import { POLL_PHASES, type PollPhase } from '#workflow/steps';
+import type { HandlerLogLevel } from './handler-function.ts';
+import type { PrivateEndpointWorkflowProps } from './private-endpoint-workflow.ts';
+
+export const DEFAULT_STACK_NAME = 'AtlasPrivateEndpointWorkflow';
+
+/** Complete Secrets Manager ARN: the secret name is followed by `-` and 6 random characters. */
+export const SECRET_COMPLETE_ARN =
+  /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+-[A-Za-z0-9]{6}$/;
+
+export interface AppConfig {
+  readonly stackName: string;
+  readonly account?: string;
+  readonly region?: string;
+  readonly atlasSecretArn?: string;
+  readonly atlasSecretKmsKeyArn?: string;
+  readonly workflow: Omit<PrivateEndpointWorkflowProps, 'atlasSecret'>;
+}
+
+type Lookup = (key: string) => unknown;
+
+/**
+ * @param context context lookup (e.g. `(k) => app.node.tryGetContext(k)`)
+ * @param env process environment (for CDK_DEFAULT_ACCOUNT / CDK_DEFAULT_REGION)
+ */
+export function readConfig(
+  context: Lookup,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): { config: AppConfig; problems: string[] } {
+  const problems: string[] = [];
+
+  const str = (key: string): string | undefined => {
+    const v = context(key);
+    if (v === undefined || v === null || v === '') return undefined;
+    if (typeof v !== 'string') {
+      problems.push(`${key}: must be a string`);
+      return undefined;
+    }
+    return v;
+  };
+  const bool = (key: string): boolean | undefined => {
+    const v = context(key);
+    if (v === undefined || v === null || v === '') return undefined;
+    if (typeof v === 'boolean') return v;
+    if (v === 'true' || v === 'false') return v === 'true';
+    problems.push(`${key}: must be true or false`);
+    return undefined;
+  };
+  const list = (key: string): string[] | undefined => {
+    const v = context(key);
+    if (v === undefined || v === null || v === '') return undefined;
+    if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v;
+    if (typeof v === 'string') {
+      const text = v.trim();
+      if (text.startsWith('[')) {
+        try {
+          const parsed: unknown = JSON.parse(text);
+          if (Array.isArray(parsed) && parsed.every((x) => typeof x === 'string')) return parsed;
+        } catch {
+          // reported below
+        }
+        problems.push(`${key}: must be a JSON list of strings or comma-separated ids`);
+        return undefined;
+      }
+      return text
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== '');
+    }
+    problems.push(`${key}: must be a list of strings or comma-separated ids`);
+    return undefined;
+  };
+  const num = (key: string): number | undefined => {
+    const v = context(key);
+    if (v === undefined || v === null || v === '') return undefined;
+    const n = typeof v === 'number' ? v : typeof v === 'string' ? Number(v) : Number.NaN;
+    if (!Number.isFinite(n)) {
+      problems.push(`${key}: must be a number`);
+      return undefined;
+    }
+    return n;
+  };
+
+  const workflow: { -readonly [K in keyof AppConfig['workflow']]: AppConfig['workflow'][K] } = {};
+  const set = <K extends keyof typeof workflow>(key: K, value: (typeof workflow)[K] | undefined) => {
+    if (value !== undefined) workflow[key] = value;
+  };
+  set('atlasBaseUrl', str('atlasBaseUrl'));
+  set('defaultKind', str('defaultKind') as EndpointKind | undefined);
+  set('defaultVpcId', str('defaultVpcId'));
+  set('defaultSubnetIds', list('defaultSubnetIds'));
+  set('defaultSecurityGroupIds', list('defaultSecurityGroupIds'));
+  set('defaultRegion', str('defaultRegion'));
+  set('rollbackOnFailure', bool('rollbackOnFailure'));
+  set('managedByTagValue', str('managedByTagValue'));
+  set('logLevel', str('logLevel') as HandlerLogLevel | undefined);
+  set('includeExecutionDataInLogs', bool('includeExecutionDataInLogs'));
+
+  const concurrency = context('atlasReservedConcurrency');
+  if (concurrency === false || concurrency === 'false') set('atlasReservedConcurrency', false);
+  else set('atlasReservedConcurrency', num('atlasReservedConcurrency'));
+
+  const minutes = num('executionTimeoutMinutes');
+  if (minutes !== undefined) set('executionTimeout', Duration.seconds(Math.round(minutes * 60)));
+
+  let budgets = context('phaseBudgetSeconds');
+  if (typeof budgets === 'string' && budgets !== '') {
+    try {
+      budgets = JSON.parse(budgets);
+    } catch {
+      problems.push('phaseBudgetSeconds: must be a JSON object of phase -> seconds');
+      budgets = undefined;
+    }
+  }
+  if (budgets !== undefined && budgets !== null && budgets !== '') {
+    if (typeof budgets !== 'object' || Array.isArray(budgets)) {
+      problems.push('phaseBudgetSeconds: must be an object of phase -> seconds');
+    } else {
+      const out: Partial<Record<PollPhase, Duration>> = {};
+      for (const [phase, seconds] of Object.entries(budgets as Record<string, unknown>)) {
+        if (!(POLL_PHASES as readonly string[]).includes(phase)) {
+          problems.push(`phaseBudgetSeconds.${phase}: unknown phase (known: ${POLL_PHASES.join(', ')})`);
+        } else if (typeof seconds !== 'number' || !Number.isInteger(seconds) || seconds <= 0) {
+          problems.push(`phaseBudgetSeconds.${phase}: must be a positive integer`);
+        } else {
+          out[phase as PollPhase] = Duration.seconds(seconds);
+        }
+      }
+      set('phaseBudgets', out);
+    }
+  }
+
+  const atlasSecretArn = str('atlasSecretArn');
+  if (atlasSecretArn !== undefined && !SECRET_COMPLETE_ARN.test(atlasSecretArn)) {
+    problems.push(
+      'atlasSecretArn: must be the complete secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 characters>)',
+    );
+  }
+  const atlasSecretKmsKeyArn = str('atlasSecretKmsKeyArn');
+  if (
+    atlasSecretKmsKeyArn !== undefined &&
+    !/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/.+$/.test(atlasSecretKmsKeyArn)
+  ) {
+    problems.push('atlasSecretKmsKeyArn: must be a KMS key ARN');
+  }
+
+  const config: AppConfig = {
+    stackName: str('stackName') ?? DEFAULT_STACK_NAME,
+    account: str('account') ?? env.CDK_DEFAULT_ACCOUNT,
+    region: str('region') ?? env.CDK_DEFAULT_REGION,
+    atlasSecretArn,
+    atlasSecretKmsKeyArn,
+    workflow,
+  };
+  return { config, problems };
+}

@@ -1,0 +1,629 @@
+/**
+ * `PrivateEndpointWorkflow`: the L3 construct. One Step Functions Standard state machine that connects a
+ * VPC to MongoDB Atlas over AWS PrivateLink, one Lambda per step, an EventBridge rule that starts it, the
+ * events it publishes, logs, tracing and alarms.
+ *
+ * Starting an execution:
+ * - EventBridge: put an event with source `atlas-private-endpoint-workflow.requests` and detail-type
+ *   `Atlas Private Endpoint Requested` (both configurable through `triggerEventPattern`) on the bus; the
+ *   rule passes the event's `detail` as the execution input. Set `requestId` in the detail to make
+ *   re-deliveries converge (the default request id is the execution name, which EventBridge generates).
+ * - Directly: `StartExecution` with the request as input (execution name = default request id).
+ * - From another state machine, waiting for the outcome:
+ *   ```json
+ *   { "Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync:2",
+ *     "Parameters": { "StateMachineArn": "<stateMachineArn>", "Input": { "groupId": "…", "instanceName": "…", … },
+ *                     "Name.$": "States.Format('{}-pe', $$.Execution.Name)" },
+ *     "OutputPath": "$.Output" }
+ *   ```
+ *   `.sync:2` returns the child's output as JSON (`$.Output` is the plain `WorkflowOutput`); a failed
+ *   child fails the task with `States.TaskFailed` whose cause carries the child's error and cause.
+ *   Grant the caller with `workflow.stateMachine.grantStartExecution(role)` plus `states:DescribeExecution`
+ *   / `states:StopExecution` and the `events:PutTargets`/`PutRule`/`DescribeRule` permissions on
+ *   `StepFunctionsGetEventsForStepFunctionsExecutionRule` that `.sync` needs (CDK's
+ *   `StepFunctionsStartExecution` task adds them for you).
+ */
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Duration, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { DetailTypes, EVENT_SOURCE, REQUEST_EVENT_SOURCE } from '#workflow/events';
+import type { EndpointKind } from '#workflow/state';
+import {
+  DEFAULT_EXECUTION_MARGIN_SECONDS,
+  type Ec2Action,
+  HandlerEnv,
+  MAX_PHASE_BUDGET_SECONDS,
+  MIN_EXECUTION_MARGIN_SECONDS,
+  MIN_PHASE_BUDGET_SECONDS,
+  PHASES,
+  POLL_PHASES,
+  type PollPhase,
+  STEP_IDS,
+  STEPS,
+  type StepId,
+  type StepSpec,
+} from '#workflow/steps';
+import { TAG_MANAGED_BY } from '#workflow/tags';
+import { HandlerFunction, type HandlerLogLevel } from './handler-function.ts';
+import { acknowledgeNagFindings, type NagAcknowledgement } from './nag.ts';
+import { buildWorkflowDefinition, LAMBDA_TIMEOUT_SECONDS } from './workflow-definition.ts';
+
+/** Default Atlas Admin API base URL. Atlas for Government: `https://cloud.mongodbgov.com`. */
+export const DEFAULT_ATLAS_BASE_URL = 'https://cloud.mongodb.com';
+/** Default reserved concurrency of each Atlas-calling function. */
+export const DEFAULT_ATLAS_RESERVED_CONCURRENCY = 5;
+
+/** The repository root (this file lives in `<root>/lib/`). */
+export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+export interface PrivateEndpointWorkflowProps {
+  /**
+   * The secret holding the Atlas credentials (a service account's client id and secret, or an API key
+   * pair; the format is the Atlas client's). Only the functions that call Atlas may read it.
+   */
+  readonly atlasSecret: secretsmanager.ISecret;
+
+  /**
+   * Base URL of the Atlas Administration API (scheme and host only).
+   * @default 'https://cloud.mongodb.com'
+   */
+  readonly atlasBaseUrl?: string;
+
+  /**
+   * Endpoint kind for requests that do not name one. MongoDB retired serverless private endpoints on
+   * 2026-01-22; `dedicated` is what works today.
+   * @default - the request schema's own default
+   */
+  readonly defaultKind?: EndpointKind;
+
+  /** VPC for requests that do not name one (`vpc-…`). @default - requests must name a VPC */
+  readonly defaultVpcId?: string;
+
+  /** Subnets (`subnet-…`, one per AZ) for requests that do not name any. @default - requests must name them */
+  readonly defaultSubnetIds?: readonly string[];
+
+  /** Security groups (`sg-…`) for requests that do not name any. @default - requests must name them */
+  readonly defaultSecurityGroupIds?: readonly string[];
+
+  /** AWS region of the VPCs, for requests that do not name one. @default - the stack's region */
+  readonly defaultRegion?: string;
+
+  /**
+   * Whether a failed execution deletes what it created. Requests may override it.
+   * With `false`, nothing is deleted and the failed event and Fail cause name what was kept.
+   * @default true
+   */
+  readonly rollbackOnFailure?: boolean;
+
+  /**
+   * Budget of each polling phase, in waited time (whole seconds, 1 minute to 24 hours). Requests may
+   * override them within the execution timeout (request field `phaseBudgetSeconds`).
+   * @default - atlasEndpoint 60 min, vpcEndpoint 15 min, link 60 min, connection 30 min, cleanup 45 min
+   */
+  readonly phaseBudgets?: Partial<Readonly<Record<PollPhase, Duration>>>;
+
+  /**
+   * The state machine's timeout. Must exceed the sum of the phase budgets by at least 10 minutes: budgets
+   * count waited time, the margin pays for handler run time and retries, so a phase deadline (which
+   * cleans up) always fires before this timeout (which cannot).
+   * @default - sum of the phase budgets plus 30 minutes (4 hours with the default budgets)
+   */
+  readonly executionTimeout?: Duration;
+
+  /**
+   * Bus for the trigger rule and the published events.
+   * @default - the account's default event bus
+   */
+  readonly eventBus?: events.IEventBus;
+
+  /**
+   * Events that start an execution. Must not match the workflow's own events (source
+   * `atlas-private-endpoint-workflow`).
+   * @default - source `atlas-private-endpoint-workflow.requests`, detail-type `Atlas Private Endpoint Requested`
+   */
+  readonly triggerEventPattern?: events.EventPattern;
+
+  /**
+   * Reserved concurrency of each function that calls Atlas; `false` leaves them unreserved.
+   *
+   * Why: every new Lambda execution environment mints its own Atlas access token (cached for its hour).
+   * A service account may hold at most 100 live tokens, and the token endpoint allows about 10 requests
+   * per minute; a burst of parallel executions would otherwise start enough environments to hit both.
+   * With 8 Atlas functions at 5 each, at most 40 environments (40 live tokens) exist at once; excess
+   * invocations are throttled and retried by the state machine (`Lambda.TooManyRequestsException`).
+   * A burst of cold starts can still exceed 10 token requests per minute; the client backs off on 429.
+   * Note: reserved concurrency needs unreserved account concurrency left (new accounts with a limit of
+   * 10 cannot reserve any): use `false` there.
+   * @default 5
+   */
+  readonly atlasReservedConcurrency?: number | false;
+
+  /**
+   * Value of the managed-by tag (`atlas-private-endpoint-workflow:managed-by`) on the VPC endpoints this
+   * deployment creates. IAM lets the functions create endpoints only with this tag and delete only
+   * endpoints carrying it. Keep it stable: endpoints tagged with an older value can no longer be deleted
+   * by the workflow.
+   * @default - a unique name derived from this construct's path
+   */
+  readonly managedByTagValue?: string;
+
+  /** Powertools log level of the functions. @default 'INFO' */
+  readonly logLevel?: HandlerLogLevel;
+
+  /** Retention of the functions' and the state machine's logs. @default logs.RetentionDays.ONE_MONTH */
+  readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * Whether the state machine's logs include state inputs and outputs. The record carries no secret
+   * (ids, names, statuses, the private SRV host name, request tags and comment), but tags and comments are
+   * the requester's free text and the data multiplies log volume; turn it on to debug.
+   * @default false
+   */
+  readonly includeExecutionDataInLogs?: boolean;
+
+  /** @default - generated by CloudFormation */
+  readonly stateMachineName?: string;
+}
+
+/** The four alarms on the state machine. */
+export interface WorkflowAlarms {
+  readonly executionsFailed: cloudwatch.Alarm;
+  readonly executionsTimedOut: cloudwatch.Alarm;
+  readonly executionsAborted: cloudwatch.Alarm;
+  readonly executionThrottled: cloudwatch.Alarm;
+}
+
+const VPC_ID = /^vpc-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
+const SUBNET_ID = /^subnet-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
+const SG_ID = /^sg-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
+const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
+const TAG_VALUE = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,256}$/u;
+const KINDS: readonly EndpointKind[] = ['serverless', 'dedicated'];
+const LOG_LEVELS: readonly HandlerLogLevel[] = ['DEBUG', 'INFO', 'WARN', 'ERROR'];
+const MAX_EXECUTION_SECONDS = 365 * 24 * 3600;
+
+const resolved = (value: unknown): boolean => !Token.isUnresolved(value);
+
+/** Effective budgets (seconds) from the props. */
+export function phaseBudgetSeconds(
+  props: Pick<PrivateEndpointWorkflowProps, 'phaseBudgets'>,
+): Record<PollPhase, number> {
+  const out = {} as Record<PollPhase, number>;
+  for (const phase of POLL_PHASES) {
+    const given = props.phaseBudgets?.[phase];
+    out[phase] = given === undefined ? PHASES[phase].defaultBudgetSeconds : given.toSeconds();
+  }
+  return out;
+}
+
+function checkIds(
+  problems: string[],
+  name: string,
+  ids: readonly string[] | undefined,
+  pattern: RegExp,
+): void {
+  if (ids === undefined) return;
+  if (!Array.isArray(ids) || ids.length === 0) {
+    problems.push(`${name}: must be a non-empty list when given`);
+    return;
+  }
+  ids.forEach((id, i) => {
+    if (resolved(id) && !pattern.test(id))
+      problems.push(`${name}[${i}]: ${JSON.stringify(id)} is not a valid id`);
+  });
+  if (new Set(ids).size !== ids.length) problems.push(`${name}: contains duplicates`);
+}
+
+/**
+ * Every problem with the props (empty when valid). The construct throws them all at once.
+ * Unresolved tokens are not checked.
+ */
+export function validateWorkflowProps(props: PrivateEndpointWorkflowProps | undefined): string[] {
+  if (props === undefined || props === null) return ['props: required (at least atlasSecret)'];
+  return [...(props.atlasSecret ? [] : ['atlasSecret: required']), ...validateWorkflowSettings(props)];
+}
+
+/** Every problem with the props other than the secret (what an app's configuration supplies). */
+export function validateWorkflowSettings(props: Omit<PrivateEndpointWorkflowProps, 'atlasSecret'>): string[] {
+  const problems: string[] = [];
+
+  if (props.atlasBaseUrl !== undefined && resolved(props.atlasBaseUrl)) {
+    let url: URL | undefined;
+    try {
+      url = new URL(props.atlasBaseUrl);
+    } catch {
+      problems.push(`atlasBaseUrl: ${JSON.stringify(props.atlasBaseUrl)} is not a URL`);
+    }
+    if (url) {
+      if (url.protocol !== 'https:') problems.push('atlasBaseUrl: must use https');
+      if (url.username || url.password) problems.push('atlasBaseUrl: must not contain credentials');
+      if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) {
+        problems.push('atlasBaseUrl: must be scheme and host only (the client adds /api/atlas/v2)');
+      }
+    }
+  }
+  if (props.defaultKind !== undefined && !KINDS.includes(props.defaultKind)) {
+    problems.push(`defaultKind: must be one of ${KINDS.join(', ')}`);
+  }
+  if (props.defaultVpcId !== undefined && resolved(props.defaultVpcId) && !VPC_ID.test(props.defaultVpcId)) {
+    problems.push(`defaultVpcId: ${JSON.stringify(props.defaultVpcId)} is not a VPC id (vpc-…)`);
+  }
+  checkIds(problems, 'defaultSubnetIds', props.defaultSubnetIds, SUBNET_ID);
+  checkIds(problems, 'defaultSecurityGroupIds', props.defaultSecurityGroupIds, SG_ID);
+  if (
+    props.defaultRegion !== undefined &&
+    resolved(props.defaultRegion) &&
+    !REGION.test(props.defaultRegion)
+  ) {
+    problems.push(`defaultRegion: ${JSON.stringify(props.defaultRegion)} is not an AWS region name`);
+  }
+
+  let budgetsValid = true;
+  for (const [phase, duration] of Object.entries(props.phaseBudgets ?? {})) {
+    if (!Object.hasOwn(PHASES, phase)) {
+      problems.push(`phaseBudgets.${phase}: unknown phase (known: ${POLL_PHASES.join(', ')})`);
+      budgetsValid = false;
+      continue;
+    }
+    if (duration === undefined) continue;
+    const seconds = (duration as Duration).toSeconds({ integral: false });
+    if (
+      !Number.isInteger(seconds) ||
+      seconds < MIN_PHASE_BUDGET_SECONDS ||
+      seconds > MAX_PHASE_BUDGET_SECONDS
+    ) {
+      problems.push(
+        `phaseBudgets.${phase}: must be whole seconds from ${MIN_PHASE_BUDGET_SECONDS} to ${MAX_PHASE_BUDGET_SECONDS}, got ${seconds}`,
+      );
+      budgetsValid = false;
+    }
+  }
+  if (props.executionTimeout !== undefined) {
+    const seconds = props.executionTimeout.toSeconds({ integral: false });
+    if (!Number.isInteger(seconds) || seconds > MAX_EXECUTION_SECONDS) {
+      problems.push('executionTimeout: must be whole seconds, at most one year');
+    } else if (budgetsValid) {
+      const total = Object.values(phaseBudgetSeconds(props)).reduce((a, b) => a + b, 0);
+      if (seconds < total + MIN_EXECUTION_MARGIN_SECONDS) {
+        problems.push(
+          `executionTimeout: ${seconds} s must be at least the phase budgets (${total} s) plus ${MIN_EXECUTION_MARGIN_SECONDS} s`,
+        );
+      }
+    }
+  }
+
+  const pattern = props.triggerEventPattern;
+  if (pattern !== undefined) {
+    if (!pattern.source?.length && !pattern.detailType?.length) {
+      problems.push('triggerEventPattern: must match on source or detailType');
+    }
+    if (pattern.source?.includes(EVENT_SOURCE)) {
+      problems.push(`triggerEventPattern: must not match the workflow's own source ${EVENT_SOURCE}`);
+    }
+  }
+  const concurrency = props.atlasReservedConcurrency;
+  if (
+    concurrency !== undefined &&
+    concurrency !== false &&
+    (!Number.isInteger(concurrency) || concurrency < 1)
+  ) {
+    problems.push('atlasReservedConcurrency: must be a positive integer, or false');
+  }
+  if (
+    props.managedByTagValue !== undefined &&
+    resolved(props.managedByTagValue) &&
+    !TAG_VALUE.test(props.managedByTagValue)
+  ) {
+    problems.push('managedByTagValue: must be 1-256 characters of letters, digits, spaces and _.:/=+-@');
+  }
+  if (props.logLevel !== undefined && !LOG_LEVELS.includes(props.logLevel)) {
+    problems.push(`logLevel: must be one of ${LOG_LEVELS.join(', ')}`);
+  }
+  return problems;
+}
+
+function pascal(id: string): string {
+  return id.replace(/(^|-)([a-z])/g, (_, __, c: string) => c.toUpperCase());
+}
+
+export class PrivateEndpointWorkflow extends Construct {
+  /** The Standard state machine. */
+  readonly stateMachine: sfn.StateMachine;
+  /** One function per step, by step id. */
+  readonly functions: Readonly<Record<StepId, HandlerFunction>>;
+  /** Repository-relative handler entry per step id (for the offline engine). */
+  readonly handlerEntries: Readonly<Record<StepId, string>>;
+  /** The rule that starts executions from request events. */
+  readonly rule: events.Rule;
+  /** The role EventBridge assumes to start executions. */
+  readonly triggerRole: iam.Role;
+  /** Request events EventBridge could not deliver to the state machine. */
+  readonly deadLetterQueue: sqs.Queue;
+  readonly alarms: WorkflowAlarms;
+  /** The state machine's log group. */
+  readonly logGroup: logs.LogGroup;
+  readonly eventBus: events.IEventBus;
+  /** The state machine's timeout. */
+  readonly executionTimeout: Duration;
+  /** Effective deployment budgets (seconds) per polling phase. */
+  readonly phaseBudgetSeconds: Readonly<Record<PollPhase, number>>;
+  /** Value of the managed-by tag IAM conditions compare. */
+  readonly managedByTagValue: string;
+  /** The cdk-nag acknowledgements this construct records (each with its rule id and reason). */
+  readonly nagAcknowledgements: readonly NagAcknowledgement[];
+
+  constructor(scope: Construct, id: string, props: PrivateEndpointWorkflowProps) {
+    super(scope, id);
+    const problems = validateWorkflowProps(props);
+    if (problems.length > 0) {
+      throw new Error(
+        `Invalid PrivateEndpointWorkflow props:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+      );
+    }
+    const stack = Stack.of(this);
+
+    this.phaseBudgetSeconds = phaseBudgetSeconds(props);
+    const budgetTotal = POLL_PHASES.reduce((sum, p) => sum + this.phaseBudgetSeconds[p], 0);
+    this.executionTimeout =
+      props.executionTimeout ?? Duration.seconds(budgetTotal + DEFAULT_EXECUTION_MARGIN_SECONDS);
+    this.managedByTagValue = props.managedByTagValue ?? Names.uniqueResourceName(this, { maxLength: 128 });
+    this.eventBus = props.eventBus ?? events.EventBus.fromEventBusName(this, 'DefaultEventBus', 'default');
+    const atlasBaseUrl = (props.atlasBaseUrl ?? DEFAULT_ATLAS_BASE_URL).replace(/\/+$/, '');
+    const concurrency =
+      props.atlasReservedConcurrency === false
+        ? undefined
+        : (props.atlasReservedConcurrency ?? DEFAULT_ATLAS_RESERVED_CONCURRENCY);
+
+    // ---- functions ------------------------------------------------------------------------------------------
+    const functions = {} as Record<StepId, HandlerFunction>;
+    const entries = {} as Record<StepId, string>;
+    for (const stepId of STEP_IDS) {
+      const spec: StepSpec = STEPS[stepId];
+      const fn = new HandlerFunction(this, `${pascal(stepId)}Function`, {
+        entry: join(PROJECT_ROOT, spec.entry),
+        projectRoot: PROJECT_ROOT,
+        description: `${spec.stateName}: ${spec.description}`,
+        timeout: Duration.seconds(LAMBDA_TIMEOUT_SECONDS),
+        logLevel: props.logLevel,
+        logRetention: props.logRetention,
+        reservedConcurrentExecutions: spec.atlas ? concurrency : undefined,
+        environment: { [HandlerEnv.WorkflowStep]: stepId },
+      });
+      if (spec.atlas) {
+        fn.useAtlasSecret(props.atlasSecret, HandlerEnv.AtlasSecretArn);
+        fn.addEnvironment(HandlerEnv.AtlasBaseUrl, atlasBaseUrl);
+      }
+      if (spec.ec2Actions.length > 0) {
+        fn.addEnvironment(HandlerEnv.ManagedByTagValue, this.managedByTagValue);
+        for (const statement of this.ec2Statements(stack, spec.ec2Actions)) fn.addToRolePolicy(statement);
+      }
+      if (spec.requestDefaults) this.addRequestDefaults(fn, props, stack);
+      functions[stepId] = fn;
+      entries[stepId] = spec.entry;
+    }
+    this.functions = functions;
+    this.handlerEntries = entries;
+
+    // ---- state machine --------------------------------------------------------------------------------------
+    this.logGroup = new logs.LogGroup(this, 'StateMachineLogGroup', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const definition = buildWorkflowDefinition(new Construct(this, 'Definition'), {
+      functions,
+      eventBus: this.eventBus,
+    });
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      stateMachineName: props.stateMachineName,
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      definitionBody: sfn.DefinitionBody.fromChainable(definition),
+      timeout: this.executionTimeout,
+      tracingEnabled: true,
+      logs: {
+        destination: this.logGroup,
+        level: sfn.LogLevel.ALL,
+        includeExecutionData: props.includeExecutionDataInLogs ?? false,
+      },
+      comment: 'Connects a VPC to MongoDB Atlas over AWS PrivateLink',
+    });
+
+    // ---- trigger ----------------------------------------------------------------------------------------------
+    this.deadLetterQueue = new sqs.Queue(this, 'TriggerDeadLetterQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    this.triggerRole = new iam.Role(this, 'TriggerRole', {
+      assumedBy: new iam.ServicePrincipal('events.amazonaws.com'),
+      description: 'Lets EventBridge start executions of the private endpoint workflow',
+    });
+    this.rule = new events.Rule(this, 'TriggerRule', {
+      eventBus: this.eventBus,
+      description: 'Starts the Atlas private endpoint workflow with the event detail as input',
+      eventPattern: props.triggerEventPattern ?? {
+        source: [REQUEST_EVENT_SOURCE],
+        detailType: [DetailTypes.Requested],
+      },
+    });
+    this.rule.addTarget(
+      new targets.SfnStateMachine(this.stateMachine, {
+        input: events.RuleTargetInput.fromEventPath('$.detail'),
+        role: this.triggerRole,
+        deadLetterQueue: this.deadLetterQueue,
+        retryAttempts: 8,
+        maxEventAge: Duration.hours(2),
+      }),
+    );
+
+    // ---- alarms -----------------------------------------------------------------------------------------------
+    const alarm = (alarmId: string, metric: cloudwatch.Metric, what: string) =>
+      new cloudwatch.Alarm(this, alarmId, {
+        metric,
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarmDescription: `Atlas private endpoint workflow: ${what} in the last 5 minutes`,
+      });
+    const period = { period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM };
+    this.alarms = {
+      executionsFailed: alarm(
+        'ExecutionsFailedAlarm',
+        this.stateMachine.metricFailed(period),
+        'executions failed',
+      ),
+      executionsTimedOut: alarm(
+        'ExecutionsTimedOutAlarm',
+        this.stateMachine.metricTimedOut(period),
+        'executions timed out (no cleanup ran: check for leftovers)',
+      ),
+      executionsAborted: alarm(
+        'ExecutionsAbortedAlarm',
+        this.stateMachine.metricAborted(period),
+        'executions aborted (no cleanup ran: check for leftovers)',
+      ),
+      executionThrottled: alarm(
+        'ExecutionThrottledAlarm',
+        this.stateMachine.metricThrottled(period),
+        'executions throttled',
+      ),
+    };
+
+    this.nagAcknowledgements = acknowledgeNagFindings({
+      functions: STEP_IDS.map((stepId) => {
+        const actions = STEPS[stepId].ec2Actions;
+        return {
+          role: functions[stepId].role!,
+          ec2Describe: actions.some((a) => a.startsWith('Describe')),
+          ec2WildcardResources: this.ec2WildcardResources(stack, actions),
+        };
+      }),
+      stateMachineRole: this.stateMachine.role,
+      invokedFunctions: STEP_IDS.map((stepId) => functions[stepId]),
+      deadLetterQueue: this.deadLetterQueue,
+    });
+  }
+
+  private ec2Arn(stack: Stack, resource: string): string {
+    return stack.formatArn({ service: 'ec2', resource, resourceName: '*' });
+  }
+
+  /** The wildcard EC2 ARNs a step's statements use, with why each is as narrow as EC2 allows. */
+  private ec2WildcardResources(
+    stack: Stack,
+    actions: readonly Ec2Action[],
+  ): { arn: string; reason: string }[] {
+    const out: { arn: string; reason: string }[] = [];
+    const endpointReasons: string[] = [];
+    if (actions.includes('CreateVpcEndpoint')) {
+      endpointReasons.push(
+        `ec2:CreateVpcEndpoint only with the request tag ${TAG_MANAGED_BY}=<this deployment> (aws:RequestTag + aws:TagKeys)`,
+      );
+    }
+    if (actions.includes('CreateTags')) {
+      endpointReasons.push('ec2:CreateTags only as part of CreateVpcEndpoint (ec2:CreateAction)');
+    }
+    if (actions.includes('DeleteVpcEndpoints')) {
+      endpointReasons.push(
+        `ec2:DeleteVpcEndpoints only on endpoints tagged ${TAG_MANAGED_BY}=<this deployment>`,
+      );
+    }
+    if (endpointReasons.length > 0) {
+      out.push({
+        arn: this.ec2Arn(stack, 'vpc-endpoint'),
+        reason: `New endpoint ids are unknown before creation; the wildcard is narrowed by tag conditions: ${endpointReasons.join('; ')}.`,
+      });
+    }
+    if (actions.includes('CreateVpcEndpoint')) {
+      for (const resource of ['vpc', 'subnet', 'security-group']) {
+        out.push({
+          arn: this.ec2Arn(stack, resource),
+          reason: `CreateVpcEndpoint also authorizes the ${resource} it attaches to; requests choose the VPC, subnets and security groups, so any ${resource} of this account and region (the endpoint itself stays tag-conditioned).`,
+        });
+      }
+    }
+    return out;
+  }
+
+  /** Least-privilege EC2 statements for a step's actions. */
+  private ec2Statements(stack: Stack, actions: readonly Ec2Action[]): iam.PolicyStatement[] {
+    const arn = (resource: string) => this.ec2Arn(stack, resource);
+    const statements: iam.PolicyStatement[] = [];
+    const describe = actions.filter((a) => a.startsWith('Describe'));
+    if (describe.length > 0) {
+      statements.push(
+        new iam.PolicyStatement({
+          sid: 'Ec2Describe',
+          actions: describe.map((a) => `ec2:${a}`),
+          resources: ['*'], // EC2 Describe* actions support no resource-level permissions
+        }),
+      );
+    }
+    if (actions.includes('CreateVpcEndpoint')) {
+      statements.push(
+        new iam.PolicyStatement({
+          sid: 'CreateTaggedVpcEndpoint',
+          actions: ['ec2:CreateVpcEndpoint'],
+          resources: [arn('vpc-endpoint')],
+          conditions: {
+            StringEquals: { [`aws:RequestTag/${TAG_MANAGED_BY}`]: this.managedByTagValue },
+            'ForAnyValue:StringEquals': { 'aws:TagKeys': [TAG_MANAGED_BY] },
+          },
+        }),
+        new iam.PolicyStatement({
+          sid: 'CreateVpcEndpointInNetwork',
+          actions: ['ec2:CreateVpcEndpoint'],
+          resources: [arn('vpc'), arn('subnet'), arn('security-group')],
+        }),
+      );
+    }
+    if (actions.includes('CreateTags')) {
+      statements.push(
+        new iam.PolicyStatement({
+          sid: 'TagOnCreateOnly',
+          actions: ['ec2:CreateTags'],
+          resources: [arn('vpc-endpoint')],
+          conditions: { StringEquals: { 'ec2:CreateAction': 'CreateVpcEndpoint' } },
+        }),
+      );
+    }
+    if (actions.includes('DeleteVpcEndpoints')) {
+      statements.push(
+        new iam.PolicyStatement({
+          sid: 'DeleteManagedVpcEndpoints',
+          actions: ['ec2:DeleteVpcEndpoints'],
+          resources: [arn('vpc-endpoint')],
+          conditions: { StringEquals: { [`aws:ResourceTag/${TAG_MANAGED_BY}`]: this.managedByTagValue } },
+        }),
+      );
+    }
+    return statements;
+  }
+
+  /** validate-request's env: request defaults, budgets and the execution timeout. */
+  private addRequestDefaults(fn: HandlerFunction, props: PrivateEndpointWorkflowProps, stack: Stack): void {
+    if (props.defaultKind !== undefined) fn.addEnvironment(HandlerEnv.DefaultKind, props.defaultKind);
+    if (props.defaultVpcId !== undefined) fn.addEnvironment(HandlerEnv.DefaultVpcId, props.defaultVpcId);
+    if (props.defaultSubnetIds !== undefined) {
+      fn.addEnvironment(HandlerEnv.DefaultSubnetIds, props.defaultSubnetIds.join(','));
+    }
+    if (props.defaultSecurityGroupIds !== undefined) {
+      fn.addEnvironment(HandlerEnv.DefaultSecurityGroupIds, props.defaultSecurityGroupIds.join(','));
+    }
+    fn.addEnvironment(HandlerEnv.DefaultRegion, props.defaultRegion ?? stack.region);
+    fn.addEnvironment(HandlerEnv.DefaultRollbackOnFailure, String(props.rollbackOnFailure ?? true));
+    fn.addEnvironment(HandlerEnv.ExecutionTimeoutSeconds, String(this.executionTimeout.toSeconds()));
+    for (const phase of POLL_PHASES) {
+      fn.addEnvironment(PHASES[phase].budgetEnv, String(this.phaseBudgetSeconds[phase]));
+    }
+  }
+}

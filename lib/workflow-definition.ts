@@ -1,0 +1,343 @@
+/**
+ * The state machine as CDK chainables: forward phases with polling loops, the saga compensation, events.
+ *
+ * Kept within what aws-local-stepfunctions 3 runs: JSONPath only (no JSONata, no Assign), no Map
+ * ItemReader; Lambda tasks use `payloadResponseOnly` (Resource = the function ARN, the handler gets the
+ * state input and its return value is the result). State names, Parameters and ResultPaths come from the
+ * steps table in lambdas/workflow/steps.ts; error names from lambdas/workflow/errors.ts.
+ *
+ * Shape (see the README diagram):
+ *   Receive request → Validate request → Create Atlas endpoint → [endpoint service loop] → Create VPC
+ *   endpoint → [VPC endpoint loop] → Link Atlas endpoint → [link loop] → [connection string loop] →
+ *   Shape output → Publish available event → Succeeded
+ *   any forward failure → Roll back? → (Delete VPC endpoint) → (Delete Atlas side) → [cleanup loop] →
+ *   Summarize failure → Publish failed event → Failed
+ * A validation failure goes straight to Summarize failure (nothing exists yet); so does any failure when
+ * nothing was created or `rollbackOnFailure` is false. A cleanup failure also goes to Summarize failure,
+ * which turns it into `CleanupIncomplete` naming the leftovers: nothing loops without a budget.
+ */
+import { Duration } from 'aws-cdk-lib';
+import type * as events from 'aws-cdk-lib/aws-events';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import type { Construct } from 'constructs';
+import { TRANSIENT_ERRORS } from '#workflow/errors';
+import { DetailTypes, EVENT_DETAIL_VERSION, EVENT_SOURCE } from '#workflow/events';
+import type { WorkflowOutput } from '#workflow/state';
+import {
+  DefinitionErrorNames,
+  LAMBDA_SERVICE_ERRORS,
+  PHASES,
+  type PollPhase,
+  STEPS,
+  StateNames,
+  type StepId,
+  type StepSpec,
+  WORKFLOW_ERROR_NAMES,
+} from '#workflow/steps';
+
+/** A retrier, as CDK takes it. */
+export type RetryPolicy = sfn.RetryProps & { readonly errors: string[] };
+
+/** Retry policies of the definition (exported for tests and the offline engine). */
+export const RETRY = {
+  /** Failures of the Lambda service (not our code), including throttling under reserved concurrency. */
+  lambdaService: {
+    errors: [...LAMBDA_SERVICE_ERRORS],
+    interval: Duration.seconds(2),
+    maxAttempts: 6,
+    backoffRate: 2,
+    maxDelay: Duration.seconds(60),
+    jitterStrategy: sfn.JitterType.FULL,
+  },
+  /**
+   * Named transient errors of a forward step, after the clients' own in-Lambda retries (which honour
+   * Atlas's Retry-After) ran out: up to 4 more tries over a few minutes.
+   */
+  transient: {
+    errors: [...TRANSIENT_ERRORS],
+    interval: Duration.seconds(10),
+    maxAttempts: 4,
+    backoffRate: 2,
+    maxDelay: Duration.seconds(120),
+    jitterStrategy: sfn.JitterType.FULL,
+  },
+  /** Compensation tries harder: a failed cleanup leaves resources behind. */
+  transientCleanup: {
+    errors: [...TRANSIENT_ERRORS],
+    interval: Duration.seconds(10),
+    maxAttempts: 6,
+    backoffRate: 2,
+    maxDelay: Duration.seconds(300),
+    jitterStrategy: sfn.JitterType.FULL,
+  },
+  /** EventBridge PutEvents (a service integration: its errors surface as task failures). */
+  publish: {
+    errors: [DefinitionErrorNames.StatesTaskFailed],
+    interval: Duration.seconds(2),
+    maxAttempts: 4,
+    backoffRate: 2,
+    maxDelay: Duration.seconds(30),
+    jitterStrategy: sfn.JitterType.FULL,
+  },
+} as const satisfies Record<string, RetryPolicy>;
+
+/** Task timeout of the Lambda tasks: the function timeout plus slack, so Lambda's own timeout fires first. */
+export const LAMBDA_TASK_TIMEOUT_SECONDS = 90;
+/** Lambda function timeout. Atlas calls retry in-Lambda (Retry-After) within this. */
+export const LAMBDA_TIMEOUT_SECONDS = 60;
+export const PUBLISH_TASK_TIMEOUT_SECONDS = 30;
+
+/** How "Shape output" builds the execution output from the record: one JSONPath (or literal) per field. */
+export const OUTPUT_FIELDS: { readonly [K in keyof WorkflowOutput]-?: string } = {
+  kind: '$.request.kind',
+  groupId: '$.request.groupId',
+  instanceName: '$.request.instanceName',
+  atlasEndpointId: '$.atlas.id',
+  endpointServiceName: '$.vpcEndpoint.serviceName',
+  vpcEndpointId: '$.vpcEndpoint.vpcEndpointId',
+  status: 'AVAILABLE',
+  privateSrvConnectionString: '$.connection.srvConnectionString',
+  dnsEntries: '$.vpcEndpoint.dnsEntries',
+};
+
+export interface WorkflowDefinitionProps {
+  /** One function per step. */
+  readonly functions: Readonly<Record<StepId, lambda.IFunction>>;
+  /** Where the available/failed events go. */
+  readonly eventBus: events.IEventBus;
+}
+
+function payloadTemplate(parameters: Readonly<Record<string, string>>): sfn.TaskInput {
+  const fields: Record<string, string> = {};
+  for (const [key, path] of Object.entries(parameters)) {
+    if (!key.endsWith('.$')) throw new Error(`Parameters key ${key} must be a JSONPath key (ending in .$)`);
+    fields[key.slice(0, -2)] = sfn.JsonPath.stringAt(path);
+  }
+  return sfn.TaskInput.fromObject(fields);
+}
+
+function resultPathOf(spec: StepSpec): string | undefined {
+  if (spec.resultPath === 'replace') return undefined;
+  if (spec.resultPath === 'discard') return sfn.JsonPath.DISCARD;
+  return spec.resultPath;
+}
+
+/** `<path>.created == true`, false when absent. */
+function created(path: string): sfn.Condition {
+  return sfn.Condition.and(
+    sfn.Condition.isPresent(`${path}.created`),
+    sfn.Condition.booleanEquals(`${path}.created`, true),
+  );
+}
+
+/** Catches every named workflow error, then anything else (a crash or timeout must still clean up). */
+function catchInto(state: tasks.LambdaInvoke, handler: sfn.IChainable, resultPath: string): void {
+  state.addCatch(handler, { errors: [...WORKFLOW_ERROR_NAMES], resultPath });
+  state.addCatch(handler, { errors: [DefinitionErrorNames.StatesAll], resultPath });
+}
+
+/**
+ * Builds the definition's states in `scope` (state names are construct ids, so use a dedicated scope)
+ * and returns its start state.
+ */
+export function buildWorkflowDefinition(scope: Construct, props: WorkflowDefinitionProps): sfn.IChainable {
+  const task = (id: StepId): tasks.LambdaInvoke => {
+    const spec: StepSpec = STEPS[id];
+    const state = new tasks.LambdaInvoke(scope, spec.stateName, {
+      lambdaFunction: props.functions[id],
+      payloadResponseOnly: true,
+      // CDK's default retrier is replaced by RETRY.lambdaService (adds throttling and jitter).
+      retryOnServiceExceptions: false,
+      payload: spec.parameters ? payloadTemplate(spec.parameters) : undefined,
+      resultPath: resultPathOf(spec),
+      taskTimeout: sfn.Timeout.duration(Duration.seconds(LAMBDA_TASK_TIMEOUT_SECONDS)),
+      comment: spec.description,
+    });
+    state.addRetry(RETRY.lambdaService);
+    if (id !== 'summarize-failure')
+      state.addRetry(spec.compensation ? RETRY.transientCleanup : RETRY.transient);
+    return state;
+  };
+
+  /** Start → Wait → check → ready? → Record; returns the loop's entry and exit. */
+  const pollLoop = (phase: PollPhase, onError: (check: tasks.LambdaInvoke) => void) => {
+    const spec = PHASES[phase];
+    const start = new sfn.Pass(scope, spec.startState, {
+      comment: `Start polling the ${spec.label}: attempt 0, first wait ${spec.initialDelaySeconds} s`,
+      parameters: {
+        phase,
+        attempt: 0,
+        elapsedSeconds: 0,
+        budgetSeconds: sfn.JsonPath.numberAt(`$.settings.phaseBudgetSeconds.${phase}`),
+        waitSeconds: spec.initialDelaySeconds,
+        done: false,
+      },
+      resultPath: '$.poll',
+    });
+    const wait = new sfn.Wait(scope, spec.waitState, {
+      time: sfn.WaitTime.secondsPath('$.poll.waitSeconds'),
+    });
+    const check = task(spec.checkStep);
+    onError(check);
+    const record = new sfn.Pass(scope, spec.recordState, {
+      comment: `Keep what the last check saw as ${spec.recordPath}`,
+      inputPath: '$.poll.observed',
+      resultPath: spec.recordPath,
+    });
+    const ready = new sfn.Choice(scope, spec.choiceState)
+      .when(sfn.Condition.booleanEquals('$.poll.done', true), record)
+      .otherwise(wait);
+    start.next(wait);
+    wait.next(check);
+    check.next(ready);
+    return { start, record };
+  };
+
+  // ---- failure end: summarize, publish, fail -------------------------------------------------------------
+  const summarize = task('summarize-failure');
+  const failed = new sfn.Fail(scope, StateNames.Failed, {
+    comment: 'The original error (or CleanupIncomplete) and a cause naming what was deleted or kept',
+    errorPath: '$.failure.error',
+    causePath: '$.failure.cause',
+  });
+  const failedWithoutSummary = new sfn.Fail(scope, StateNames.FailedWithoutSummary, {
+    error: DefinitionErrorNames.WorkflowFailed,
+    cause:
+      'The failure summary could not be built. The original error is in the execution history ' +
+      `(input of "${StateNames.SummarizeFailure}").`,
+  });
+  summarize.addCatch(failedWithoutSummary, {
+    errors: [DefinitionErrorNames.StatesAll],
+    resultPath: '$.summaryError',
+  });
+  const publishFailed = new tasks.EventBridgePutEvents(scope, StateNames.PublishFailedEvent, {
+    entries: [
+      {
+        eventBus: props.eventBus,
+        source: EVENT_SOURCE,
+        detailType: DetailTypes.Failed,
+        detail: sfn.TaskInput.fromObject({
+          version: EVENT_DETAIL_VERSION,
+          executionArn: sfn.JsonPath.stringAt('$$.Execution.Id'),
+          requestId: sfn.JsonPath.stringAt('$.failure.report.requestId'),
+          failure: sfn.JsonPath.objectAt('$.failure.report'),
+        }),
+      },
+    ],
+    resultPath: sfn.JsonPath.DISCARD,
+    taskTimeout: sfn.Timeout.duration(Duration.seconds(PUBLISH_TASK_TIMEOUT_SECONDS)),
+  });
+  publishFailed.addRetry(RETRY.publish);
+  // An undeliverable event must not hide the failure itself.
+  publishFailed.addCatch(failed, { errors: [DefinitionErrorNames.StatesAll], resultPath: '$.publishError' });
+  summarize.next(publishFailed);
+  publishFailed.next(failed);
+
+  // ---- compensation ---------------------------------------------------------------------------------------
+  const cleanupError = (state: tasks.LambdaInvoke) => catchInto(state, summarize, '$.cleanupError');
+  const cleanupLoop = pollLoop('cleanup', cleanupError);
+  cleanupLoop.record.next(summarize);
+
+  const deleteAtlas = task('delete-atlas-side');
+  cleanupError(deleteAtlas);
+  deleteAtlas.next(cleanupLoop.start);
+  const atlasToDelete = new sfn.Choice(scope, StateNames.AtlasSideToDelete)
+    .when(sfn.Condition.or(created('$.atlas'), created('$.link')), deleteAtlas)
+    .otherwise(cleanupLoop.start);
+
+  const deleteVpc = task('delete-vpc-endpoint');
+  cleanupError(deleteVpc);
+  deleteVpc.next(atlasToDelete);
+  const vpcToDelete = new sfn.Choice(scope, StateNames.VpcEndpointToDelete)
+    .when(created('$.vpcEndpoint'), deleteVpc)
+    .otherwise(atlasToDelete);
+
+  const rollBack = new sfn.Choice(scope, StateNames.RollBack, {
+    comment: 'Keep everything when rollbackOnFailure is false; skip the cleanup when nothing was created',
+  })
+    .when(
+      sfn.Condition.and(
+        sfn.Condition.isPresent('$.request.rollbackOnFailure'),
+        sfn.Condition.booleanEquals('$.request.rollbackOnFailure', false),
+      ),
+      summarize,
+    )
+    .when(sfn.Condition.or(created('$.vpcEndpoint'), created('$.atlas'), created('$.link')), vpcToDelete)
+    .otherwise(summarize);
+
+  // ---- forward path ---------------------------------------------------------------------------------------
+  const forwardError = (state: tasks.LambdaInvoke) => catchInto(state, rollBack, '$.error');
+
+  const succeeded = new sfn.Succeed(scope, StateNames.Succeeded, {
+    comment: 'Output: the WorkflowOutput built by "Shape output"',
+    outputPath: '$.output',
+  });
+  const outputParameters: Record<string, unknown> = {};
+  for (const [field, path] of Object.entries(OUTPUT_FIELDS)) {
+    outputParameters[field] = path.startsWith('$') ? sfn.JsonPath.stringAt(path) : path;
+  }
+  const shapeOutput = new sfn.Pass(scope, StateNames.ShapeOutput, {
+    parameters: outputParameters,
+    resultPath: '$.output',
+  });
+  const publishAvailable = new tasks.EventBridgePutEvents(scope, StateNames.PublishAvailableEvent, {
+    entries: [
+      {
+        eventBus: props.eventBus,
+        source: EVENT_SOURCE,
+        detailType: DetailTypes.Available,
+        detail: sfn.TaskInput.fromObject({
+          version: EVENT_DETAIL_VERSION,
+          executionArn: sfn.JsonPath.stringAt('$$.Execution.Id'),
+          requestId: sfn.JsonPath.stringAt('$.request.requestId'),
+          output: sfn.JsonPath.objectAt('$.output'),
+        }),
+      },
+    ],
+    resultPath: sfn.JsonPath.DISCARD,
+    taskTimeout: sfn.Timeout.duration(Duration.seconds(PUBLISH_TASK_TIMEOUT_SECONDS)),
+  });
+  publishAvailable.addRetry(RETRY.publish);
+  // The connection works; an undelivered notification does not undo it (see publishError in the history).
+  publishAvailable.addCatch(succeeded, {
+    errors: [DefinitionErrorNames.StatesAll],
+    resultPath: '$.publishError',
+  });
+
+  const receive = new sfn.Pass(scope, StateNames.ReceiveRequest, {
+    comment: 'Wrap the raw input as $.input, so a rejected request never mixes with the record',
+    parameters: { input: sfn.JsonPath.entirePayload },
+  });
+  const validate = task('validate-request');
+  catchInto(validate, summarize, '$.error');
+
+  const createAtlas = task('create-atlas-endpoint');
+  forwardError(createAtlas);
+  const atlasLoop = pollLoop('atlasEndpoint', forwardError);
+
+  const createVpc = task('create-vpc-endpoint');
+  forwardError(createVpc);
+  const vpcLoop = pollLoop('vpcEndpoint', forwardError);
+
+  const link = task('link-endpoint');
+  forwardError(link);
+  const linkLoop = pollLoop('link', forwardError);
+
+  const connectionLoop = pollLoop('connection', forwardError);
+
+  receive.next(validate);
+  validate.next(createAtlas);
+  createAtlas.next(atlasLoop.start);
+  atlasLoop.record.next(createVpc);
+  createVpc.next(vpcLoop.start);
+  vpcLoop.record.next(link);
+  link.next(linkLoop.start);
+  linkLoop.record.next(connectionLoop.start);
+  connectionLoop.record.next(shapeOutput);
+  shapeOutput.next(publishAvailable);
+  publishAvailable.next(succeeded);
+
+  return receive;
+}

@@ -1,0 +1,300 @@
+/**
+ * The synthesized definition, statically: valid ASL (asl-validator 4, and the nested validator
+ * aws-local-stepfunctions runs), within what the offline engine supports, every name a known constant,
+ * every Task mapped to the steps table.
+ */
+import '../../local/polyfills.ts';
+import aslValidator from 'asl-validator';
+import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ErrorNames, TRANSIENT_ERRORS } from '../../lambdas/workflow/errors.ts';
+import { DetailTypes, EVENT_SOURCE } from '../../lambdas/workflow/events.ts';
+import {
+  DefinitionErrorNames,
+  LAMBDA_SERVICE_ERRORS,
+  PHASES,
+  POLL_PHASES,
+  PUBLISH_STATES,
+  STEP_IDS,
+  STEPS,
+  StateNames,
+  stepForState,
+} from '../../lambdas/workflow/steps.ts';
+import {
+  type AslDefinition,
+  type AslState,
+  extractDefinition,
+  functionLogicalIdOf,
+  resolveIntrinsics,
+} from '../../lib/asl.ts';
+import { OUTPUT_FIELDS, RETRY } from '../../lib/workflow-definition.ts';
+import { logicalIdOf, type Synthesized, synthWorkflow } from './support.ts';
+
+let synth: Synthesized;
+let asl: AslDefinition;
+const states = () => Object.entries(asl.States) as [string, AslState][];
+/** A state without the explicit `QueryLanguage: JSONPath` CDK adds under the current feature flags. */
+const state = (name: string) => {
+  const s = asl.States[name];
+  if (!s) throw new Error(`no state ${name}`);
+  const { QueryLanguage: _language, ...rest } = s;
+  return rest as AslState;
+};
+
+beforeAll(() => {
+  synth = synthWorkflow();
+  asl = extractDefinition(synth.template);
+});
+
+describe('resolveIntrinsics', () => {
+  it('resolves Fn::Join, GetAtt Arn and pseudo parameters, and refuses anything else', () => {
+    expect(
+      resolveIntrinsics({
+        'Fn::Join': [
+          '',
+          ['arn:', { Ref: 'AWS::Partition' }, ':x:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }],
+        ],
+      }),
+    ).toBe('arn:aws:x:us-east-1:123456789012');
+    expect(resolveIntrinsics({ 'Fn::GetAtt': ['Fn1', 'Arn'] }, { region: 'eu-west-1' })).toBe(
+      'arn:aws:lambda:eu-west-1:123456789012:function:Fn1',
+    );
+    expect(() => resolveIntrinsics({ 'Fn::GetAtt': ['Fn1', 'Name'] })).toThrow(/unsupported/);
+    expect(() => resolveIntrinsics({ Ref: 'SomeParameter' })).toThrow(/unsupported Ref/);
+    expect(() => resolveIntrinsics({ 'Fn::Sub': 'x' })).toThrow(/unsupported Fn::Sub/);
+    expect(functionLogicalIdOf('arn:aws:lambda:us-east-1:1:function:Abc')).toBe('Abc');
+    expect(functionLogicalIdOf('arn:aws:states:::events:putEvents')).toBeUndefined();
+  });
+});
+
+describe('the definition', () => {
+  it('passes asl-validator 4 with path and ARN checks', () => {
+    const result = aslValidator(asl, { checkPaths: true, checkArn: true });
+    expect(result.errorsText('\n')).toBe('');
+    expect(result.isValid).toBe(true);
+  });
+
+  it('is accepted by aws-local-stepfunctions (its own validator)', () => {
+    expect(() => new StateMachine(asl as unknown as StateMachineDefinition)).not.toThrow();
+  });
+
+  it('stays within what the offline engine runs: JSONPath only, no Assign, no Map/Parallel', () => {
+    expect(asl.QueryLanguage ?? 'JSONPath').toBe('JSONPath');
+    for (const [name, s] of states()) {
+      expect(s.QueryLanguage ?? 'JSONPath', name).toBe('JSONPath');
+      expect(s.Assign, name).toBeUndefined();
+      expect(['Task', 'Pass', 'Wait', 'Choice', 'Succeed', 'Fail']).toContain(s.Type);
+    }
+  });
+
+  it('uses exactly the state names of the steps table, and nothing unreachable', () => {
+    expect(Object.keys(asl.States).sort()).toEqual([...new Set(Object.values(StateNames))].sort());
+    expect(asl.StartAt).toBe(StateNames.ReceiveRequest);
+  });
+
+  it('has the execution timeout: the sum of the phase budgets plus 30 minutes', () => {
+    const budgets = POLL_PHASES.reduce((sum, p) => sum + PHASES[p].defaultBudgetSeconds, 0);
+    expect(asl.TimeoutSeconds).toBe(budgets + 1800);
+  });
+
+  it('maps every Task to a step function (by logical id) or to EventBridge PutEvents', () => {
+    const byLogicalId = new Map(
+      STEP_IDS.map((id) => [logicalIdOf(synth.stack, synth.workflow.functions[id]), id]),
+    );
+    const tasks = states().filter(([, s]) => s.Type === 'Task');
+    const seen = new Set<string>();
+    for (const [name, s] of tasks) {
+      const resource = String(s.Resource);
+      if ((PUBLISH_STATES as readonly string[]).includes(name)) {
+        expect(resource).toBe('arn:aws:states:::events:putEvents');
+        continue;
+      }
+      const logicalId = functionLogicalIdOf(resource);
+      expect(logicalId, `${name}: ${resource}`).toBeDefined();
+      const stepId = byLogicalId.get(logicalId!);
+      expect(stepId, name).toBeDefined();
+      expect(stepForState(name)?.id).toBe(stepId);
+      seen.add(stepId!);
+    }
+    expect([...seen].sort()).toEqual([...STEP_IDS].sort());
+    expect(tasks).toHaveLength(STEP_IDS.length + PUBLISH_STATES.length);
+  });
+
+  it('wires each step with the Parameters, ResultPath and timeout of the table', () => {
+    for (const id of STEP_IDS) {
+      const spec = STEPS[id];
+      const s = state(spec.stateName);
+      expect(s.Parameters, id).toEqual(spec.parameters);
+      if (spec.resultPath === 'replace') expect('ResultPath' in s, id).toBe(false);
+      else if (spec.resultPath === 'discard') expect(s.ResultPath, id).toBeNull();
+      else expect(s.ResultPath, id).toBe(spec.resultPath);
+      expect(s.TimeoutSeconds, id).toBe(90);
+    }
+  });
+
+  it('uses only known error names in every Retry and Catch', () => {
+    const known = new Set<string>([
+      ...Object.values(ErrorNames),
+      ...LAMBDA_SERVICE_ERRORS,
+      DefinitionErrorNames.StatesAll,
+      DefinitionErrorNames.StatesTaskFailed,
+    ]);
+    let lists = 0;
+    for (const [name, s] of states()) {
+      for (const entry of [
+        ...((s.Retry as { ErrorEquals: string[] }[]) ?? []),
+        ...((s.Catch as { ErrorEquals: string[] }[]) ?? []),
+      ]) {
+        lists++;
+        for (const error of entry.ErrorEquals) expect(known.has(error), `${name}: ${error}`).toBe(true);
+      }
+    }
+    expect(lists).toBeGreaterThan(30);
+  });
+
+  it('retries Lambda service errors (with throttling) and transient errors with full jitter on every Lambda task', () => {
+    for (const id of STEP_IDS) {
+      const spec = STEPS[id];
+      const retry = state(spec.stateName).Retry as Record<string, unknown>[];
+      expect(retry[0], id).toEqual({
+        ErrorEquals: [...LAMBDA_SERVICE_ERRORS],
+        IntervalSeconds: 2,
+        MaxAttempts: 6,
+        BackoffRate: 2,
+        MaxDelaySeconds: 60,
+        JitterStrategy: 'FULL',
+      });
+      if (id === 'summarize-failure') {
+        expect(retry, id).toHaveLength(1);
+        continue;
+      }
+      const policy = spec.compensation ? RETRY.transientCleanup : RETRY.transient;
+      expect(retry[1], id).toEqual({
+        ErrorEquals: [...TRANSIENT_ERRORS],
+        IntervalSeconds: policy.interval.toSeconds(),
+        MaxAttempts: policy.maxAttempts,
+        BackoffRate: 2,
+        MaxDelaySeconds: policy.maxDelay.toSeconds(),
+        JitterStrategy: 'FULL',
+      });
+      expect(retry, id).toHaveLength(2);
+    }
+  });
+
+  it('catches every forward failure into "Roll back?", validation into the summary, cleanup failures into the summary', () => {
+    const catchTargets = (name: string) =>
+      (state(name).Catch as { ErrorEquals: string[]; Next: string; ResultPath: string }[]).map((c) => ({
+        errors: c.ErrorEquals,
+        next: c.Next,
+        resultPath: c.ResultPath,
+      }));
+    const named = Object.values(ErrorNames);
+    for (const id of STEP_IDS) {
+      const spec = STEPS[id];
+      if (id === 'summarize-failure') {
+        expect(catchTargets(spec.stateName)).toEqual([
+          { errors: ['States.ALL'], next: StateNames.FailedWithoutSummary, resultPath: '$.summaryError' },
+        ]);
+        continue;
+      }
+      const next =
+        id === 'validate-request' || spec.compensation ? StateNames.SummarizeFailure : StateNames.RollBack;
+      const resultPath = spec.compensation ? '$.cleanupError' : '$.error';
+      expect(catchTargets(spec.stateName), id).toEqual([
+        { errors: named, next, resultPath },
+        { errors: ['States.ALL'], next, resultPath },
+      ]);
+    }
+  });
+
+  it('builds each polling loop as Start -> Wait(SecondsPath) -> check -> Choice(done) -> Record', () => {
+    for (const phase of POLL_PHASES) {
+      const spec = PHASES[phase];
+      expect(state(spec.startState)).toMatchObject({
+        Type: 'Pass',
+        ResultPath: '$.poll',
+        Next: spec.waitState,
+        Parameters: {
+          phase,
+          attempt: 0,
+          elapsedSeconds: 0,
+          'budgetSeconds.$': `$.settings.phaseBudgetSeconds.${phase}`,
+          waitSeconds: spec.initialDelaySeconds,
+          done: false,
+        },
+      });
+      expect(state(spec.waitState)).toEqual({
+        Type: 'Wait',
+        SecondsPath: '$.poll.waitSeconds',
+        Next: STEPS[spec.checkStep].stateName,
+      });
+      expect(state(STEPS[spec.checkStep].stateName).Next).toBe(spec.choiceState);
+      expect(state(spec.choiceState)).toEqual({
+        Type: 'Choice',
+        Choices: [{ Variable: '$.poll.done', BooleanEquals: true, Next: spec.recordState }],
+        Default: spec.waitState,
+      });
+      expect(state(spec.recordState)).toMatchObject({
+        Type: 'Pass',
+        InputPath: '$.poll.observed',
+        ResultPath: spec.recordPath,
+      });
+    }
+  });
+
+  it('shapes the output as a WorkflowOutput and publishes it, ending in Succeed with OutputPath $.output', () => {
+    const expected: Record<string, string> = {};
+    for (const [field, path] of Object.entries(OUTPUT_FIELDS)) {
+      expected[path.startsWith('$') ? `${field}.$` : field] = path;
+    }
+    expect(state(StateNames.ShapeOutput)).toMatchObject({ Parameters: expected, ResultPath: '$.output' });
+    expect(state(StateNames.PublishAvailableEvent)).toMatchObject({
+      Resource: 'arn:aws:states:::events:putEvents',
+      ResultPath: null,
+      Parameters: {
+        Entries: [
+          {
+            Source: EVENT_SOURCE,
+            DetailType: DetailTypes.Available,
+            EventBusName: 'arn:aws:events:us-east-1:123456789012:event-bus/default',
+            Detail: {
+              version: '1',
+              'executionArn.$': '$$.Execution.Id',
+              'requestId.$': '$.request.requestId',
+              'output.$': '$.output',
+            },
+          },
+        ],
+      },
+      Next: StateNames.Succeeded,
+    });
+    expect(state(StateNames.Succeeded)).toEqual({
+      Type: 'Succeed',
+      Comment: expect.any(String),
+      OutputPath: '$.output',
+    });
+  });
+
+  it('ends failures in a Fail that reads the summary (ErrorPath/CausePath), after the failed event', () => {
+    expect(state(StateNames.SummarizeFailure).Next).toBe(StateNames.PublishFailedEvent);
+    expect(state(StateNames.PublishFailedEvent)).toMatchObject({
+      Parameters: {
+        Entries: [
+          {
+            Source: EVENT_SOURCE,
+            DetailType: DetailTypes.Failed,
+            Detail: { 'failure.$': '$.failure.report', 'requestId.$': '$.failure.report.requestId' },
+          },
+        ],
+      },
+      Next: StateNames.Failed,
+      Catch: [{ ErrorEquals: ['States.ALL'], Next: StateNames.Failed, ResultPath: '$.publishError' }],
+    });
+    expect(state(StateNames.Failed)).toMatchObject({
+      Type: 'Fail',
+      ErrorPath: '$.failure.error',
+      CausePath: '$.failure.cause',
+    });
+    expect(state(StateNames.FailedWithoutSummary)).toMatchObject({ Type: 'Fail', Error: 'WorkflowFailed' });
+  });
+});

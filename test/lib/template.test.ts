@@ -1,0 +1,238 @@
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { Runtime } from 'aws-cdk-lib/aws-lambda';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DetailTypes, REQUEST_EVENT_SOURCE } from '../../lambdas/workflow/events.ts';
+import { HandlerEnv, PHASES, POLL_PHASES, STEP_IDS, STEPS } from '../../lambdas/workflow/steps.ts';
+import { logicalIdOf, SECRET_ARN, type Synthesized, synthWorkflow } from './support.ts';
+
+let synth: Synthesized;
+let template: Template;
+beforeAll(() => {
+  synth = synthWorkflow();
+  template = synth.template;
+});
+
+const functionProps = (id: (typeof STEP_IDS)[number]) => {
+  const logicalId = logicalIdOf(synth.stack, synth.workflow.functions[id]);
+  return template.toJSON().Resources[logicalId].Properties as Record<string, unknown> & {
+    Environment: { Variables: Record<string, unknown> };
+  };
+};
+
+describe('functions', () => {
+  it('one per step, latest Node runtime on arm64, traced, 60 s, with an explicit log group', () => {
+    template.resourceCountIs('AWS::Lambda::Function', STEP_IDS.length);
+    expect(Runtime.NODEJS_LATEST.name).toBe('nodejs24.x');
+    for (const id of STEP_IDS) {
+      const props = functionProps(id);
+      expect(props).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        Handler: 'index.handler',
+        Timeout: 60,
+        MemorySize: 512,
+        TracingConfig: { Mode: 'Active' },
+        LoggingConfig: { LogGroup: { Ref: expect.stringContaining('LogGroup') } },
+      });
+      expect(props.Description).toContain(STEPS[id].stateName);
+    }
+    template.resourceCountIs('AWS::Logs::LogGroup', STEP_IDS.length + 1);
+    template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+  });
+
+  it('sets exactly the env each step needs (Atlas env only on Atlas callers, defaults only on validation)', () => {
+    const managedBy = synth.workflow.managedByTagValue;
+    for (const id of STEP_IDS) {
+      const spec = STEPS[id];
+      const expected: Record<string, unknown> = {
+        POWERTOOLS_SERVICE_NAME: 'atlas-private-endpoint-workflow',
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+        NODE_OPTIONS: '--enable-source-maps',
+        [HandlerEnv.WorkflowStep]: id,
+      };
+      if (spec.atlas) {
+        expected[HandlerEnv.AtlasSecretArn] = SECRET_ARN;
+        expected[HandlerEnv.AtlasBaseUrl] = 'https://cloud.mongodb.com';
+      }
+      if (spec.ec2Actions.length > 0) expected[HandlerEnv.ManagedByTagValue] = managedBy;
+      if (spec.requestDefaults) {
+        expected[HandlerEnv.DefaultRegion] = 'us-east-1';
+        expected[HandlerEnv.DefaultRollbackOnFailure] = 'true';
+        expected[HandlerEnv.ExecutionTimeoutSeconds] = '14400';
+        for (const phase of POLL_PHASES)
+          expected[PHASES[phase].budgetEnv] = String(PHASES[phase].defaultBudgetSeconds);
+      }
+      expect(functionProps(id).Environment.Variables, id).toEqual(expected);
+    }
+  });
+
+  it('reserves concurrency 5 on the Atlas functions only', () => {
+    for (const id of STEP_IDS) {
+      expect(functionProps(id).ReservedConcurrentExecutions, id).toBe(STEPS[id].atlas ? 5 : undefined);
+    }
+  });
+
+  it('passes the deployment defaults to the validate function', () => {
+    const s = synthWorkflow({
+      defaultKind: 'dedicated',
+      defaultVpcId: 'vpc-0a1b2c3d4e5f60718',
+      defaultSubnetIds: ['subnet-0a1b2c3d4e5f60718', 'subnet-0f1e2d3c4b5a69788'],
+      defaultSecurityGroupIds: ['sg-0a1b2c3d4e5f60718'],
+      defaultRegion: 'eu-west-1',
+      rollbackOnFailure: false,
+      atlasBaseUrl: 'https://cloud.mongodbgov.com/',
+      atlasReservedConcurrency: false,
+    });
+    const validate =
+      s.template.toJSON().Resources[logicalIdOf(s.stack, s.workflow.functions['validate-request'])]
+        .Properties;
+    expect(validate.Environment.Variables).toMatchObject({
+      [HandlerEnv.DefaultKind]: 'dedicated',
+      [HandlerEnv.DefaultVpcId]: 'vpc-0a1b2c3d4e5f60718',
+      [HandlerEnv.DefaultSubnetIds]: 'subnet-0a1b2c3d4e5f60718,subnet-0f1e2d3c4b5a69788',
+      [HandlerEnv.DefaultSecurityGroupIds]: 'sg-0a1b2c3d4e5f60718',
+      [HandlerEnv.DefaultRegion]: 'eu-west-1',
+      [HandlerEnv.DefaultRollbackOnFailure]: 'false',
+      [HandlerEnv.AtlasBaseUrl]: 'https://cloud.mongodbgov.com',
+    });
+    expect(validate.ReservedConcurrentExecutions).toBeUndefined();
+  });
+});
+
+describe('state machine', () => {
+  it('is STANDARD, logs ALL without execution data, traces, times out after the budgets plus margin', () => {
+    template.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineType: 'STANDARD',
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: {
+        Level: 'ALL',
+        IncludeExecutionData: false,
+        Destinations: [
+          {
+            CloudWatchLogsLogGroup: {
+              LogGroupArn: { 'Fn::GetAtt': [logicalIdOf(synth.stack, synth.workflow.logGroup), 'Arn'] },
+            },
+          },
+        ],
+      },
+    });
+    expect(synth.workflow.executionTimeout.toSeconds()).toBe(14400);
+  });
+
+  it('has the four alarms', () => {
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 4);
+    const smRef = { Ref: logicalIdOf(synth.stack, synth.workflow.stateMachine) };
+    for (const metric of [
+      'ExecutionsFailed',
+      'ExecutionsTimedOut',
+      'ExecutionsAborted',
+      'ExecutionThrottled',
+    ]) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/States',
+        MetricName: metric,
+        Dimensions: [{ Name: 'StateMachineArn', Value: smRef }],
+        Statistic: 'Sum',
+        Period: 300,
+        Threshold: 1,
+        EvaluationPeriods: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'notBreaching',
+      });
+    }
+    expect(Object.keys(synth.workflow.alarms).sort()).toEqual([
+      'executionThrottled',
+      'executionsAborted',
+      'executionsFailed',
+      'executionsTimedOut',
+    ]);
+  });
+});
+
+describe('trigger', () => {
+  it('a rule on the default bus matching request events, starting the state machine with the detail', () => {
+    template.resourceCountIs('AWS::Events::Rule', 1);
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventBusName: 'default',
+      EventPattern: { source: [REQUEST_EVENT_SOURCE], 'detail-type': [DetailTypes.Requested] },
+      State: 'ENABLED',
+      Targets: [
+        {
+          Arn: { Ref: logicalIdOf(synth.stack, synth.workflow.stateMachine) },
+          Input: Match.absent(),
+          InputPath: '$.detail',
+          RoleArn: { 'Fn::GetAtt': [logicalIdOf(synth.stack, synth.workflow.triggerRole), 'Arn'] },
+          DeadLetterConfig: {
+            Arn: { 'Fn::GetAtt': [logicalIdOf(synth.stack, synth.workflow.deadLetterQueue), 'Arn'] },
+          },
+          RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 7200 },
+          Id: Match.anyValue(),
+        },
+      ],
+    });
+  });
+
+  it('its own role, which may only start this state machine', () => {
+    template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: {
+        Statement: [
+          { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' } },
+        ],
+      },
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: logicalIdOf(synth.stack, synth.workflow.triggerRole) }],
+      PolicyDocument: {
+        Statement: [
+          {
+            Action: 'states:StartExecution',
+            Effect: 'Allow',
+            Resource: { Ref: logicalIdOf(synth.stack, synth.workflow.stateMachine) },
+          },
+        ],
+      },
+    });
+  });
+
+  it('an encrypted dead-letter queue that refuses plain HTTP and accepts only this rule', () => {
+    template.resourceCountIs('AWS::SQS::Queue', 1);
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      SqsManagedSseEnabled: true,
+      MessageRetentionPeriod: 14 * 24 * 3600,
+    });
+    const queueArn = { 'Fn::GetAtt': [logicalIdOf(synth.stack, synth.workflow.deadLetterQueue), 'Arn'] };
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Deny',
+            Action: 'sqs:*',
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+            Resource: queueArn,
+          }),
+          Match.objectLike({
+            Effect: 'Allow',
+            Action: 'sqs:SendMessage',
+            Principal: { Service: 'events.amazonaws.com' },
+            Condition: {
+              ArnEquals: {
+                'aws:SourceArn': { 'Fn::GetAtt': [logicalIdOf(synth.stack, synth.workflow.rule), 'Arn'] },
+              },
+            },
+            Resource: queueArn,
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('uses a given bus and pattern', () => {
+    const s = synthWorkflow({
+      triggerEventPattern: { source: ['orders.app'], detailType: ['Connect Atlas'] },
+    });
+    s.template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { source: ['orders.app'], 'detail-type': ['Connect Atlas'] },
+    });
+  });
+});
