@@ -317,6 +317,7 @@ export async function runLocalWorkflow(options: LocalRunOptions): Promise<LocalR
         handler = loadHandler(binding, baseEnv, runId);
         handlers.set(binding.entry, handler);
       }
+      const run = await handler;
       invocations += 1;
       const context = lambdaContext(
         `local-${binding.stepId}`,
@@ -327,7 +328,7 @@ export async function runLocalWorkflow(options: LocalRunOptions): Promise<LocalR
       const saved = { ...process.env };
       Object.assign(process.env, baseEnv);
       try {
-        const result = await (await handler)(input, context);
+        const result = await run(input, context);
         lastResults.set(stateName, result);
         return result;
       } finally {

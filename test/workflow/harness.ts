@@ -1,0 +1,110 @@
+/**
+ * Scenario harness: runs the synthesized workflow through the local engine against a fresh simulated world.
+ */
+import { expect } from 'vitest';
+import type { EndpointKind } from '../../lambdas/workflow/state.ts';
+import { DEMO_AWS } from '../../local/cloud/aws-model.ts';
+import { FAULT_CATALOG } from '../../local/cloud/fault-catalog.ts';
+import type { FaultRule } from '../../local/cloud/faults.ts';
+import type { RunningWorld } from '../../local/cloud/index.ts';
+import type { PresetName } from '../../local/cloud/timeline.ts';
+import { type LocalRunResult, runLocalWorkflow } from '../../local/engine.ts';
+import { startTestWorld } from '../support/world.ts';
+
+export type TestWorld = Awaited<ReturnType<typeof startTestWorld>>;
+
+export interface WorldSetup {
+  readonly preset?: PresetName;
+  readonly faults?: readonly FaultRule[] | string;
+  readonly serverlessRetired?: boolean;
+}
+
+export async function newWorld(setup: WorldSetup = {}): Promise<TestWorld> {
+  const faults =
+    typeof setup.faults === 'string'
+      ? (FAULT_CATALOG[setup.faults]?.rules ?? unknownPlan(setup.faults))
+      : setup.faults;
+  return startTestWorld({
+    preset: setup.preset ?? 'realistic',
+    timeScale: 0,
+    faults: faults ?? [],
+    serverlessRetired: setup.serverlessRetired ?? false,
+  });
+}
+
+function unknownPlan(name: string): never {
+  throw new Error(`no fault plan named ${name}`);
+}
+
+/** The example request of a kind, for the demo world. */
+export function requestFor(kind: EndpointKind, world: RunningWorld, extra: Record<string, unknown> = {}) {
+  const d = world.world.demo;
+  return {
+    kind,
+    groupId: d.groupId,
+    instanceName: kind === 'serverless' ? d.serverlessInstanceName : d.clusterName,
+    region: d.awsRegion,
+    vpcId: d.vpcId,
+    subnetIds: [...d.subnetIds],
+    securityGroupIds: [...d.securityGroupIds],
+    ...(kind === 'serverless' ? { comment: 'scenario test' } : {}),
+    ...extra,
+  };
+}
+
+export async function run(
+  world: RunningWorld,
+  input: unknown,
+  options: { executionName?: string; auth?: 'service-account' | 'api-key' } = {},
+): Promise<LocalRunResult> {
+  const d = world.world.demo;
+  return runLocalWorkflow({
+    input,
+    target: {
+      atlasUrl: world.atlasUrl,
+      ec2Url: world.ec2Url,
+      atlasCredentials: options.auth === 'api-key' ? d.apiKey : d.serviceAccount,
+      awsCredentials: { accessKeyId: DEMO_AWS.accessKeyId, secretAccessKey: DEMO_AWS.secretAccessKey },
+      awsRegion: d.awsRegion,
+    },
+    clock: world.world.clock,
+    requestLog: world.world.log,
+    ...(options.executionName ? { executionName: options.executionName } : {}),
+  });
+}
+
+/** Asserts that `expected` occurs in `path` in this order (other states may stand between). */
+export function expectSubsequence(path: readonly string[], expected: readonly string[]): void {
+  let i = 0;
+  for (const state of path) if (state === expected[i]) i += 1;
+  expect(i, `path ${JSON.stringify(path)} should contain, in order, ${JSON.stringify(expected)}`).toBe(
+    expected.length,
+  );
+}
+
+/** Live resources on both sides of the world. */
+export function live(world: RunningWorld) {
+  const inv = world.world.inventory();
+  return {
+    serverlessEndpoints: inv.atlas.serverlessEndpoints,
+    endpointServices: inv.atlas.endpointServices,
+    interfaceEndpoints: inv.atlas.interfaceEndpoints,
+    vpcEndpoints: inv.aws.vpcEndpoints,
+    total:
+      inv.atlas.serverlessEndpoints.length +
+      inv.atlas.endpointServices.length +
+      inv.atlas.interfaceEndpoints.length +
+      inv.aws.vpcEndpoints.length,
+  };
+}
+
+/** The Cause of a failed run as plain text (the engine reports Lambda-style JSON for handler errors). */
+export function causeText(result: LocalRunResult): string {
+  const cause = result.error?.cause ?? '';
+  try {
+    const parsed = JSON.parse(cause) as { errorMessage?: string };
+    return parsed.errorMessage ?? cause;
+  } catch {
+    return cause;
+  }
+}

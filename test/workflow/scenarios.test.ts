@@ -1,0 +1,329 @@
+/**
+ * The scenario matrix: named scenarios run through the local engine (the synthesized definition, the real
+ * handlers, the simulated world over HTTP), for both endpoint kinds. Each asserts the path of states, the
+ * output or the named error, the events and the inventory afterwards.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { ErrorNames } from '../../lambdas/workflow/errors.ts';
+import { DetailTypes } from '../../lambdas/workflow/events.ts';
+import type { EndpointKind } from '../../lambdas/workflow/state.ts';
+import { StateNames as S } from '../../lambdas/workflow/steps.ts';
+import type { LocalRunResult } from '../../local/engine.ts';
+import { causeText, expectSubsequence, live, newWorld, requestFor, run, type TestWorld } from './harness.ts';
+
+let world: TestWorld | undefined;
+
+afterEach(async () => {
+  if (world) {
+    expect(world.contractViolations()).toEqual([]);
+    await world.close();
+    world = undefined;
+  }
+});
+
+async function open(setup: Parameters<typeof newWorld>[0] = {}): Promise<TestWorld> {
+  world = await newWorld(setup);
+  return world;
+}
+
+const FORWARD_PATH = [
+  S.ValidateRequest,
+  S.CreateAtlasEndpoint,
+  S.WaitForEndpointService,
+  S.CheckEndpointService,
+  S.CreateVpcEndpoint,
+  S.CheckVpcEndpoint,
+  S.LinkAtlasEndpoint,
+  S.WaitForLink,
+  S.CheckLink,
+  S.ReadConnectionString,
+  S.ShapeOutput,
+  S.PublishAvailableEvent,
+  S.Succeeded,
+];
+
+const CLEANUP_PATH = [
+  S.DeleteVpcEndpoint,
+  S.DeleteAtlasSide,
+  S.CheckCleanup,
+  S.SummarizeFailure,
+  S.PublishFailedEvent,
+  S.Failed,
+];
+
+function failedEvent(result: LocalRunResult) {
+  expect(result.events.map((e) => e.detailType)).toEqual([DetailTypes.Failed]);
+  return (result.events[0]!.detail as { failure: Record<string, unknown> }).failure as {
+    error: string;
+    cause: string;
+    cleanup: string;
+    rollbackOnFailure: boolean | null;
+    resources: { type: string; id: string; disposition: string }[];
+  };
+}
+
+function expectSucceeded(result: LocalRunResult, kind: EndpointKind) {
+  expect(result.error, causeText(result)).toBeUndefined();
+  expect(result.status).toBe('SUCCEEDED');
+  const out = result.output as Record<string, unknown>;
+  expect(out).toMatchObject({ kind, status: 'AVAILABLE' });
+  expect(out.vpcEndpointId).toMatch(/^vpce-[0-9a-f]{17}$/);
+  expect(out.atlasEndpointId).toMatch(/^[0-9a-f]{24}$/);
+  expect(out.endpointServiceName).toMatch(/^com\.amazonaws\.vpce\.us-east-1\.vpce-svc-[0-9a-f]{17}$/);
+  expect(out.privateSrvConnectionString).toMatch(/^mongodb\+srv:\/\//);
+  expect(Array.isArray(out.dnsEntries) && out.dnsEntries.length > 0).toBe(true);
+  expect(result.events.map((e) => e.detailType)).toEqual([DetailTypes.Available]);
+  expect((result.events[0]!.detail as { output: unknown }).output).toEqual(out);
+  return out as { vpcEndpointId: string; atlasEndpointId: string; endpointServiceName: string };
+}
+
+describe.each(['serverless', 'dedicated'] as const)('%s scenarios', (kind) => {
+  it('happy path: creates both sides, links them, reads the private connection string', async () => {
+    const w = await open();
+    const result = await run(w, requestFor(kind, w));
+    const out = expectSucceeded(result, kind);
+    expectSubsequence(result.path, FORWARD_PATH);
+    expect(result.path).not.toContain(S.DeleteVpcEndpoint);
+    const inv = live(w);
+    expect(inv.vpcEndpoints.map((v) => [v.id, v.state])).toEqual([[out.vpcEndpointId, 'available']]);
+    if (kind === 'serverless') {
+      expect(inv.serverlessEndpoints.map((e) => [e.id, e.status])).toEqual([
+        [out.atlasEndpointId, 'AVAILABLE'],
+      ]);
+      expect(inv.total).toBe(2);
+    } else {
+      expect(inv.endpointServices.map((e) => [e.id, e.status])).toEqual([[out.atlasEndpointId, 'AVAILABLE']]);
+      expect(inv.interfaceEndpoints.map((e) => [e.interfaceEndpointId, e.connectionStatus])).toEqual([
+        [out.vpcEndpointId, 'AVAILABLE'],
+      ]);
+      expect(inv.total).toBe(3);
+    }
+    // Polling found each change without hammering Atlas: the realistic timeline takes minutes of virtual time.
+    expect(result.metrics.virtualDurationMs).toBeGreaterThan(3 * 60_000);
+    const describes = Object.entries(result.metrics.atlasCalls)
+      .filter(([op]) => op.startsWith('get'))
+      .reduce((n, [, c]) => n + c, 0);
+    expect(describes).toBeLessThan(40);
+  });
+
+  it('re-running the same request converges on the existing pair (no duplicates)', async () => {
+    const w = await open();
+    const input = requestFor(kind, w, { requestId: 'orders-link-1' });
+    const first = expectSucceeded(await run(w, input), kind);
+    const createsBefore = { ...w.world.log.counts() };
+    const again = await run(w, input, { executionName: 'a-different-execution' });
+    const second = expectSucceeded(again, kind);
+    expect(second).toEqual(first);
+    const counts = w.world.log.counts();
+    for (const op of [
+      'createServerlessPrivateEndpoint',
+      'createPrivateEndpointService',
+      'createPrivateEndpoint',
+    ]) {
+      expect(counts[op] ?? 0, op).toBe(createsBefore[op] ?? 0);
+    }
+    expect(counts.CreateVpcEndpoint ?? 0).toBe(createsBefore.CreateVpcEndpoint ?? 0);
+    expect(w.world.log.of('updateServerlessPrivateEndpoint').length).toBe(kind === 'serverless' ? 1 : 0);
+    expect(live(w).total).toBe(kind === 'serverless' ? 2 : 3);
+  });
+
+  it('a half-built request resumes where the last run stopped', async () => {
+    // The first run creates the Atlas side, then EC2 refuses the VPC endpoint once; rollback is off, so the
+    // Atlas side is kept. The second run of the same request adopts it instead of creating another.
+    const w = await open({
+      faults: [
+        {
+          operation: 'CreateVpcEndpoint',
+          effect: {
+            kind: 'ec2-error',
+            code: 'VpcEndpointLimitExceeded',
+            status: 400,
+            message: 'limit reached',
+          },
+        },
+      ],
+    });
+    const input = requestFor(kind, w, { requestId: 'resume-me', rollbackOnFailure: false });
+    const first = await run(w, input);
+    expect(first.status).toBe('FAILED');
+    expect(first.error?.error).toBe(ErrorNames.AwsRequestRejected);
+    const kept = failedEvent(first);
+    expect(kept.cleanup).toBe('disabled');
+    expect(kept.resources.map((r) => r.disposition)).toEqual(kept.resources.map(() => 'kept'));
+    const atlasId = kept.resources.find((r) => r.type.startsWith('atlas-'))?.id;
+    expect(atlasId).toMatch(/^[0-9a-f]{24}$/);
+    expect(live(w).vpcEndpoints).toEqual([]);
+
+    const second = await run(w, input);
+    const out = expectSucceeded(second, kind);
+    expect(out.atlasEndpointId).toBe(atlasId);
+    const creates = w.world.log.of(
+      kind === 'serverless' ? 'createServerlessPrivateEndpoint' : 'createPrivateEndpointService',
+    );
+    expect(creates).toHaveLength(1);
+    expect(live(w).total).toBe(kind === 'serverless' ? 2 : 3);
+  });
+
+  it('Atlas FAILED while building the endpoint service: named error, cleanup, nothing left', async () => {
+    const w = await open({
+      faults: kind === 'serverless' ? 'serverless-reservation-failed' : 'dedicated-service-failed',
+    });
+    const result = await run(w, requestFor(kind, w));
+    expect(result.status).toBe('FAILED');
+    expect(result.error?.error).toBe(ErrorNames.EndpointFailed);
+    expect(causeText(result)).toMatch(/FAILED|failed/);
+    expectSubsequence(result.path, [
+      S.CreateAtlasEndpoint,
+      S.CheckEndpointService,
+      S.DeleteAtlasSide,
+      S.Failed,
+    ]);
+    expect(result.path).not.toContain(S.CreateVpcEndpoint);
+    const failure = failedEvent(result);
+    expect(failure.error).toBe(ErrorNames.EndpointFailed);
+    expect(failure.cleanup).toBe('complete');
+    expect(live(w).total).toBe(0);
+  });
+
+  it('the link fails after the VPC endpoint was registered: both sides are cleaned up', async () => {
+    const w = await open({
+      faults: kind === 'serverless' ? 'serverless-link-failed' : 'dedicated-interface-rejected',
+    });
+    const result = await run(w, requestFor(kind, w));
+    expect(result.status).toBe('FAILED');
+    expect(result.error?.error).toBe(
+      kind === 'serverless' ? ErrorNames.EndpointFailed : ErrorNames.EndpointRejected,
+    );
+    expectSubsequence(result.path, [S.LinkAtlasEndpoint, S.CheckLink, ...CLEANUP_PATH]);
+    const failure = failedEvent(result);
+    expect(failure.cleanup).toBe('complete');
+    expect(failure.resources.every((r) => r.disposition === 'deleted')).toBe(true);
+    expect(failure.resources.map((r) => r.type)).toContain('vpc-endpoint');
+    expect(failure.cause).toContain(
+      failure.resources.find((r) => r.type === 'vpc-endpoint')?.id ?? 'missing',
+    );
+    expect(live(w).total).toBe(0);
+  });
+
+  it('a phase deadline is exceeded: DeadlineExceeded after the phase budget, then cleanup', async () => {
+    const w = await open({ faults: kind === 'serverless' ? 'serverless-stuck' : 'dedicated-stuck' });
+    const result = await run(w, requestFor(kind, w, { phaseBudgetSeconds: { atlasEndpoint: 300 } }));
+    expect(result.status).toBe('FAILED');
+    expect(result.error?.error).toBe(ErrorNames.DeadlineExceeded);
+    expect(causeText(result)).toMatch(/300 s/);
+    const checks = result.path.filter((s) => s === S.CheckEndpointService).length;
+    expect(checks).toBeGreaterThan(3);
+    expect(result.metrics.virtualDurationMs).toBeGreaterThanOrEqual(300_000);
+    expect(failedEvent(result).cleanup).toBe('complete');
+    expect(live(w).total).toBe(0);
+  });
+
+  it('EC2 refuses the VPC endpoint: AwsRequestRejected with the AWS message, Atlas side deleted', async () => {
+    const w = await open({ faults: 'ec2-limit' });
+    const result = await run(w, requestFor(kind, w));
+    expect(result.status).toBe('FAILED');
+    expect(result.error?.error).toBe(ErrorNames.AwsRequestRejected);
+    expect(causeText(result)).toMatch(/maximum number of VPC endpoints/);
+    expectSubsequence(result.path, [S.CreateVpcEndpoint, S.DeleteAtlasSide, S.Failed]);
+    expect(live(w).total).toBe(0);
+  });
+
+  it('the VPC endpoint fails in AWS after creation: EndpointRejected, cleanup', async () => {
+    const w = await open({ faults: 'vpc-endpoint-failed' });
+    const result = await run(w, requestFor(kind, w));
+    expect(result.status).toBe('FAILED');
+    expect(result.error?.error).toBe(ErrorNames.EndpointRejected);
+    expectSubsequence(result.path, [S.CheckVpcEndpoint, ...CLEANUP_PATH]);
+    expect(live(w).total).toBe(0);
+  });
+
+  it.each(['atlas-burst-429', 'atlas-burst-5xx', 'atlas-burst-mixed', 'ec2-throttle'])(
+    'recovers from %s',
+    async (plan) => {
+      const w = await open({ faults: plan });
+      const result = await run(w, requestFor(kind, w));
+      expectSucceeded(result, kind);
+      expect(w.world.faults.fired.length).toBeGreaterThanOrEqual(2);
+      expect(live(w).total).toBe(kind === 'serverless' ? 2 : 3);
+    },
+  );
+
+  it('rollbackOnFailure false keeps everything and names it in the output', async () => {
+    const w = await open({
+      faults: kind === 'serverless' ? 'serverless-link-failed' : 'dedicated-interface-rejected',
+    });
+    const result = await run(w, requestFor(kind, w, { rollbackOnFailure: false }));
+    expect(result.status).toBe('FAILED');
+    expect(result.path).not.toContain(S.DeleteVpcEndpoint);
+    expect(result.path).not.toContain(S.DeleteAtlasSide);
+    const failure = failedEvent(result);
+    expect(failure.cleanup).toBe('disabled');
+    expect(failure.rollbackOnFailure).toBe(false);
+    const inv = live(w);
+    expect(inv.total).toBeGreaterThan(0);
+    const vpce = inv.vpcEndpoints[0]?.id ?? 'missing';
+    expect(failure.resources).toContainEqual(
+      expect.objectContaining({ type: 'vpc-endpoint', id: vpce, disposition: 'kept' }),
+    );
+    expect(causeText(result)).toContain(vpce);
+    for (const r of failure.resources) expect(r.disposition).toBe('kept');
+  });
+});
+
+describe('authentication', () => {
+  it.each(['service-account', 'api-key'] as const)(
+    'runs end to end with %s credentials and never leaks them',
+    async (auth) => {
+      const w = await open({ preset: 'instant' });
+      const result = await run(w, requestFor('dedicated', w), { auth });
+      expectSucceeded(result, 'dedicated');
+      const kinds = new Set(
+        w.world.log.entries.filter((e) => e.service === 'atlas' && e.status < 400).map((e) => e.auth),
+      );
+      expect([...kinds].sort()).toEqual(auth === 'api-key' ? ['digest'] : ['basic', 'bearer']);
+      const text = JSON.stringify(result);
+      const d = w.world.demo;
+      for (const secret of [d.serviceAccount.clientSecret, d.apiKey.privateKey])
+        expect(text).not.toContain(secret);
+    },
+  );
+});
+
+describe('serverless API retired (Atlas today)', () => {
+  it('fails fast with AtlasApiGone and points to kind: dedicated, creating nothing', async () => {
+    const w = await open({ serverlessRetired: true });
+    const result = await run(w, requestFor('serverless', w));
+    expect(result.status).toBe('FAILED');
+    expect(result.error?.error).toBe(ErrorNames.AtlasApiGone);
+    expect(causeText(result)).toMatch(/dedicated/);
+    expect(result.path).not.toContain(S.WaitForEndpointService);
+    expect(result.metrics.providerTimeMs).toBe(0);
+    expect(failedEvent(result).cleanup).toBe('not-needed');
+    expect(live(w).total).toBe(0);
+  });
+
+  it('the dedicated flow still works in the same world', async () => {
+    const w = await open({ serverlessRetired: true });
+    expectSucceeded(await run(w, requestFor('dedicated', w)), 'dedicated');
+  });
+});
+
+describe('bad input', () => {
+  it('an invalid request fails with InvalidRequest naming every bad field, before anything is created', async () => {
+    const w = await open();
+    const result = await run(w, {
+      ...requestFor('serverless', w),
+      groupId: 'nope',
+      subnetIds: [],
+      comment: 'x'.repeat(81),
+    });
+    expect(result.status).toBe('FAILED');
+    expect(result.error?.error).toBe(ErrorNames.InvalidRequest);
+    const cause = causeText(result);
+    expect(cause).toMatch(/groupId/);
+    expect(cause).toMatch(/subnetIds/);
+    expect(cause).toMatch(/comment/);
+    expect(w.world.log.entries.filter((e) => e.service === 'atlas' && e.method !== 'GET')).toEqual([]);
+    expect(live(w).total).toBe(0);
+  });
+});
