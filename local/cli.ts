@@ -3,6 +3,7 @@
  * Exit codes: 0 success, 1 the workflow failed, 2 bad options or input (nothing ran).
  */
 import { readFileSync } from 'node:fs';
+import { relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { isPresetName, PRESETS, type PresetName } from './cloud/timeline.ts';
 
@@ -98,21 +99,26 @@ function fmtDuration(ms: number): string {
   return `${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}:${String(sec).padStart(2, '0')}`;
 }
 
-/** A short status note from a step's result: Atlas status, AWS state, or the poll's next wait. */
-function statusNote(result: unknown): string {
+/** A short status note from a step's result: Atlas status, AWS state, what a check saw. */
+export function statusNote(result: unknown): string {
   if (!result || typeof result !== 'object') return '';
   const r = result as Record<string, unknown>;
+  if ('observed' in r && typeof r.done === 'boolean') {
+    const seen = statusNote(r.observed);
+    const next = r.done ? 'done' : `next check in ${String(r.waitSeconds)} s`;
+    return seen ? `${seen}; ${next}` : next;
+  }
   const parts: string[] = [];
   if (typeof r.atlasStatus === 'string') parts.push(`Atlas ${r.atlasStatus}`);
   if (typeof r.state === 'string') parts.push(`AWS ${r.state}`);
-  if (typeof r.vpcEndpointId === 'string' && typeof r.state !== 'string') parts.push(r.vpcEndpointId);
-  for (const key of ['atlas', 'vpcEndpoint', 'link'] as const) {
-    const sub = r[key];
-    if (sub && typeof sub === 'object') {
-      const s = sub as Record<string, unknown>;
-      if (key === 'vpcEndpoint' && typeof s.state === 'string') parts.push(`AWS ${s.state}`);
-      else if (typeof s.atlasStatus === 'string') parts.push(`Atlas ${s.atlasStatus}`);
-    }
+  if (typeof r.vpcEndpointId === 'string') parts.push(r.vpcEndpointId);
+  else if (typeof r.id === 'string') parts.push(r.id);
+  if (typeof r.srvConnectionString === 'string') parts.push(r.srvConnectionString);
+  if (Array.isArray(r.remaining)) parts.push(`${r.remaining.length} resource(s) still being deleted`);
+  if (typeof r.error === 'string' && typeof r.cause === 'string') parts.push(r.error);
+  if (r.request && typeof r.request === 'object') {
+    const req = r.request as Record<string, unknown>;
+    parts.push(`${String(req.kind)} ${String(req.instanceName)} in project ${String(req.groupId)}`);
   }
   return parts.join(', ');
 }
@@ -210,6 +216,18 @@ async function run(argv: string[]): Promise<number> {
     (input as Record<string, unknown>).kind = kind;
   }
 
+  // The same validation the first state runs, so a bad input file stops here with exit code 2.
+  const { parseRequest } = await import('../lambdas/workflow/request.ts');
+  try {
+    parseRequest(input, { executionName: 'local-run' });
+  } catch (err) {
+    const issues = (err as { issues?: readonly { field: string; problem: string }[] }).issues;
+    if (!issues) throw err;
+    throw new UsageError(
+      `the request in ${inputFile} is invalid:\n${issues.map((i) => `  - ${i.field}: ${i.problem}`).join('\n')}`,
+    );
+  }
+
   const { FAULT_CATALOG, startWorld } = await import('./cloud/index.ts');
   const { runLocalWorkflow } = await import('./engine.ts');
   let faults: readonly import('./cloud/faults.ts').FaultRule[] = [];
@@ -267,10 +285,10 @@ async function run(argv: string[]): Promise<number> {
       `Simulated world: preset ${preset}${values.fault ? `, fault ${values.fault}` : ''}${values.retired ? ', serverless API retired' : ''}; waits run at ${timeScale === 0 ? 'no real time' : `${timeScale}x`}`,
     );
   }
-  say(`Input: ${inputFile}\n`);
+  say(`Input: ${relative(process.cwd(), inputFile) || inputFile}\n`);
 
-  const t0 = running?.world.clock.now();
-  let lastState = '';
+  let t0: number | undefined;
+  let lastSeen = 0;
   try {
     const result = await runLocalWorkflow({
       input,
@@ -279,23 +297,23 @@ async function run(argv: string[]): Promise<number> {
       logLevel: values.verbose ? 'INFO' : 'SILENT',
       onHistory: (entry, info) => {
         if (json) return;
-        const at = fmtDuration(entry.virtualTime - (t0 ?? entry.virtualTime));
-        if (entry.kind === 'succeeded' && entry.type === 'Task') {
+        t0 ??= entry.virtualTime;
+        lastSeen = entry.virtualTime;
+        const at = `[${fmtDuration(entry.virtualTime - t0)}]`;
+        if (entry.type !== 'Task') return;
+        if (entry.kind === 'entered') console.log(`${at} ${entry.state}`);
+        else if (entry.kind === 'succeeded') {
           const note = statusNote(info.result);
-          if (note) console.log(`[${at}]   ${''.padEnd(0)}-> ${note}`);
-        } else if (entry.kind === 'entered' && entry.type !== 'Choice' && entry.type !== 'Pass') {
-          if (entry.state !== lastState) console.log(`[${at}] ${entry.state}`);
-          lastState = entry.state;
-        } else if (entry.kind === 'retried') {
-          console.log(`[${at}]   retrying ${entry.state}`);
-        } else if (entry.kind === 'failed') {
-          console.log(`[${at}]   ${entry.state} failed: ${entry.error}`);
-        } else if (entry.kind === 'caught') {
-          console.log(`[${at}]   caught in ${entry.state}: compensating`);
-        }
+          if (note) console.log(`${' '.repeat(at.length)}   ${note}`);
+        } else if (entry.kind === 'retried')
+          console.log(`${' '.repeat(at.length)}   retrying (transient error)`);
+        else if (entry.kind === 'failed') console.log(`${' '.repeat(at.length)}   failed: ${entry.error}`);
       },
-      onWait: (state, seconds) => progressSleep(seconds, timeScale, state, tty),
-      onEvent: (event) => say(`    event: ${event.detailType}`),
+      onWait: async (state, seconds) => {
+        if (!json && seconds > 0)
+          console.log(`[${fmtDuration(lastSeen - (t0 ?? lastSeen))}] ${state}: ${seconds} s`);
+        await progressSleep(seconds, timeScale, state, tty);
+      },
     });
     if (json) {
       console.log(JSON.stringify(result, null, 2));
