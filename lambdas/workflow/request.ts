@@ -151,6 +151,9 @@ const phaseBudgetShape = Object.fromEntries(POLL_PHASES.map((phase) => [phase, p
   typeof phaseBudget
 >;
 
+/** Input key Step Functions uses to associate a child execution with the execution that started it. */
+export const STARTED_BY_EXECUTION_FIELD = 'AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID';
+
 /** The execution input as a zod schema (fields with deployment defaults are optional here). */
 export const requestInputSchema = z.strictObject({
   kind: z
@@ -216,6 +219,12 @@ export const requestInputSchema = z.strictObject({
     .strictObject(phaseBudgetShape)
     .optional()
     .meta({ description: FIELD_DESCRIPTIONS.phaseBudgetSeconds }),
+  // Step Functions links a child execution to the parent that started it (startExecution.sync) through this
+  // input key; it is accepted so callers can follow that convention, and otherwise ignored.
+  [STARTED_BY_EXECUTION_FIELD]: z
+    .string()
+    .optional()
+    .meta({ description: 'Set by a parent Step Functions execution to link this execution to it. Ignored.' }),
 });
 
 type RequestInput = z.output<typeof requestInputSchema>;

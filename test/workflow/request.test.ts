@@ -518,3 +518,42 @@ describe('requestJsonSchema', () => {
     }
   });
 });
+
+describe('executions started by another state machine', () => {
+  it('accepts the AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID key (startExecution.sync) and drops it', () => {
+    const parent = 'arn:aws:states:us-east-1:123456789012:execution:Parent:run-1';
+    const request = parseRequest(
+      { ...VALID, AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID: parent },
+      { executionName: 'exec-1' },
+    );
+    expect(request.groupId).toBe(VALID.groupId);
+    expect(JSON.stringify(request)).not.toContain(parent);
+  });
+
+  it('still refuses a non-string value there', () => {
+    expect(issuesOf({ ...VALID, AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID: 7 }).map((i) => i.field)).toEqual(
+      ['AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID'],
+    );
+  });
+});
+
+describe('the shipped examples', () => {
+  it.each(['serverless-request.json', 'dedicated-request.json'])(
+    'examples/%s is a valid request',
+    async (name) => {
+      const { readFileSync } = await import('node:fs');
+      const input = JSON.parse(
+        readFileSync(new URL(`../../examples/${name}`, import.meta.url), 'utf8'),
+      ) as unknown;
+      expect(parseRequest(input, { executionName: 'example' }).requestId).toBe('example');
+    },
+  );
+
+  it('the EventBridge example carries a valid request as its Detail', async () => {
+    const { readFileSync } = await import('node:fs');
+    const event = JSON.parse(
+      readFileSync(new URL('../../examples/eventbridge-request-event.json', import.meta.url), 'utf8'),
+    ) as { Detail: string };
+    expect(parseRequest(JSON.parse(event.Detail), { executionName: 'x' }).requestId).toBe('orders-prod-link');
+  });
+});
