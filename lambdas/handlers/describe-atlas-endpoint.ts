@@ -1,0 +1,24 @@
+/**
+ * Lambda handler of the "Check endpoint service" state: `StepContracts['describe-atlas-endpoint']` in lambdas/workflow/steps.ts.
+ * Thin adapter: the environment, clients and logger come from `defaultHandlerDeps`; the work is `describeAtlasEndpoint`.
+ */
+import { describeAtlasEndpoint } from '#workflow/operations/atlas-side';
+import { atlasAccess } from './support/atlas.ts';
+import {
+  defaultHandlerDeps,
+  type HandlerDeps,
+  type LambdaStepHandler,
+  pollingState,
+  stepHandler,
+} from './support/runtime.ts';
+
+const STEP = 'describe-atlas-endpoint';
+
+/** Built once per container from the function's environment. */
+export const handlerDeps: HandlerDeps = defaultHandlerDeps(STEP, { atlas: atlasAccess });
+
+export function makeHandler(deps: HandlerDeps): LambdaStepHandler<typeof STEP> {
+  return stepHandler(STEP, deps, pollingState(STEP), describeAtlasEndpoint);
+}
+
+export const handler = makeHandler(handlerDeps);

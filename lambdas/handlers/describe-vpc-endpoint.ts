@@ -1,0 +1,24 @@
+/**
+ * Lambda handler of the "Check VPC endpoint" state: `StepContracts['describe-vpc-endpoint']` in lambdas/workflow/steps.ts.
+ * Thin adapter: the environment, clients and logger come from `defaultHandlerDeps`; the work is `describeVpcEndpoint`.
+ */
+import { describeVpcEndpoint } from '#workflow/operations/vpc-endpoint';
+import { ec2Access } from './support/ec2.ts';
+import {
+  defaultHandlerDeps,
+  type HandlerDeps,
+  type LambdaStepHandler,
+  pollingState,
+  stepHandler,
+} from './support/runtime.ts';
+
+const STEP = 'describe-vpc-endpoint';
+
+/** Built once per container from the function's environment. */
+export const handlerDeps: HandlerDeps = defaultHandlerDeps(STEP, { ec2: ec2Access });
+
+export function makeHandler(deps: HandlerDeps): LambdaStepHandler<typeof STEP> {
+  return stepHandler(STEP, deps, pollingState(STEP), describeVpcEndpoint);
+}
+
+export const handler = makeHandler(handlerDeps);

@@ -1,0 +1,24 @@
+/**
+ * Lambda handler of the "Read connection string" state: `StepContracts['read-connection-string']` in lambdas/workflow/steps.ts.
+ * Thin adapter: the environment, clients and logger come from `defaultHandlerDeps`; the work is `readConnectionString`.
+ */
+import { readConnectionString } from '#workflow/operations/link';
+import { atlasAccess } from './support/atlas.ts';
+import {
+  defaultHandlerDeps,
+  type HandlerDeps,
+  type LambdaStepHandler,
+  pollingState,
+  stepHandler,
+} from './support/runtime.ts';
+
+const STEP = 'read-connection-string';
+
+/** Built once per container from the function's environment. */
+export const handlerDeps: HandlerDeps = defaultHandlerDeps(STEP, { atlas: atlasAccess });
+
+export function makeHandler(deps: HandlerDeps): LambdaStepHandler<typeof STEP> {
+  return stepHandler(STEP, deps, pollingState(STEP), readConnectionString);
+}
+
+export const handler = makeHandler(handlerDeps);

@@ -1,0 +1,78 @@
+/**
+ * Atlas access for the steps that call Atlas (`STEPS[id].atlas`): checks that credentials are configured,
+ * and loads them on first use into one Atlas client per container.
+ *
+ * Credentials: `ATLAS_SECRET_ARN` (read through Powertools Parameters), or, without it, the
+ * `MONGODB_ATLAS_CLIENT_ID`/`MONGODB_ATLAS_CLIENT_SECRET` or `MONGODB_ATLAS_PUBLIC_KEY`/`MONGODB_ATLAS_PRIVATE_KEY`
+ * variables (how the local engine runs the handlers). Base URL, first one set wins: the secret's
+ * `BaseUrl`/`baseUrl`, `MONGODB_ATLAS_BASE_URL`, `ATLAS_BASE_URL` (the construct's deployment default),
+ * https://cloud.mongodb.com. A base URL that travels with the credentials names the Atlas they belong to
+ * (commercial, government, a simulator), so it overrides the deployment-wide default.
+ *
+ * The client is built once (a memoized promise; a failed load is retried by the next invocation). After
+ * Atlas rejected the credentials, the next load reads the secret again bypassing the cache, to pick up a
+ * rotation. Access tokens and Digest challenges are cached inside the client.
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { type AtlasClient, createAtlasClient, normalizeBaseUrl } from '#atlas/client';
+import { ENV as CREDENTIAL_ENV, loadAtlasCredentials } from '#atlas/credentials';
+import type { Environment } from '#workflow/config';
+import { HandlerEnv } from '#workflow/steps';
+import { type AtlasAccess, type EnvironmentProblem, nonEmpty } from './runtime.ts';
+
+export function atlasAccess(env: Environment, logger: Logger): AtlasAccess {
+  const problems: EnvironmentProblem[] = [];
+  const deploymentBaseUrl = nonEmpty(env[HandlerEnv.AtlasBaseUrl]);
+  if (deploymentBaseUrl !== undefined) {
+    try {
+      normalizeBaseUrl(deploymentBaseUrl);
+    } catch (error) {
+      problems.push({
+        variables: [HandlerEnv.AtlasBaseUrl],
+        problem: `${HandlerEnv.AtlasBaseUrl}: ${(error as Error).message}`,
+      });
+    }
+  }
+  const E = CREDENTIAL_ENV;
+  const has = (name: string) => nonEmpty(env[name]) !== undefined;
+  if (
+    !has(E.secretArn) &&
+    !(has(E.clientId) && has(E.clientSecret)) &&
+    !(has(E.publicKey) && has(E.privateKey))
+  ) {
+    problems.push({
+      variables: [E.secretArn],
+      problem:
+        `${E.secretArn} is not set (nor ${E.clientId}/${E.clientSecret} or ${E.publicKey}/${E.privateKey}): ` +
+        'no Atlas credentials',
+    });
+  }
+
+  const credentialEnv: Environment = { ...env, [E.baseUrl]: nonEmpty(env[E.baseUrl]) ?? deploymentBaseUrl };
+  let pending: Promise<AtlasClient> | undefined;
+  let forceFetch = false;
+  const client = (): Promise<AtlasClient> => {
+    if (pending === undefined) {
+      const load = (async () => {
+        const loaded = await loadAtlasCredentials({ env: credentialEnv, forceFetch });
+        forceFetch = false;
+        logger.info('Atlas credentials loaded', {
+          source: loaded.source,
+          authKind: loaded.auth.kind,
+          baseUrl: loaded.baseUrl,
+        });
+        return createAtlasClient({ baseUrl: loaded.baseUrl, auth: loaded.auth, logger });
+      })();
+      pending = load;
+      load.catch(() => {
+        if (pending === load) pending = undefined;
+      });
+    }
+    return pending;
+  };
+  const onAuthFailed = () => {
+    pending = undefined;
+    forceFetch = true;
+  };
+  return { problems, client, onAuthFailed };
+}

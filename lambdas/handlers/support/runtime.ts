@@ -1,0 +1,383 @@
+/**
+ * The plumbing every step handler shares (Powertools style): environment read and checked once per container,
+ * clients built once per container, one Logger, and the per-invocation adapter around one domain function.
+ *
+ * A handler module does three things:
+ *
+ * ```ts
+ * // module scope, once per container: env, logger, the clients its STEPS entry says it uses
+ * export const handlerDeps = defaultHandlerDeps('create-atlas-endpoint', { atlas: atlasAccess });
+ * export function makeHandler(deps: HandlerDeps) { return stepHandler('create-atlas-endpoint', deps, …); }
+ * export const handler = makeHandler(handlerDeps); // tests call makeHandler(theirDeps)
+ * ```
+ *
+ * Environment (names from `HandlerEnv` in lambdas/workflow/steps.ts, set by the construct per `STEPS[id]`):
+ * - `WORKFLOW_STEP`: when set it must name this step (a function wired to the wrong entry fails loudly).
+ * - Atlas steps: the credential secret or variables and the base URL, see ./atlas.ts (precedence of the
+ *   base URL: the secret's `BaseUrl`, `MONGODB_ATLAS_BASE_URL`, `ATLAS_BASE_URL`, https://cloud.mongodb.com).
+ * - EC2 steps: `MANAGED_BY_TAG_VALUE`; the EC2 client works in the request's region, see ./ec2.ts.
+ * - validate-request: the `DEFAULT_*` request defaults, the phase budgets and `EXECUTION_TIMEOUT_SECONDS`.
+ * A problem is logged at module load and every invocation then throws the same ConfigurationError, so Step
+ * Functions sees a named error (an exception at import time would surface as an unnamed init failure).
+ *
+ * Per invocation: the logger gets the Lambda context and the execution name (validate-request) or request
+ * id as temporary keys; every Atlas call is bounded by the Lambda's remaining time minus a margin
+ * (`lambdaDeadline(context)`, in the Atlas client's time base); errors are logged and rethrown unchanged.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { Context } from 'aws-lambda';
+import { type AtlasClient, lambdaDeadline } from '#atlas/client';
+import { type EndpointKindClient, endpointKindClient } from '#atlas/endpoint-kind';
+import type { VpcEndpointOperations } from '#aws/vpc-endpoints';
+import type { Environment } from '#workflow/config';
+import { ConfigurationError, ErrorNames, WorkflowError } from '#workflow/errors';
+import type { StepDeps } from '#workflow/operations/common';
+import type { RequestDefaults } from '#workflow/request';
+import type { EndpointKind } from '#workflow/state';
+import {
+  HandlerEnv,
+  PHASES,
+  POLL_PHASES,
+  type PollingState,
+  type PollPhase,
+  resolvePhaseBudgets,
+  STEPS,
+  type StepId,
+  type StepInput,
+  type StepOutput,
+  type SummarizeFailureInput,
+  type ValidateRequestInput,
+  type WorkflowState,
+} from '#workflow/steps';
+
+/** The part of the Lambda context the handlers use (the local engine passes one of these too). */
+export interface LambdaContextLike {
+  getRemainingTimeInMillis(): number;
+  readonly awsRequestId?: string;
+  readonly functionName?: string;
+}
+
+/** What `lambdas/handlers/<id>.ts` exports as `handler`. */
+export type LambdaStepHandler<Id extends StepId> = (
+  event: unknown,
+  context?: LambdaContextLike,
+) => Promise<StepOutput<Id>>;
+
+/** Everything a handler needs besides the event; built once per container, replaced by tests. */
+export interface HandlerDeps {
+  readonly logger: Logger;
+  /** The Atlas client, unbounded (Atlas steps). Each invocation bounds it with its own deadline. */
+  readonly atlasClient?: () => Promise<AtlasClient>;
+  /** Called after Atlas rejected the credentials, so the next invocation reloads them. */
+  readonly onAtlasAuthFailed?: () => void;
+  /** EC2 VPC endpoint operations in a region (EC2 steps). */
+  readonly vpcEndpoints?: (region: string) => VpcEndpointOperations;
+  /** `MANAGED_BY_TAG_VALUE` (EC2 steps). */
+  readonly managedBy?: string;
+  /** The deployment's request defaults (validate-request). */
+  readonly requestDefaults?: RequestDefaults;
+  /** The environment phase budgets are read from (validate-request). */
+  readonly env?: Environment;
+  /** A problem found in the environment at module load; every invocation throws it. */
+  readonly configurationError?: ConfigurationError;
+  /** The time base of the Atlas client's deadlines. @default Date.now */
+  readonly now?: () => number;
+  /** Taken off the Lambda's remaining time for Atlas deadlines, to report an error before Lambda times out. */
+  readonly deadlineMarginMs?: number;
+}
+
+/** Default safety margin: enough for the handler to log and return the error. */
+export const DEFAULT_DEADLINE_MARGIN_MS = 3000;
+
+export function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+/** A problem with one environment variable, found at module load. */
+export interface EnvironmentProblem {
+  /** The variables involved (the first is the one to fix). */
+  readonly variables: readonly string[];
+  readonly problem: string;
+}
+
+/** Atlas access for a step: environment problems, a lazily built client, and a way to drop it. */
+export interface AtlasAccess {
+  readonly problems: readonly EnvironmentProblem[];
+  readonly client: () => Promise<AtlasClient>;
+  readonly onAuthFailed: () => void;
+}
+
+/**
+ * The clients a handler module brings along. Each module imports only what its step uses (`STEPS[id]`), so
+ * a step that never calls Atlas or EC2 does not even load their SDKs (smaller bundle, faster cold start).
+ */
+export interface Capabilities {
+  /** Atlas steps: `atlasAccess` from ./atlas.ts. */
+  readonly atlas?: (env: Environment, logger: Logger) => AtlasAccess;
+  /** EC2 steps: `ec2Access` from ./ec2.ts. */
+  readonly ec2?: (env: Environment) => (region: string) => VpcEndpointOperations;
+  /** validate-request: `loadRequestDefaults` from #workflow/config. */
+  readonly requestDefaults?: (env: Environment) => RequestDefaults;
+}
+
+/**
+ * Reads and checks the function's environment for step `id` and builds its logger and (lazy) clients.
+ * Never throws: problems become `configurationError` (logged here, thrown by every invocation).
+ */
+export function defaultHandlerDeps(
+  id: StepId,
+  capabilities: Capabilities = {},
+  env: Environment = process.env,
+): HandlerDeps {
+  // A snapshot: the function's environment as it was when the container started.
+  const snapshot: Environment = { ...env };
+  const spec = STEPS[id];
+  const logger = new Logger({ persistentKeys: { step: id } });
+  const problems: EnvironmentProblem[] = [];
+  const missingCapability = (what: string) =>
+    problems.push({
+      variables: [HandlerEnv.WorkflowStep],
+      problem: `the handler module of step ${id} does not provide ${what}, which STEPS['${id}'] requires`,
+    });
+
+  const declared = nonEmpty(snapshot[HandlerEnv.WorkflowStep]);
+  if (declared !== undefined && declared !== id) {
+    problems.push({
+      variables: [HandlerEnv.WorkflowStep],
+      problem: `${HandlerEnv.WorkflowStep} is "${declared}" but this is the handler of step "${id}" (function wired to the wrong entry)`,
+    });
+  }
+
+  let managedBy: string | undefined;
+  let vpcEndpoints: ((region: string) => VpcEndpointOperations) | undefined;
+  if (spec.ec2Actions.length > 0) {
+    managedBy = nonEmpty(snapshot[HandlerEnv.ManagedByTagValue]);
+    if (managedBy === undefined) {
+      problems.push({
+        variables: [HandlerEnv.ManagedByTagValue],
+        problem: `${HandlerEnv.ManagedByTagValue} is not set (the value of the managed-by tag on the VPC endpoints)`,
+      });
+    }
+    if (capabilities.ec2 === undefined) missingCapability('EC2 access');
+    else vpcEndpoints = capabilities.ec2(snapshot);
+  }
+
+  let requestDefaults: RequestDefaults | undefined;
+  if (spec.requestDefaults) {
+    if (capabilities.requestDefaults === undefined) missingCapability('request defaults');
+    else {
+      try {
+        requestDefaults = capabilities.requestDefaults(snapshot);
+      } catch (error) {
+        if (!(error instanceof Error && error.name === ErrorNames.ConfigurationError)) throw error;
+        const details = (error as ConfigurationError).details;
+        const variables = Array.isArray(details.variables) ? details.variables.map(String) : ['DEFAULT_*'];
+        problems.push({ variables, problem: error.message });
+      }
+    }
+    for (const text of resolvePhaseBudgets(snapshot, undefined).configurationProblems) {
+      const variable =
+        POLL_PHASES.map((p) => PHASES[p].budgetEnv).find((name) => text.startsWith(name)) ??
+        HandlerEnv.ExecutionTimeoutSeconds;
+      problems.push({ variables: [variable], problem: text });
+    }
+  }
+
+  let atlas: AtlasAccess | undefined;
+  if (spec.atlas) {
+    if (capabilities.atlas === undefined) missingCapability('Atlas access');
+    else {
+      atlas = capabilities.atlas(snapshot, logger);
+      problems.push(...atlas.problems);
+    }
+  }
+
+  let configurationError: ConfigurationError | undefined;
+  if (problems.length > 0) {
+    configurationError = new ConfigurationError(
+      `The function of step ${id} is misconfigured: ${problems.map((p) => p.problem).join('; ')}`,
+      { details: { step: id, variables: [...new Set(problems.flatMap((p) => p.variables))] } },
+    );
+    logger.error('Invalid function environment; every invocation will fail', {
+      error: configurationError.toJSON(),
+    });
+  }
+
+  return {
+    logger,
+    ...(atlas === undefined ? {} : { atlasClient: atlas.client, onAtlasAuthFailed: atlas.onAuthFailed }),
+    ...(vpcEndpoints === undefined ? {} : { vpcEndpoints }),
+    ...(managedBy === undefined ? {} : { managedBy }),
+    ...(requestDefaults === undefined ? {} : { requestDefaults }),
+    ...(spec.requestDefaults ? { env: snapshot } : {}),
+    ...(configurationError === undefined ? {} : { configurationError }),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Event checks (minimal: the state machine builds the events; a mismatch is a wiring bug)
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function wiringError(step: StepId, expected: string, problem: string): ConfigurationError {
+  return new ConfigurationError(
+    `Step ${step} received an event that is not ${expected}: ${problem}. The state machine definition does not ` +
+      'match lambdas/workflow/steps.ts (redeploy the stack from one version of the project)',
+    { details: { step, problem } },
+  );
+}
+
+const REQUEST_STRINGS = ['kind', 'groupId', 'instanceName', 'vpcId', 'region', 'requestId'] as const;
+
+function checkRecord(step: StepId, event: unknown): WorkflowState {
+  const expected = 'the workflow state record';
+  if (!isRecord(event)) throw wiringError(step, expected, 'it is not a JSON object');
+  const request = event.request;
+  if (!isRecord(request)) throw wiringError(step, expected, '$.request is missing');
+  for (const field of REQUEST_STRINGS) {
+    if (typeof request[field] !== 'string')
+      throw wiringError(step, expected, `$.request.${field} is not a string`);
+  }
+  if (request.kind !== 'serverless' && request.kind !== 'dedicated') {
+    throw wiringError(step, expected, `$.request.kind is "${String(request.kind)}"`);
+  }
+  for (const field of ['subnetIds', 'securityGroupIds'] as const) {
+    if (!Array.isArray(request[field])) throw wiringError(step, expected, `$.request.${field} is not a list`);
+  }
+  return event as unknown as WorkflowState;
+}
+
+/** The event check of a step that takes the state record. */
+export function workflowState(step: StepId) {
+  return (event: unknown): WorkflowState => checkRecord(step, event);
+}
+
+/** The event check of a polling step: the record with `$.poll` of the step's phase. */
+export function pollingState(step: StepId) {
+  const phase = POLL_PHASES.find((p) => PHASES[p].checkStep === step) as PollPhase;
+  return (event: unknown): PollingState => {
+    const state = checkRecord(step, event);
+    const poll = (state as { poll?: unknown }).poll;
+    if (!isRecord(poll) || poll.phase !== phase) {
+      throw wiringError(
+        step,
+        `a ${phase} polling record`,
+        `$.poll.phase is ${isRecord(poll) ? `"${String(poll.phase)}"` : 'missing'}`,
+      );
+    }
+    return state as PollingState;
+  };
+}
+
+export function validateRequestEvent(event: unknown): ValidateRequestInput {
+  const expected = '{ input, executionName }';
+  if (!isRecord(event) || !Object.hasOwn(event, 'input')) {
+    throw wiringError('validate-request', expected, '$.input is missing');
+  }
+  if (typeof event.executionName !== 'string') {
+    throw wiringError('validate-request', expected, '$.executionName is not a string');
+  }
+  return { input: event.input, executionName: event.executionName };
+}
+
+export function summarizeFailureEvent(event: unknown): SummarizeFailureInput {
+  if (isRecord(event) && !Object.hasOwn(event, 'request')) {
+    if (!Object.hasOwn(event, 'input')) {
+      throw wiringError(
+        'summarize-failure',
+        'a state record or a rejected input',
+        'neither $.request nor $.input',
+      );
+    }
+    return event as unknown as SummarizeFailureInput;
+  }
+  return checkRecord('summarize-failure', event);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The per-invocation adapter
+
+function unavailable(id: StepId, what: string): never {
+  throw new ConfigurationError(`Step ${id} has no ${what} (not in its STEPS entry)`, {
+    details: { step: id },
+  });
+}
+
+function invocationKeys(event: unknown): Record<string, string> {
+  if (!isRecord(event)) return {};
+  if (typeof event.executionName === 'string') return { executionName: event.executionName };
+  const request = event.request;
+  if (isRecord(request) && typeof request.requestId === 'string') return { requestId: request.requestId };
+  return {};
+}
+
+function logFailure(logger: Logger, error: unknown): void {
+  if (error instanceof WorkflowError) {
+    // A named outcome the state machine handles (retry, catch, compensate).
+    logger.warn(`Step failed with ${error.name}`, { error: error.toJSON() });
+  } else {
+    logger.error('Step failed with an unexpected error', error as Error);
+  }
+}
+
+/**
+ * The Lambda handler of step `id`: checks the event, builds the invocation's dependencies (the Atlas client
+ * bounded by the Lambda deadline), calls `run`, returns its result. Errors propagate unchanged: their `name`
+ * is what Step Functions matches.
+ */
+export function stepHandler<Id extends StepId>(
+  id: Id,
+  deps: HandlerDeps,
+  checkEvent: (event: unknown) => StepInput<Id>,
+  run: (input: StepInput<Id>, stepDeps: StepDeps) => Promise<StepOutput<Id>>,
+): LambdaStepHandler<Id> {
+  const spec = STEPS[id];
+  const { logger } = deps;
+  return async (event, context) => {
+    if (context !== undefined && typeof context.awsRequestId === 'string') {
+      logger.addContext(context as unknown as Context);
+    }
+    logger.appendKeys(invocationKeys(event));
+    try {
+      if (deps.configurationError !== undefined) throw deps.configurationError;
+      const input = checkEvent(event);
+      let atlas: StepDeps['atlas'] = () => unavailable(id, 'Atlas access');
+      if (spec.atlas) {
+        if (deps.atlasClient === undefined) unavailable(id, 'Atlas client');
+        const deadline =
+          context === undefined
+            ? undefined
+            : lambdaDeadline(
+                context,
+                deps.deadlineMarginMs ?? DEFAULT_DEADLINE_MARGIN_MS,
+                deps.now ?? Date.now,
+              );
+        const client = (await deps.atlasClient()).withDeadline(deadline);
+        const kinds = new Map<EndpointKind, EndpointKindClient>();
+        atlas = (kind) => {
+          let kindClient = kinds.get(kind);
+          if (kindClient === undefined) {
+            kindClient = endpointKindClient(kind, client);
+            kinds.set(kind, kindClient);
+          }
+          return kindClient;
+        };
+      }
+      const stepDeps: StepDeps = {
+        atlas,
+        vpcEndpoints: deps.vpcEndpoints ?? (() => unavailable(id, 'EC2 access')),
+        managedBy: deps.managedBy ?? '',
+        logger,
+      };
+      return await run(input, stepDeps);
+    } catch (error) {
+      logFailure(logger, error);
+      if (error instanceof Error && error.name === ErrorNames.AtlasAuthFailed) deps.onAtlasAuthFailed?.();
+      throw error;
+    } finally {
+      logger.resetKeys();
+    }
+  };
+}

@@ -1,0 +1,32 @@
+/**
+ * Lambda handler of the "Validate request" state: `StepContracts['validate-request']` in lambdas/workflow/steps.ts.
+ * Thin adapter: the environment, clients and logger come from `defaultHandlerDeps`; the work is `validateRequest`.
+ */
+import { loadRequestDefaults } from '#workflow/config';
+import { validateRequest } from '#workflow/operations/validate';
+import { atlasAccess } from './support/atlas.ts';
+import { ec2Access } from './support/ec2.ts';
+import {
+  defaultHandlerDeps,
+  type HandlerDeps,
+  type LambdaStepHandler,
+  stepHandler,
+  validateRequestEvent,
+} from './support/runtime.ts';
+
+const STEP = 'validate-request';
+
+/** Built once per container from the function's environment. */
+export const handlerDeps: HandlerDeps = defaultHandlerDeps(STEP, {
+  atlas: atlasAccess,
+  ec2: ec2Access,
+  requestDefaults: loadRequestDefaults,
+});
+
+export function makeHandler(deps: HandlerDeps): LambdaStepHandler<typeof STEP> {
+  return stepHandler(STEP, deps, validateRequestEvent, (input, stepDeps) =>
+    validateRequest(input, { ...stepDeps, defaults: deps.requestDefaults ?? {}, env: deps.env ?? {} }),
+  );
+}
+
+export const handler = makeHandler(handlerDeps);

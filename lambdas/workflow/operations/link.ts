@@ -1,0 +1,155 @@
+/**
+ * link-endpoint, describe-link and read-connection-string: register the VPC endpoint with Atlas (serverless:
+ * PATCH the endpoint; dedicated: create the interface endpoint), wait for AVAILABLE, read the private SRV
+ * connection string Atlas publishes for it.
+ */
+import { EndpointFailedError, EndpointRejectedError } from '#workflow/errors';
+import type { ConnectionSide } from '#workflow/state';
+import {
+  type LinkRecord,
+  nextPoll,
+  type PollingState,
+  type PollRecord,
+  type WorkflowState,
+} from '#workflow/steps';
+import {
+  atlasCall,
+  atlasSideLabel,
+  instanceLabel,
+  quoted,
+  requestKeys,
+  requireAtlas,
+  requireLink,
+  requireVpcEndpoint,
+  type StepDeps,
+  targetOf,
+} from './common.ts';
+
+/**
+ * Adopts `existing.link`; else, when Atlas already lists the VPC endpoint on the Atlas side (an earlier
+ * attempt whose answer was lost), adopts that link without touching it; else links. A serverless endpoint
+ * that is already linked is never PATCHed again (the kind client enforces it too).
+ */
+export async function linkEndpoint(
+  state: WorkflowState,
+  deps: Pick<StepDeps, 'atlas' | 'logger'>,
+): Promise<LinkRecord> {
+  const { request } = state;
+  const adopted = state.existing?.link;
+  if (adopted !== undefined) {
+    deps.logger.info('Adopting the existing link', {
+      ...requestKeys(request),
+      vpcEndpointId: adopted.vpcEndpointId,
+      atlasStatus: adopted.atlasStatus,
+      created: adopted.created,
+    });
+    return adopted;
+  }
+  const atlasSide = requireAtlas(state, 'link-endpoint');
+  const vpce = requireVpcEndpoint(state, 'link-endpoint');
+  const atlas = deps.atlas(request.kind);
+  const target = targetOf(request);
+  return atlasCall(request.kind, async () => {
+    const before = await atlas.describe(target, atlasSide.id);
+    if (before.linkedVpcEndpointIds.includes(vpce.vpcEndpointId)) {
+      const link = await atlas.describeLink(target, atlasSide.id, vpce.vpcEndpointId);
+      deps.logger.info('The VPC endpoint is already linked; adopting the link', {
+        ...requestKeys(request),
+        vpcEndpointId: vpce.vpcEndpointId,
+        atlasStatus: link.atlasStatus,
+      });
+      return { ...link, vpcEndpointId: vpce.vpcEndpointId, created: vpce.created };
+    }
+    const link = await atlas.link(target, atlasSide.id, vpce.vpcEndpointId);
+    deps.logger.info('Linked the VPC endpoint to the Atlas side', {
+      ...requestKeys(request),
+      atlasEndpointId: atlasSide.id,
+      vpcEndpointId: vpce.vpcEndpointId,
+      atlasStatus: link.atlasStatus,
+    });
+    return { ...link, vpcEndpointId: vpce.vpcEndpointId, created: true };
+  });
+}
+
+/** Reads the link; done at AVAILABLE. REJECTED -> EndpointRejected; FAILED, gone, deleting -> EndpointFailed. */
+export async function describeLink(
+  state: PollingState,
+  deps: Pick<StepDeps, 'atlas' | 'logger'>,
+): Promise<PollRecord<LinkRecord>> {
+  const { request } = state;
+  const atlasSide = requireAtlas(state, 'describe-link');
+  const current = requireLink(state, 'describe-link');
+  const view = await atlasCall(request.kind, () =>
+    deps.atlas(request.kind).describeLink(targetOf(request), atlasSide.id, current.vpcEndpointId),
+  );
+  const what =
+    request.kind === 'serverless'
+      ? `The link of VPC endpoint ${current.vpcEndpointId} to the serverless private endpoint ${atlasSide.id}`
+      : `The interface endpoint ${current.vpcEndpointId} on the endpoint service ${atlasSide.id}`;
+  const details = {
+    atlasEndpointId: atlasSide.id,
+    vpcEndpointId: current.vpcEndpointId,
+    atlasStatus: view.atlasStatus,
+    errorMessage: view.errorMessage,
+  };
+  if (view.status === 'failed' && view.atlasStatus === 'REJECTED') {
+    throw new EndpointRejectedError(
+      `Atlas rejected ${what.charAt(0).toLowerCase()}${what.slice(1)} (${instanceLabel(request)}): ` +
+        `${quoted(view.errorMessage, 'Atlas gave no reason')}. Check that the VPC endpoint is in ${request.region} and ` +
+        `connects to ${atlasSide.endpointServiceName ?? 'the endpoint service'}, then run the request again.`,
+      { details },
+    );
+  }
+  if (view.status === 'failed') {
+    throw new EndpointFailedError(
+      `${what} (${instanceLabel(request)}) is ${view.atlasStatus}: ${quoted(view.errorMessage, 'Atlas gave no reason')}. ` +
+        'Check the VPC endpoint in AWS and the private endpoint in Atlas, then run the request again.',
+      { details },
+    );
+  }
+  if (view.status === 'gone' || view.status === 'deleting') {
+    throw new EndpointFailedError(
+      `${what} ${view.status === 'gone' ? 'no longer exists' : 'is being deleted'} (deleted outside this workflow?); ` +
+        `the ${atlasSideLabel(request.kind)} cannot become available. Run the request again.`,
+      { details },
+    );
+  }
+  const observed: LinkRecord = { ...view, vpcEndpointId: current.vpcEndpointId, created: current.created };
+  const done = view.status === 'available';
+  const poll = nextPoll(state.poll, 'link', observed, done, `status ${view.atlasStatus}`);
+  deps.logger.info('Checked the link', {
+    vpcEndpointId: current.vpcEndpointId,
+    atlasStatus: view.atlasStatus,
+    done,
+    attempt: poll.attempt,
+    nextWaitSeconds: poll.waitSeconds,
+  });
+  return poll;
+}
+
+/** Reads the instance or cluster; done once a private SRV string names this VPC endpoint. */
+export async function readConnectionString(
+  state: PollingState,
+  deps: Pick<StepDeps, 'atlas' | 'logger'>,
+): Promise<PollRecord<ConnectionSide | null>> {
+  const { request } = state;
+  const vpce = requireVpcEndpoint(state, 'read-connection-string');
+  const connection = await atlasCall(request.kind, () =>
+    deps.atlas(request.kind).readConnectionString(targetOf(request), vpce.vpcEndpointId),
+  );
+  const done = connection !== undefined;
+  const poll = nextPoll(
+    state.poll,
+    'connection',
+    connection ?? null,
+    done,
+    `no private connection string for ${vpce.vpcEndpointId} on the ${instanceLabel(request)} yet`,
+  );
+  deps.logger.info('Checked the private connection string', {
+    vpcEndpointId: vpce.vpcEndpointId,
+    found: done,
+    attempt: poll.attempt,
+    nextWaitSeconds: poll.waitSeconds,
+  });
+  return poll;
+}

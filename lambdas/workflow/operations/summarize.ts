@@ -1,0 +1,310 @@
+/**
+ * summarize-failure (pure: no AWS, no Atlas): the Fail state's error and cause, and the failed event's report.
+ *
+ * The cause is written for a person reading the console: what failed (the original error's message), which
+ * request and ids were involved, and what happened to each resource:
+ * - deleted: created by this request and confirmed gone by the cleanup;
+ * - kept: created, and kept because `rollbackOnFailure` is false;
+ * - left-over: created, and the cleanup could not confirm it gone (the error becomes CleanupIncomplete when
+ *   the cleanup itself failed);
+ * - not-owned: existed before this request (e.g. a shared endpoint service); never deleted.
+ */
+
+import type {
+  CleanupOutcome,
+  FailureReport,
+  ResourceDisposition,
+  ResourceReport,
+  ResourceType,
+} from '#workflow/events';
+import type { EndpointKind } from '#workflow/state';
+import {
+  type CaughtError,
+  type CleanupObservation,
+  causeMessage,
+  DefinitionErrorNames,
+  type FailureSummary,
+  isRejectedInput,
+  MAX_CAUSE_LENGTH,
+  type RejectedInput,
+  type SummarizeFailureInput,
+  type WorkflowState,
+} from '#workflow/steps';
+import {
+  atlasResourceType,
+  IN_USE_STATUS,
+  instanceLabel,
+  quoted,
+  RETIRED_SERVERLESS_HINT,
+} from './common.ts';
+
+/**
+ * Shapes a raw (unvalidated) request field must have to be echoed in the report of a rejected request. The
+ * same patterns as #workflow/request, repeated here because that module loads zod (about 450 kB bundled)
+ * and this step needs three regular expressions. (Proposal: move the patterns into a zod-free module.)
+ */
+const GROUP_ID_PATTERN = /^[a-f0-9]{24}$/;
+const INSTANCE_NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9-]{0,63}$/;
+const VPC_ID_PATTERN = /^vpc-[0-9a-f]{8}([0-9a-f]{9})?$/;
+const REQUEST_ID_MAX_LENGTH = 128;
+
+/** Longest error message quoted in a cause (the cause as a whole stays under MAX_CAUSE_LENGTH). */
+const MAX_MESSAGE_LENGTH = 2000;
+
+/** Shapes of secrets that must never reach a cause, whatever an error message contained. */
+function redact(text: string): string {
+  return text
+    .replace(/mdb_sa_sk_[A-Za-z0-9_-]+/g, '[redacted]')
+    .replace(/\b(Bearer|Basic|Digest)\s+[^\s,;"']{8,}/gi, '$1 [redacted]')
+    .replace(
+      /\b(access_token|client_?secret|private_?key|password)(["']?\s*[:=]\s*["']?)[^\s"',;]+/gi,
+      '$1$2[redacted]',
+    );
+}
+
+function clip(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+function caught(error: CaughtError | undefined): { error: string; message: string } | null {
+  if (error === undefined) return null;
+  return {
+    error: error.Error,
+    message: clip(redact(causeMessage(error.Cause ?? '')), MAX_MESSAGE_LENGTH),
+  };
+}
+
+export function summarizeFailure(input: SummarizeFailureInput): FailureSummary {
+  return isRejectedInput(input) ? summarizeRejected(input) : summarizeState(input);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The request never validated
+
+function stringField(raw: unknown, field: string, valid: (s: string) => boolean): string | null {
+  if (typeof raw !== 'object' || raw === null) return null;
+  const value = (raw as Record<string, unknown>)[field];
+  return typeof value === 'string' && valid(value) ? value : null;
+}
+
+function summarizeRejected(input: RejectedInput): FailureSummary {
+  const original = caught(input.error) ?? {
+    error: DefinitionErrorNames.WorkflowFailed,
+    message: 'unknown error',
+  };
+  const raw = input.input;
+  const kindValue = stringField(raw, 'kind', (s) => s === 'serverless' || s === 'dedicated');
+  const rollback =
+    typeof raw === 'object' &&
+    raw !== null &&
+    typeof (raw as Record<string, unknown>).rollbackOnFailure === 'boolean'
+      ? ((raw as Record<string, unknown>).rollbackOnFailure as boolean)
+      : null;
+  const cause = clip(
+    `${original.error}: ${quoted(original.message, 'no message')}. Nothing was created; fix the request ` +
+      'and start a new execution.',
+    MAX_CAUSE_LENGTH,
+  );
+  const report: FailureReport = {
+    requestId: stringField(raw, 'requestId', (s) => s.length > 0 && s.length <= REQUEST_ID_MAX_LENGTH),
+    kind: kindValue as EndpointKind | null,
+    groupId: stringField(raw, 'groupId', (s) => GROUP_ID_PATTERN.test(s)),
+    instanceName: stringField(raw, 'instanceName', (s) => INSTANCE_NAME_PATTERN.test(s)),
+    vpcId: stringField(raw, 'vpcId', (s) => VPC_ID_PATTERN.test(s)),
+    error: original.error,
+    cause,
+    originalError: original,
+    cleanupError: null,
+    rollbackOnFailure: rollback,
+    cleanup: 'not-needed',
+    resources: [],
+  };
+  return { error: original.error, cause, report };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// A validated request that failed later
+
+interface Tracked {
+  readonly type: ResourceType;
+  readonly id: string;
+  readonly created: boolean;
+  readonly lastStatus: string | undefined;
+}
+
+/** The resources the record knows about, in creation order. */
+function trackedResources(state: WorkflowState): Tracked[] {
+  const out: Tracked[] = [];
+  const kind = state.request.kind;
+  if (state.atlas !== undefined) {
+    out.push({
+      type: atlasResourceType(kind),
+      id: state.atlas.id,
+      created: state.atlas.created,
+      lastStatus: state.atlas.atlasStatus,
+    });
+  }
+  if (state.vpcEndpoint !== undefined) {
+    out.push({
+      type: 'vpc-endpoint',
+      id: state.vpcEndpoint.vpcEndpointId,
+      created: state.vpcEndpoint.created,
+      lastStatus: state.vpcEndpoint.state,
+    });
+  }
+  // Serverless: the link is the endpoint itself (already listed). Dedicated: the interface endpoint.
+  if (kind === 'dedicated' && state.link !== undefined) {
+    out.push({
+      type: 'atlas-interface-endpoint',
+      id: state.link.vpcEndpointId,
+      created: state.link.created,
+      lastStatus: state.link.atlasStatus,
+    });
+  }
+  return out;
+}
+
+/** The last cleanup observation: the recorded one, else the one a failed cleanup check left in `$.poll`. */
+function lastCleanup(state: WorkflowState): CleanupObservation | undefined {
+  if (state.cleanup !== undefined) return state.cleanup;
+  if (state.poll?.phase === 'cleanup' && state.poll.observed !== undefined) {
+    return state.poll.observed as CleanupObservation;
+  }
+  return undefined;
+}
+
+function summarizeState(state: WorkflowState): FailureSummary {
+  const { request } = state;
+  const original = caught(state.error) ?? {
+    error: DefinitionErrorNames.WorkflowFailed,
+    message: 'the execution failed without a recorded error',
+  };
+  const cleanupError = caught(state.cleanupError);
+  const rollback = request.rollbackOnFailure;
+  const observation = lastCleanup(state);
+  const same = (a: { type: string; id: string }, b: { type: string; id: string }) =>
+    a.type === b.type && a.id === b.id;
+
+  const resources: ResourceReport[] = trackedResources(state).map((r) => {
+    let disposition: ResourceDisposition;
+    let lastStatus = r.lastStatus;
+    if (!r.created) disposition = 'not-owned';
+    else if (!rollback) disposition = 'kept';
+    else {
+      const left = observation?.remaining.find((x) => same(x, r));
+      if (left !== undefined) {
+        disposition = 'left-over';
+        lastStatus = left.status;
+      } else if (observation?.gone.some((x) => same(x, r))) {
+        disposition = 'deleted';
+        lastStatus = 'DELETED';
+      } else if (cleanupError === null && state.cleanup !== undefined) {
+        // The cleanup finished and no longer saw it (e.g. Atlas removed it together with something else).
+        disposition = 'deleted';
+      } else disposition = 'left-over';
+    }
+    return lastStatus === undefined
+      ? { type: r.type, id: r.id, disposition }
+      : { type: r.type, id: r.id, disposition, lastStatus };
+  });
+
+  const owned = resources.some((r) => r.disposition !== 'not-owned');
+  let cleanup: CleanupOutcome;
+  if (!owned) cleanup = 'not-needed';
+  else if (!rollback) cleanup = 'disabled';
+  else if (cleanupError !== null || resources.some((r) => r.disposition === 'left-over'))
+    cleanup = 'incomplete';
+  else cleanup = 'complete';
+
+  const error = cleanupError === null ? original.error : DefinitionErrorNames.CleanupIncomplete;
+  const cause = clip(buildCause(state, original, cleanupError, resources, cleanup), MAX_CAUSE_LENGTH);
+  const report: FailureReport = {
+    requestId: request.requestId,
+    kind: request.kind,
+    groupId: request.groupId,
+    instanceName: request.instanceName,
+    vpcId: request.vpcId,
+    error,
+    cause,
+    originalError: original,
+    cleanupError,
+    rollbackOnFailure: rollback,
+    cleanup,
+    resources,
+  };
+  return { error, cause, report };
+}
+
+const TYPE_LABEL: Readonly<Record<ResourceType, string>> = {
+  'atlas-serverless-endpoint': 'Atlas serverless private endpoint',
+  'atlas-endpoint-service': 'Atlas endpoint service',
+  'atlas-interface-endpoint': 'Atlas interface endpoint',
+  'vpc-endpoint': 'VPC endpoint',
+};
+
+function list(resources: readonly ResourceReport[]): string {
+  return resources
+    .map((r) => {
+      const status =
+        r.lastStatus !== undefined && r.disposition === 'left-over' ? ` (last seen ${r.lastStatus})` : '';
+      return `${TYPE_LABEL[r.type]} ${r.id}${status}`;
+    })
+    .join(', ');
+}
+
+function buildCause(
+  state: WorkflowState,
+  original: { error: string; message: string },
+  cleanupError: { error: string; message: string } | null,
+  resources: readonly ResourceReport[],
+  cleanup: CleanupOutcome,
+): string {
+  const { request } = state;
+  const parts: string[] = [];
+  const message = quoted(original.message, 'no message');
+  parts.push(`${original.error}: ${message}.`);
+  parts.push(
+    `Request ${request.requestId}: ${instanceLabel(request)} in project ${request.groupId}, ` +
+      `VPC ${request.vpcId} (${request.region}).`,
+  );
+  if (
+    original.error === 'AtlasApiGone' &&
+    request.kind === 'serverless' &&
+    !message.includes('"kind": "dedicated"')
+  ) {
+    parts.push(RETIRED_SERVERLESS_HINT);
+  }
+  if (cleanupError !== null) {
+    parts.push(
+      `The cleanup failed too (${cleanupError.error}: ${quoted(cleanupError.message, 'no message')}).`,
+    );
+  }
+  const by = (d: ResourceDisposition) => resources.filter((r) => r.disposition === d);
+  const deleted = by('deleted');
+  const kept = by('kept');
+  const leftOver = by('left-over');
+  const notOwned = by('not-owned');
+  if (deleted.length > 0) parts.push(`Deleted: ${list(deleted)}.`);
+  if (kept.length > 0) {
+    parts.push(
+      `Kept because rollbackOnFailure is false: ${list(kept)}. Delete them yourself, or run the request again ` +
+        `with requestId "${request.requestId}" to resume with them.`,
+    );
+  }
+  if (leftOver.length > 0) {
+    const inUse = leftOver.filter((r) => r.lastStatus === IN_USE_STATUS);
+    const stuck = leftOver.filter((r) => r.lastStatus !== IN_USE_STATUS);
+    if (stuck.length > 0) {
+      parts.push(`Left over (the cleanup could not confirm them gone): ${list(stuck)}. Delete them by hand.`);
+    }
+    if (inUse.length > 0) {
+      parts.push(
+        `Not deleted because other VPC endpoints now use it: ${inUse.map((r) => `${TYPE_LABEL[r.type]} ${r.id}`).join(', ')}. ` +
+          'Delete it once they are gone.',
+      );
+    }
+  }
+  if (notOwned.length > 0) parts.push(`Not owned by this request, left as they were: ${list(notOwned)}.`);
+  if (cleanup === 'not-needed' && resources.length === 0) parts.push('Nothing had been created.');
+  return parts.join(' ');
+}

@@ -1,0 +1,261 @@
+/**
+ * validate-request: turn the raw execution input into the state record, and find what already exists.
+ *
+ * 1. Parse the request with the deployment defaults (`parseRequest`), resolve the phase budgets
+ *    (`resolvePhaseBudgets`), check the network (subnets and security groups exist, belong to the VPC, one
+ *    subnet per Availability Zone) and the Atlas target (project and instance or cluster exist, of the
+ *    requested kind). Every problem found goes into ONE InvalidRequest; nothing is created.
+ * 2. Look up what exists for (project, instance, VPC): VPC endpoints this deployment tagged for the same
+ *    Atlas target (this request's own first), the Atlas side they point at (or, without one, the Atlas side
+ *    `findExisting` would adopt), and the link between them. Each entry gets `created` by the ownership
+ *    rule: true only when it carries this request's id; anything else is adopted but never deleted.
+ */
+import type { AtlasEndpointView, EndpointKindClient } from '#atlas/endpoint-kind';
+import { apiErrorOf } from '#atlas/errors';
+import type { VpcEndpointOperations, VpcEndpointView } from '#aws/vpc-endpoints';
+import type { Environment } from '#workflow/config';
+import { ConfigurationError, ErrorNames, type FieldIssue, InvalidRequestError } from '#workflow/errors';
+import { type ParsedRequest, parseRequest, type RequestDefaults } from '#workflow/request';
+import type { AtlasSide, WorkflowRequest } from '#workflow/state';
+import {
+  type ExistingResources,
+  REQUEST_BUDGET_FIELD,
+  resolvePhaseBudgets,
+  type ValidatedState,
+  type ValidateRequestInput,
+} from '#workflow/steps';
+import {
+  TAG_ATLAS_ENDPOINT_ID,
+  TAG_ATLAS_GROUP_ID,
+  TAG_ATLAS_INSTANCE_NAME,
+  TAG_ATLAS_KIND,
+  TAG_MANAGED_BY,
+  TAG_REQUEST_ID,
+} from '#workflow/tags';
+import {
+  atlasCall,
+  instanceLabel,
+  requestKeys,
+  type StepDeps,
+  TAG_ATLAS_CREATED,
+  targetOf,
+  toAtlasSide,
+  toVpcEndpointSide,
+} from './common.ts';
+
+export interface ValidateDeps extends StepDeps {
+  /** The deployment's request defaults (`loadRequestDefaults(env)`). */
+  readonly defaults: RequestDefaults;
+  /** The environment the phase budgets and the execution timeout are read from. */
+  readonly env: Environment;
+}
+
+/** A VPC endpoint id no endpoint has: the instance read only checks that the instance exists. */
+const NO_VPC_ENDPOINT = 'vpce-00000000000000000';
+/** VPC endpoint states worth adopting from another request (a dead one would only fail again). */
+const LIVE_STATES = new Set(['pending', 'pendingAcceptance', 'available']);
+/** At most this many tagged endpoints are looked at (there is normally one). */
+const MAX_CANDIDATES = 5;
+
+const NETWORK_FIELDS = ['vpcId', 'subnetIds', 'securityGroupIds', 'region'] as const;
+
+export async function validateRequest(
+  input: ValidateRequestInput,
+  deps: ValidateDeps,
+): Promise<ValidatedState> {
+  const issues: FieldIssue[] = [];
+  let parsed: ParsedRequest | undefined;
+  try {
+    parsed = parseRequest(input.input, { defaults: deps.defaults, executionName: input.executionName });
+  } catch (error) {
+    if (!(error instanceof Error && error.name === ErrorNames.InvalidRequest && 'issues' in error))
+      throw error;
+    issues.push(...(error as InvalidRequestError).issues);
+  }
+
+  const raw = isRecord(input.input) ? input.input : undefined;
+  const budgets = resolvePhaseBudgets(deps.env, raw?.[REQUEST_BUDGET_FIELD]);
+  if (budgets.configurationProblems.length > 0) {
+    throw new ConfigurationError(
+      `Invalid phase budget settings: ${budgets.configurationProblems.join('; ')}`,
+      {
+        details: { problems: budgets.configurationProblems },
+      },
+    );
+  }
+  // The schema already reports malformed budgets; the resolution adds the check against the execution timeout.
+  if (!issues.some((i) => i.field.startsWith(REQUEST_BUDGET_FIELD))) issues.push(...budgets.issues);
+
+  const network = parsed ?? networkCandidate(raw, deps.defaults, issues);
+  const [networkIssues, atlasIssues] = await Promise.all([
+    network === undefined ? [] : deps.vpcEndpoints(network.region).checkNetwork(network),
+    parsed === undefined ? [] : checkAtlasTarget(parsed, deps.atlas(parsed.kind)),
+  ]);
+  issues.push(...atlasIssues, ...networkIssues);
+  if (issues.length > 0 || parsed === undefined) throw new InvalidRequestError(issues);
+
+  const { phaseBudgetSeconds: _overrides, ...request } = parsed;
+  const existing = await lookUpExisting(request, deps);
+  deps.logger.info('Request validated', {
+    ...requestKeys(request),
+    existing: {
+      atlas: existing.atlas ? { id: existing.atlas.id, created: existing.atlas.created } : null,
+      vpcEndpoint: existing.vpcEndpoint
+        ? { id: existing.vpcEndpoint.vpcEndpointId, created: existing.vpcEndpoint.created }
+        : null,
+      link: existing.link ? { status: existing.link.atlasStatus, created: existing.link.created } : null,
+    },
+  });
+  return { request, settings: budgets.settings, existing };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * The network fields of a request the schema rejected for other reasons, so their problems are reported in
+ * the same InvalidRequest. Undefined when a network field itself is already reported (or absent).
+ */
+function networkCandidate(
+  raw: Record<string, unknown> | undefined,
+  defaults: RequestDefaults,
+  issues: readonly FieldIssue[],
+): { vpcId: string; subnetIds: string[]; securityGroupIds: string[]; region: string } | undefined {
+  if (raw === undefined) return undefined;
+  const touched = (field: string) =>
+    issues.some((i) => i.field === field || i.field.startsWith(`${field}[`) || i.field === '(input)');
+  if (NETWORK_FIELDS.some(touched)) return undefined;
+  const value = (field: (typeof NETWORK_FIELDS)[number]) => raw[field] ?? defaults[field];
+  const vpcId = value('vpcId');
+  const subnetIds = value('subnetIds');
+  const securityGroupIds = value('securityGroupIds');
+  const region = value('region');
+  const strings = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === 'string');
+  if (typeof vpcId !== 'string' || typeof region !== 'string') return undefined;
+  if (!strings(subnetIds) || !strings(securityGroupIds)) return undefined;
+  return { vpcId, subnetIds, securityGroupIds, region };
+}
+
+/**
+ * Checks that the project and the instance (serverless) or cluster (dedicated) exist, by reading the
+ * instance the way read-connection-string will. A missing one is a request problem, reported with the others.
+ */
+async function checkAtlasTarget(request: ParsedRequest, atlas: EndpointKindClient): Promise<FieldIssue[]> {
+  try {
+    await atlasCall(request.kind, () => atlas.readConnectionString(targetOf(request), NO_VPC_ENDPOINT));
+    return [];
+  } catch (error) {
+    const api = apiErrorOf(error);
+    if (api === undefined) throw error;
+    const code = api.errorCode ?? '';
+    if (api.status === 404 && (code === 'GROUP_NOT_FOUND' || code === 'NOT_IN_GROUP')) {
+      return [
+        {
+          field: 'groupId',
+          problem: `Atlas has no project ${request.groupId} that these credentials can see (${code}); expected the id of the project that holds the ${instanceLabel(request)}`,
+        },
+      ];
+    }
+    if (api.status === 404) {
+      const what = request.kind === 'serverless' ? 'serverless instance' : 'dedicated cluster';
+      return [
+        {
+          field: 'instanceName',
+          problem: `project ${request.groupId} has no ${what} named "${request.instanceName}" (Atlas ${code || '404'})`,
+        },
+      ];
+    }
+    if (api.status === 400 && code === 'CANNOT_USE_SERVERLESS_INSTANCE_IN_CLUSTER_API') {
+      return [
+        {
+          field: 'instanceName',
+          problem: `"${request.instanceName}" is a serverless instance, not a dedicated cluster; use "kind": "serverless" (or name a dedicated cluster)`,
+        },
+      ];
+    }
+    if (api.status === 400 && code === 'CANNOT_USE_CLUSTER_IN_SERVERLESS_INSTANCE_API') {
+      return [
+        {
+          field: 'instanceName',
+          problem: `"${request.instanceName}" is a dedicated cluster, not a serverless instance; use "kind": "dedicated"`,
+        },
+      ];
+    }
+    throw error;
+  }
+}
+
+/** Finds what already exists for (project, instance, VPC) and applies the ownership rule. */
+async function lookUpExisting(request: WorkflowRequest, deps: StepDeps): Promise<ExistingResources> {
+  const ops: VpcEndpointOperations = deps.vpcEndpoints(request.region);
+  const atlas = deps.atlas(request.kind);
+  const target = targetOf(request);
+
+  const tagged = await ops.findVpcEndpoints({
+    vpcId: request.vpcId,
+    tags: {
+      [TAG_MANAGED_BY]: deps.managedBy,
+      [TAG_ATLAS_KIND]: request.kind,
+      [TAG_ATLAS_GROUP_ID]: request.groupId,
+      [TAG_ATLAS_INSTANCE_NAME]: request.instanceName,
+    },
+  });
+  const own = tagged.filter((v) => v.tags[TAG_REQUEST_ID] === request.requestId);
+  const others = tagged.filter(
+    (v) => v.tags[TAG_REQUEST_ID] !== request.requestId && LIVE_STATES.has(v.state),
+  );
+
+  return atlasCall(request.kind, async () => {
+    let pair: { atlas: AtlasEndpointView; vpce: VpcEndpointView } | undefined;
+    for (const vpce of [...own, ...others].slice(0, MAX_CANDIDATES)) {
+      const atlasId = vpce.tags[TAG_ATLAS_ENDPOINT_ID];
+      if (atlasId === undefined || atlasId === '') continue;
+      const view = await atlas.describe(target, atlasId);
+      const isOwn = vpce.tags[TAG_REQUEST_ID] === request.requestId;
+      const usable =
+        view.status !== 'gone' &&
+        view.status !== 'deleting' &&
+        (isOwn || view.status !== 'failed') &&
+        (view.endpointServiceName === null || view.endpointServiceName === vpce.serviceName);
+      if (usable) {
+        pair = { atlas: view, vpce };
+        break;
+      }
+      if (isOwn) {
+        deps.logger.warn(
+          'A VPC endpoint of this request points at an Atlas side that is gone; not adopting it',
+          {
+            vpcEndpointId: vpce.vpcEndpointId,
+            atlasEndpointId: atlasId,
+            atlasStatus: view.atlasStatus,
+          },
+        );
+      }
+    }
+
+    if (pair === undefined) {
+      const found = await atlas.findExisting(target);
+      if (found === undefined || found.status === 'gone' || found.status === 'deleting') return {};
+      return { atlas: toAtlasSide(request.kind, found, false) };
+    }
+
+    const vpceOwned = pair.vpce.tags[TAG_REQUEST_ID] === request.requestId;
+    const atlasOwned = vpceOwned && pair.vpce.tags[TAG_ATLAS_CREATED] === 'true';
+    const existing: {
+      atlas: AtlasSide;
+      vpcEndpoint: ExistingResources['vpcEndpoint'];
+      link?: ExistingResources['link'];
+    } = {
+      atlas: toAtlasSide(request.kind, pair.atlas, atlasOwned),
+      vpcEndpoint: toVpcEndpointSide(pair.vpce, vpceOwned),
+    };
+    if (pair.atlas.linkedVpcEndpointIds.includes(pair.vpce.vpcEndpointId)) {
+      const link = await atlas.describeLink(target, pair.atlas.id, pair.vpce.vpcEndpointId);
+      if (link.status !== 'gone') {
+        existing.link = { ...link, vpcEndpointId: pair.vpce.vpcEndpointId, created: vpceOwned };
+      }
+    }
+    return existing;
+  });
+}

@@ -1,0 +1,120 @@
+/**
+ * create-vpc-endpoint and describe-vpc-endpoint: the AWS interface VPC endpoint to the Atlas endpoint
+ * service, created in the request's region with the workflow's tags and a ClientToken from the request id.
+ */
+import { AwsRequestRejectedError, EndpointRejectedError, ErrorNames } from '#workflow/errors';
+import type { VpcEndpointSide } from '#workflow/state';
+import { nextPoll, type PollingState, type PollRecord, type WorkflowState } from '#workflow/steps';
+import {
+  missingKey,
+  requestKeys,
+  requireAtlas,
+  requireVpcEndpoint,
+  type StepDeps,
+  TAG_ATLAS_CREATED,
+  toVpcEndpointSide,
+} from './common.ts';
+
+/** Adopts `existing.vpcEndpoint`, else creates the tagged interface endpoint for the Atlas service name. */
+export async function createVpcEndpoint(
+  state: WorkflowState,
+  deps: Pick<StepDeps, 'vpcEndpoints' | 'managedBy' | 'logger'>,
+): Promise<VpcEndpointSide> {
+  const { request } = state;
+  const adopted = state.existing?.vpcEndpoint;
+  if (adopted !== undefined) {
+    deps.logger.info('Adopting the existing VPC endpoint', {
+      ...requestKeys(request),
+      vpcEndpointId: adopted.vpcEndpointId,
+      state: adopted.state,
+      created: adopted.created,
+    });
+    return adopted;
+  }
+  const atlas = requireAtlas(state, 'create-vpc-endpoint');
+  if (atlas.endpointServiceName === null)
+    throw missingKey('create-vpc-endpoint', 'atlas.endpointServiceName');
+  try {
+    const view = await deps.vpcEndpoints(request.region).createInterfaceEndpoint({
+      serviceName: atlas.endpointServiceName,
+      vpcId: request.vpcId,
+      subnetIds: request.subnetIds,
+      securityGroupIds: request.securityGroupIds,
+      privateDnsEnabled: request.privateDnsEnabled,
+      tags: { ...request.tags, [TAG_ATLAS_CREATED]: String(atlas.created) },
+      managedBy: deps.managedBy,
+      atlas: {
+        kind: request.kind,
+        groupId: request.groupId,
+        instanceName: request.instanceName,
+        atlasEndpointId: atlas.id,
+      },
+      requestId: request.requestId,
+    });
+    deps.logger.info('Created the VPC endpoint', {
+      ...requestKeys(request),
+      vpcEndpointId: view.vpcEndpointId,
+      state: view.state,
+      serviceName: view.serviceName,
+    });
+    return toVpcEndpointSide(view, true);
+  } catch (error) {
+    if (
+      error instanceof Error &&
+      error.name === ErrorNames.AwsRequestRejected &&
+      (error as AwsRequestRejectedError).details.awsCode === 'IdempotentParameterMismatch'
+    ) {
+      throw new AwsRequestRejectedError(
+        `EC2 refused to create the VPC endpoint: request id "${request.requestId}" (its ClientToken) was already ` +
+          'used for a VPC endpoint with other parameters, by an earlier run of this request that connected to ' +
+          `another endpoint service. Delete the VPC endpoints tagged with this request id in ${request.vpcId}, ` +
+          'or run again with a new requestId.',
+        { details: (error as AwsRequestRejectedError).details, cause: error },
+      );
+    }
+    throw error;
+  }
+}
+
+/** EC2 states in which Atlas can accept the endpoint, or has. */
+const READY = new Set(['pendingAcceptance', 'available']);
+/** EC2 states the endpoint never leaves. */
+const DEAD = new Set(['rejected', 'failed', 'expired', 'deleting', 'deleted']);
+
+/** Reads the VPC endpoint; done at pendingAcceptance or available; rejected/failed/gone -> EndpointRejected. */
+export async function describeVpcEndpoint(
+  state: PollingState,
+  deps: Pick<StepDeps, 'vpcEndpoints' | 'logger'>,
+): Promise<PollRecord<VpcEndpointSide>> {
+  const { request } = state;
+  const current = requireVpcEndpoint(state, 'describe-vpc-endpoint');
+  const view = await deps.vpcEndpoints(request.region).describeVpcEndpoint(current.vpcEndpointId);
+  if (view === undefined || DEAD.has(view.state)) {
+    const seen = view === undefined ? 'no longer exists' : `is ${view.state}`;
+    const reason = view?.lastError ? ` (${view.lastError.code}: ${view.lastError.message})` : '';
+    throw new EndpointRejectedError(
+      `VPC endpoint ${current.vpcEndpointId} in ${request.vpcId} ${seen}${reason}; it can no longer connect ` +
+        `to the Atlas endpoint service ${current.serviceName}. Check that the Atlas side still exists and that ` +
+        'the subnets and security groups allow it, then run the request again.',
+      {
+        details: {
+          vpcEndpointId: current.vpcEndpointId,
+          state: view?.state ?? 'deleted',
+          serviceName: current.serviceName,
+          awsCode: view?.lastError?.code,
+        },
+      },
+    );
+  }
+  const observed = toVpcEndpointSide(view, current.created);
+  const done = READY.has(view.state);
+  const poll = nextPoll(state.poll, 'vpcEndpoint', observed, done, `state ${view.state}`);
+  deps.logger.info('Checked the VPC endpoint', {
+    vpcEndpointId: view.vpcEndpointId,
+    state: view.state,
+    done,
+    attempt: poll.attempt,
+    nextWaitSeconds: poll.waitSeconds,
+  });
+  return poll;
+}

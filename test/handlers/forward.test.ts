@@ -1,0 +1,286 @@
+/**
+ * The forward path, step by step, against the world: every step's happy path for both kinds and both auth
+ * methods, then convergence (a re-run adopts instead of duplicating) and resuming a half-built endpoint.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { TAG_ATLAS_CREATED } from '../../lambdas/workflow/operations/common.ts';
+import type { VpcEndpointSide } from '../../lambdas/workflow/state.ts';
+import { type PollRecord, startPoll, type WorkflowState } from '../../lambdas/workflow/steps.ts';
+import {
+  TAG_ATLAS_ENDPOINT_ID,
+  TAG_ATLAS_GROUP_ID,
+  TAG_ATLAS_INSTANCE_NAME,
+  TAG_ATLAS_KIND,
+  TAG_MANAGED_BY,
+  TAG_REQUEST_ID,
+} from '../../lambdas/workflow/tags.ts';
+import { ATLAS_LIFECYCLE } from '../../local/cloud/atlas-model.ts';
+import { PRESETS } from '../../local/cloud/timeline.ts';
+import { type AuthMethod, type Harness, KINDS, MANAGED_BY, startHarness } from './harness.ts';
+
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+});
+
+const AUTHS: readonly AuthMethod[] = ['service-account', 'api-key'];
+
+describe.each(KINDS)('%s: every forward step', (kind) => {
+  it.each(AUTHS)('runs the whole forward path with %s credentials', async (auth) => {
+    h = await startHarness({ auth });
+    const input = h.request(kind, { tags: { Team: 'payments' } });
+
+    const validated = await h.call('validate-request', { input, executionName: 'exec-happy' });
+    expect(validated.request).toMatchObject({ kind, requestId: 'exec-happy', rollbackOnFailure: true });
+    expect(validated.existing).toEqual({});
+    expect(validated.settings.phaseBudgetSeconds.atlasEndpoint).toBe(3600);
+    expect(h.inventory().aws.vpcEndpoints).toHaveLength(0);
+
+    const atlas = await h.call('create-atlas-endpoint', validated);
+    expect(atlas).toMatchObject({ kind, created: true, status: 'pending', endpointServiceName: null });
+    let state: WorkflowState = { ...validated, atlas };
+
+    // describe-atlas-endpoint: one check after the first wait sees the service name (instant timeline).
+    const atlasPoll = await h.call('describe-atlas-endpoint', {
+      ...state,
+      poll: startPoll('atlasEndpoint', 3600),
+    });
+    expect(atlasPoll).toMatchObject({ phase: 'atlasEndpoint', attempt: 1, done: true, waitSeconds: 0 });
+    expect(atlasPoll.observed).toMatchObject({
+      id: atlas.id,
+      status: 'ready-for-vpc-endpoint',
+      created: true,
+    });
+    expect(atlasPoll.observed?.endpointServiceName).toMatch(/^com\.amazonaws\.vpce\.us-east-1\.vpce-svc-/);
+    state = { ...state, atlas: atlasPoll.observed! };
+
+    const vpce = await h.call('create-vpc-endpoint', state);
+    expect(vpce).toMatchObject({ created: true, serviceName: state.atlas!.endpointServiceName });
+    const record = h.inventory().aws.vpcEndpoints.find((v) => v.id === vpce.vpcEndpointId)!;
+    expect(record.tags).toMatchObject({
+      Team: 'payments',
+      Name: `atlas-${input.instanceName}`,
+      [TAG_MANAGED_BY]: MANAGED_BY,
+      [TAG_REQUEST_ID]: 'exec-happy',
+      [TAG_ATLAS_KIND]: kind,
+      [TAG_ATLAS_GROUP_ID]: h.demo.groupId,
+      [TAG_ATLAS_INSTANCE_NAME]: input.instanceName,
+      [TAG_ATLAS_ENDPOINT_ID]: atlas.id,
+      [TAG_ATLAS_CREATED]: 'true',
+    });
+    expect(record.clientToken).toBe('exec-happy');
+    expect(record.privateDnsEnabled).toBe(false);
+    state = { ...state, vpcEndpoint: vpce };
+
+    const vpcPoll = await h.call('describe-vpc-endpoint', { ...state, poll: startPoll('vpcEndpoint', 900) });
+    expect(vpcPoll.done).toBe(true);
+    expect(vpcPoll.observed).toMatchObject({ state: 'pendingAcceptance', created: true });
+    state = { ...state, vpcEndpoint: vpcPoll.observed! };
+
+    const link = await h.call('link-endpoint', state);
+    expect(link).toMatchObject({ vpcEndpointId: vpce.vpcEndpointId, created: true, status: 'linking' });
+    state = { ...state, link };
+
+    const linkPoll = await h.call('describe-link', { ...state, poll: startPoll('link', 3600) });
+    expect(linkPoll).toMatchObject({ phase: 'link', done: true });
+    expect(linkPoll.observed).toMatchObject({ status: 'available', atlasStatus: 'AVAILABLE', created: true });
+    state = { ...state, link: linkPoll.observed! };
+
+    const connection = await h.call('read-connection-string', {
+      ...state,
+      poll: startPoll('connection', 1800),
+    });
+    expect(connection.done).toBe(true);
+    expect(connection.observed?.srvConnectionString).toMatch(/^mongodb\+srv:\/\//);
+    if (kind === 'dedicated') expect(connection.observed?.connectionString).toMatch(/^mongodb:\/\//);
+
+    // Exactly one of each on both sides, nothing else.
+    const inv = h.inventory();
+    expect(inv.aws.vpcEndpoints.map((v) => [v.id, v.state])).toEqual([[vpce.vpcEndpointId, 'available']]);
+    if (kind === 'serverless') {
+      expect(inv.atlas.serverlessEndpoints).toEqual([
+        expect.objectContaining({
+          id: atlas.id,
+          status: 'AVAILABLE',
+          cloudProviderEndpointId: vpce.vpcEndpointId,
+        }),
+      ]);
+      expect(inv.atlas.endpointServices).toEqual([]);
+    } else {
+      expect(inv.atlas.endpointServices.map((s) => s.id)).toEqual([atlas.id]);
+      expect(inv.atlas.interfaceEndpoints).toEqual([
+        expect.objectContaining({ interfaceEndpointId: vpce.vpcEndpointId, connectionStatus: 'AVAILABLE' }),
+      ]);
+    }
+  });
+});
+
+describe.each(KINDS)('%s: convergence', (kind) => {
+  it('a re-run with the same requestId finds the pair and adopts it without creating or PATCHing anything', async () => {
+    h = await startHarness();
+    const input = h.request(kind, { requestId: 'orders-link-1' });
+    const first = await h.drive(input, 'exec-1');
+    const before = h.inventory();
+    const mutatingBefore = mutations(h);
+
+    const validated = await h.call('validate-request', { input, executionName: 'exec-2' });
+    expect(validated.request.requestId).toBe('orders-link-1');
+    expect(validated.existing.atlas).toMatchObject({
+      id: first.atlas!.id,
+      created: true,
+      // A dedicated service stays "ready" (AVAILABLE with a name); a serverless endpoint is itself the link.
+      status: kind === 'serverless' ? 'available' : 'ready-for-vpc-endpoint',
+    });
+    expect(validated.existing.vpcEndpoint).toMatchObject({
+      vpcEndpointId: first.vpcEndpoint!.vpcEndpointId,
+      created: true,
+      state: 'available',
+    });
+    expect(validated.existing.link).toMatchObject({
+      vpcEndpointId: first.vpcEndpoint!.vpcEndpointId,
+      atlasStatus: 'AVAILABLE',
+      created: true,
+    });
+
+    const second = await h.drive(input, 'exec-2');
+    expect(second.atlas?.id).toBe(first.atlas!.id);
+    expect(second.vpcEndpoint?.vpcEndpointId).toBe(first.vpcEndpoint!.vpcEndpointId);
+    expect(second.connection).toEqual(first.connection);
+    expect(h.inventory()).toEqual(before);
+    // Nothing was created, linked or PATCHed the second time.
+    expect(mutations(h)).toEqual(mutatingBefore);
+  });
+
+  it('another request for the same (project, instance, VPC) adopts the pair but owns none of it', async () => {
+    h = await startHarness();
+    const first = await h.drive(h.request(kind), 'exec-a');
+    const before = h.inventory();
+    const validated = await h.call('validate-request', { input: h.request(kind), executionName: 'exec-b' });
+    expect(validated.existing.atlas).toMatchObject({ id: first.atlas!.id, created: false });
+    expect(validated.existing.vpcEndpoint).toMatchObject({
+      vpcEndpointId: first.vpcEndpoint!.vpcEndpointId,
+      created: false,
+    });
+    expect(validated.existing.link).toMatchObject({ created: false });
+    const second = await h.drive(h.request(kind), 'exec-b');
+    expect(second.connection).toEqual(first.connection);
+    expect(h.inventory()).toEqual(before);
+  });
+
+  it('resumes a half-built endpoint: Atlas side and VPC endpoint exist, the link does not', async () => {
+    h = await startHarness();
+    const input = h.request(kind, { requestId: 'resume-1' });
+    const half = await h.drive(input, 'exec-crashed', 'describe-vpc-endpoint');
+    expect(h.inventory().aws.vpcEndpoints).toHaveLength(1);
+
+    const validated = await h.call('validate-request', { input, executionName: 'exec-resume' });
+    expect(validated.existing.atlas).toMatchObject({ id: half.atlas!.id, created: true });
+    expect(validated.existing.vpcEndpoint).toMatchObject({
+      vpcEndpointId: half.vpcEndpoint!.vpcEndpointId,
+      created: true,
+    });
+    expect(validated.existing.link).toBeUndefined();
+
+    const done = await h.drive(input, 'exec-resume');
+    expect(done.link).toMatchObject({ vpcEndpointId: half.vpcEndpoint!.vpcEndpointId, created: true });
+    expect(done.connection?.srvConnectionString).toMatch(/^mongodb\+srv:/);
+    const inv = h.inventory();
+    expect(inv.aws.vpcEndpoints).toHaveLength(1);
+    expect(inv.atlas.serverlessEndpoints.length + inv.atlas.endpointServices.length).toBe(1);
+  });
+
+  it('link-endpoint adopts a link an earlier attempt made (lost answer) instead of linking again', async () => {
+    h = await startHarness();
+    const state = await h.drive(h.request(kind), 'exec-lost', 'describe-vpc-endpoint');
+    const first = await h.call('link-endpoint', state);
+    const linkCalls = () =>
+      h!
+        .atlasCalls()
+        .filter(
+          (c) => c.startsWith('updateServerlessPrivateEndpoint') || c.startsWith('createPrivateEndpoint '),
+        );
+    expect(linkCalls()).toHaveLength(1);
+    // The Lambda is retried with the same input (its first answer never reached Step Functions).
+    const again = await h.call('link-endpoint', state);
+    expect(again).toMatchObject({ vpcEndpointId: first.vpcEndpointId, created: true });
+    expect(linkCalls()).toHaveLength(1);
+  });
+});
+
+describe('polling on the phase schedule', () => {
+  it('describe-vpc-endpoint keeps waiting while the endpoint is pending, then records it', async () => {
+    h = await startHarness({ preset: { ...PRESETS.instant, vpcEndpointProvisioning: 20_000 } });
+    const state = await h.drive(h.request('dedicated'), 'exec-pending', 'create-vpc-endpoint');
+    let poll: PollRecord<VpcEndpointSide> = startPoll('vpcEndpoint', 900);
+    const seen: [number, boolean, number, string][] = [];
+    do {
+      h.world.clock.advance(poll.waitSeconds * 1000);
+      poll = await h.call('describe-vpc-endpoint', { ...state, poll });
+      seen.push([poll.attempt, poll.done, poll.elapsedSeconds, poll.observed!.state]);
+    } while (!poll.done);
+    // Waits 5, 5, 10 (then ready at 20 s of waiting): the schedule of PHASES.vpcEndpoint.
+    expect(seen).toEqual([
+      [1, false, 5, 'pending'],
+      [2, false, 10, 'pending'],
+      [3, true, 20, 'pendingAcceptance'],
+    ]);
+  });
+
+  it('read-connection-string reports null until Atlas publishes the private string', async () => {
+    h = await startHarness({
+      faults: [{ operation: ATLAS_LIFECYCLE.interfaceEndpointAvailable, effect: { kind: 'stuck' } }],
+    });
+    const state = await h.drive(h.request('dedicated'), 'exec-no-string', 'link-endpoint');
+    const poll = await h.call('read-connection-string', { ...state, poll: startPoll('connection', 1800) });
+    expect(poll).toMatchObject({
+      phase: 'connection',
+      attempt: 1,
+      done: false,
+      observed: null,
+      waitSeconds: 10,
+    });
+  });
+});
+
+describe('dedicated: a shared endpoint service', () => {
+  it('adopts the region service that exists before the request, with created false', async () => {
+    h = await startHarness();
+    const shared = h.world.atlas.createEndpointService(h.demo.groupId, {
+      providerName: 'AWS',
+      region: 'US_EAST_1',
+    });
+    const state = await h.drive(h.request('dedicated'), 'exec-shared');
+    expect(state.existing.atlas).toMatchObject({ id: shared.id, created: false });
+    expect(state.atlas).toMatchObject({ id: shared.id, created: false });
+    expect(state.vpcEndpoint?.created).toBe(true);
+    expect(state.link?.created).toBe(true);
+    const tags = h.inventory().aws.vpcEndpoints[0]!.tags;
+    expect(tags[TAG_ATLAS_CREATED]).toBe('false');
+    expect(h.inventory().atlas.endpointServices).toHaveLength(1);
+  });
+
+  it('adopts a service created by another execution on 409 (created false) when validate-request saw none', async () => {
+    h = await startHarness();
+    const validated = await h.call('validate-request', {
+      input: h.request('dedicated'),
+      executionName: 'exec-race',
+    });
+    expect(validated.existing).toEqual({});
+    // Another execution creates the region's service in between.
+    const other = h.world.atlas.createEndpointService(h.demo.groupId, {
+      providerName: 'AWS',
+      region: 'US_EAST_1',
+    });
+    const atlas = await h.call('create-atlas-endpoint', validated);
+    expect(atlas).toMatchObject({ id: other.id, created: false });
+    expect(h.atlasCalls()).toContain('createPrivateEndpointService 409');
+  });
+});
+
+/** Atlas and EC2 calls that create, link or change something. */
+function mutations(harness: Harness): string[] {
+  return [...harness.atlasCalls(), ...harness.ec2Calls()].filter((c) =>
+    /^(create|update|delete)|^CreateVpcEndpoint|^DeleteVpcEndpoints/i.test(c),
+  );
+}

@@ -1,0 +1,194 @@
+/**
+ * validate-request: defaults, budgets, one InvalidRequest naming every bad field (schema, network, Atlas
+ * target), the retired serverless API, and that it never creates anything.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { ErrorNames, type InvalidRequestError } from '../../lambdas/workflow/errors.ts';
+import { HandlerEnv, type ValidatedState } from '../../lambdas/workflow/steps.ts';
+import { type Harness, lambdaContext, MAKE_HANDLER, startHarness, thrown } from './harness.ts';
+
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+});
+
+function issuesOf(error: Error): Record<string, string> {
+  expect(error.name).toBe(ErrorNames.InvalidRequest);
+  return Object.fromEntries((error as InvalidRequestError).issues.map((i) => [i.field, i.problem]));
+}
+
+describe('validate-request', () => {
+  it('fills deployment defaults and uses the execution name as the request id', async () => {
+    h = await startHarness();
+    const handler = MAKE_HANDLER['validate-request'](
+      h.deps({
+        requestDefaults: {
+          kind: 'dedicated',
+          vpcId: h.demo.vpcId,
+          subnetIds: h.demo.subnetIds,
+          securityGroupIds: h.demo.securityGroupIds,
+          region: h.demo.awsRegion,
+          rollbackOnFailure: false,
+        },
+      }),
+    );
+    const out = (await handler(
+      {
+        input: { groupId: h.demo.groupId, instanceName: h.demo.clusterName },
+        executionName: 'exec-defaults',
+      },
+      lambdaContext(),
+    )) as ValidatedState;
+    expect(out.request).toEqual({
+      kind: 'dedicated',
+      groupId: h.demo.groupId,
+      instanceName: h.demo.clusterName,
+      vpcId: h.demo.vpcId,
+      subnetIds: h.demo.subnetIds,
+      securityGroupIds: h.demo.securityGroupIds,
+      region: 'us-east-1',
+      privateDnsEnabled: false,
+      tags: {},
+      requestId: 'exec-defaults',
+      rollbackOnFailure: false,
+    });
+    expect(out.existing).toEqual({});
+  });
+
+  it('resolves phase budgets: request override > deployment env > default; the override is not kept in request', async () => {
+    h = await startHarness({ env: { PHASE_BUDGET_LINK_SECONDS: '7200' } });
+    const out = await h.call('validate-request', {
+      input: h.request('serverless', { phaseBudgetSeconds: { atlasEndpoint: 120 } }),
+      executionName: 'exec-budgets',
+    });
+    expect(out.settings.phaseBudgetSeconds).toEqual({
+      atlasEndpoint: 120,
+      vpcEndpoint: 900,
+      link: 7200,
+      connection: 1800,
+      cleanup: 2700,
+    });
+    expect(out.request).not.toHaveProperty('phaseBudgetSeconds');
+  });
+
+  it('rejects budgets that do not fit the execution timeout, as a request problem', async () => {
+    h = await startHarness({ env: { [HandlerEnv.ExecutionTimeoutSeconds]: '12000' } });
+    const error = await thrown(() =>
+      h!.call('validate-request', {
+        input: h!.request('serverless', { phaseBudgetSeconds: { link: 20000 } }),
+        executionName: 'exec-too-long',
+      }),
+    );
+    expect(issuesOf(error).phaseBudgetSeconds).toMatch(/exceeds the execution timeout of 12000 s/);
+  });
+
+  it('reports a malformed budget env as ConfigurationError, not as a request problem', async () => {
+    h = await startHarness({ env: { PHASE_BUDGET_CLEANUP_SECONDS: 'soon' } });
+    const error = await thrown(() =>
+      h!.call('validate-request', { input: h!.request('serverless'), executionName: 'exec-bad-env' }),
+    );
+    expect(error.name).toBe(ErrorNames.ConfigurationError);
+    expect(error.message).toContain('PHASE_BUDGET_CLEANUP_SECONDS');
+  });
+
+  it('lists schema and network problems in one InvalidRequest, and creates nothing', async () => {
+    h = await startHarness();
+    const error = await thrown(() =>
+      h!.call('validate-request', {
+        input: h!.request('serverless', {
+          groupId: 'not-a-project',
+          subnetIds: [h!.demo.subnetIds[0], 'subnet-0123456789abcdef0'],
+          securityGroupIds: ['sg-0123456789abcdef0'],
+          comment: 'x'.repeat(81),
+        }),
+        executionName: 'exec-bad',
+      }),
+    );
+    const issues = issuesOf(error);
+    expect(Object.keys(issues).sort()).toEqual(['comment', 'groupId', 'securityGroupIds[0]', 'subnetIds[1]']);
+    expect(issues['subnetIds[1]']).toMatch(/subnet "subnet-0123456789abcdef0" does not exist/);
+    expect(issues['securityGroupIds[0]']).toMatch(/does not exist/);
+    expect(error.message).toContain('groupId:');
+    expect(h.inventory().aws.vpcEndpoints).toEqual([]);
+    expect(h.atlasCalls()).toEqual([]); // the request was malformed: Atlas was not asked
+  });
+
+  it('reports a missing instance with the network problems of a well-formed request', async () => {
+    h = await startHarness();
+    const error = await thrown(() =>
+      h!.call('validate-request', {
+        input: h!.request('dedicated', {
+          instanceName: 'no-such-cluster',
+          subnetIds: ['subnet-0123456789abcdef0'],
+        }),
+        executionName: 'exec-missing',
+      }),
+    );
+    const issues = issuesOf(error);
+    expect(issues.instanceName).toMatch(/no dedicated cluster named "no-such-cluster".*CLUSTER_NOT_FOUND/);
+    expect(issues['subnetIds[0]']).toMatch(/does not exist/);
+  });
+
+  it('reports an unknown project on groupId', async () => {
+    h = await startHarness();
+    const error = await thrown(() =>
+      h!.call('validate-request', {
+        input: h!.request('dedicated', { groupId: '0123456789abcdef01234567' }),
+        executionName: 'exec-no-project',
+      }),
+    );
+    expect(issuesOf(error).groupId).toMatch(/no project 0123456789abcdef01234567.*GROUP_NOT_FOUND/);
+  });
+
+  it.each([
+    ['dedicated', 'orders', /is a serverless instance, not a dedicated cluster; use "kind": "serverless"/],
+    [
+      'serverless',
+      'orders-dedicated',
+      /is a dedicated cluster, not a serverless instance; use "kind": "dedicated"/,
+    ],
+  ] as const)('says which kind to use when %s names a %s', async (kind, instanceName, expected) => {
+    h = await startHarness();
+    const error = await thrown(() =>
+      h!.call('validate-request', { input: h!.request(kind, { instanceName }), executionName: 'exec-kind' }),
+    );
+    expect(issuesOf(error).instanceName).toMatch(expected);
+  });
+
+  it('reports the retired serverless API as AtlasApiGone pointing to kind dedicated', async () => {
+    h = await startHarness({ serverlessRetired: true });
+    const error = await thrown(() =>
+      h!.call('validate-request', { input: h!.request('serverless'), executionName: 'exec-retired' }),
+    );
+    expect(error.name).toBe(ErrorNames.AtlasApiGone);
+    expect(error.message).toMatch(/410 Gone to listServerlessPrivateEndpoint/);
+    expect(error.message).toMatch(/retired serverless private endpoints on 2026-01-22/);
+    expect(error.message).toContain('"kind": "dedicated"');
+    expect(h.inventory().atlas.serverlessEndpoints).toEqual([]);
+    // The same world serves the dedicated kind.
+    const ok = await h.call('validate-request', {
+      input: h.request('dedicated'),
+      executionName: 'exec-dedicated',
+    });
+    expect(ok.request.kind).toBe('dedicated');
+  });
+
+  it('ignores a tagged VPC endpoint of this request whose Atlas side is gone', async () => {
+    h = await startHarness();
+    const input = h.request('serverless', { requestId: 'orphan-1' });
+    const state = await h.drive(input, 'exec-orphan', 'create-vpc-endpoint');
+    // The Atlas side disappears (deleted by hand), the VPC endpoint stays.
+    h.world.atlas.deleteServerlessEndpoint(h.demo.groupId, 'orders', state.atlas!.id);
+    const validated = await h.call('validate-request', { input, executionName: 'exec-after' });
+    expect(validated.existing.vpcEndpoint).toBeUndefined();
+    expect(validated.existing.atlas).toBeUndefined();
+  });
+
+  it('rejects an event without the validate-request shape as a wiring problem', async () => {
+    h = await startHarness();
+    const error = await thrown(() => h!.call('validate-request', { request: {} }));
+    expect(error.name).toBe(ErrorNames.ConfigurationError);
+    expect(error.message).toMatch(/not \{ input, executionName \}/);
+  });
+});
