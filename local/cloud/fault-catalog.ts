@@ -87,11 +87,22 @@ export const FAULT_CATALOG: Readonly<Record<string, FaultCatalogEntry>> = {
     rules: [{ operation: 'oauthToken', effect: atlasHttpError(503, 1) }],
   },
   'atlas-delete-500': {
-    description: 'The first Atlas delete call answers 500 once (compensation must retry).',
+    description:
+      'The link fails (serverless FAILED / dedicated REJECTED), then the first Atlas delete of the cleanup answers 500 once (compensation must retry).',
     kinds: ['serverless', 'dedicated'],
-    rules: on(['deleteServerlessPrivateEndpoint', 'deletePrivateEndpointService', 'deletePrivateEndpoint'], {
-      effect: atlasHttpError(500),
-    }),
+    rules: [
+      {
+        operation: 'lifecycle:serverlessEndpoint.accept',
+        effect: { kind: 'fail-transition', errorMessage: 'Atlas could not connect to the VPC endpoint.' },
+      },
+      {
+        operation: 'lifecycle:interfaceEndpoint.accept',
+        effect: { kind: 'fail-transition', errorMessage: 'Atlas rejected the interface endpoint.' },
+      },
+      ...on(['deleteServerlessPrivateEndpoint', 'deletePrivateEndpointService', 'deletePrivateEndpoint'], {
+        effect: atlasHttpError(500),
+      }),
+    ],
   },
   'atlas-burst-429': {
     description:

@@ -1,0 +1,74 @@
+/**
+ * Every named fault plan (`npm start -- --fault <name>`) run through the engine for each kind it applies to,
+ * with the outcome the README promises: transient faults are absorbed, the others end in their named error
+ * with nothing left behind.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { ErrorNames } from '../../lambdas/workflow/errors.ts';
+import { DetailTypes } from '../../lambdas/workflow/events.ts';
+import { StateNames } from '../../lambdas/workflow/steps.ts';
+import { FAULT_CATALOG } from '../../local/cloud/fault-catalog.ts';
+import { live, newWorld, requestFor, run, type TestWorld } from './harness.ts';
+
+/** The outcome each plan must produce: 'SUCCEEDED' or the named error (per kind where they differ). */
+const EXPECTED: Readonly<Record<string, string | Readonly<Record<'serverless' | 'dedicated', string>>>> = {
+  'atlas-500': 'SUCCEEDED',
+  'atlas-503': 'SUCCEEDED',
+  'atlas-429': 'SUCCEEDED',
+  'atlas-429-no-retry-after': 'SUCCEEDED',
+  'atlas-drop': 'SUCCEEDED',
+  'atlas-slow': 'SUCCEEDED',
+  'atlas-token-503': 'SUCCEEDED',
+  'atlas-delete-500': { serverless: ErrorNames.EndpointFailed, dedicated: ErrorNames.EndpointRejected },
+  'atlas-burst-429': 'SUCCEEDED',
+  'atlas-burst-5xx': 'SUCCEEDED',
+  'atlas-burst-mixed': 'SUCCEEDED',
+  'ec2-throttle': 'SUCCEEDED',
+  'serverless-reservation-failed': ErrorNames.EndpointFailed,
+  'serverless-link-failed': ErrorNames.EndpointFailed,
+  'serverless-stuck': ErrorNames.DeadlineExceeded,
+  'serverless-link-stuck': ErrorNames.DeadlineExceeded,
+  'dedicated-service-failed': ErrorNames.EndpointFailed,
+  'dedicated-interface-rejected': ErrorNames.EndpointRejected,
+  'dedicated-stuck': ErrorNames.DeadlineExceeded,
+  'dedicated-link-stuck': ErrorNames.DeadlineExceeded,
+  'ec2-limit': ErrorNames.AwsRequestRejected,
+  'vpc-endpoint-failed': ErrorNames.EndpointRejected,
+};
+
+let world: TestWorld | undefined;
+afterEach(async () => {
+  if (world) {
+    expect(world.contractViolations()).toEqual([]);
+    await world.close();
+    world = undefined;
+  }
+});
+
+describe('the fault catalog', () => {
+  it('has an expected outcome for every plan, and no outcome for a plan that does not exist', () => {
+    expect(Object.keys(FAULT_CATALOG).sort()).toEqual(Object.keys(EXPECTED).sort());
+  });
+
+  // atlas-slow costs a client timeout of real time per run, so it runs for one kind only.
+  const cases = Object.entries(FAULT_CATALOG).flatMap(([name, plan]) =>
+    (name === 'atlas-slow' ? plan.kinds.slice(0, 1) : plan.kinds).map((kind) => [name, kind] as const),
+  );
+
+  it.each(cases)('%s (%s) ends as documented', async (name, kind) => {
+    world = await newWorld({ faults: name });
+    const result = await run(world, requestFor(kind, world));
+    const outcome = result.status === 'SUCCEEDED' ? 'SUCCEEDED' : result.error?.error;
+    const expected = EXPECTED[name];
+    expect(outcome, JSON.stringify(result.error)).toBe(
+      typeof expected === 'string' ? expected : expected?.[kind],
+    );
+    expect(world.world.faults.fired.length, 'the plan must actually fire').toBeGreaterThan(0);
+    if (outcome !== 'SUCCEEDED') {
+      expect(live(world).total).toBe(0);
+      const failed = result.events.find((e) => e.detailType === DetailTypes.Failed);
+      const cleanup = (failed?.detail as { failure?: { cleanup?: string } } | undefined)?.failure?.cleanup;
+      expect(cleanup).toBe(result.path.includes(StateNames.CreateAtlasEndpoint) ? 'complete' : 'not-needed');
+    }
+  });
+});
