@@ -22,7 +22,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
-import { TRANSIENT_ERRORS } from '#workflow/errors';
+import { ErrorNames, TRANSIENT_ERRORS } from '#workflow/errors';
 import { DetailTypes, EVENT_DETAIL_VERSION, EVENT_SOURCE } from '#workflow/events';
 import type { WorkflowOutput } from '#workflow/state';
 import {
@@ -198,12 +198,12 @@ export function buildWorkflowDefinition(scope: Construct, props: WorkflowDefinit
   // ---- failure end: summarize, publish, fail -------------------------------------------------------------
   const summarize = task('summarize-failure');
   const failed = new sfn.Fail(scope, StateNames.Failed, {
-    comment: 'The original error (or CleanupIncomplete) and a cause naming what was deleted or kept',
+    comment: `The original error (or ${ErrorNames.CleanupIncomplete}) and a cause naming what was deleted or kept`,
     errorPath: '$.failure.error',
     causePath: '$.failure.cause',
   });
   const failedWithoutSummary = new sfn.Fail(scope, StateNames.FailedWithoutSummary, {
-    error: DefinitionErrorNames.WorkflowFailed,
+    error: ErrorNames.WorkflowFailed,
     cause:
       'The failure summary could not be built. The original error is in the execution history ' +
       `(input of "${StateNames.SummarizeFailure}").`,

@@ -12,10 +12,12 @@
  *   id is a rejected request (AwsRequestRejectedError), not "gone".
  * - `findVpcEndpoints()` skips endpoints that are `deleting` or `deleted`.
  * - `deleteVpcEndpoint(id)` is idempotent: an unknown or already-deleted id is success.
- * - `createInterfaceEndpoint()` sends a ClientToken derived from the request id, so repeating the
- *   same request (a retried Lambda, a re-run with the same request id) returns the same endpoint
- *   instead of creating a second one. It always sends `PrivateDnsEnabled` (EC2's own default for
- *   interface endpoints is true, which Atlas endpoint services refuse).
+ * - `createInterfaceEndpoint()` sends a ClientToken derived from the request id and the endpoint
+ *   service name, so repeating the same request (a retried Lambda, a re-run with the same request id)
+ *   returns the same endpoint instead of creating a second one, while a re-run whose Atlas side was
+ *   replaced (a new endpoint service) creates the endpoint it now needs. It always sends
+ *   `PrivateDnsEnabled` (EC2's own default for interface endpoints is true, which Atlas endpoint
+ *   services refuse).
  * - `checkNetwork()` returns request issues (not errors) so validate-request can list them with the
  *   schema's issues in one InvalidRequest.
  */
@@ -36,6 +38,7 @@ import { type AwsErrorContext, isVpcEndpointNotFound, rejectedByAws, toAwsWorkfl
 import { AwsRequestRejectedError, AwsTransientError, type FieldIssue } from '#workflow/errors';
 import type { EndpointKind } from '#workflow/state';
 import {
+  TAG_ATLAS_CREATED,
   TAG_ATLAS_ENDPOINT_ID,
   TAG_ATLAS_GROUP_ID,
   TAG_ATLAS_INSTANCE_NAME,
@@ -43,20 +46,40 @@ import {
   TAG_MANAGED_BY,
   TAG_NAME,
   TAG_REQUEST_ID,
+  WORKFLOW_TAG_KEYS,
 } from '#workflow/tags';
 
 /** EC2's limit for ClientToken. */
 export const CLIENT_TOKEN_MAX_LENGTH = 64;
 
+/** The part of an endpoint service name that names the service within its region. */
+const SERVICE_ID = /^com\.amazonaws\.vpce\.[a-z0-9-]+\.(vpce-svc-[0-9a-f]+)$/;
+
 /**
- * The ClientToken for a request id: the id itself when it is 1–64 printable ASCII characters,
- * otherwise the SHA-256 of its UTF-8 bytes in hex (exactly 64 characters). Deterministic, so every
- * attempt of the same request sends the same token.
+ * The ClientToken for creating request `requestId`'s VPC endpoint to endpoint service `serviceName`.
+ *
+ * Deterministic, so every attempt of the same request to the same service sends the same token (EC2 then
+ * returns the endpoint it already made instead of a second one). The service is part of it because a
+ * re-run of a request whose Atlas side was replaced needs an endpoint to the new service: with the
+ * request id alone EC2 would refuse the create (IdempotentParameterMismatch).
+ *
+ * Readable when it fits: `<requestId>:<vpce-svc-…>` (the service id, which holds no `:`; the region is
+ * the EC2 client's, and `createInterfaceEndpoint` refuses a service in another region), when that is at
+ * most 64 printable ASCII characters. Otherwise (or for a service name of another shape) the SHA-256 hex,
+ * exactly 64 characters, of the UTF-8 JSON `[requestId, serviceName]`. Within a region, distinct (request,
+ * service) pairs get distinct tokens: a readable token splits at its last `:`, and it is never 64 hex digits.
  */
-export function clientTokenFor(requestId: string): string {
+export function clientTokenFor(requestId: string, serviceName: string): string {
   if (requestId.length === 0) throw new RangeError('requestId must not be empty');
-  if (requestId.length <= CLIENT_TOKEN_MAX_LENGTH && /^[\x20-\x7e]+$/.test(requestId)) return requestId;
-  return createHash('sha256').update(requestId, 'utf8').digest('hex');
+  if (serviceName.length === 0) throw new RangeError('serviceName must not be empty');
+  const service = SERVICE_ID.exec(serviceName)?.[1];
+  if (service !== undefined) {
+    const readable = `${requestId}:${service}`;
+    if (readable.length <= CLIENT_TOKEN_MAX_LENGTH && /^[\x20-\x7e]+$/.test(readable)) return readable;
+  }
+  return createHash('sha256')
+    .update(JSON.stringify([requestId, serviceName]), 'utf8')
+    .digest('hex');
 }
 
 /** EC2 VPC endpoint state, normalized to lower camel case (`pendingAcceptance`, `available`, …). */
@@ -102,6 +125,8 @@ export interface AtlasTagIds {
   readonly instanceName: string;
   /** Serverless: the Atlas endpoint `_id`. Dedicated: the endpoint service id. */
   readonly atlasEndpointId: string;
+  /** True when the same request also created that Atlas side (written as `TAG_ATLAS_CREATED`). */
+  readonly created: boolean;
 }
 
 export interface CreateInterfaceEndpointInput {
@@ -116,7 +141,7 @@ export interface CreateInterfaceEndpointInput {
   /** Value of the managed-by tag (the deployment's identity; IAM conditions compare it). */
   readonly managedBy: string;
   readonly atlas: AtlasTagIds;
-  /** Idempotency key; derives the ClientToken and is written as a tag. */
+  /** Idempotency key; derives the ClientToken (with `serviceName`) and is written as a tag. */
   readonly requestId: string;
 }
 
@@ -172,18 +197,23 @@ export function serviceNameRegion(serviceName: string): string | undefined {
   return /^com\.amazonaws\.vpce\.([a-z0-9-]+)\.vpce-svc-[0-9a-f]+$/.exec(serviceName)?.[1];
 }
 
-/** The full tag set written on a new endpoint: request tags, a default Name, then the workflow's own tags. */
+/**
+ * The full tag set written on a new endpoint: a default Name, the request tags, then the workflow's own tags
+ * (`WORKFLOW_TAG_KEYS`, in that order, always last; a request tag with one of those keys is replaced).
+ */
 export function endpointTags(input: CreateInterfaceEndpointInput): Record<string, string> {
   // A Map (not property assignment) so that any key, even "__proto__", is kept as data.
   const tags = new Map<string, string>();
   if (!Object.hasOwn(input.tags, TAG_NAME)) tags.set(TAG_NAME, `atlas-${input.atlas.instanceName}`);
-  for (const [key, value] of Object.entries(input.tags)) tags.set(key, value);
+  const workflowKeys: ReadonlySet<string> = new Set(WORKFLOW_TAG_KEYS);
+  for (const [key, value] of Object.entries(input.tags)) if (!workflowKeys.has(key)) tags.set(key, value);
   tags.set(TAG_MANAGED_BY, input.managedBy);
   tags.set(TAG_REQUEST_ID, input.requestId);
   tags.set(TAG_ATLAS_KIND, input.atlas.kind);
   tags.set(TAG_ATLAS_GROUP_ID, input.atlas.groupId);
   tags.set(TAG_ATLAS_INSTANCE_NAME, input.atlas.instanceName);
   tags.set(TAG_ATLAS_ENDPOINT_ID, input.atlas.atlasEndpointId);
+  tags.set(TAG_ATLAS_CREATED, String(input.atlas.created));
   return Object.fromEntries(tags);
 }
 
@@ -318,7 +348,7 @@ export class Ec2VpcEndpoints implements VpcEndpointOperations {
           SubnetIds: [...input.subnetIds],
           SecurityGroupIds: [...input.securityGroupIds],
           PrivateDnsEnabled: input.privateDnsEnabled,
-          ClientToken: clientTokenFor(input.requestId),
+          ClientToken: clientTokenFor(input.requestId, input.serviceName),
           TagSpecifications: [{ ResourceType: 'vpc-endpoint', Tags: tags }],
         }),
       ),

@@ -2,7 +2,8 @@
  * The workflow's named errors.
  *
  * Each class sets `this.name` to its constant: Lambda reports `error.name` as `errorType`, and the state
- * machine's Retry/Catch `ErrorEquals` lists use these same constants (lib/ imports them from here).
+ * machine's Retry/Catch `ErrorEquals` lists use these same constants (lib/ imports them from here). Two
+ * names belong to Fail states only (`FAIL_STATE_ERRORS`): they end an execution but no handler throws them.
  * Messages and `details` never carry secrets: only ids, statuses, Atlas error codes and AWS messages.
  */
 export const ErrorNames = {
@@ -32,12 +33,36 @@ export const ErrorNames = {
   DeadlineExceeded: 'DeadlineExceeded',
   /** An existing resource conflicts with the request (e.g. the instance already linked to another VPC endpoint). */
   ResourceConflict: 'ResourceConflict',
+  /**
+   * Fail state only (no handler throws it): the cleanup after a failure failed or ran out of time. The Fail
+   * cause names the original error and what was left over; summarize-failure chooses it.
+   */
+  CleanupIncomplete: 'CleanupIncomplete',
+  /**
+   * Fail state only (no handler throws it): the static error of "Failed without summary", used when the
+   * summarize-failure step itself could not run.
+   */
+  WorkflowFailed: 'WorkflowFailed',
 } as const;
 
 export type ErrorName = (typeof ErrorNames)[keyof typeof ErrorNames];
 
+/**
+ * The names only Fail states use. No handler throws them, so the definition's Catch lists leave them out
+ * (see `THROWN_ERROR_NAMES`).
+ */
+export const FAIL_STATE_ERRORS = [ErrorNames.CleanupIncomplete, ErrorNames.WorkflowFailed] as const;
+
+/** A name a handler may throw (every workflow error but the Fail-state-only ones). */
+export type ThrownErrorName = Exclude<ErrorName, (typeof FAIL_STATE_ERRORS)[number]>;
+
+/** Every name a handler may throw, in declaration order: what the definition's Catch lists name. */
+export const THROWN_ERROR_NAMES: readonly ThrownErrorName[] = Object.values(ErrorNames).filter(
+  (name): name is ThrownErrorName => !(FAIL_STATE_ERRORS as readonly string[]).includes(name),
+);
+
 /** Errors the state machine retries with backoff. */
-export const TRANSIENT_ERRORS: readonly ErrorName[] = [
+export const TRANSIENT_ERRORS: readonly ThrownErrorName[] = [
   ErrorNames.AtlasTransientError,
   ErrorNames.AwsTransientError,
 ];
@@ -48,7 +73,7 @@ export type ErrorDetails = Readonly<
 >;
 
 export abstract class WorkflowError extends Error {
-  abstract override readonly name: ErrorName;
+  abstract override readonly name: ThrownErrorName;
   /** True when retrying the same call later may succeed. */
   abstract readonly retryable: boolean;
   readonly details: ErrorDetails;

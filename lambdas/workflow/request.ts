@@ -28,6 +28,15 @@
 import { z } from 'zod';
 import { isSupportedAwsRegion, toAwsRegion } from '#atlas/regions';
 import { type FieldIssue, InvalidRequestError } from '#workflow/errors';
+import {
+  GROUP_ID_PATTERN,
+  INSTANCE_NAME_MAX_LENGTH,
+  INSTANCE_NAME_PATTERN,
+  REQUEST_ID_MAX_LENGTH,
+  SECURITY_GROUP_ID_PATTERN,
+  SUBNET_ID_PATTERN,
+  VPC_ID_PATTERN,
+} from '#workflow/patterns';
 import type { EndpointKind, WorkflowRequest } from '#workflow/state';
 import {
   HandlerEnv,
@@ -48,16 +57,9 @@ import {
 export const ENDPOINT_KINDS = ['serverless', 'dedicated'] as const satisfies readonly EndpointKind[];
 export const DEFAULT_KIND: EndpointKind = 'serverless';
 export const COMMENT_MAX_LENGTH = 80;
-export const INSTANCE_NAME_MAX_LENGTH = 64;
-export const REQUEST_ID_MAX_LENGTH = 128;
 export const MAX_SUBNETS = 16;
 export const MAX_SECURITY_GROUPS = 5;
 
-export const GROUP_ID_PATTERN = /^[a-f0-9]{24}$/;
-export const INSTANCE_NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9-]*$/;
-export const VPC_ID_PATTERN = /^vpc-[0-9a-f]{8}([0-9a-f]{9})?$/;
-export const SUBNET_ID_PATTERN = /^subnet-[0-9a-f]{8}([0-9a-f]{9})?$/;
-export const SECURITY_GROUP_ID_PATTERN = /^sg-[0-9a-f]{8}([0-9a-f]{9})?$/;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
 

@@ -1,9 +1,13 @@
 /**
- * The state record: the JSON document that flows through the state machine.
+ * The pieces of the state record: the JSON document that flows through the state machine.
  *
  * Each step writes its result under its own key, so the record grows as the execution advances and
  * compensation can see exactly what exists. Everything here is plain JSON (no Dates, no classes) so
  * that `startExecution.sync` callers and the console can read it directly.
+ *
+ * The record itself is `WorkflowState` in ./steps.ts, next to the step contracts and the polling
+ * bookkeeping (`PollRecord`) it is built from; this module holds the request, each side's shape and the
+ * output, which the Atlas and EC2 clients use too.
  */
 
 export type EndpointKind = 'serverless' | 'dedicated';
@@ -25,7 +29,7 @@ export interface WorkflowRequest {
   readonly privateDnsEnabled: boolean;
   /** Extra tags for the VPC endpoint (the workflow adds its own managing tags too). */
   readonly tags: Readonly<Record<string, string>>;
-  /** Idempotency key: derives the EC2 ClientToken. Defaults to the execution name. */
+  /** Idempotency key: derives the EC2 ClientToken (with the service name). Defaults to the execution name. */
   readonly requestId: string;
   /** When false, a failure keeps what was created and the output names it. @default true */
   readonly rollbackOnFailure: boolean;
@@ -72,35 +76,15 @@ export interface LinkSide {
   /** Serverless endpoint status, or dedicated interface endpoint `connectionStatus`. */
   readonly atlasStatus: string;
   readonly errorMessage?: string | null;
+  /** The VPC endpoint id registered with Atlas (serverless PATCH / dedicated interface endpoint id). */
+  readonly vpcEndpointId: string;
+  /** True when this request made the link (or an earlier run of the same request did). */
+  readonly created: boolean;
 }
 
 export interface ConnectionSide {
   readonly srvConnectionString: string;
   readonly connectionString?: string;
-}
-
-/** Polling bookkeeping for the current phase. */
-export interface PollState {
-  readonly phase: string;
-  readonly attempt: number;
-  /** Epoch ms the phase started and must end by. */
-  readonly startedAt: number;
-  readonly deadline: number;
-  /** Seconds the next Wait state should wait. */
-  readonly waitSeconds: number;
-}
-
-export interface StateRecord {
-  readonly request: WorkflowRequest;
-  /** Epoch ms deadline of the whole execution. */
-  readonly executionDeadline?: number;
-  readonly atlas?: AtlasSide;
-  readonly vpcEndpoint?: VpcEndpointSide;
-  readonly link?: LinkSide;
-  readonly connection?: ConnectionSide;
-  readonly poll?: PollState;
-  /** Set by a Catch: the original error (Step Functions' Error/Cause). */
-  readonly error?: { readonly Error: string; readonly Cause: string };
 }
 
 /** The execution's success output. */

@@ -22,6 +22,7 @@
  * | `cleanup` | "Record cleanup" |
  * | `error` / `cleanupError` | the Catch of a forward step / of a cleanup step |
  * | `failure` | `summarize-failure` |
+ * | `publishError` / `summaryError` | the Catch of a publish step / of `summarize-failure` |
  * | `output` | "Shape output" (the execution's output, a {@link WorkflowOutput}) |
  *
  * Polling (no wall clock anywhere). Each waiting phase is `Start … polling` (Pass: a fresh
@@ -32,7 +33,7 @@
  * seconds, which the offline engine's virtual clock and the real service agree on; the state machine's
  * own `timeout` (sum of budgets plus a margin) bounds real time.
  */
-import { DeadlineExceededError, ErrorNames, type FieldIssue } from './errors.ts';
+import { DeadlineExceededError, type FieldIssue, THROWN_ERROR_NAMES } from './errors.ts';
 import type { FailureReport, ResourceRef } from './events.ts';
 import type {
   AtlasSide,
@@ -110,15 +111,10 @@ export const PUBLISH_STATES = [StateNames.PublishAvailableEvent, StateNames.Publ
 // ---------------------------------------------------------------------------------------------------------
 
 /**
- * Error names that appear in the definition but are not thrown by a handler.
- * (Proposal: move `CleanupIncomplete` into `ErrorNames` in errors.ts.)
+ * Step Functions' wildcards, as the definition's Retry and Catch lists name them. The workflow's own names,
+ * including the Fail-state-only `CleanupIncomplete` and `WorkflowFailed`, are `ErrorNames` in errors.ts.
  */
 export const DefinitionErrorNames = {
-  /** The Fail error when the cleanup itself failed; the cause names the original error and the leftovers. */
-  CleanupIncomplete: 'CleanupIncomplete',
-  /** The static Fail error used only when the summarize-failure step itself could not run. */
-  WorkflowFailed: 'WorkflowFailed',
-  /** Step Functions' wildcards. */
   StatesAll: 'States.ALL',
   StatesTaskFailed: 'States.TaskFailed',
 } as const;
@@ -136,8 +132,8 @@ export const LAMBDA_SERVICE_ERRORS = [
   'Lambda.TooManyRequestsException',
 ] as const;
 
-/** Every named workflow error a handler may throw (errors.ts), in declaration order. */
-export const WORKFLOW_ERROR_NAMES: readonly string[] = Object.values(ErrorNames);
+/** Every named workflow error a handler may throw (errors.ts), in declaration order: the Catch lists. */
+export const WORKFLOW_ERROR_NAMES: readonly string[] = THROWN_ERROR_NAMES;
 
 // ---------------------------------------------------------------------------------------------------------
 // Polling
@@ -476,16 +472,6 @@ export interface CaughtError {
 }
 
 /**
- * The link. `LinkSide` plus what compensation needs. (Proposal: fold into `LinkSide` in state.ts.)
- */
-export interface LinkRecord extends LinkSide {
-  /** The VPC endpoint id registered with Atlas (serverless PATCH / dedicated interface endpoint id). */
-  readonly vpcEndpointId: string;
-  /** True when this request made the link (or an earlier run of the same request did). */
-  readonly created: boolean;
-}
-
-/**
  * What validate-request found already existing for (project, instance, VPC), so a re-run converges:
  * each create step adopts the matching entry instead of creating a second one. `created` on each entry
  * follows the ownership rule: true only when the resource carries this request's id (it was made by an
@@ -495,7 +481,7 @@ export interface LinkRecord extends LinkSide {
 export interface ExistingResources {
   readonly atlas?: AtlasSide;
   readonly vpcEndpoint?: VpcEndpointSide;
-  readonly link?: LinkRecord;
+  readonly link?: LinkSide;
 }
 
 /** What the cleanup check saw. `remaining` empty means done. */
@@ -519,14 +505,17 @@ export interface FailureSummary {
 /** Step Functions limits a Fail cause to 32,768 characters; summaries stay well under. */
 export const MAX_CAUSE_LENGTH = 8000;
 
-/** The state record after validation. Every key but the first three is added as the execution advances. */
+/**
+ * The state record after validation: the one definition of the record (its parts are in ./state.ts). Every
+ * key but the first three is added as the execution advances (see the table at the top of this module).
+ */
 export interface WorkflowState {
   readonly request: WorkflowRequest;
   readonly settings: WorkflowSettings;
   readonly existing: ExistingResources;
   readonly atlas?: AtlasSide;
   readonly vpcEndpoint?: VpcEndpointSide;
-  readonly link?: LinkRecord;
+  readonly link?: LinkSide;
   readonly connection?: ConnectionSide;
   readonly poll?: PollRecord;
   readonly cleanup?: CleanupObservation;
@@ -538,6 +527,8 @@ export interface WorkflowState {
   readonly output?: WorkflowOutput;
   /** Catch of a publish step (the event was not delivered; the execution outcome stands). */
   readonly publishError?: CaughtError;
+  /** Catch of summarize-failure itself; the execution then ends in the static `WorkflowFailed` Fail. */
+  readonly summaryError?: CaughtError;
 }
 
 /** A check step's input: the record with the current phase's poll. */
@@ -614,7 +605,8 @@ export interface StepContracts {
   'describe-atlas-endpoint': { input: PollingState; output: PollRecord<AtlasSide> };
   /**
    * Adopts `existing.vpcEndpoint` if present, else creates the interface endpoint for
-   * `$.atlas.endpointServiceName` with the managing tags (ClientToken from the request id).
+   * `$.atlas.endpointServiceName` with the managing tags (ClientToken from the request id and the service
+   * name).
    */
   'create-vpc-endpoint': { input: WorkflowState; output: VpcEndpointSide };
   /** `done` at pendingAcceptance or available; rejected/failed -> EndpointRejected. Keeps `created`. */
@@ -623,9 +615,9 @@ export interface StepContracts {
    * Registers the VPC endpoint with Atlas (serverless PATCH; dedicated interface endpoint). Adopts
    * `existing.link`; never PATCHes an endpoint that is already linked.
    */
-  'link-endpoint': { input: WorkflowState; output: LinkRecord };
+  'link-endpoint': { input: WorkflowState; output: LinkSide };
   /** `done` at AVAILABLE; REJECTED -> EndpointRejected, FAILED -> EndpointFailed. Keeps `created`. */
-  'describe-link': { input: PollingState; output: PollRecord<LinkRecord> };
+  'describe-link': { input: PollingState; output: PollRecord<LinkSide> };
   /**
    * Reads the serverless instance / cluster; `done` when a private-endpoint SRV string naming this VPC
    * endpoint is present (`observed` is null until then).

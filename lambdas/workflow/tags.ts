@@ -22,8 +22,17 @@ export const TAG_ATLAS_GROUP_ID = `${TAG_PREFIX}atlas-group-id`;
 export const TAG_ATLAS_INSTANCE_NAME = `${TAG_PREFIX}atlas-instance-name`;
 /** Serverless: the Atlas endpoint `_id`. Dedicated: the endpoint service id. */
 export const TAG_ATLAS_ENDPOINT_ID = `${TAG_PREFIX}atlas-endpoint-id`;
+/**
+ * `true` when the request that created the endpoint also created the Atlas side it connects to, else
+ * `false`. Atlas resources carry no tags, so this is how a later run of the same request proves that it
+ * owns the Atlas side it finds (the ownership rule of `ExistingResources` in ./steps.ts).
+ */
+export const TAG_ATLAS_CREATED = `${TAG_PREFIX}atlas-created`;
 
-/** All workflow-owned keys, in the order they are written. */
+/**
+ * All workflow-owned keys, in the order they are written (after the request's own tags, so they win).
+ * Request tags cannot use them: every key starts with {@link TAG_PREFIX}, which the request schema refuses.
+ */
 export const WORKFLOW_TAG_KEYS = [
   TAG_MANAGED_BY,
   TAG_REQUEST_ID,
@@ -31,6 +40,7 @@ export const WORKFLOW_TAG_KEYS = [
   TAG_ATLAS_GROUP_ID,
   TAG_ATLAS_INSTANCE_NAME,
   TAG_ATLAS_ENDPOINT_ID,
+  TAG_ATLAS_CREATED,
 ] as const;
 
 /** The console name tag. The workflow sets it only when the request does not. */

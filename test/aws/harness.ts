@@ -95,6 +95,7 @@ export function createInput(overrides: Record<string, unknown> = {}) {
       groupId: '5f7cac1adf5d6c6306f4b283',
       instanceName: 'orders',
       atlasEndpointId: '6a1b2c3d4e5f60718293a4b5',
+      created: true,
     },
     requestId: 'exec-0001',
     ...overrides,

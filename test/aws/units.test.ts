@@ -3,6 +3,7 @@
  * (per-id delete failures other than NotFound, other services' throttling codes, empty or looping
  * answers). Those use aws-sdk-client-mock on one client instance.
  */
+import { createHash } from 'node:crypto';
 import {
   CreateVpcEndpointCommand,
   DeleteVpcEndpointsCommand,
@@ -22,28 +23,47 @@ import {
   serviceNameRegion,
 } from '../../lambdas/aws/vpc-endpoints.ts';
 import { AwsRequestRejectedError, AwsTransientError } from '../../lambdas/workflow/errors.ts';
-import { TAG_MANAGED_BY, WORKFLOW_TAG_KEYS } from '../../lambdas/workflow/tags.ts';
+import { TAG_ATLAS_CREATED, TAG_MANAGED_BY, WORKFLOW_TAG_KEYS } from '../../lambdas/workflow/tags.ts';
 import { createInput } from './harness.ts';
 
 describe('clientTokenFor', () => {
-  it('uses a printable ASCII id of up to 64 characters as it is', () => {
-    expect(clientTokenFor('exec-1')).toBe('exec-1');
-    expect(clientTokenFor('a b~!')).toBe('a b~!');
-    const max = 'x'.repeat(CLIENT_TOKEN_MAX_LENGTH);
-    expect(clientTokenFor(max)).toBe(max);
+  const SVC = 'com.amazonaws.vpce.us-east-1.vpce-svc-0a1b2c3d4e5f60718';
+  const OTHER = 'com.amazonaws.vpce.us-east-1.vpce-svc-0f1e2d3c4b5a69788';
+  const sha = (requestId: string, serviceName: string) =>
+    createHash('sha256')
+      .update(JSON.stringify([requestId, serviceName]), 'utf8')
+      .digest('hex');
+
+  it('is "<request id>:<service id>" when that is at most 64 printable ASCII characters', () => {
+    expect(clientTokenFor('exec-1', SVC)).toBe('exec-1:vpce-svc-0a1b2c3d4e5f60718');
+    expect(clientTokenFor('a b~!', SVC)).toBe('a b~!:vpce-svc-0a1b2c3d4e5f60718');
+    const fits = 'x'.repeat(CLIENT_TOKEN_MAX_LENGTH - ':vpce-svc-0a1b2c3d4e5f60718'.length);
+    expect(clientTokenFor(fits, SVC)).toBe(`${fits}:vpce-svc-0a1b2c3d4e5f60718`);
+    expect(clientTokenFor(fits, SVC)).toHaveLength(CLIENT_TOKEN_MAX_LENGTH);
   });
 
-  it('hashes longer or non-ASCII ids into 64 hex characters, deterministically and distinctly', () => {
-    const long = 'x'.repeat(CLIENT_TOKEN_MAX_LENGTH + 1);
-    expect(clientTokenFor(long)).toMatch(/^[0-9a-f]{64}$/);
-    expect(clientTokenFor(long)).toBe(clientTokenFor(long));
-    expect(clientTokenFor(`${long}y`)).not.toBe(clientTokenFor(long));
-    expect(clientTokenFor('exécution')).toMatch(/^[0-9a-f]{64}$/);
-    expect(clientTokenFor('tab\there')).toMatch(/^[0-9a-f]{64}$/);
+  it('differs per endpoint service for the same request id, and per request id for the same service', () => {
+    expect(clientTokenFor('exec-1', OTHER)).not.toBe(clientTokenFor('exec-1', SVC));
+    expect(clientTokenFor('exec-2', SVC)).not.toBe(clientTokenFor('exec-1', SVC));
+    const long = 'x'.repeat(CLIENT_TOKEN_MAX_LENGTH);
+    expect(clientTokenFor(long, OTHER)).not.toBe(clientTokenFor(long, SVC));
   });
 
-  it('refuses an empty id', () => {
-    expect(() => clientTokenFor('')).toThrow(RangeError);
+  it('hashes longer or non-ASCII combinations into 64 hex characters, deterministically and distinctly', () => {
+    const long = 'x'.repeat(CLIENT_TOKEN_MAX_LENGTH - ':vpce-svc-0a1b2c3d4e5f60718'.length + 1);
+    expect(clientTokenFor(long, SVC)).toBe(sha(long, SVC));
+    expect(clientTokenFor(long, SVC)).toMatch(/^[0-9a-f]{64}$/);
+    expect(clientTokenFor(long, SVC)).toBe(clientTokenFor(long, SVC));
+    expect(clientTokenFor(`${long}y`, SVC)).not.toBe(clientTokenFor(long, SVC));
+    expect(clientTokenFor('exécution', SVC)).toBe(sha('exécution', SVC));
+    expect(clientTokenFor('tab\there', SVC)).toMatch(/^[0-9a-f]{64}$/);
+    // A service name of another shape is never shortened: it is hashed whole.
+    expect(clientTokenFor('exec-1', 'com.example.service')).toBe(sha('exec-1', 'com.example.service'));
+  });
+
+  it('refuses an empty request id or service name', () => {
+    expect(() => clientTokenFor('', SVC)).toThrow(RangeError);
+    expect(() => clientTokenFor('exec-1', '')).toThrow(RangeError);
   });
 });
 
@@ -65,10 +85,15 @@ describe('view helpers', () => {
     const requested = Object.fromEntries([
       ['__proto__', 'odd but legal'],
       [TAG_MANAGED_BY, 'x'],
+      [TAG_ATLAS_CREATED, 'forged'],
     ]);
     const tags = endpointTags(createInput({ tags: requested }));
     expect(Object.hasOwn(tags, '__proto__')).toBe(true);
     expect(tags[TAG_MANAGED_BY]).toBe(createInput().managedBy);
+    expect(tags[TAG_ATLAS_CREATED]).toBe('true');
+    expect(endpointTags(createInput({ atlas: { ...createInput().atlas, created: false } }))).toMatchObject({
+      [TAG_ATLAS_CREATED]: 'false',
+    });
     expect(Object.keys(tags).slice(-WORKFLOW_TAG_KEYS.length)).toEqual([...WORKFLOW_TAG_KEYS]);
   });
 });

@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { clientTokenFor, Ec2VpcEndpoints, isVpcEndpointGone } from '../../lambdas/aws/vpc-endpoints.ts';
 import { AwsRequestRejectedError } from '../../lambdas/workflow/errors.ts';
 import {
+  TAG_ATLAS_CREATED,
   TAG_ATLAS_ENDPOINT_ID,
   TAG_ATLAS_GROUP_ID,
   TAG_ATLAS_INSTANCE_NAME,
@@ -57,15 +58,16 @@ describe('createInterfaceEndpoint', () => {
       [TAG_ATLAS_GROUP_ID]: '5f7cac1adf5d6c6306f4b283',
       [TAG_ATLAS_INSTANCE_NAME]: 'orders',
       [TAG_ATLAS_ENDPOINT_ID]: '6a1b2c3d4e5f60718293a4b5',
+      [TAG_ATLAS_CREATED]: 'true',
     });
     expect(view.dnsEntries.length).toBe(3);
     for (const entry of view.dnsEntries) expect(entry.dnsName).toContain(`${view.vpcEndpointId}-`);
     expect(view.createdAt).toBe(new Date(h.clock.now()).toISOString());
     expect(JSON.parse(JSON.stringify(view))).toEqual(view);
 
-    // What EC2 stored: the ClientToken derived from the request id, private DNS explicitly off.
+    // What EC2 stored: the ClientToken derived from the request id and the service, private DNS explicitly off.
     const stored = h.model.getVpcEndpoint(view.vpcEndpointId);
-    expect(stored?.clientToken).toBe('exec-0001');
+    expect(stored?.clientToken).toBe('exec-0001:vpce-svc-0a1b2c3d4e5f60718');
     expect(stored?.privateDnsEnabled).toBe(false);
     expect(stored?.tags).toEqual(view.tags);
   });
@@ -103,10 +105,12 @@ describe('createInterfaceEndpoint', () => {
     const c = await h.ops.createInterfaceEndpoint(createInput({ requestId: unicodeId }));
     expect(b.vpcEndpointId).toBe(a.vpcEndpointId);
     expect(h.model.getVpcEndpoint(a.vpcEndpointId)?.clientToken).toBe(
-      createHash('sha256').update(longId).digest('hex'),
+      createHash('sha256')
+        .update(JSON.stringify([longId, SERVICE]))
+        .digest('hex'),
     );
-    expect(h.model.getVpcEndpoint(c.vpcEndpointId)?.clientToken).toBe(clientTokenFor(unicodeId));
-    expect(clientTokenFor(unicodeId)).toMatch(/^[0-9a-f]{64}$/);
+    expect(h.model.getVpcEndpoint(c.vpcEndpointId)?.clientToken).toBe(clientTokenFor(unicodeId, SERVICE));
+    expect(clientTokenFor(unicodeId, SERVICE)).toMatch(/^[0-9a-f]{64}$/);
     // The tag keeps the readable request id.
     expect(a.tags[TAG_REQUEST_ID]).toBe(longId);
     expect(h.model.inventory()).toHaveLength(2);
@@ -124,6 +128,41 @@ describe('createInterfaceEndpoint', () => {
       httpStatus: 400,
     });
     expect(h.model.inventory()).toHaveLength(1);
+  });
+
+  it('reuses a request id for another endpoint service: creates that endpoint, and each repeat converges', async () => {
+    // The earlier Atlas side was replaced: the same request id now needs an endpoint to a new service.
+    const first = await h.ops.createInterfaceEndpoint(createInput({ requestId: 'reused-1' }));
+    const moved = await h.ops.createInterfaceEndpoint(
+      createInput({
+        requestId: 'reused-1',
+        serviceName: OTHER_SERVICE,
+        atlas: { ...createInput().atlas, atlasEndpointId: '6a1b2c3d4e5f60718293a4b6' },
+      }),
+    );
+    expect(moved.vpcEndpointId).not.toBe(first.vpcEndpointId);
+    expect(moved).toMatchObject({ serviceName: OTHER_SERVICE, state: 'pending' });
+    expect(moved.tags[TAG_REQUEST_ID]).toBe('reused-1');
+    expect(h.model.getVpcEndpoint(first.vpcEndpointId)?.clientToken).toBe(
+      'reused-1:vpce-svc-0a1b2c3d4e5f60718',
+    );
+    expect(h.model.getVpcEndpoint(moved.vpcEndpointId)?.clientToken).toBe(
+      'reused-1:vpce-svc-0f1e2d3c4b5a69788',
+    );
+    // A retried create of either one returns the endpoint it already made.
+    const again = await h.ops.createInterfaceEndpoint(
+      createInput({
+        requestId: 'reused-1',
+        serviceName: OTHER_SERVICE,
+        atlas: { ...createInput().atlas, atlasEndpointId: '6a1b2c3d4e5f60718293a4b6' },
+      }),
+    );
+    expect(again.vpcEndpointId).toBe(moved.vpcEndpointId);
+    expect((await h.ops.createInterfaceEndpoint(createInput({ requestId: 'reused-1' }))).vpcEndpointId).toBe(
+      first.vpcEndpointId,
+    );
+    expect(h.log.of('CreateVpcEndpoint', 400)).toHaveLength(0);
+    expect(h.model.inventory()).toHaveLength(2);
   });
 
   it('refuses, before calling EC2, an endpoint service in another region than the client', async () => {

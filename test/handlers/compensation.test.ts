@@ -181,6 +181,7 @@ describe('dedicated: the endpoint service', () => {
         groupId: h.demo.groupId,
         instanceName: 'orders-dedicated',
         atlasEndpointId: state.atlas!.id,
+        created: false,
       },
       requestId: 'their-request',
     });
@@ -224,6 +225,7 @@ describe('delete-vpc-endpoint safety and cleanup failures', () => {
         groupId: h.demo.groupId,
         instanceName: 'orders',
         atlasEndpointId: state.atlas!.id,
+        created: false,
       },
       requestId: 'their-request',
     });

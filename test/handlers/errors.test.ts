@@ -128,17 +128,26 @@ describe('create-vpc-endpoint and describe-vpc-endpoint', () => {
     expect(h.inventory().aws.vpcEndpoints).toEqual([]);
   });
 
-  it('explains a request id whose ClientToken was used for another endpoint service', async () => {
+  it('explains a request id whose ClientToken was used for the same endpoint service with other parameters', async () => {
     h = await startHarness();
-    const input = h.request('serverless', { requestId: 'reused-1' });
-    const state = await h.drive(input, 'exec-first', 'create-vpc-endpoint');
-    h.world.atlas.deleteServerlessEndpoint(h.demo.groupId, 'orders', state.atlas!.id);
-    // The same request id again: a new Atlas endpoint (new service name), the old VPC endpoint still there.
-    const again = await h.drive(input, 'exec-second', 'describe-atlas-endpoint');
+    const input = h.request('dedicated', { requestId: 'reused-2' });
+    const first = await h.drive(input, 'exec-first', 'create-vpc-endpoint');
+    // The VPC endpoint is deleted by hand; EC2 still knows the ClientToken of its create.
+    await h.ec2().deleteVpcEndpoint(first.vpcEndpoint!.vpcEndpointId);
+    // The same request id again, to the same (adopted) endpoint service, with one subnet fewer.
+    const again = await h.drive(
+      { ...input, subnetIds: [h.demo.subnetIds[0]] },
+      'exec-second',
+      'describe-atlas-endpoint',
+    );
+    expect(again.atlas?.endpointServiceName).toBe(first.atlas!.endpointServiceName);
     const error = await thrown(() => h!.call('create-vpc-endpoint', again));
     expect(error.name).toBe(ErrorNames.AwsRequestRejected);
-    expect(error.message).toMatch(/request id "reused-1" \(its ClientToken\) was already used/);
-    expect(error.message).toMatch(/run again with a new requestId/);
+    expect(error.details).toMatchObject({ awsCode: 'IdempotentParameterMismatch' });
+    expect(error.message).toContain(
+      `an earlier run of request id "reused-2" already created a VPC endpoint to ${first.atlas!.endpointServiceName} with other parameters`,
+    );
+    expect(error.message).toMatch(/Run again with the parameters of that run, or with a new requestId/);
   });
 
   it('a VPC endpoint that goes failed -> EndpointRejected with the AWS reason', async () => {

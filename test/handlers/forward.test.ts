@@ -3,10 +3,10 @@
  * methods, then convergence (a re-run adopts instead of duplicating) and resuming a half-built endpoint.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { TAG_ATLAS_CREATED } from '../../lambdas/workflow/operations/common.ts';
 import type { VpcEndpointSide } from '../../lambdas/workflow/state.ts';
 import { type PollRecord, startPoll, type WorkflowState } from '../../lambdas/workflow/steps.ts';
 import {
+  TAG_ATLAS_CREATED,
   TAG_ATLAS_ENDPOINT_ID,
   TAG_ATLAS_GROUP_ID,
   TAG_ATLAS_INSTANCE_NAME,
@@ -69,7 +69,10 @@ describe.each(KINDS)('%s: every forward step', (kind) => {
       [TAG_ATLAS_ENDPOINT_ID]: atlas.id,
       [TAG_ATLAS_CREATED]: 'true',
     });
-    expect(record.clientToken).toBe('exec-happy');
+    // The ClientToken names the request and the endpoint service (readable: it fits in 64 characters).
+    const serviceId = state.atlas!.endpointServiceName!.split('.').at(-1);
+    expect(serviceId).toMatch(/^vpce-svc-[0-9a-f]+$/);
+    expect(record.clientToken).toBe(`exec-happy:${serviceId}`);
     expect(record.privateDnsEnabled).toBe(false);
     state = { ...state, vpcEndpoint: vpce };
 
@@ -150,6 +153,48 @@ describe.each(KINDS)('%s: convergence', (kind) => {
     expect(h.inventory()).toEqual(before);
     // Nothing was created, linked or PATCHed the second time.
     expect(mutations(h)).toEqual(mutatingBefore);
+  });
+
+  it('a re-run whose Atlas side was replaced creates the VPC endpoint to the new service and reaches AVAILABLE', async () => {
+    h = await startHarness();
+    const input = h.request(kind, { requestId: 'reused-1' });
+    const first = await h.drive(input, 'exec-first', 'create-vpc-endpoint');
+    // The Atlas side is deleted by hand; the VPC endpoint to its (now retired) service stays.
+    if (kind === 'serverless') {
+      h.world.atlas.deleteServerlessEndpoint(h.demo.groupId, input.instanceName as string, first.atlas!.id);
+    } else {
+      h.world.atlas.deleteEndpointService(h.demo.groupId, 'AWS', first.atlas!.id);
+    }
+    h.world.clock.advance(60_000);
+
+    // The same request id again: a new Atlas side (a new service name), then a VPC endpoint to it.
+    const second = await h.drive(input, 'exec-second');
+    expect(second.atlas).toMatchObject({ created: true });
+    expect(second.atlas!.id).not.toBe(first.atlas!.id);
+    expect(second.atlas!.endpointServiceName).not.toBe(first.atlas!.endpointServiceName);
+    expect(second.vpcEndpoint).toMatchObject({
+      created: true,
+      serviceName: second.atlas!.endpointServiceName,
+    });
+    expect(second.vpcEndpoint!.vpcEndpointId).not.toBe(first.vpcEndpoint!.vpcEndpointId);
+    expect(second.link).toMatchObject({
+      vpcEndpointId: second.vpcEndpoint!.vpcEndpointId,
+      atlasStatus: 'AVAILABLE',
+      created: true,
+    });
+    expect(second.connection?.srvConnectionString).toMatch(/^mongodb\+srv:/);
+    expect(h.ec2Calls().filter((c) => c.startsWith('CreateVpcEndpoint '))).toEqual([
+      'CreateVpcEndpoint 200',
+      'CreateVpcEndpoint 200',
+    ]);
+    // Each endpoint carries the request id tag and a ClientToken naming its own service.
+    const serviceId = (name: string | null) => name!.split('.').at(-1);
+    const byId = new Map(h.inventory().aws.vpcEndpoints.map((v) => [v.id, v]));
+    for (const run of [first, second]) {
+      const record = byId.get(run.vpcEndpoint!.vpcEndpointId)!;
+      expect(record.tags[TAG_REQUEST_ID]).toBe('reused-1');
+      expect(record.clientToken).toBe(`reused-1:${serviceId(run.atlas!.endpointServiceName)}`);
+    }
   });
 
   it('another request for the same (project, instance, VPC) adopts the pair but owns none of it', async () => {

@@ -6,7 +6,8 @@ import './quiet.ts';
 import { describe, expect, it } from 'vitest';
 import { makeHandler } from '../../lambdas/handlers/summarize-failure.ts';
 import type { HandlerDeps } from '../../lambdas/handlers/support/runtime.ts';
-import { ErrorNames } from '../../lambdas/workflow/errors.ts';
+import { ErrorNames, type InvalidRequestError } from '../../lambdas/workflow/errors.ts';
+import { parseRequest } from '../../lambdas/workflow/request.ts';
 import type { FailureSummary, WorkflowState } from '../../lambdas/workflow/steps.ts';
 import { MAX_CAUSE_LENGTH, startPoll } from '../../lambdas/workflow/steps.ts';
 import { lambdaContext, silentLogger, thrown } from './harness.ts';
@@ -103,6 +104,35 @@ describe('summarize-failure', () => {
       resources: [],
     });
   });
+
+  it.each([
+    ['groupId', REQUEST.groupId, true],
+    ['groupId', REQUEST.groupId.toUpperCase(), false],
+    ['instanceName', 'x'.repeat(64), true],
+    ['instanceName', 'x'.repeat(65), false],
+    ['instanceName', '-orders', false],
+    ['vpcId', 'vpc-0a1b2c3d', true],
+    ['vpcId', 'vpc-0a1b2c3d4e5f6071', false],
+    ['requestId', 'r'.repeat(128), true],
+    ['requestId', 'r'.repeat(129), false],
+  ] as const)(
+    'echoes a rejected %s (%s) exactly when the request schema accepts it: %s',
+    async (field, value, ok) => {
+      const raw = { ...REQUEST, subnetIds: [...REQUEST.subnetIds], [field]: value };
+      let schemaIssues: string[] = [];
+      try {
+        parseRequest(raw, { defaults: {}, executionName: 'exec' });
+      } catch (error) {
+        schemaIssues = (error as InvalidRequestError).issues.map((i) => i.field);
+      }
+      expect(schemaIssues.includes(field)).toBe(!ok);
+      const out = await summarize({
+        input: raw,
+        error: { Error: 'InvalidRequest', Cause: 'Invalid request' },
+      });
+      expect(out.report[field]).toBe(ok ? value : null);
+    },
+  );
 
   it('reads a Lambda JSON Cause and a plain Cause (offline engine) alike, never the trace', async () => {
     const json = await summarize({

@@ -2,10 +2,13 @@
  * validate-request: defaults, budgets, one InvalidRequest naming every bad field (schema, network, Atlas
  * target), the retired serverless API, and that it never creates anything.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { atlasAccess } from '../../lambdas/handlers/support/atlas.ts';
 import { ErrorNames, type InvalidRequestError } from '../../lambdas/workflow/errors.ts';
 import { HandlerEnv, type ValidatedState } from '../../lambdas/workflow/steps.ts';
-import { type Harness, lambdaContext, MAKE_HANDLER, startHarness, thrown } from './harness.ts';
+import { type Harness, lambdaContext, MAKE_HANDLER, silentLogger, startHarness, thrown } from './harness.ts';
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -190,5 +193,99 @@ describe('validate-request', () => {
     const error = await thrown(() => h!.call('validate-request', { request: {} }));
     expect(error.name).toBe(ErrorNames.ConfigurationError);
     expect(error.message).toMatch(/not \{ input, executionName \}/);
+  });
+});
+
+describe('validate-request checks the request before it touches the Atlas credentials', () => {
+  // The credential secret holds half a service account: loading it fails with ConfigurationError.
+  let sm: AwsClientStub<SecretsManagerClient>;
+  let secretCount = 0;
+  const savedRegion = process.env.AWS_REGION;
+  beforeEach(() => {
+    process.env.AWS_REGION = 'us-east-1';
+    sm = mockClient(SecretsManagerClient);
+    sm.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ clientId: 'mdb_sa_id_half' }) });
+  });
+  afterEach(() => {
+    sm.restore();
+    if (savedRegion === undefined) delete process.env.AWS_REGION;
+    else process.env.AWS_REGION = savedRegion;
+  });
+
+  /** validate-request with the real Atlas access of a Lambda (credentials from a fresh secret ARN). */
+  function withUnusableCredentials(harness: Harness) {
+    const arn = `arn:aws:secretsmanager:us-east-1:123456789012:secret:atlas-half-${++secretCount}`;
+    const access = atlasAccess({ [HandlerEnv.AtlasSecretArn]: arn }, silentLogger());
+    expect(access.problems).toEqual([]); // configured; only the secret's content is unusable
+    return MAKE_HANDLER['validate-request'](
+      harness.deps({ atlasClient: access.client, onAtlasAuthFailed: access.onAuthFailed }),
+    );
+  }
+
+  it('an invalid request with unusable Atlas credentials yields InvalidRequest listing the fields', async () => {
+    h = await startHarness();
+    const handler = withUnusableCredentials(h);
+    const error = await thrown(() =>
+      handler(
+        {
+          input: h!.request('dedicated', {
+            groupId: 'not-a-project',
+            instanceName: '-orders',
+            subnetIds: [h!.demo.subnetIds[0], 'subnet-0123456789abcdef0'],
+          }),
+          executionName: 'exec-invalid-creds',
+        },
+        lambdaContext(),
+      ),
+    );
+    const issues = issuesOf(error);
+    expect(Object.keys(issues).sort()).toEqual(['groupId', 'instanceName', 'subnetIds[1]']);
+    expect(issues['subnetIds[1]']).toMatch(/subnet "subnet-0123456789abcdef0" does not exist/);
+    expect(sm).toHaveReceivedCommandTimes(GetSecretValueCommand, 0);
+    expect(h.atlasCalls()).toEqual([]);
+
+    // The same function with a well-formed request reads the secret, and the credentials are indeed unusable.
+    const config = await thrown(() =>
+      handler({ input: h!.request('dedicated'), executionName: 'exec-valid-creds' }, lambdaContext()),
+    );
+    expect(config.name).toBe(ErrorNames.ConfigurationError);
+    expect(config.message).toMatch(/No usable Atlas credentials in the Atlas credential secret/);
+    expect(sm).toHaveReceivedCommandTimes(GetSecretValueCommand, 1);
+  });
+
+  it('a well-formed request whose budgets do not fit is InvalidRequest without reading the credentials', async () => {
+    h = await startHarness({ env: { [HandlerEnv.ExecutionTimeoutSeconds]: '12000' } });
+    const handler = withUnusableCredentials(h);
+    const error = await thrown(() =>
+      handler(
+        {
+          input: h!.request('dedicated', { phaseBudgetSeconds: { link: 20000 } }),
+          executionName: 'exec-budget-creds',
+        },
+        lambdaContext(),
+      ),
+    );
+    expect(Object.keys(issuesOf(error))).toEqual(['phaseBudgetSeconds']);
+    expect(sm).toHaveReceivedCommandTimes(GetSecretValueCommand, 0);
+  });
+
+  it('network problems of a well-formed request win over the credentials problem the Atlas check hit', async () => {
+    h = await startHarness();
+    const handler = withUnusableCredentials(h);
+    const error = await thrown(() =>
+      handler(
+        {
+          input: h!.request('dedicated', { securityGroupIds: ['sg-0123456789abcdef0'] }),
+          executionName: 'exec-network-creds',
+        },
+        lambdaContext(),
+      ),
+    );
+    const issues = issuesOf(error);
+    expect(Object.keys(issues)).toEqual(['securityGroupIds[0]']);
+    expect(issues['securityGroupIds[0]']).toMatch(/does not exist/);
+    // The Atlas check did try (and could not load the credentials); Atlas itself was never called.
+    expect(sm).toHaveReceivedCommandTimes(GetSecretValueCommand, 1);
+    expect(h.atlasCalls()).toEqual([]);
   });
 });

@@ -7,7 +7,12 @@ import '../../local/polyfills.ts';
 import aslValidator from 'asl-validator';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ErrorNames, TRANSIENT_ERRORS } from '../../lambdas/workflow/errors.ts';
+import {
+  ErrorNames,
+  FAIL_STATE_ERRORS,
+  THROWN_ERROR_NAMES,
+  TRANSIENT_ERRORS,
+} from '../../lambdas/workflow/errors.ts';
 import { DetailTypes, EVENT_SOURCE } from '../../lambdas/workflow/events.ts';
 import {
   DefinitionErrorNames,
@@ -134,7 +139,7 @@ describe('the definition', () => {
 
   it('uses only known error names in every Retry and Catch', () => {
     const known = new Set<string>([
-      ...Object.values(ErrorNames),
+      ...THROWN_ERROR_NAMES,
       ...LAMBDA_SERVICE_ERRORS,
       DefinitionErrorNames.StatesAll,
       DefinitionErrorNames.StatesTaskFailed,
@@ -188,7 +193,11 @@ describe('the definition', () => {
         next: c.Next,
         resultPath: c.ResultPath,
       }));
-    const named = Object.values(ErrorNames);
+    // Every workflow error a handler may throw: all of ErrorNames but the two only Fail states use.
+    const named = Object.values(ErrorNames).filter(
+      (n) => n !== 'CleanupIncomplete' && n !== 'WorkflowFailed',
+    );
+    expect(THROWN_ERROR_NAMES).toEqual(named);
     for (const id of STEP_IDS) {
       const spec = STEPS[id];
       if (id === 'summarize-failure') {
@@ -296,5 +305,26 @@ describe('the definition', () => {
       CausePath: '$.failure.cause',
     });
     expect(state(StateNames.FailedWithoutSummary)).toMatchObject({ Type: 'Fail', Error: 'WorkflowFailed' });
+  });
+
+  it('names the Fail-state-only errors in no Retry or Catch, and uses WorkflowFailed in exactly one Fail', () => {
+    expect([...FAIL_STATE_ERRORS]).toEqual(['CleanupIncomplete', 'WorkflowFailed']);
+    expect(ErrorNames).toMatchObject({
+      CleanupIncomplete: 'CleanupIncomplete',
+      WorkflowFailed: 'WorkflowFailed',
+    });
+    for (const [name, s] of states()) {
+      for (const entry of [
+        ...((s.Retry as { ErrorEquals: string[] }[]) ?? []),
+        ...((s.Catch as { ErrorEquals: string[] }[]) ?? []),
+      ]) {
+        for (const error of FAIL_STATE_ERRORS) expect(entry.ErrorEquals, name).not.toContain(error);
+      }
+    }
+    const fails = states().filter(([, s]) => s.Type === 'Fail');
+    expect(fails.map(([name, s]) => [name, s.Error ?? null])).toEqual(
+      expect.arrayContaining([[StateNames.FailedWithoutSummary, ErrorNames.WorkflowFailed]]),
+    );
+    expect(fails.filter(([, s]) => s.Error === ErrorNames.WorkflowFailed)).toHaveLength(1);
   });
 });

@@ -21,7 +21,8 @@
  * Functions sees a named error (an exception at import time would surface as an unnamed init failure).
  *
  * Per invocation: the logger gets the Lambda context and the execution name (validate-request) or request
- * id as temporary keys; every Atlas call is bounded by the Lambda's remaining time minus a margin
+ * id as temporary keys; the Atlas client (and so the credentials) is loaded on the step's first Atlas call,
+ * never before; every Atlas call is bounded by the Lambda's remaining time minus a margin
  * (`lambdaDeadline(context)`, in the Atlas client's time base); errors are logged and rethrown unchanged.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -299,6 +300,33 @@ export function summarizeFailureEvent(event: unknown): SummarizeFailureInput {
 // ---------------------------------------------------------------------------------------------------------
 // The per-invocation adapter
 
+/**
+ * The endpoint kind client of `kind` over an Atlas client that is loaded (credentials read) on the first call
+ * of any of its methods. Every method is async, so a caller cannot tell it from the client it defers to.
+ */
+function deferredKindClient(kind: EndpointKind, client: () => Promise<AtlasClient>): EndpointKindClient {
+  if (kind !== 'serverless' && kind !== 'dedicated')
+    throw new TypeError(`unknown endpoint kind: ${String(kind)}`);
+  let real: Promise<EndpointKindClient> | undefined;
+  const get = () => {
+    real ??= client().then((loaded) => endpointKindClient(kind, loaded));
+    return real;
+  };
+  return {
+    kind,
+    findExisting: async (target, vpcEndpointId) => (await get()).findExisting(target, vpcEndpointId),
+    create: async (target) => (await get()).create(target),
+    describe: async (target, atlasId) => (await get()).describe(target, atlasId),
+    link: async (target, atlasId, vpcEndpointId) => (await get()).link(target, atlasId, vpcEndpointId),
+    describeLink: async (target, atlasId, vpcEndpointId) =>
+      (await get()).describeLink(target, atlasId, vpcEndpointId),
+    unlink: async (target, atlasId, vpcEndpointId) => (await get()).unlink(target, atlasId, vpcEndpointId),
+    remove: async (target, atlasId) => (await get()).remove(target, atlasId),
+    readConnectionString: async (target, vpcEndpointId) =>
+      (await get()).readConnectionString(target, vpcEndpointId),
+  };
+}
+
 function unavailable(id: StepId, what: string): never {
   throw new ConfigurationError(`Step ${id} has no ${what} (not in its STEPS entry)`, {
     details: { step: id },
@@ -345,7 +373,8 @@ export function stepHandler<Id extends StepId>(
       const input = checkEvent(event);
       let atlas: StepDeps['atlas'] = () => unavailable(id, 'Atlas access');
       if (spec.atlas) {
-        if (deps.atlasClient === undefined) unavailable(id, 'Atlas client');
+        const loadAtlas = deps.atlasClient;
+        if (loadAtlas === undefined) unavailable(id, 'Atlas client');
         const deadline =
           context === undefined
             ? undefined
@@ -354,12 +383,18 @@ export function stepHandler<Id extends StepId>(
                 deps.deadlineMarginMs ?? DEFAULT_DEADLINE_MARGIN_MS,
                 deps.now ?? Date.now,
               );
-        const client = (await deps.atlasClient()).withDeadline(deadline);
+        // Loaded on the step's first Atlas call, not before: a step that ends without calling Atlas (e.g.
+        // validate-request rejecting a malformed request) never depends on the credentials.
+        let bounded: Promise<AtlasClient> | undefined;
+        const client = () => {
+          bounded ??= loadAtlas().then((loaded) => loaded.withDeadline(deadline));
+          return bounded;
+        };
         const kinds = new Map<EndpointKind, EndpointKindClient>();
         atlas = (kind) => {
           let kindClient = kinds.get(kind);
           if (kindClient === undefined) {
-            kindClient = endpointKindClient(kind, client);
+            kindClient = deferredKindClient(kind, client);
             kinds.set(kind, kindClient);
           }
           return kindClient;

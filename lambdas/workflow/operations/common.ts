@@ -11,9 +11,8 @@ import type { AtlasEndpointView, EndpointKindClient, EndpointTarget } from '#atl
 import type { VpcEndpointOperations, VpcEndpointView } from '#aws/vpc-endpoints';
 import { AtlasApiGoneError, ConfigurationError, ErrorNames, type WorkflowError } from '#workflow/errors';
 import type { ResourceType } from '#workflow/events';
-import type { AtlasSide, EndpointKind, VpcEndpointSide, WorkflowRequest } from '#workflow/state';
-import type { LinkRecord, WorkflowState } from '#workflow/steps';
-import { TAG_PREFIX } from '#workflow/tags';
+import type { AtlasSide, EndpointKind, LinkSide, VpcEndpointSide, WorkflowRequest } from '#workflow/state';
+import type { WorkflowState } from '#workflow/steps';
 
 /** The logger methods the domain uses (a Powertools `Logger` fits). */
 export type StepLogger = AtlasLogger;
@@ -31,14 +30,6 @@ export interface StepDeps {
   readonly managedBy: string;
   readonly logger: StepLogger;
 }
-
-/**
- * Written on every VPC endpoint the workflow creates: `true` when the same execution (request id) also
- * created the Atlas side the endpoint connects to. Atlas resources carry no tags, so this is how a later
- * run of the same request proves that it owns the Atlas side it finds (the ownership rule of
- * `ExistingResources`). (Proposal: move into tags.ts next to the other workflow tag keys.)
- */
-export const TAG_ATLAS_CREATED = `${TAG_PREFIX}atlas-created`;
 
 /** Cleanup status of an endpoint service this request created that other interface endpoints now use. */
 export const IN_USE_STATUS = 'IN_USE_BY_OTHER_INTERFACE_ENDPOINTS';
@@ -123,7 +114,7 @@ export function requireVpcEndpoint(state: WorkflowState, step: string): VpcEndpo
   return state.vpcEndpoint;
 }
 
-export function requireLink(state: WorkflowState, step: string): LinkRecord {
+export function requireLink(state: WorkflowState, step: string): LinkSide {
   if (state.link === undefined) throw missingKey(step, 'link');
   return state.link;
 }

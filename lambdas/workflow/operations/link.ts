@@ -4,14 +4,8 @@
  * connection string Atlas publishes for it.
  */
 import { EndpointFailedError, EndpointRejectedError } from '#workflow/errors';
-import type { ConnectionSide } from '#workflow/state';
-import {
-  type LinkRecord,
-  nextPoll,
-  type PollingState,
-  type PollRecord,
-  type WorkflowState,
-} from '#workflow/steps';
+import type { ConnectionSide, LinkSide } from '#workflow/state';
+import { nextPoll, type PollingState, type PollRecord, type WorkflowState } from '#workflow/steps';
 import {
   atlasCall,
   atlasSideLabel,
@@ -33,7 +27,7 @@ import {
 export async function linkEndpoint(
   state: WorkflowState,
   deps: Pick<StepDeps, 'atlas' | 'logger'>,
-): Promise<LinkRecord> {
+): Promise<LinkSide> {
   const { request } = state;
   const adopted = state.existing?.link;
   if (adopted !== undefined) {
@@ -75,7 +69,7 @@ export async function linkEndpoint(
 export async function describeLink(
   state: PollingState,
   deps: Pick<StepDeps, 'atlas' | 'logger'>,
-): Promise<PollRecord<LinkRecord>> {
+): Promise<PollRecord<LinkSide>> {
   const { request } = state;
   const atlasSide = requireAtlas(state, 'describe-link');
   const current = requireLink(state, 'describe-link');
@@ -114,7 +108,7 @@ export async function describeLink(
       { details },
     );
   }
-  const observed: LinkRecord = { ...view, vpcEndpointId: current.vpcEndpointId, created: current.created };
+  const observed: LinkSide = { ...view, vpcEndpointId: current.vpcEndpointId, created: current.created };
   const done = view.status === 'available';
   const poll = nextPoll(state.poll, 'link', observed, done, `status ${view.atlasStatus}`);
   deps.logger.info('Checked the link', {

@@ -10,6 +10,7 @@
  * - not-owned: existed before this request (e.g. a shared endpoint service); never deleted.
  */
 
+import { ErrorNames } from '#workflow/errors';
 import type {
   CleanupOutcome,
   FailureReport,
@@ -17,12 +18,14 @@ import type {
   ResourceReport,
   ResourceType,
 } from '#workflow/events';
+// The id shapes a raw (unvalidated) request field must have to be echoed in the report of a rejected
+// request: from the zod-free module the request schema uses too (#workflow/request would load zod).
+import { GROUP_ID_PATTERN, isInstanceName, REQUEST_ID_MAX_LENGTH, VPC_ID_PATTERN } from '#workflow/patterns';
 import type { EndpointKind } from '#workflow/state';
 import {
   type CaughtError,
   type CleanupObservation,
   causeMessage,
-  DefinitionErrorNames,
   type FailureSummary,
   isRejectedInput,
   MAX_CAUSE_LENGTH,
@@ -37,16 +40,6 @@ import {
   quoted,
   RETIRED_SERVERLESS_HINT,
 } from './common.ts';
-
-/**
- * Shapes a raw (unvalidated) request field must have to be echoed in the report of a rejected request. The
- * same patterns as #workflow/request, repeated here because that module loads zod (about 450 kB bundled)
- * and this step needs three regular expressions. (Proposal: move the patterns into a zod-free module.)
- */
-const GROUP_ID_PATTERN = /^[a-f0-9]{24}$/;
-const INSTANCE_NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9-]{0,63}$/;
-const VPC_ID_PATTERN = /^vpc-[0-9a-f]{8}([0-9a-f]{9})?$/;
-const REQUEST_ID_MAX_LENGTH = 128;
 
 /** Longest error message quoted in a cause (the cause as a whole stays under MAX_CAUSE_LENGTH). */
 const MAX_MESSAGE_LENGTH = 2000;
@@ -89,7 +82,7 @@ function stringField(raw: unknown, field: string, valid: (s: string) => boolean)
 
 function summarizeRejected(input: RejectedInput): FailureSummary {
   const original = caught(input.error) ?? {
-    error: DefinitionErrorNames.WorkflowFailed,
+    error: ErrorNames.WorkflowFailed,
     message: 'unknown error',
   };
   const raw = input.input;
@@ -109,7 +102,7 @@ function summarizeRejected(input: RejectedInput): FailureSummary {
     requestId: stringField(raw, 'requestId', (s) => s.length > 0 && s.length <= REQUEST_ID_MAX_LENGTH),
     kind: kindValue as EndpointKind | null,
     groupId: stringField(raw, 'groupId', (s) => GROUP_ID_PATTERN.test(s)),
-    instanceName: stringField(raw, 'instanceName', (s) => INSTANCE_NAME_PATTERN.test(s)),
+    instanceName: stringField(raw, 'instanceName', isInstanceName),
     vpcId: stringField(raw, 'vpcId', (s) => VPC_ID_PATTERN.test(s)),
     error: original.error,
     cause,
@@ -176,7 +169,7 @@ function lastCleanup(state: WorkflowState): CleanupObservation | undefined {
 function summarizeState(state: WorkflowState): FailureSummary {
   const { request } = state;
   const original = caught(state.error) ?? {
-    error: DefinitionErrorNames.WorkflowFailed,
+    error: ErrorNames.WorkflowFailed,
     message: 'the execution failed without a recorded error',
   };
   const cleanupError = caught(state.cleanupError);
@@ -216,7 +209,7 @@ function summarizeState(state: WorkflowState): FailureSummary {
     cleanup = 'incomplete';
   else cleanup = 'complete';
 
-  const error = cleanupError === null ? original.error : DefinitionErrorNames.CleanupIncomplete;
+  const error = cleanupError === null ? original.error : ErrorNames.CleanupIncomplete;
   const cause = clip(buildCause(state, original, cleanupError, resources, cleanup), MAX_CAUSE_LENGTH);
   const report: FailureReport = {
     requestId: request.requestId,

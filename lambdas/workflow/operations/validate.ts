@@ -1,10 +1,12 @@
 /**
  * validate-request: turn the raw execution input into the state record, and find what already exists.
  *
- * 1. Parse the request with the deployment defaults (`parseRequest`), resolve the phase budgets
- *    (`resolvePhaseBudgets`), check the network (subnets and security groups exist, belong to the VPC, one
- *    subnet per Availability Zone) and the Atlas target (project and instance or cluster exist, of the
- *    requested kind). Every problem found goes into ONE InvalidRequest; nothing is created.
+ * 1. Parse the request with the deployment defaults (`parseRequest`) and resolve the phase budgets
+ *    (`resolvePhaseBudgets`): `checkRequest`, pure, before anything else. Then check the network (subnets
+ *    and security groups exist, belong to the VPC, one subnet per Availability Zone) and, only for a request
+ *    the first checks accepted, the Atlas target (project and instance or cluster exist, of the requested
+ *    kind), so Atlas credentials are never loaded for a malformed request. Every problem found goes into ONE
+ *    InvalidRequest, which wins over a named error of a check that could not run; nothing is created.
  * 2. Look up what exists for (project, instance, VPC): VPC endpoints this deployment tagged for the same
  *    Atlas target (this request's own first), the Atlas side they point at (or, without one, the Atlas side
  *    `findExisting` would adopt), and the link between them. Each entry gets `created` by the ownership
@@ -14,7 +16,13 @@ import type { AtlasEndpointView, EndpointKindClient } from '#atlas/endpoint-kind
 import { apiErrorOf } from '#atlas/errors';
 import type { VpcEndpointOperations, VpcEndpointView } from '#aws/vpc-endpoints';
 import type { Environment } from '#workflow/config';
-import { ConfigurationError, ErrorNames, type FieldIssue, InvalidRequestError } from '#workflow/errors';
+import {
+  ConfigurationError,
+  ErrorNames,
+  type FieldIssue,
+  InvalidRequestError,
+  THROWN_ERROR_NAMES,
+} from '#workflow/errors';
 import { type ParsedRequest, parseRequest, type RequestDefaults } from '#workflow/request';
 import type { AtlasSide, WorkflowRequest } from '#workflow/state';
 import {
@@ -25,6 +33,7 @@ import {
   type ValidateRequestInput,
 } from '#workflow/steps';
 import {
+  TAG_ATLAS_CREATED,
   TAG_ATLAS_ENDPOINT_ID,
   TAG_ATLAS_GROUP_ID,
   TAG_ATLAS_INSTANCE_NAME,
@@ -37,7 +46,6 @@ import {
   instanceLabel,
   requestKeys,
   type StepDeps,
-  TAG_ATLAS_CREATED,
   targetOf,
   toAtlasSide,
   toVpcEndpointSide,
@@ -59,10 +67,26 @@ const MAX_CANDIDATES = 5;
 
 const NETWORK_FIELDS = ['vpcId', 'subnetIds', 'securityGroupIds', 'region'] as const;
 
-export async function validateRequest(
+/** The request on its own: what the schema and the phase budgets say, before anything is asked of AWS or Atlas. */
+export interface CheckedRequest {
+  /** Undefined when the schema rejected the request. */
+  readonly parsed: ParsedRequest | undefined;
+  /** The raw input when it is a JSON object. */
+  readonly raw: Record<string, unknown> | undefined;
+  readonly settings: ValidatedState['settings'];
+  /** Schema and budget problems. */
+  readonly issues: readonly FieldIssue[];
+}
+
+/**
+ * Parses the request with the deployment defaults and resolves the phase budgets. Pure: no AWS, no Atlas,
+ * no credentials. A malformed budget environment is a deployment problem (ConfigurationError); everything
+ * else wrong is returned as issues.
+ */
+export function checkRequest(
   input: ValidateRequestInput,
-  deps: ValidateDeps,
-): Promise<ValidatedState> {
+  deps: Pick<ValidateDeps, 'defaults' | 'env'>,
+): CheckedRequest {
   const issues: FieldIssue[] = [];
   let parsed: ParsedRequest | undefined;
   try {
@@ -85,14 +109,42 @@ export async function validateRequest(
   }
   // The schema already reports malformed budgets; the resolution adds the check against the execution timeout.
   if (!issues.some((i) => i.field.startsWith(REQUEST_BUDGET_FIELD))) issues.push(...budgets.issues);
+  return { parsed, raw, settings: budgets.settings, issues };
+}
 
+export async function validateRequest(
+  input: ValidateRequestInput,
+  deps: ValidateDeps,
+): Promise<ValidatedState> {
+  // 1. The request itself, before touching anything (so no AWS or Atlas problem can hide a request problem).
+  const { parsed, raw, settings, ...checked } = checkRequest(input, deps);
+  const issues: FieldIssue[] = [...checked.issues];
+
+  // 2. The network (EC2) and the Atlas target. The network is checked even for a request the schema refused,
+  // so one InvalidRequest lists every problem; Atlas (and so its credentials) only for a well-formed request.
   const network = parsed ?? networkCandidate(raw, deps.defaults, issues);
-  const [networkIssues, atlasIssues] = await Promise.all([
+  const target = issues.length === 0 ? parsed : undefined;
+  const [networkCheck, atlasCheck] = await Promise.allSettled([
     network === undefined ? [] : deps.vpcEndpoints(network.region).checkNetwork(network),
-    parsed === undefined ? [] : checkAtlasTarget(parsed, deps.atlas(parsed.kind)),
+    target === undefined ? [] : checkAtlasTarget(target, deps.atlas(target.kind)),
   ]);
-  issues.push(...atlasIssues, ...networkIssues);
-  if (issues.length > 0 || parsed === undefined) throw new InvalidRequestError(issues);
+  const failures: unknown[] = [];
+  for (const check of [atlasCheck, networkCheck]) {
+    if (check.status === 'fulfilled') issues.push(...check.value);
+    else failures.push(check.reason);
+  }
+  // A bug is never hidden; a named error (credentials, throttling, …) is, by a request known to be wrong:
+  // that problem, if it is still there, shows up once the request is fixed.
+  const bug = failures.find((f) => !isNamedWorkflowError(f));
+  if (bug !== undefined || (failures.length > 0 && issues.length === 0)) throw bug ?? failures[0];
+  if (issues.length > 0 || parsed === undefined) {
+    for (const failure of failures as Error[]) {
+      deps.logger.warn('A validation check failed; reporting the request problems found instead', {
+        error: { name: failure.name, message: failure.message },
+      });
+    }
+    throw new InvalidRequestError(issues);
+  }
 
   const { phaseBudgetSeconds: _overrides, ...request } = parsed;
   const existing = await lookUpExisting(request, deps);
@@ -106,7 +158,12 @@ export async function validateRequest(
       link: existing.link ? { status: existing.link.atlasStatus, created: existing.link.created } : null,
     },
   });
-  return { request, settings: budgets.settings, existing };
+  return { request, settings, existing };
+}
+
+/** One of the workflow's named errors (matched by name, as Step Functions does), not a bug. */
+function isNamedWorkflowError(error: unknown): error is Error {
+  return error instanceof Error && (THROWN_ERROR_NAMES as readonly string[]).includes(error.name);
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

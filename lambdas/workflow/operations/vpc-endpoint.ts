@@ -1,6 +1,7 @@
 /**
  * create-vpc-endpoint and describe-vpc-endpoint: the AWS interface VPC endpoint to the Atlas endpoint
- * service, created in the request's region with the workflow's tags and a ClientToken from the request id.
+ * service, created in the request's region with the workflow's tags and a ClientToken from the request id
+ * and the endpoint service name.
  */
 import { AwsRequestRejectedError, EndpointRejectedError, ErrorNames } from '#workflow/errors';
 import type { VpcEndpointSide } from '#workflow/state';
@@ -11,7 +12,6 @@ import {
   requireAtlas,
   requireVpcEndpoint,
   type StepDeps,
-  TAG_ATLAS_CREATED,
   toVpcEndpointSide,
 } from './common.ts';
 
@@ -41,13 +41,14 @@ export async function createVpcEndpoint(
       subnetIds: request.subnetIds,
       securityGroupIds: request.securityGroupIds,
       privateDnsEnabled: request.privateDnsEnabled,
-      tags: { ...request.tags, [TAG_ATLAS_CREATED]: String(atlas.created) },
+      tags: request.tags,
       managedBy: deps.managedBy,
       atlas: {
         kind: request.kind,
         groupId: request.groupId,
         instanceName: request.instanceName,
         atlasEndpointId: atlas.id,
+        created: atlas.created,
       },
       requestId: request.requestId,
     });
@@ -64,11 +65,14 @@ export async function createVpcEndpoint(
       error.name === ErrorNames.AwsRequestRejected &&
       (error as AwsRequestRejectedError).details.awsCode === 'IdempotentParameterMismatch'
     ) {
+      // The ClientToken covers the request id and the endpoint service, so this is the same request to the
+      // same service with different parameters (subnets, security groups, private DNS or tags) from before.
       throw new AwsRequestRejectedError(
-        `EC2 refused to create the VPC endpoint: request id "${request.requestId}" (its ClientToken) was already ` +
-          'used for a VPC endpoint with other parameters, by an earlier run of this request that connected to ' +
-          `another endpoint service. Delete the VPC endpoints tagged with this request id in ${request.vpcId}, ` +
-          'or run again with a new requestId.',
+        `EC2 refused to create the VPC endpoint: an earlier run of request id "${request.requestId}" already ` +
+          `created a VPC endpoint to ${atlas.endpointServiceName} with other parameters (subnets, security ` +
+          'groups, private DNS or tags), and EC2 keeps the ClientToken of that create. Run again with the ' +
+          'parameters of that run, or with a new requestId (and delete the earlier VPC endpoint, tagged with ' +
+          `this request id in ${request.vpcId}, if it is no longer needed).`,
         { details: (error as AwsRequestRejectedError).details, cause: error },
       );
     }
