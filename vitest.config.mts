@@ -8,5 +8,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     setupFiles: ['test/setup.ts'],
     pool: 'forks',
+    // Many suites wait on loopback HTTP and on retry pauses rather than on the CPU: run more files than cores.
+    maxWorkers: 3,
   },
 });

@@ -1,5 +1,6 @@
 /**
- * Every named fault plan (`npm start -- --fault <name>`) run through the engine for each kind it applies to,
+ * Shared by fault-catalog-serverless.test.ts and fault-catalog-dedicated.test.ts (two files, so the two
+ * kinds run in parallel workers). Every named fault plan (`npm start -- --fault <name>`) run through the engine for each kind it applies to,
  * with the outcome the README promises: transient faults are absorbed, the others end in their named error
  * with nothing left behind.
  */
@@ -45,30 +46,34 @@ afterEach(async () => {
   }
 });
 
-describe('the fault catalog', () => {
-  it('has an expected outcome for every plan, and no outcome for a plan that does not exist', () => {
-    expect(Object.keys(FAULT_CATALOG).sort()).toEqual(Object.keys(EXPECTED).sort());
-  });
+export function catalogTests(kind: 'serverless' | 'dedicated'): void {
+  describe(`the fault catalog, ${kind}`, () => {
+    it('has an expected outcome for every plan, and no outcome for a plan that does not exist', () => {
+      expect(Object.keys(FAULT_CATALOG).sort()).toEqual(Object.keys(EXPECTED).sort());
+    });
 
-  // atlas-slow costs a client timeout of real time per run, so it runs for one kind only.
-  const cases = Object.entries(FAULT_CATALOG).flatMap(([name, plan]) =>
-    (name === 'atlas-slow' ? plan.kinds.slice(0, 1) : plan.kinds).map((kind) => [name, kind] as const),
-  );
+    // atlas-slow costs a client timeout of real time per run, so it runs for the first kind it names only.
+    const cases = Object.entries(FAULT_CATALOG)
+      .filter(([name, plan]) => (name === 'atlas-slow' ? plan.kinds[0] === kind : plan.kinds.includes(kind)))
+      .map(([name]) => name);
 
-  it.each(cases)('%s (%s) ends as documented', async (name, kind) => {
-    world = await newWorld({ faults: name });
-    const result = await run(world, requestFor(kind, world));
-    const outcome = result.status === 'SUCCEEDED' ? 'SUCCEEDED' : result.error?.error;
-    const expected = EXPECTED[name];
-    expect(outcome, JSON.stringify(result.error)).toBe(
-      typeof expected === 'string' ? expected : expected?.[kind],
-    );
-    expect(world.world.faults.fired.length, 'the plan must actually fire').toBeGreaterThan(0);
-    if (outcome !== 'SUCCEEDED') {
-      expect(live(world).total).toBe(0);
-      const failed = result.events.find((e) => e.detailType === DetailTypes.Failed);
-      const cleanup = (failed?.detail as { failure?: { cleanup?: string } } | undefined)?.failure?.cleanup;
-      expect(cleanup).toBe(result.path.includes(StateNames.CreateAtlasEndpoint) ? 'complete' : 'not-needed');
-    }
+    it.each(cases)('%s ends as documented', async (name) => {
+      world = await newWorld({ faults: name });
+      const result = await run(world, requestFor(kind, world));
+      const outcome = result.status === 'SUCCEEDED' ? 'SUCCEEDED' : result.error?.error;
+      const expected = EXPECTED[name];
+      expect(outcome, JSON.stringify(result.error)).toBe(
+        typeof expected === 'string' ? expected : expected?.[kind],
+      );
+      expect(world.world.faults.fired.length, 'the plan must actually fire').toBeGreaterThan(0);
+      if (outcome !== 'SUCCEEDED') {
+        expect(live(world).total).toBe(0);
+        const failed = result.events.find((e) => e.detailType === DetailTypes.Failed);
+        const cleanup = (failed?.detail as { failure?: { cleanup?: string } } | undefined)?.failure?.cleanup;
+        expect(cleanup).toBe(
+          result.path.includes(StateNames.CreateAtlasEndpoint) ? 'complete' : 'not-needed',
+        );
+      }
+    });
   });
-});
+}

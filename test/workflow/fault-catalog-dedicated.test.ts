@@ -1,0 +1,3 @@
+import { catalogTests } from './fault-catalog.ts';
+
+catalogTests('dedicated');
