@@ -56,7 +56,7 @@ const results: Record<string, unknown> = { node: process.version, date: new Date
   const second = performance.now() - t2;
   results.synth = { firstMs: first, warmMs: second };
   console.log(
-    `synthesize construct in-process: first ${fmt(first)} (includes loading aws-cdk-lib), warm ${fmt(second)}`,
+    `synthesize construct in-process: first ${fmt(first)} (cold caches), second with other props ${fmt(second)}`,
   );
 }
 
