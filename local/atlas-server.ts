@@ -28,20 +28,20 @@
  */
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import {
   AtlasApiError,
   type AtlasModel,
   type AtlasRateLimitSet,
   type BadRequestField,
   type Principal,
+  type RateLimitConfig,
   type RateLimitDecision,
   TOKEN_REQUESTS_PER_MINUTE,
 } from './cloud/atlas-model.ts';
 import type { VirtualClock } from './cloud/clock.ts';
 import type { FaultEffect, FaultPlan } from './cloud/faults.ts';
 import type { AuthKind, RequestLog } from './cloud/request-log.ts';
-import type { HttpFront } from './ec2-server.ts';
+import { type HttpFront, listen } from './ec2-server.ts';
 
 export type { HttpFront } from './ec2-server.ts';
 
@@ -135,15 +135,26 @@ function str(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
+/** What every serverless private endpoint operation shares. */
+const SERVERLESS_PE_ROUTE = {
+  versions: V2023,
+  rateLimit: 'serverlessPrivateEndpoints',
+  serverlessPe: true,
+  sunset: SERVERLESS_PE_SUNSET,
+} as const satisfies Partial<Route>;
+
+/** What every private endpoint service (dedicated) operation shares. */
+const ENDPOINT_SERVICE_ROUTE = {
+  versions: V2023,
+  rateLimit: 'privateEndpointServices',
+} as const satisfies Partial<Route>;
+
 const ROUTES: readonly Route[] = [
   {
     method: 'GET',
     segments: seg(SERVERLESS_EP),
     operation: 'listServerlessPrivateEndpoint',
-    versions: V2023,
-    rateLimit: 'serverlessPrivateEndpoints',
-    serverlessPe: true,
-    sunset: SERVERLESS_PE_SUNSET,
+    ...SERVERLESS_PE_ROUTE,
     handle: (m, { params: p }) => ({
       status: 200,
       body: m.listServerlessEndpoints(p.groupId ?? '', p.instanceName ?? ''),
@@ -153,10 +164,7 @@ const ROUTES: readonly Route[] = [
     method: 'POST',
     segments: seg(SERVERLESS_EP),
     operation: 'createServerlessPrivateEndpoint',
-    versions: V2023,
-    rateLimit: 'serverlessPrivateEndpoints',
-    serverlessPe: true,
-    sunset: SERVERLESS_PE_SUNSET,
+    ...SERVERLESS_PE_ROUTE,
     body: validateServerlessCreate,
     handle: (m, { params: p, body }) => ({
       status: 201,
@@ -169,10 +177,7 @@ const ROUTES: readonly Route[] = [
     method: 'GET',
     segments: seg(`${SERVERLESS_EP}/{endpointId}`),
     operation: 'getServerlessPrivateEndpoint',
-    versions: V2023,
-    rateLimit: 'serverlessPrivateEndpoints',
-    serverlessPe: true,
-    sunset: SERVERLESS_PE_SUNSET,
+    ...SERVERLESS_PE_ROUTE,
     handle: (m, { params: p }) => ({
       status: 200,
       body: m.getServerlessEndpoint(p.groupId ?? '', p.instanceName ?? '', p.endpointId ?? ''),
@@ -182,10 +187,7 @@ const ROUTES: readonly Route[] = [
     method: 'PATCH',
     segments: seg(`${SERVERLESS_EP}/{endpointId}`),
     operation: 'updateServerlessPrivateEndpoint',
-    versions: V2023,
-    rateLimit: 'serverlessPrivateEndpoints',
-    serverlessPe: true,
-    sunset: SERVERLESS_PE_SUNSET,
+    ...SERVERLESS_PE_ROUTE,
     body: validateServerlessUpdate,
     handle: (m, { params: p, body }) => {
       const b = asJson(body);
@@ -205,10 +207,7 @@ const ROUTES: readonly Route[] = [
     method: 'DELETE',
     segments: seg(`${SERVERLESS_EP}/{endpointId}`),
     operation: 'deleteServerlessPrivateEndpoint',
-    versions: V2023,
-    rateLimit: 'serverlessPrivateEndpoints',
-    serverlessPe: true,
-    sunset: SERVERLESS_PE_SUNSET,
+    ...SERVERLESS_PE_ROUTE,
     handle: (m, { params: p }) => {
       m.deleteServerlessEndpoint(p.groupId ?? '', p.instanceName ?? '', p.endpointId ?? '');
       return { status: 204 };
@@ -218,8 +217,7 @@ const ROUTES: readonly Route[] = [
     method: 'POST',
     segments: seg('/groups/{groupId}/privateEndpoint/endpointService'),
     operation: 'createPrivateEndpointService',
-    versions: V2023,
-    rateLimit: 'privateEndpointServices',
+    ...ENDPOINT_SERVICE_ROUTE,
     body: validateServiceCreate,
     handle: (m, { params: p, body }) => ({
       status: 200,
@@ -233,8 +231,7 @@ const ROUTES: readonly Route[] = [
     method: 'GET',
     segments: seg('/groups/{groupId}/privateEndpoint/{cloudProvider}/endpointService'),
     operation: 'listPrivateEndpointService',
-    versions: V2023,
-    rateLimit: 'privateEndpointServices',
+    ...ENDPOINT_SERVICE_ROUTE,
     handle: (m, { params: p }) => ({
       status: 200,
       body: m.listEndpointServices(p.groupId ?? '', p.cloudProvider ?? ''),
@@ -244,8 +241,7 @@ const ROUTES: readonly Route[] = [
     method: 'GET',
     segments: seg(SERVICE),
     operation: 'getPrivateEndpointService',
-    versions: V2023,
-    rateLimit: 'privateEndpointServices',
+    ...ENDPOINT_SERVICE_ROUTE,
     handle: (m, { params: p }) => ({
       status: 200,
       body: m.getEndpointService(p.groupId ?? '', p.cloudProvider ?? '', p.endpointServiceId ?? ''),
@@ -255,8 +251,7 @@ const ROUTES: readonly Route[] = [
     method: 'DELETE',
     segments: seg(SERVICE),
     operation: 'deletePrivateEndpointService',
-    versions: V2023,
-    rateLimit: 'privateEndpointServices',
+    ...ENDPOINT_SERVICE_ROUTE,
     handle: (m, { params: p }) => {
       m.deleteEndpointService(p.groupId ?? '', p.cloudProvider ?? '', p.endpointServiceId ?? '');
       return { status: 204 };
@@ -266,8 +261,7 @@ const ROUTES: readonly Route[] = [
     method: 'POST',
     segments: seg(`${SERVICE}/endpoint`),
     operation: 'createPrivateEndpoint',
-    versions: V2023,
-    rateLimit: 'privateEndpointServices',
+    ...ENDPOINT_SERVICE_ROUTE,
     body: validateInterfaceCreate,
     handle: (m, { params: p, body }) => ({
       status: 200,
@@ -280,8 +274,7 @@ const ROUTES: readonly Route[] = [
     method: 'GET',
     segments: seg(`${SERVICE}/endpoint/{interfaceEndpointId}`),
     operation: 'getPrivateEndpoint',
-    versions: V2023,
-    rateLimit: 'privateEndpointServices',
+    ...ENDPOINT_SERVICE_ROUTE,
     handle: (m, { params: p }) => ({
       status: 200,
       body: m.getInterfaceEndpoint(
@@ -296,8 +289,7 @@ const ROUTES: readonly Route[] = [
     method: 'DELETE',
     segments: seg(`${SERVICE}/endpoint/{interfaceEndpointId}`),
     operation: 'deletePrivateEndpoint',
-    versions: V2023,
-    rateLimit: 'privateEndpointServices',
+    ...ENDPOINT_SERVICE_ROUTE,
     handle: (m, { params: p }) => {
       m.deleteInterfaceEndpoint(
         p.groupId ?? '',
@@ -568,6 +560,10 @@ function apiError(
   };
 }
 
+function noResourceAt(path: string): Outgoing {
+  return apiError(404, 'RESOURCE_NOT_FOUND', `There is no resource at ${path}.`, [path]);
+}
+
 function fromModelError(err: AtlasApiError): Outgoing {
   return apiError(err.status, err.errorCode, err.detail, err.parameters, {
     ...(err.badRequestFields ? { badRequestFields: err.badRequestFields } : {}),
@@ -589,6 +585,28 @@ function tokenRateLimited(headers: Record<string, string>): Outgoing {
   );
 }
 
+/**
+ * 429 from an exhausted token bucket (or a `rate-limit` fault) on `path`; `wait` is the Retry-After in seconds,
+ * when there is one.
+ */
+function tokenBucketLimited(path: string, limit: RateLimitConfig, wait: number | undefined): Outgoing {
+  const where = path.replace(/^\//, '');
+  const retry = wait === undefined ? '' : ` Please retry after ${wait} seconds.`;
+  return apiError(
+    429,
+    'RATE_LIMITED_TOKEN_BUCKET',
+    `Rate limit exceeded for ${where}.${retry} Request capacity: ${limit.capacity}. Refill rate: ${limit.refillRate} per ${limit.refillIntervalSeconds} seconds.`,
+    [where, wait ?? null, limit.capacity, limit.refillRate, limit.refillIntervalSeconds],
+    {
+      headers: {
+        'RateLimit-Limit': String(limit.capacity),
+        'RateLimit-Remaining': '0',
+        ...(wait === undefined ? {} : { 'Retry-After': String(wait) }),
+      },
+    },
+  );
+}
+
 const HTTP_FAULT_ERRORS: Readonly<Record<number, { code: string; detail: string }>> = {
   500: { code: 'UNEXPECTED_ERROR', detail: 'Unexpected error.' },
   502: { code: 'BAD_GATEWAY', detail: 'The upstream service did not answer correctly.' },
@@ -601,7 +619,6 @@ const HTTP_FAULT_ERRORS: Readonly<Record<number, { code: string; detail: string 
 
 export async function startAtlasServer(options: AtlasServerOptions): Promise<HttpFront> {
   const { model, clock, faults, log } = options;
-  const host = options.host ?? '127.0.0.1';
   const timers = new Set<NodeJS.Timeout>();
 
   interface Served {
@@ -707,29 +724,7 @@ export async function startAtlasServer(options: AtlasServerOptions): Promise<Htt
           return { handled: true, delayMs: 0 };
         }
         const limit = decision?.config ?? model.rateLimits.limits.privateEndpointServices;
-        const wait = effect.retryAfterSeconds;
-        const headers: Record<string, string> = {
-          'RateLimit-Limit': String(limit.capacity),
-          'RateLimit-Remaining': '0',
-          ...(wait !== undefined ? { 'Retry-After': String(wait) } : {}),
-        };
-        const where = path.replace(/^\//, '');
-        const detail =
-          wait !== undefined
-            ? `Rate limit exceeded for ${where}. Please retry after ${wait} seconds. Request capacity: ${limit.capacity}. Refill rate: ${limit.refillRate} per ${limit.refillIntervalSeconds} seconds.`
-            : `Rate limit exceeded for ${where}. Request capacity: ${limit.capacity}. Refill rate: ${limit.refillRate} per ${limit.refillIntervalSeconds} seconds.`;
-        respond(
-          res,
-          served,
-          apiError(
-            429,
-            'RATE_LIMITED_TOKEN_BUCKET',
-            detail,
-            [where, wait ?? null, limit.capacity, limit.refillRate, limit.refillIntervalSeconds],
-            { headers },
-          ),
-          pretty,
-        );
+        respond(res, served, tokenBucketLimited(path, limit, effect.retryAfterSeconds), pretty);
         return { handled: true, delayMs: 0 };
       }
       case 'drop-connection':
@@ -826,6 +821,14 @@ export async function startAtlasServer(options: AtlasServerOptions): Promise<Htt
         },
         pretty,
       );
+    /** 401 invalid_client, with a Basic challenge when `challenge`. */
+    const invalidClient = (challenge: boolean) =>
+      oauthError(
+        401,
+        'invalid_client',
+        'Client authentication failed.',
+        challenge ? { 'WWW-Authenticate': 'Basic realm="MongoDB Atlas"' } : undefined,
+      );
     const raw = await readBody(req);
     if (req.method !== 'POST') {
       respond(
@@ -844,9 +847,7 @@ export async function startAtlasServer(options: AtlasServerOptions): Promise<Htt
     const decoded = basic?.[1] ? Buffer.from(basic[1], 'base64').toString('utf8') : '';
     const colon = decoded.indexOf(':');
     if (!basic || colon < 0) {
-      oauthError(401, 'invalid_client', 'Client authentication failed.', {
-        'WWW-Authenticate': 'Basic realm="MongoDB Atlas"',
-      });
+      invalidClient(true);
       return;
     }
     let clientId: string;
@@ -855,7 +856,7 @@ export async function startAtlasServer(options: AtlasServerOptions): Promise<Htt
       clientId = decodeURIComponent(decoded.slice(0, colon));
       clientSecret = decodeURIComponent(decoded.slice(colon + 1));
     } catch {
-      oauthError(401, 'invalid_client', 'Client authentication failed.');
+      invalidClient(false);
       return;
     }
     if (mediaTypeOf(req.headers['content-type']) !== 'application/x-www-form-urlencoded') {
@@ -870,7 +871,7 @@ export async function startAtlasServer(options: AtlasServerOptions): Promise<Htt
         return;
       }
       if (!model.access.revokeToken(clientId, clientSecret, token)) {
-        oauthError(401, 'invalid_client', 'Client authentication failed.');
+        invalidClient(false);
         return;
       }
       respond(res, served, { status: 200 }, pretty, fault.delayMs);
@@ -902,9 +903,7 @@ export async function startAtlasServer(options: AtlasServerOptions): Promise<Htt
         );
         return;
       case 'invalid-client':
-        oauthError(401, 'invalid_client', 'Client authentication failed.', {
-          'WWW-Authenticate': 'Basic realm="MongoDB Atlas"',
-        });
+        invalidClient(true);
         return;
       case 'token-limit':
         oauthError(403, 'access_denied', 'Access Token limit reached for this service account.');
@@ -927,6 +926,7 @@ export async function startAtlasServer(options: AtlasServerOptions): Promise<Htt
       path,
       auth: authKindOf(req.headers.authorization),
     };
+    const answer = (out: Outgoing) => respond(res, served, out, pretty);
 
     if (path === '/api/oauth/token' || path === '/api/oauth/revoke') {
       served.operation = path.endsWith('token') ? 'oauthToken' : 'oauthRevoke';
@@ -936,23 +936,15 @@ export async function startAtlasServer(options: AtlasServerOptions): Promise<Htt
 
     const raw = await readBody(req);
     if (path !== API_PREFIX && !path.startsWith(`${API_PREFIX}/`)) {
-      respond(
-        res,
-        served,
-        apiError(404, 'RESOURCE_NOT_FOUND', `There is no resource at ${path}.`, [path]),
-        pretty,
-      );
+      answer(noResourceAt(path));
       return;
     }
     let segments: string[];
     try {
       segments = seg(path.slice(API_PREFIX.length)).map((s) => decodeURIComponent(s));
     } catch {
-      respond(
-        res,
-        served,
+      answer(
         apiError(400, 'PATH_PARAM_PARSE_ERROR', 'A path parameter in the request URI could not be decoded.'),
-        pretty,
       );
       return;
     }
@@ -963,27 +955,19 @@ export async function startAtlasServer(options: AtlasServerOptions): Promise<Htt
     // Authentication comes first for every API path, as on the real service.
     const principal = authenticate(req, method);
     if (!('orgId' in principal)) {
-      respond(res, served, principal, pretty);
+      answer(principal);
       return;
     }
     if (!match) {
-      respond(
-        res,
-        served,
-        apiError(404, 'RESOURCE_NOT_FOUND', `There is no resource at ${path}.`, [path]),
-        pretty,
-      );
+      answer(noResourceAt(path));
       return;
     }
     if (!route) {
       const allow = match.routes.map((r) => r.method).join(', ');
-      respond(
-        res,
-        served,
+      answer(
         apiError(405, 'METHOD_NOT_ALLOWED', `Method ${method} is not allowed on ${path}.`, [method], {
           headers: { Allow: allow },
         }),
-        pretty,
       );
       return;
     }
@@ -998,9 +982,7 @@ export async function startAtlasServer(options: AtlasServerOptions): Promise<Htt
       }
     }
     if (badParams.length > 0) {
-      respond(
-        res,
-        served,
+      answer(
         apiError(
           400,
           'PATH_PARAM_PARSE_ERROR',
@@ -1008,7 +990,6 @@ export async function startAtlasServer(options: AtlasServerOptions): Promise<Htt
           badParams.map((f) => f.field),
           { badRequestFields: badParams },
         ),
-        pretty,
       );
       return;
     }
@@ -1017,63 +998,37 @@ export async function startAtlasServer(options: AtlasServerOptions): Promise<Htt
     const groupId = params.groupId ?? '';
     const project = model.project(groupId);
     if (project && project.orgId !== principal.orgId) {
-      respond(
-        res,
-        served,
-        {
-          ...apiError(401, 'NOT_IN_GROUP', `The current credentials have no access to group ${groupId}.`, [
-            groupId,
-          ]),
-          headers: challenge(false),
-        },
-        pretty,
-      );
+      answer({
+        ...apiError(401, 'NOT_IN_GROUP', `The current credentials have no access to group ${groupId}.`, [
+          groupId,
+        ]),
+        headers: challenge(false),
+      });
       return;
     }
 
     if (route.serverlessPe && model.serverlessRetired) {
-      respond(
-        res,
-        served,
+      answer(
         apiError(
           410,
           'VERSION_GONE',
           'The serverless private endpoint API (version 2023-01-01) was sunset on 2026-01-22: Atlas no longer supports serverless instances or their private endpoints. Use a dedicated cluster with a private endpoint service (/groups/{groupId}/privateEndpoint/endpointService) instead.',
           ['2023-01-01', '2026-01-22'],
         ),
-        pretty,
       );
       return;
     }
 
     const version = acceptedVersion(req.headers.accept, route.versions);
     if (!version) {
-      respond(
-        res,
-        served,
-        apiError(406, 'INVALID_VERSION_DATE', 'Invalid accept header or version date.'),
-        pretty,
-      );
+      answer(apiError(406, 'INVALID_VERSION_DATE', 'Invalid accept header or version date.'));
       return;
     }
     const mediaType = `application/vnd.atlas.${version}+json`;
 
     const decision = model.rateLimits.take(route.rateLimit, groupId);
     if (!decision.allowed) {
-      const where = path.replace(/^\//, '');
-      const c = decision.config;
-      respond(
-        res,
-        served,
-        apiError(
-          429,
-          'RATE_LIMITED_TOKEN_BUCKET',
-          `Rate limit exceeded for ${where}. Please retry after ${decision.retryAfterSeconds} seconds. Request capacity: ${c.capacity}. Refill rate: ${c.refillRate} per ${c.refillIntervalSeconds} seconds.`,
-          [where, decision.retryAfterSeconds, c.capacity, c.refillRate, c.refillIntervalSeconds],
-          { headers: { ...rateLimitHeaders(decision), 'Retry-After': String(decision.retryAfterSeconds) } },
-        ),
-        pretty,
-      );
+      answer(tokenBucketLimited(path, decision.config, decision.retryAfterSeconds));
       return;
     }
 
@@ -1144,17 +1099,8 @@ export async function startAtlasServer(options: AtlasServerOptions): Promise<Htt
   });
   server.keepAliveTimeout = 5_000;
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
-    url: `http://${urlHost}:${address.port}`,
+    url: await listen(server, options.port, options.host),
     close: async () => {
       for (const t of timers) clearTimeout(t);
       timers.clear();

@@ -13,7 +13,7 @@
  * Every answered request is recorded in the RequestLog (dropped connections with status 0).
  */
 import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import {
   type AwsModel,
@@ -544,6 +544,20 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
+/** Starts `server` on `host` (default 127.0.0.1) and `port` (default 0, ephemeral); resolves to its base URL. */
+export async function listen(server: Server, port = 0, host = '127.0.0.1'): Promise<string> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return `http://${urlHost}:${address.port}`;
+}
+
 /** Starts the EC2 front on 127.0.0.1 (ephemeral port unless given). */
 export async function startEc2Server(options: Ec2ServerOptions): Promise<HttpFront> {
   const { model, clock, faults, log } = options;
@@ -571,6 +585,18 @@ export async function startEc2Server(options: Ec2ServerOptions): Promise<HttpFro
     const auth = verifySigV4(req, body, model);
     let fault: FaultEffect | undefined;
     let answer: Answer;
+    const record = (status: number, errorCode: string | undefined) =>
+      log.record({
+        at: clock.now(),
+        service: 'ec2',
+        operation,
+        method,
+        path: url.pathname,
+        status,
+        auth: auth.kind,
+        ...(errorCode ? { errorCode } : {}),
+        ...(fault ? { fault: fault.kind } : {}),
+      });
 
     if (auth.error) {
       answer = errorAnswer(auth.error, requestId);
@@ -587,16 +613,7 @@ export async function startEc2Server(options: Ec2ServerOptions): Promise<HttpFro
     } else {
       fault = faults.take(action);
       if (fault?.kind === 'drop-connection') {
-        log.record({
-          at: clock.now(),
-          service: 'ec2',
-          operation,
-          method,
-          path: url.pathname,
-          status: 0,
-          auth: auth.kind,
-          fault: fault.kind,
-        });
+        record(0, undefined);
         req.socket.destroy();
         return;
       }
@@ -625,17 +642,7 @@ export async function startEc2Server(options: Ec2ServerOptions): Promise<HttpFro
       }
     }
 
-    log.record({
-      at: clock.now(),
-      service: 'ec2',
-      operation,
-      method,
-      path: url.pathname,
-      status: answer.status,
-      auth: auth.kind,
-      ...(answer.errorCode ? { errorCode: answer.errorCode } : {}),
-      ...(fault ? { fault: fault.kind } : {}),
-    });
+    record(answer.status, answer.errorCode);
 
     const send = () => {
       if (res.destroyed) return;
@@ -672,18 +679,8 @@ export async function startEc2Server(options: Ec2ServerOptions): Promise<HttpFro
     socket.on('close', () => sockets.delete(socket));
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-
   return {
-    url: `http://${host}:${address.port}`,
+    url: await listen(server, options.port, options.host),
     close: () =>
       new Promise<void>((resolve) => {
         for (const timer of timers) clearTimeout(timer);

@@ -10,6 +10,13 @@ import type { ConnectionSide, NormalizedAtlasStatus } from '#workflow/state';
 import { API_V2, type AtlasClient, pathParam } from './client.ts';
 import type { AtlasEndpointView, EndpointKindClient, EndpointTarget, LinkView } from './endpoint-kind.ts';
 import { isAtlasStatus } from './errors.ts';
+import {
+  connectionStringsOf,
+  GONE_LINK,
+  goneView,
+  privateEndpointEntry,
+  unlessNotFound,
+} from './kind-common.ts';
 import { toAtlasRegion } from './regions.ts';
 import {
   asArray,
@@ -93,7 +100,11 @@ function toLink(raw: unknown, operation: string): LinkView {
   return { status, atlasStatus, errorMessage: optionalString(body, 'errorMessage') };
 }
 
-const GONE_LINK: LinkView = { status: 'gone', atlasStatus: 'DELETED', errorMessage: null };
+function connectionSide(srv: string, standard: string | null): ConnectionSide {
+  return standard === null
+    ? { srvConnectionString: srv }
+    : { srvConnectionString: srv, connectionString: standard };
+}
 
 export function dedicatedClient(atlas: AtlasClient): EndpointKindClient {
   /** The raw endpoint service of the target's region (preferring one that lists the VPC endpoint). */
@@ -127,48 +138,30 @@ export function dedicatedClient(atlas: AtlasClient): EndpointKindClient {
     return raw === undefined ? undefined : toView(raw, 'listPrivateEndpointService');
   };
 
-  const describe = async (target: EndpointTarget, id: string): Promise<AtlasEndpointView> => {
-    try {
-      const raw = await atlas.request<unknown>({
-        operation: 'getPrivateEndpointService',
-        method: 'GET',
-        path: servicePath(target, id),
-        version: VERSION,
-      });
-      return toView(raw, 'getPrivateEndpointService');
-    } catch (error) {
-      if (isAtlasStatus(error, 404)) {
-        return {
-          id,
-          status: 'gone',
-          atlasStatus: 'DELETED',
-          endpointServiceName: null,
-          errorMessage: null,
-          linkedVpcEndpointIds: [],
-        };
-      }
-      throw error;
-    }
-  };
+  const describe = (target: EndpointTarget, id: string): Promise<AtlasEndpointView> =>
+    unlessNotFound(
+      atlas
+        .request<unknown>({
+          operation: 'getPrivateEndpointService',
+          method: 'GET',
+          path: servicePath(target, id),
+          version: VERSION,
+        })
+        .then((raw) => toView(raw, 'getPrivateEndpointService')),
+      goneView(id),
+    );
 
   /** The raw interface endpoint, or undefined after a 404. */
-  const describeLinkRaw = async (
-    target: EndpointTarget,
-    id: string,
-    vpcEndpointId: string,
-  ): Promise<unknown | undefined> => {
-    try {
-      return await atlas.request<unknown>({
+  const describeLinkRaw = (target: EndpointTarget, id: string, vpcEndpointId: string): Promise<unknown> =>
+    unlessNotFound(
+      atlas.request<unknown>({
         operation: 'getPrivateEndpoint',
         method: 'GET',
         path: interfacePath(target, id, vpcEndpointId),
         version: VERSION,
-      });
-    } catch (error) {
-      if (isAtlasStatus(error, 404)) return undefined;
-      throw error;
-    }
-  };
+      }),
+      undefined,
+    );
 
   const describeLink = async (
     target: EndpointTarget,
@@ -180,12 +173,10 @@ export function dedicatedClient(atlas: AtlasClient): EndpointKindClient {
   };
 
   const deleteIgnoringMissing = async (operation: string, path: string): Promise<void> => {
-    try {
-      await atlas.request<unknown>({ operation, method: 'DELETE', path, version: VERSION });
-    } catch (error) {
-      if (isAtlasStatus(error, 404)) return;
-      throw error;
-    }
+    await unlessNotFound(
+      atlas.request<unknown>({ operation, method: 'DELETE', path, version: VERSION }),
+      undefined,
+    );
   };
 
   return {
@@ -253,26 +244,11 @@ export function dedicatedClient(atlas: AtlasClient): EndpointKindClient {
         path: `${API_V2}/groups/${pathParam(target.groupId)}/clusters/${pathParam(target.instanceName)}`,
         version: CLUSTER_VERSION,
       });
-      const cluster = asObject(raw, 'getCluster');
-      const strings = cluster.connectionStrings;
-      if (typeof strings !== 'object' || strings === null) return undefined;
-      const cs = strings as Json;
-      if (Array.isArray(cs.privateEndpoint)) {
-        for (const entry of cs.privateEndpoint) {
-          if (typeof entry !== 'object' || entry === null) continue;
-          const item = entry as Json;
-          const endpoints = Array.isArray(item.endpoints) ? (item.endpoints as unknown[]) : [];
-          const ids = stringArray(
-            endpoints.map((e) => (typeof e === 'object' && e !== null ? (e as Json).endpointId : undefined)),
-          );
-          const srv = optionalString(item, 'srvConnectionString');
-          if (srv === null || !ids.includes(vpcEndpointId)) continue;
-          const standard = optionalString(item, 'connectionString');
-          return standard === null
-            ? { srvConnectionString: srv }
-            : { srvConnectionString: srv, connectionString: standard };
-        }
-      }
+      const cs = connectionStringsOf(asObject(raw, 'getCluster'));
+      if (cs === undefined) return undefined;
+      const found = privateEndpointEntry(cs, vpcEndpointId);
+      if (found !== undefined)
+        return connectionSide(found.srv, optionalString(found.entry, 'connectionString'));
       // Older shape: maps keyed by interface endpoint id.
       const srvMap = cs.awsPrivateLinkSrv;
       if (typeof srvMap === 'object' && srvMap !== null) {
@@ -283,9 +259,7 @@ export function dedicatedClient(atlas: AtlasClient): EndpointKindClient {
             typeof standardMap === 'object' && standardMap !== null
               ? optionalString(standardMap as Json, vpcEndpointId)
               : null;
-          return standard === null
-            ? { srvConnectionString: srv }
-            : { srvConnectionString: srv, connectionString: standard };
+          return connectionSide(srv, standard);
         }
       }
       return undefined;

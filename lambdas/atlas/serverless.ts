@@ -10,7 +10,14 @@ import type { ConnectionSide, NormalizedAtlasStatus } from '#workflow/state';
 import { API_V2, type AtlasClient, pathParam } from './client.ts';
 import type { AtlasEndpointView, EndpointKindClient, EndpointTarget, LinkView } from './endpoint-kind.ts';
 import { isAtlasStatus } from './errors.ts';
-import { asArray, asObject, type Json, optionalString, requiredString, stringArray } from './shapes.ts';
+import {
+  connectionStringsOf,
+  GONE_LINK,
+  goneView,
+  privateEndpointEntry,
+  unlessNotFound,
+} from './kind-common.ts';
+import { asArray, asObject, type Json, optionalString, requiredString } from './shapes.ts';
 
 const VERSION = '2023-01-01';
 
@@ -54,19 +61,6 @@ function toView(raw: unknown, operation: string): AtlasEndpointView {
     linkedVpcEndpointIds: linked === null ? [] : [linked],
   };
 }
-
-function goneView(id: string): AtlasEndpointView {
-  return {
-    id,
-    status: 'gone',
-    atlasStatus: 'DELETED',
-    endpointServiceName: null,
-    errorMessage: null,
-    linkedVpcEndpointIds: [],
-  };
-}
-
-const GONE_LINK: LinkView = { status: 'gone', atlasStatus: 'DELETED', errorMessage: null };
 
 /** Statuses of an unlinked endpoint worth adopting (not failed, not on its way out). */
 const ADOPTABLE = new Set(['RESERVATION_REQUESTED', 'RESERVED']);
@@ -113,19 +107,16 @@ export function serverlessClient(atlas: AtlasClient): EndpointKindClient {
   };
 
   /** The raw endpoint, or undefined after a 404. */
-  const describeRaw = async (target: EndpointTarget, id: string): Promise<unknown | undefined> => {
-    try {
-      return await atlas.request<unknown>({
+  const describeRaw = (target: EndpointTarget, id: string): Promise<unknown> =>
+    unlessNotFound(
+      atlas.request<unknown>({
         operation: 'getServerlessPrivateEndpoint',
         method: 'GET',
         path: `${endpointsPath(target)}/${pathParam(id)}`,
         version: VERSION,
-      });
-    } catch (error) {
-      if (isAtlasStatus(error, 404)) return undefined;
-      throw error;
-    }
-  };
+      }),
+      undefined,
+    );
 
   const describe = async (target: EndpointTarget, id: string): Promise<AtlasEndpointView> => {
     const raw = await describeRaw(target, id);
@@ -214,17 +205,15 @@ export function serverlessClient(atlas: AtlasClient): EndpointKindClient {
     },
 
     async remove(target, id) {
-      try {
-        await atlas.request<unknown>({
+      await unlessNotFound(
+        atlas.request<unknown>({
           operation: 'deleteServerlessPrivateEndpoint',
           method: 'DELETE',
           path: `${endpointsPath(target)}/${pathParam(id)}`,
           version: VERSION,
-        });
-      } catch (error) {
-        if (isAtlasStatus(error, 404)) return;
-        throw error;
-      }
+        }),
+        undefined,
+      );
     },
 
     async readConnectionString(target, vpcEndpointId): Promise<ConnectionSide | undefined> {
@@ -234,22 +223,9 @@ export function serverlessClient(atlas: AtlasClient): EndpointKindClient {
         path: `${API_V2}/groups/${pathParam(target.groupId)}/serverless/${pathParam(target.instanceName)}`,
         version: VERSION,
       });
-      const instance = asObject(raw, 'getServerlessInstance');
-      const strings = instance.connectionStrings;
-      if (typeof strings !== 'object' || strings === null) return undefined;
-      const privateEndpoints = (strings as Json).privateEndpoint;
-      if (!Array.isArray(privateEndpoints)) return undefined;
-      for (const entry of privateEndpoints) {
-        if (typeof entry !== 'object' || entry === null) continue;
-        const item = entry as Json;
-        const endpoints = Array.isArray(item.endpoints) ? (item.endpoints as unknown[]) : [];
-        const ids = endpoints.map((e) =>
-          typeof e === 'object' && e !== null ? (e as Json).endpointId : undefined,
-        );
-        const srv = optionalString(item, 'srvConnectionString');
-        if (srv !== null && stringArray(ids).includes(vpcEndpointId)) return { srvConnectionString: srv };
-      }
-      return undefined;
+      const cs = connectionStringsOf(asObject(raw, 'getServerlessInstance'));
+      const found = cs === undefined ? undefined : privateEndpointEntry(cs, vpcEndpointId);
+      return found === undefined ? undefined : { srvConnectionString: found.srv };
     },
   };
 }

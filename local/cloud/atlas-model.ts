@@ -535,6 +535,35 @@ function notFound(errorCode: string, detail: string, parameters: readonly unknow
   return new AtlasApiError(404, errorCode, detail, parameters);
 }
 
+/** One scheduled lifecycle transition (see `AtlasModel.scheduleTransition`). */
+interface Transition {
+  /** The name the fault plan is asked about. */
+  readonly fault: AtlasLifecycleName;
+  /** Puts the record in its failed state with this error message (or its own when the plan gives none). */
+  readonly fail: (errorMessage?: string) => void;
+  /** Performs the transition; a returned message fails it instead. */
+  readonly run: () => string | undefined;
+}
+
+/** `fail` for serverless endpoints and endpoint services: status FAILED with the message, or `fallback`. */
+function markFailed(
+  record: ServerlessEndpointRecord | EndpointServiceRecord,
+  fallback: string,
+): Transition['fail'] {
+  return (errorMessage = fallback) => {
+    record.status = 'FAILED';
+    record.errorMessage = errorMessage;
+  };
+}
+
+/** `fail` for interface endpoints: connection REJECTED with the message, or `fallback`. */
+function markRejected(ie: InterfaceEndpointRecord, fallback: string): Transition['fail'] {
+  return (errorMessage = fallback) => {
+    ie.connectionStatus = 'REJECTED';
+    ie.errorMessage = errorMessage;
+  };
+}
+
 export interface AtlasModelOptions {
   readonly clock: VirtualClock;
   readonly timeline: Timeline;
@@ -604,15 +633,12 @@ export class AtlasModel {
     return project;
   }
 
-  addServerlessInstance(options: {
-    groupId: string;
-    name: string;
-    regionName?: string;
-  }): ServerlessInstanceRecord {
+  /** The fields every deployment starts with, for a new one in an existing project. */
+  private newDeployment(options: { groupId: string; name: string; regionName?: string }): DeploymentBase {
     this.requireProject(options.groupId);
     const regionName = options.regionName ?? 'US_EAST_1';
     if (!atlasToAwsRegion(regionName)) throw new Error(`not an Atlas AWS region: ${regionName}`);
-    const record: ServerlessInstanceRecord = {
+    return {
       id: this.newObjectId(),
       groupId: options.groupId,
       name: options.name,
@@ -620,6 +646,16 @@ export class AtlasModel {
       createDate: this.clock.iso(),
       dnsLabel: randomLetters(5, 'abcdefghijklmnopqrstuvwxyz0123456789'),
       stateName: 'IDLE',
+    };
+  }
+
+  addServerlessInstance(options: {
+    groupId: string;
+    name: string;
+    regionName?: string;
+  }): ServerlessInstanceRecord {
+    const record: ServerlessInstanceRecord = {
+      ...this.newDeployment(options),
       backingProviderName: 'AWS',
       nextEndpointIndex: 0,
     };
@@ -633,17 +669,8 @@ export class AtlasModel {
     regionName?: string;
     instanceSize?: string;
   }): ClusterRecord {
-    this.requireProject(options.groupId);
-    const regionName = options.regionName ?? 'US_EAST_1';
-    if (!atlasToAwsRegion(regionName)) throw new Error(`not an Atlas AWS region: ${regionName}`);
     const record: ClusterRecord = {
-      id: this.newObjectId(),
-      groupId: options.groupId,
-      name: options.name,
-      regionName,
-      createDate: this.clock.iso(),
-      dnsLabel: randomLetters(5, 'abcdefghijklmnopqrstuvwxyz0123456789'),
-      stateName: 'IDLE',
+      ...this.newDeployment(options),
       providerName: 'AWS',
       instanceSize: options.instanceSize ?? 'M10',
       replicaSetName: `atlas-${randomLetters(6, 'abcdefghijklmnopqrstuvwxyz0123456789')}-shard-0`,
@@ -759,20 +786,14 @@ export class AtlasModel {
     };
     if (body.comment !== undefined) ep.comment = body.comment;
     this.serverlessEndpoints.set(ep.id, ep);
-    ep.pending = this.clock.after(this.timeline.serverlessReservation, () => {
-      ep.pending = undefined;
-      const effect = this.faults.take(ATLAS_LIFECYCLE.serverlessReserve);
-      if (effect?.kind === 'stuck') return;
-      if (effect?.kind === 'fail-transition') {
-        ep.status = 'FAILED';
-        ep.errorMessage =
-          effect.errorMessage ?? 'Failed to reserve a private endpoint service for this instance.';
-        return;
-      }
-      const awsRegion = atlasToAwsRegion(instance.regionName) ?? 'us-east-1';
-      ep.endpointServiceName = `com.amazonaws.vpce.${awsRegion}.vpce-svc-${hex(17)}`;
-      this.aws.registerEndpointService(ep.endpointServiceName, awsRegion);
-      ep.status = 'RESERVED';
+    this.scheduleTransition(ep, this.clock.now() + this.timeline.serverlessReservation, {
+      fault: ATLAS_LIFECYCLE.serverlessReserve,
+      fail: markFailed(ep, 'Failed to reserve a private endpoint service for this instance.'),
+      run: () => {
+        const awsRegion = atlasToAwsRegion(instance.regionName) ?? 'us-east-1';
+        ep.endpointServiceName = this.openEndpointService(awsRegion);
+        ep.status = 'RESERVED';
+      },
     });
     return this.serverlessWire(ep);
   }
@@ -817,24 +838,16 @@ export class AtlasModel {
     ep.cloudProviderEndpointId = vpceId;
     if (body.comment !== undefined) ep.comment = body.comment;
     ep.status = 'INITIATING';
-    ep.pending = this.clock.after(this.timeline.serverlessAcceptance, () => {
-      ep.pending = undefined;
-      const effect = this.faults.take(ATLAS_LIFECYCLE.serverlessAccept);
-      if (effect?.kind === 'stuck') return;
-      if (effect?.kind === 'fail-transition') {
-        ep.status = 'FAILED';
-        ep.errorMessage = effect.errorMessage ?? 'Atlas could not establish the private endpoint connection.';
-        return;
-      }
-      const awsRegion = atlasToAwsRegion(instance.regionName) ?? 'us-east-1';
-      const problem = this.vpcEndpointProblem(vpceId, ep.endpointServiceName, awsRegion);
-      if (problem) {
-        ep.status = 'FAILED';
-        ep.errorMessage = problem;
-        return;
-      }
-      this.aws.acceptVpcEndpoint(vpceId);
-      ep.status = 'AVAILABLE';
+    this.scheduleTransition(ep, this.clock.now() + this.timeline.serverlessAcceptance, {
+      fault: ATLAS_LIFECYCLE.serverlessAccept,
+      fail: markFailed(ep, 'Atlas could not establish the private endpoint connection.'),
+      run: () => {
+        const awsRegion = atlasToAwsRegion(instance.regionName) ?? 'us-east-1';
+        const problem = this.vpcEndpointProblem(vpceId, ep.endpointServiceName, awsRegion);
+        if (problem) return problem;
+        this.aws.acceptVpcEndpoint(vpceId);
+        ep.status = 'AVAILABLE';
+      },
     });
     return this.serverlessWire(ep);
   }
@@ -844,17 +857,13 @@ export class AtlasModel {
     if (ep.status === 'DELETING') return;
     ep.pending?.cancel();
     ep.status = 'DELETING';
-    ep.pending = this.clock.after(this.timeline.serverlessDeletion, () => {
-      ep.pending = undefined;
-      const effect = this.faults.take(ATLAS_LIFECYCLE.serverlessDelete);
-      if (effect?.kind === 'stuck') return;
-      if (effect?.kind === 'fail-transition') {
-        ep.status = 'FAILED';
-        ep.errorMessage = effect.errorMessage ?? 'Atlas could not delete the private endpoint.';
-        return;
-      }
-      this.serverlessEndpoints.delete(ep.id);
-      if (ep.endpointServiceName) this.retireEndpointServiceName(ep.endpointServiceName);
+    this.scheduleTransition(ep, this.clock.now() + this.timeline.serverlessDeletion, {
+      fault: ATLAS_LIFECYCLE.serverlessDelete,
+      fail: markFailed(ep, 'Atlas could not delete the private endpoint.'),
+      run: () => {
+        this.serverlessEndpoints.delete(ep.id);
+        if (ep.endpointServiceName) this.retireEndpointServiceName(ep.endpointServiceName);
+      },
     });
   }
 
@@ -978,18 +987,13 @@ export class AtlasModel {
       nextEndpointIndex: 0,
     };
     this.endpointServices.set(svc.id, svc);
-    svc.pending = this.clock.after(this.timeline.endpointServiceCreation, () => {
-      svc.pending = undefined;
-      const effect = this.faults.take(ATLAS_LIFECYCLE.endpointServiceCreate);
-      if (effect?.kind === 'stuck') return;
-      if (effect?.kind === 'fail-transition') {
-        svc.status = 'FAILED';
-        svc.errorMessage = effect.errorMessage ?? 'Atlas failed to create the private endpoint service.';
-        return;
-      }
-      svc.endpointServiceName = `com.amazonaws.vpce.${awsRegion}.vpce-svc-${hex(17)}`;
-      this.aws.registerEndpointService(svc.endpointServiceName, awsRegion);
-      svc.status = 'WAITING_FOR_USER';
+    this.scheduleTransition(svc, this.clock.now() + this.timeline.endpointServiceCreation, {
+      fault: ATLAS_LIFECYCLE.endpointServiceCreate,
+      fail: markFailed(svc, 'Atlas failed to create the private endpoint service.'),
+      run: () => {
+        svc.endpointServiceName = this.openEndpointService(awsRegion);
+        svc.status = 'WAITING_FOR_USER';
+      },
     });
     return this.serviceWire(svc);
   }
@@ -1021,17 +1025,13 @@ export class AtlasModel {
   private scheduleServiceDeletion(svc: EndpointServiceRecord, from: number = this.clock.now()): void {
     svc.pending?.cancel();
     svc.status = 'DELETING';
-    svc.pending = this.clock.at(from + this.timeline.endpointServiceDeletion, () => {
-      svc.pending = undefined;
-      const effect = this.faults.take(ATLAS_LIFECYCLE.endpointServiceDelete);
-      if (effect?.kind === 'stuck') return;
-      if (effect?.kind === 'fail-transition') {
-        svc.status = 'FAILED';
-        svc.errorMessage = effect.errorMessage ?? 'Atlas failed to delete the private endpoint service.';
-        return;
-      }
-      this.endpointServices.delete(svc.id);
-      if (svc.endpointServiceName) this.retireEndpointServiceName(svc.endpointServiceName);
+    this.scheduleTransition(svc, from + this.timeline.endpointServiceDeletion, {
+      fault: ATLAS_LIFECYCLE.endpointServiceDelete,
+      fail: markFailed(svc, 'Atlas failed to delete the private endpoint service.'),
+      run: () => {
+        this.endpointServices.delete(svc.id);
+        if (svc.endpointServiceName) this.retireEndpointServiceName(svc.endpointServiceName);
+      },
     });
   }
 
@@ -1073,35 +1073,23 @@ export class AtlasModel {
     // Chained transitions are scheduled from the previous one's due time, so one long clock.advance()
     // runs the whole chain as the timeline says.
     const acceptAt = this.clock.now() + this.timeline.interfaceEndpointAcceptance;
-    ie.pending = this.clock.at(acceptAt, () => {
-      ie.pending = undefined;
-      const effect = this.faults.take(ATLAS_LIFECYCLE.interfaceEndpointAccept);
-      if (effect?.kind === 'stuck') return;
-      if (effect?.kind === 'fail-transition') {
-        ie.connectionStatus = 'REJECTED';
-        ie.errorMessage = effect.errorMessage ?? 'Atlas rejected the interface endpoint connection.';
-        return;
-      }
-      const problem = this.vpcEndpointProblem(ie.id, svc.endpointServiceName, svc.awsRegion);
-      if (problem) {
-        ie.connectionStatus = 'REJECTED';
-        ie.errorMessage = problem;
-        return;
-      }
-      this.aws.acceptVpcEndpoint(ie.id);
-      ie.connectionStatus = 'PENDING';
-      ie.pending = this.clock.at(acceptAt + this.timeline.interfaceEndpointAvailable, () => {
-        ie.pending = undefined;
-        const next = this.faults.take(ATLAS_LIFECYCLE.interfaceEndpointAvailable);
-        if (next?.kind === 'stuck') return;
-        if (next?.kind === 'fail-transition') {
-          ie.connectionStatus = 'REJECTED';
-          ie.errorMessage = next.errorMessage ?? 'Atlas could not finish configuring the interface endpoint.';
-          return;
-        }
-        ie.connectionStatus = 'AVAILABLE';
-        if (svc.status === 'WAITING_FOR_USER') svc.status = 'AVAILABLE';
-      });
+    this.scheduleTransition(ie, acceptAt, {
+      fault: ATLAS_LIFECYCLE.interfaceEndpointAccept,
+      fail: markRejected(ie, 'Atlas rejected the interface endpoint connection.'),
+      run: () => {
+        const problem = this.vpcEndpointProblem(ie.id, svc.endpointServiceName, svc.awsRegion);
+        if (problem) return problem;
+        this.aws.acceptVpcEndpoint(ie.id);
+        ie.connectionStatus = 'PENDING';
+        this.scheduleTransition(ie, acceptAt + this.timeline.interfaceEndpointAvailable, {
+          fault: ATLAS_LIFECYCLE.interfaceEndpointAvailable,
+          fail: markRejected(ie, 'Atlas could not finish configuring the interface endpoint.'),
+          run: () => {
+            ie.connectionStatus = 'AVAILABLE';
+            if (svc.status === 'WAITING_FOR_USER') svc.status = 'AVAILABLE';
+          },
+        });
+      },
     });
     return this.interfaceWire(ie);
   }
@@ -1147,25 +1135,21 @@ export class AtlasModel {
     ie.connectionStatus = 'DELETING';
     ie.deleteRequested = true;
     const deletedAt = this.clock.now() + this.timeline.interfaceEndpointDeletion;
-    ie.pending = this.clock.at(deletedAt, () => {
-      ie.pending = undefined;
-      const effect = this.faults.take(ATLAS_LIFECYCLE.interfaceEndpointDelete);
-      if (effect?.kind === 'stuck') return;
-      if (effect?.kind === 'fail-transition') {
-        ie.connectionStatus = 'REJECTED';
-        ie.errorMessage = effect.errorMessage ?? 'Atlas could not remove the interface endpoint.';
-        return;
-      }
-      svc.endpoints.delete(ie.id);
-      this.rejectIfConnected(ie.id, svc.endpointServiceName);
-      if (svc.endpoints.size > 0 || svc.status === 'DELETING') return;
-      if (this.keepServiceAfterLastEndpoint) {
-        if (svc.status === 'AVAILABLE') svc.status = 'WAITING_FOR_USER';
-        return;
-      }
-      // Spec: "When the last private endpoint is removed from a given private endpoint service, that private
-      // endpoint service is also removed."
-      this.scheduleServiceDeletion(svc, deletedAt);
+    this.scheduleTransition(ie, deletedAt, {
+      fault: ATLAS_LIFECYCLE.interfaceEndpointDelete,
+      fail: markRejected(ie, 'Atlas could not remove the interface endpoint.'),
+      run: () => {
+        svc.endpoints.delete(ie.id);
+        this.rejectIfConnected(ie.id, svc.endpointServiceName);
+        if (svc.endpoints.size > 0 || svc.status === 'DELETING') return;
+        if (this.keepServiceAfterLastEndpoint) {
+          if (svc.status === 'AVAILABLE') svc.status = 'WAITING_FOR_USER';
+          return;
+        }
+        // Spec: "When the last private endpoint is removed from a given private endpoint service, that
+        // private endpoint service is also removed."
+        this.scheduleServiceDeletion(svc, deletedAt);
+      },
     });
   }
 
@@ -1263,7 +1247,35 @@ export class AtlasModel {
     };
   }
 
+  // ----- lifecycle transitions ------------------------------------------------------------------------
+
+  /**
+   * Schedules one lifecycle transition of `record` at virtual time `due`. When it comes due, the fault plan
+   * may hold the record where it is (`stuck`) or fail it (`fail-transition`, with the plan's message if it
+   * gives one); otherwise `run` performs the transition, and a message it returns fails the record instead.
+   */
+  private scheduleTransition(record: { pending?: Scheduled }, due: number, transition: Transition): void {
+    record.pending = this.clock.at(due, () => {
+      record.pending = undefined;
+      const effect = this.faults.take(transition.fault);
+      if (effect?.kind === 'stuck') return;
+      if (effect?.kind === 'fail-transition') {
+        transition.fail(effect.errorMessage);
+        return;
+      }
+      const problem = transition.run();
+      if (problem !== undefined) transition.fail(problem);
+    });
+  }
+
   // ----- AWS side effects -------------------------------------------------------------------------------
+
+  /** A fresh endpoint service name in `awsRegion`, registered with the AWS model so VPC endpoints can use it. */
+  private openEndpointService(awsRegion: string): string {
+    const serviceName = `com.amazonaws.vpce.${awsRegion}.vpce-svc-${hex(17)}`;
+    this.aws.registerEndpointService(serviceName, awsRegion);
+    return serviceName;
+  }
 
   /** Why Atlas cannot accept `vpceId` for `serviceName`, or undefined when it can. */
   private vpcEndpointProblem(

@@ -17,6 +17,31 @@ export const SERVICE = 'com.amazonaws.vpce.us-east-1.vpce-svc-0a1b2c3d4e5f60718'
 export const OTHER_SERVICE = 'com.amazonaws.vpce.us-east-1.vpce-svc-0f1e2d3c4b5a69788';
 export const CREDENTIALS = { accessKeyId: DEMO_AWS.accessKeyId, secretAccessKey: DEMO_AWS.secretAccessKey };
 
+/** A VPC other than the demo one, with one subnet and one security group (see `addOtherNetwork`). */
+export const OTHER_VPC = 'vpc-0ffffffffffffff01';
+export const OTHER_SUBNET = 'subnet-0ffffffffffffff01';
+export const OTHER_SG = 'sg-0ffffffffffffff01';
+/** A second demo-VPC subnet in the Availability Zone of the demo's first subnet (us-east-1a). */
+export const SAME_AZ_SUBNET = 'subnet-0eeeeeeeeeeeeee01';
+
+/** Seeds the network that wrong requests point at: OTHER_VPC with its subnet and group, and SAME_AZ_SUBNET. */
+export function addOtherNetwork(model: AwsModel): void {
+  model.addVpc({ id: OTHER_VPC, cidrBlock: '10.1.0.0/16' });
+  model.addSubnet({
+    id: OTHER_SUBNET,
+    vpcId: OTHER_VPC,
+    cidrBlock: '10.1.1.0/24',
+    availabilityZone: 'us-east-1a',
+  });
+  model.addSecurityGroup({ id: OTHER_SG, vpcId: OTHER_VPC, name: 'other' });
+  model.addSubnet({
+    id: SAME_AZ_SUBNET,
+    vpcId: DEMO_AWS.vpcId,
+    cidrBlock: '10.0.3.0/24',
+    availabilityZone: 'us-east-1a',
+  });
+}
+
 export interface Harness {
   readonly clock: VirtualClock;
   readonly faults: FaultPlan;

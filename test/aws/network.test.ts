@@ -4,30 +4,20 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AwsTransientError } from '../../lambdas/workflow/errors.ts';
 import { DEMO_AWS } from '../../local/cloud/aws-model.ts';
-import { type Harness, startHarness } from './harness.ts';
-
-const OTHER_VPC = 'vpc-0ffffffffffffff01';
-const OTHER_SUBNET = 'subnet-0ffffffffffffff01';
-const OTHER_SG = 'sg-0ffffffffffffff01';
-const SAME_AZ_SUBNET = 'subnet-0eeeeeeeeeeeeee01';
+import {
+  addOtherNetwork,
+  type Harness,
+  OTHER_SG,
+  OTHER_SUBNET,
+  OTHER_VPC,
+  SAME_AZ_SUBNET,
+  startHarness,
+} from './harness.ts';
 
 let h: Harness;
 beforeEach(async () => {
   h = await startHarness();
-  h.model.addVpc({ id: OTHER_VPC, cidrBlock: '10.1.0.0/16' });
-  h.model.addSubnet({
-    id: OTHER_SUBNET,
-    vpcId: OTHER_VPC,
-    cidrBlock: '10.1.1.0/24',
-    availabilityZone: 'us-east-1a',
-  });
-  h.model.addSecurityGroup({ id: OTHER_SG, vpcId: OTHER_VPC, name: 'other' });
-  h.model.addSubnet({
-    id: SAME_AZ_SUBNET,
-    vpcId: DEMO_AWS.vpcId,
-    cidrBlock: '10.0.3.0/24',
-    availabilityZone: 'us-east-1a',
-  });
+  addOtherNetwork(h.model);
 });
 afterEach(async () => {
   await h.close();

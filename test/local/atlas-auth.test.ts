@@ -1,22 +1,20 @@
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MAX_LIVE_TOKENS, TOKEN_LIFETIME_SECONDS } from '../../local/cloud/atlas-model.ts';
 import type { StartWorldOptions } from '../../local/cloud/index.ts';
 import {
-  BearerClient,
   DigestClient,
+  demoApi,
   digestAuthorization,
   parseChallenge,
   requestToken,
   V2023,
 } from '../support/atlas-http.ts';
-import { type ContractViolation, startTestWorld, type TestWorld } from '../support/world.ts';
+import { useTestWorlds } from '../support/world.ts';
 
-const worlds: TestWorld[] = [];
-const violations: ContractViolation[] = [];
+const startWorld = useTestWorlds();
 
 async function setup(options: StartWorldOptions = {}) {
-  const w = await startTestWorld(options);
-  worlds.push(w);
+  const w = await startWorld(options);
   const demo = w.world.demo;
   const listPath = `/api/atlas/v2/groups/${demo.groupId}/privateEndpoint/AWS/endpointService`;
   const get = (authorization?: string, path = listPath) =>
@@ -25,17 +23,6 @@ async function setup(options: StartWorldOptions = {}) {
     });
   return { w, demo, listPath, get };
 }
-
-afterEach(async () => {
-  for (const w of worlds.splice(0)) {
-    violations.push(...w.contractViolations());
-    await w.close();
-  }
-});
-
-afterAll(() => {
-  expect(violations).toEqual([]);
-});
 
 describe('service accounts (OAuth 2.0 client credentials)', () => {
   it('mints a one-hour bearer token that works until it expires on the virtual clock', async () => {
@@ -277,14 +264,10 @@ describe('API keys (HTTP Digest, RFC 7616)', () => {
 
 describe('project membership', () => {
   it('answers 401 NOT_IN_GROUP for a project of another organization', async () => {
-    const { w, demo } = await setup();
+    const { w } = await setup();
     const otherOrg = w.world.atlas.addOrganization('Other Org');
     const foreign = w.world.atlas.addProject({ name: 'theirs', orgId: otherOrg });
-    const atlas = new BearerClient(
-      w.atlasUrl,
-      demo.serviceAccount.clientId,
-      demo.serviceAccount.clientSecret,
-    );
+    const { atlas } = demoApi(w);
     const res = await atlas.request(
       'GET',
       `/api/atlas/v2/groups/${foreign.id}/privateEndpoint/AWS/endpointService`,

@@ -1,8 +1,8 @@
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { StartWorldOptions } from '../../local/cloud/index.ts';
 import { PRESETS, type Timeline } from '../../local/cloud/timeline.ts';
-import { type AnyJson, BearerClient, DigestClient, V2024 } from '../support/atlas-http.ts';
-import { type ContractViolation, startTestWorld, type TestWorld } from '../support/world.ts';
+import { type AnyJson, DigestClient, demoApi, V2024 } from '../support/atlas-http.ts';
+import { useTestWorlds } from '../support/world.ts';
 
 const S = 1000;
 const SLOW: Timeline = {
@@ -15,24 +15,12 @@ const SLOW: Timeline = {
   vpcEndpointProvisioning: 10 * S,
 };
 
-const worlds: TestWorld[] = [];
-const violations: ContractViolation[] = [];
+const startWorld = useTestWorlds();
 
 async function setup(options: StartWorldOptions = {}) {
-  const w = await startTestWorld(options);
-  worlds.push(w);
-  const demo = w.world.demo;
-  const atlas = new BearerClient(w.atlasUrl, demo.serviceAccount.clientId, demo.serviceAccount.clientSecret);
-  const group = `/api/atlas/v2/groups/${demo.groupId}`;
-  const services = `${group}/privateEndpoint/AWS/endpointService`;
-  const vpce = (serviceName: string) =>
-    w.world.aws.createVpcEndpoint({
-      vpcId: demo.vpcId,
-      serviceName,
-      vpcEndpointType: 'Interface',
-      subnetIds: [...demo.subnetIds],
-      securityGroupIds: [...demo.securityGroupIds],
-    }).endpoint.id;
+  const w = await startWorld(options);
+  const api = demoApi(w);
+  const { atlas, group, services } = api;
   /** Creates a service and waits (virtually) until it is WAITING_FOR_USER. */
   const readyService = async (region = 'US_EAST_1') => {
     const created = await atlas.request('POST', `${group}/privateEndpoint/endpointService`, {
@@ -44,19 +32,8 @@ async function setup(options: StartWorldOptions = {}) {
     expect(svc.status).toBe('WAITING_FOR_USER');
     return svc as { id: string; endpointServiceName: string };
   };
-  return { w, demo, atlas, group, services, vpce, readyService };
+  return { w, ...api, readyService };
 }
-
-afterEach(async () => {
-  for (const w of worlds.splice(0)) {
-    violations.push(...w.contractViolations());
-    await w.close();
-  }
-});
-
-afterAll(() => {
-  expect(violations).toEqual([]);
-});
 
 describe('dedicated private endpoint service lifecycle', () => {
   it('service INITIATING -> WAITING_FOR_USER -> AVAILABLE; interface PENDING_ACCEPTANCE -> PENDING -> AVAILABLE', async () => {

@@ -1,36 +1,18 @@
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ATLAS_OPERATIONS } from '../../local/atlas-server.ts';
 import { ATLAS_LIFECYCLE } from '../../local/cloud/atlas-model.ts';
 import { AWS_LIFECYCLE_FAULTS, EC2_ACTIONS } from '../../local/cloud/aws-model.ts';
 import { atlasHttpError, atlasSlowRules, FAULT_CATALOG } from '../../local/cloud/fault-catalog.ts';
 import type { StartWorldOptions } from '../../local/cloud/index.ts';
-import { BearerClient, DigestClient, V2023 } from '../support/atlas-http.ts';
-import { type ContractViolation, startTestWorld, type TestWorld } from '../support/world.ts';
+import { DigestClient, demoApi, V2023 } from '../support/atlas-http.ts';
+import { useTestWorlds } from '../support/world.ts';
 
-const worlds: TestWorld[] = [];
-const violations: ContractViolation[] = [];
+const startWorld = useTestWorlds();
 
 async function setup(options: StartWorldOptions = {}) {
-  const w = await startTestWorld(options);
-  worlds.push(w);
-  const demo = w.world.demo;
-  const atlas = new BearerClient(w.atlasUrl, demo.serviceAccount.clientId, demo.serviceAccount.clientSecret);
-  const group = `/api/atlas/v2/groups/${demo.groupId}`;
-  const serverless = `${group}/privateEndpoint/serverless/instance/orders/endpoint`;
-  const services = `${group}/privateEndpoint/AWS/endpointService`;
-  return { w, demo, atlas, group, serverless, services };
+  const w = await startWorld(options);
+  return { w, ...demoApi(w) };
 }
-
-afterEach(async () => {
-  for (const w of worlds.splice(0)) {
-    violations.push(...w.contractViolations());
-    await w.close();
-  }
-});
-
-afterAll(() => {
-  expect(violations).toEqual([]);
-});
 
 describe('HTTP faults', () => {
   it('answers 500/502/503/504 with Atlas error bodies, Retry-After on 503 when the rule says so', async () => {

@@ -1,32 +1,14 @@
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { StartWorldOptions } from '../../local/cloud/index.ts';
-import { BearerClient, V2023, V2024 } from '../support/atlas-http.ts';
-import { type ContractViolation, startTestWorld, type TestWorld } from '../support/world.ts';
+import { demoApi, V2023, V2024 } from '../support/atlas-http.ts';
+import { useTestWorlds } from '../support/world.ts';
 
-const worlds: TestWorld[] = [];
-const violations: ContractViolation[] = [];
+const startWorld = useTestWorlds();
 
 async function setup(options: StartWorldOptions = {}) {
-  const w = await startTestWorld(options);
-  worlds.push(w);
-  const demo = w.world.demo;
-  const atlas = new BearerClient(w.atlasUrl, demo.serviceAccount.clientId, demo.serviceAccount.clientSecret);
-  const group = `/api/atlas/v2/groups/${demo.groupId}`;
-  const serverless = `${group}/privateEndpoint/serverless/instance/orders/endpoint`;
-  const services = `${group}/privateEndpoint/AWS/endpointService`;
-  return { w, demo, atlas, group, serverless, services };
+  const w = await startWorld(options);
+  return { w, ...demoApi(w) };
 }
-
-afterEach(async () => {
-  for (const w of worlds.splice(0)) {
-    violations.push(...w.contractViolations());
-    await w.close();
-  }
-});
-
-afterAll(() => {
-  expect(violations).toEqual([]);
-});
 
 describe('versioned media types', () => {
   it('answers 406 INVALID_VERSION_DATE without Accept, for a plain JSON Accept or an unknown version', async () => {

@@ -1,8 +1,8 @@
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { StartWorldOptions } from '../../local/cloud/index.ts';
 import { PRESETS, type Timeline } from '../../local/cloud/timeline.ts';
-import { type AnyJson, BearerClient, DigestClient } from '../support/atlas-http.ts';
-import { type ContractViolation, startTestWorld, type TestWorld } from '../support/world.ts';
+import { type AnyJson, DigestClient, demoApi } from '../support/atlas-http.ts';
+import { useTestWorlds } from '../support/world.ts';
 
 const S = 1000;
 /** Explicit durations so intermediate states are observable. */
@@ -14,36 +14,13 @@ const SLOW: Timeline = {
   vpcEndpointProvisioning: 10 * S,
 };
 
-const worlds: TestWorld[] = [];
-const violations: ContractViolation[] = [];
+const startWorld = useTestWorlds();
 
 async function setup(options: StartWorldOptions = {}) {
-  const w = await startTestWorld(options);
-  worlds.push(w);
-  const demo = w.world.demo;
-  const atlas = new BearerClient(w.atlasUrl, demo.serviceAccount.clientId, demo.serviceAccount.clientSecret);
-  const base = `/api/atlas/v2/groups/${demo.groupId}/privateEndpoint/serverless/instance/orders/endpoint`;
-  const vpce = (serviceName: string) =>
-    w.world.aws.createVpcEndpoint({
-      vpcId: demo.vpcId,
-      serviceName,
-      vpcEndpointType: 'Interface',
-      subnetIds: [...demo.subnetIds],
-      securityGroupIds: [...demo.securityGroupIds],
-    }).endpoint.id;
-  return { w, demo, atlas, base, vpce };
+  const w = await startWorld(options);
+  const api = demoApi(w);
+  return { w, ...api, base: api.serverless };
 }
-
-afterEach(async () => {
-  for (const w of worlds.splice(0)) {
-    violations.push(...w.contractViolations());
-    await w.close();
-  }
-});
-
-afterAll(() => {
-  expect(violations).toEqual([]);
-});
 
 describe('serverless private endpoint lifecycle', () => {
   it('goes RESERVATION_REQUESTED -> RESERVED -> INITIATING -> AVAILABLE -> DELETING -> gone on the timeline', async () => {

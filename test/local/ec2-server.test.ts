@@ -20,13 +20,14 @@ import { FaultPlan, type FaultRule } from '../../local/cloud/faults.ts';
 import { RequestLog } from '../../local/cloud/request-log.ts';
 import { PRESETS } from '../../local/cloud/timeline.ts';
 import { type HttpFront, startEc2Server } from '../../local/ec2-server.ts';
-
-const SERVICE = 'com.amazonaws.vpce.us-east-1.vpce-svc-0a1b2c3d4e5f60718';
-const OTHER_VPC = 'vpc-0ffffffffffffff01';
-const OTHER_SUBNET = 'subnet-0ffffffffffffff01';
-const OTHER_SG = 'sg-0ffffffffffffff01';
-const SAME_AZ_SUBNET = 'subnet-0eeeeeeeeeeeeee01';
-const CREDENTIALS = { accessKeyId: DEMO_AWS.accessKeyId, secretAccessKey: DEMO_AWS.secretAccessKey };
+import {
+  addOtherNetwork,
+  CREDENTIALS,
+  OTHER_SG,
+  OTHER_SUBNET,
+  SAME_AZ_SUBNET,
+  SERVICE,
+} from '../aws/harness.ts';
 
 const fronts: HttpFront[] = [];
 afterEach(async () => {
@@ -51,20 +52,7 @@ async function start(
   const log = new RequestLog();
   const model = new AwsModel({ clock, timeline: PRESETS.instant, faults, ...options.model });
   model.registerEndpointService(SERVICE, 'us-east-1');
-  model.addVpc({ id: OTHER_VPC, cidrBlock: '10.1.0.0/16' });
-  model.addSubnet({
-    id: OTHER_SUBNET,
-    vpcId: OTHER_VPC,
-    cidrBlock: '10.1.1.0/24',
-    availabilityZone: 'us-east-1a',
-  });
-  model.addSecurityGroup({ id: OTHER_SG, vpcId: OTHER_VPC, name: 'other' });
-  model.addSubnet({
-    id: SAME_AZ_SUBNET,
-    vpcId: DEMO_AWS.vpcId,
-    cidrBlock: '10.0.3.0/24',
-    availabilityZone: 'us-east-1a',
-  });
+  addOtherNetwork(model);
   const front = await startEc2Server({ model, clock, faults, log });
   fronts.push(front);
   const client = (config: Partial<ConstructorParameters<typeof EC2Client>[0]> = {}) =>

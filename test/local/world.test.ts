@@ -1,35 +1,16 @@
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   atlasToAwsRegion,
   awsToAtlasRegion,
   DEFAULT_RATE_LIMITS,
   liveResources,
   PRESETS,
-  type StartWorldOptions,
   World,
 } from '../../local/cloud/index.ts';
-import { BearerClient, V2023 } from '../support/atlas-http.ts';
-import { type ContractViolation, startTestWorld, type TestWorld } from '../support/world.ts';
+import { demoApi, V2023 } from '../support/atlas-http.ts';
+import { useTestWorlds } from '../support/world.ts';
 
-const worlds: TestWorld[] = [];
-const violations: ContractViolation[] = [];
-
-async function setup(options: StartWorldOptions = {}) {
-  const w = await startTestWorld(options);
-  worlds.push(w);
-  return w;
-}
-
-afterEach(async () => {
-  for (const w of worlds.splice(0)) {
-    violations.push(...w.contractViolations());
-    await w.close();
-  }
-});
-
-afterAll(() => {
-  expect(violations).toEqual([]);
-});
+const setup = useTestWorlds();
 
 describe('World', () => {
   it('seeds the demo project, instance, cluster, credentials and AWS network', () => {
@@ -107,25 +88,8 @@ describe('startWorld', () => {
   });
 
   it('lists live resources on both sides for leak checks, and nothing once everything is deleted', async () => {
-    const w = await startTestWorld({ preset: 'instant' });
-    worlds.push(w);
-    const { demo } = w.world;
-    const atlas = new BearerClient(
-      w.atlasUrl,
-      demo.serviceAccount.clientId,
-      demo.serviceAccount.clientSecret,
-    );
-    const group = `/api/atlas/v2/groups/${demo.groupId}`;
-    const serverless = `${group}/privateEndpoint/serverless/instance/orders/endpoint`;
-    const services = `${group}/privateEndpoint/AWS/endpointService`;
-    const vpce = (serviceName: string) =>
-      w.world.aws.createVpcEndpoint({
-        vpcId: demo.vpcId,
-        serviceName,
-        vpcEndpointType: 'Interface',
-        subnetIds: [...demo.subnetIds],
-        securityGroupIds: [...demo.securityGroupIds],
-      }).endpoint.id;
+    const w = await setup({ preset: 'instant' });
+    const { demo, atlas, group, serverless, services, vpce } = demoApi(w);
 
     const sid = (await atlas.request('POST', serverless, { body: {} })).body._id as string;
     const svcId = (
@@ -216,12 +180,7 @@ describe('startWorld', () => {
         bodies.push(i.body);
       },
     });
-    const { demo } = w.world;
-    const atlas = new BearerClient(
-      w.atlasUrl,
-      demo.serviceAccount.clientId,
-      demo.serviceAccount.clientSecret,
-    );
+    const { demo, atlas } = demoApi(w);
     await atlas.request('GET', `/api/atlas/v2/groups/${demo.groupId}/serverless/orders`, { accept: V2023 });
     expect(seen).toEqual(['POST oauthToken 200 application/json', `GET getServerlessInstance 200 ${V2023}`]);
     // The hook never sees a live access token.

@@ -4,6 +4,7 @@
  * caches the server nonce and counts nc like real digest clients do.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import type { RunningWorld } from '../../local/cloud/index.ts';
 
 export const V2023 = 'application/vnd.atlas.2023-01-01+json';
 export const V2024 = 'application/vnd.atlas.2024-08-05+json';
@@ -202,4 +203,29 @@ export class DigestClient {
     }
     throw new Error('digest authentication did not converge');
   }
+}
+
+/** The demo project of a running world as the Atlas tests use it: a service-account client and API paths. */
+export function demoApi(w: RunningWorld) {
+  const demo = w.world.demo;
+  const atlas = new BearerClient(w.atlasUrl, demo.serviceAccount.clientId, demo.serviceAccount.clientSecret);
+  const group = `/api/atlas/v2/groups/${demo.groupId}`;
+  return {
+    demo,
+    atlas,
+    group,
+    /** The private endpoints of the demo serverless instance `orders`. */
+    serverless: `${group}/privateEndpoint/serverless/instance/orders/endpoint`,
+    /** The project's AWS private endpoint services. */
+    services: `${group}/privateEndpoint/AWS/endpointService`,
+    /** Creates an interface VPC endpoint to `serviceName` in the demo VPC (straight in the AWS model); its id. */
+    vpce: (serviceName: string) =>
+      w.world.aws.createVpcEndpoint({
+        vpcId: demo.vpcId,
+        serviceName,
+        vpcEndpointType: 'Interface',
+        subnetIds: [...demo.subnetIds],
+        securityGroupIds: [...demo.securityGroupIds],
+      }).endpoint.id,
+  };
 }

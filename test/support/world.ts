@@ -6,6 +6,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, afterEach, expect } from 'vitest';
 import { type RunningWorld, type StartWorldOptions, startWorld } from '../../local/cloud/index.ts';
 import { type AtlasContract, loadContract, type ResponseInfo, type Verdict } from './contract.ts';
 
@@ -105,5 +106,28 @@ export async function startTestWorld(options: StartWorldOptions = {}): Promise<T
       reported = true;
       appendToReport(counts, violations.length);
     },
+  };
+}
+
+/**
+ * For one test file: returns a `startTestWorld` whose worlds are closed after each test, and checks after
+ * the file that none of them answered outside the contract. Call it at the top level of the file.
+ */
+export function useTestWorlds(): (options?: StartWorldOptions) => Promise<TestWorld> {
+  const worlds: TestWorld[] = [];
+  const violations: ContractViolation[] = [];
+  afterEach(async () => {
+    for (const w of worlds.splice(0)) {
+      violations.push(...w.contractViolations());
+      await w.close();
+    }
+  });
+  afterAll(() => {
+    expect(violations).toEqual([]);
+  });
+  return async (options = {}) => {
+    const w = await startTestWorld(options);
+    worlds.push(w);
+    return w;
   };
 }

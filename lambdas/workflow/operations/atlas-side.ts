@@ -6,9 +6,11 @@ import { EndpointFailedError } from '#workflow/errors';
 import type { AtlasSide } from '#workflow/state';
 import { nextPoll, type PollingState, type PollRecord, type WorkflowState } from '#workflow/steps';
 import {
+  adoptExisting,
   atlasCall,
   atlasSideLabel,
   instanceLabel,
+  loggedPoll,
   quoted,
   requestKeys,
   requireAtlas,
@@ -23,16 +25,14 @@ export async function createAtlasEndpoint(
   deps: Pick<StepDeps, 'atlas' | 'logger'>,
 ): Promise<AtlasSide> {
   const { request } = state;
-  const adopted = state.existing?.atlas;
-  if (adopted !== undefined) {
-    deps.logger.info(`Adopting the existing ${atlasSideLabel(request.kind)}`, {
-      ...requestKeys(request),
-      atlasEndpointId: adopted.id,
-      atlasStatus: adopted.atlasStatus,
-      created: adopted.created,
-    });
-    return adopted;
-  }
+  const adopted = adoptExisting(
+    state.existing?.atlas,
+    deps.logger,
+    `Adopting the existing ${atlasSideLabel(request.kind)}`,
+    request,
+    (a) => ({ atlasEndpointId: a.id, atlasStatus: a.atlasStatus }),
+  );
+  if (adopted !== undefined) return adopted;
   const { view, created } = await atlasCall(request.kind, () =>
     deps.atlas(request.kind).create(targetOf(request)),
   );
@@ -83,13 +83,15 @@ export async function describeAtlasEndpoint(
   const observed = toAtlasSide(request.kind, view, current.created);
   const done = READY.has(view.status) && view.endpointServiceName !== null;
   const poll = nextPoll(state.poll, 'atlasEndpoint', observed, done, `status ${view.atlasStatus}`);
-  deps.logger.info(`Checked the ${label}`, {
-    atlasEndpointId: view.id,
-    atlasStatus: view.atlasStatus,
-    endpointServiceName: view.endpointServiceName,
-    done,
-    attempt: poll.attempt,
-    nextWaitSeconds: poll.waitSeconds,
-  });
-  return poll;
+  return loggedPoll(
+    deps.logger,
+    `Checked the ${label}`,
+    {
+      atlasEndpointId: view.id,
+      atlasStatus: view.atlasStatus,
+      endpointServiceName: view.endpointServiceName,
+      done,
+    },
+    poll,
+  );
 }

@@ -27,6 +27,7 @@ import {
   atlasCall,
   atlasResourceType,
   IN_USE_STATUS,
+  loggedPoll,
   requestKeys,
   type StepDeps,
   targetOf,
@@ -185,15 +186,12 @@ export async function checkCleanup(
     done,
     remaining.map((r) => `${r.type} ${r.id} ${r.status}`).join(', '),
   );
-  deps.logger.info('Checked the cleanup', {
-    ...requestKeys(request),
-    remaining,
-    gone,
-    done,
-    attempt: poll.attempt,
-    nextWaitSeconds: poll.waitSeconds,
-  });
-  return poll;
+  return loggedPoll(
+    deps.logger,
+    'Checked the cleanup',
+    { ...requestKeys(request), remaining, gone, done },
+    poll,
+  );
 }
 
 async function checkAtlas(

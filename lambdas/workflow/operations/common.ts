@@ -12,7 +12,7 @@ import type { VpcEndpointOperations, VpcEndpointView } from '#aws/vpc-endpoints'
 import { AtlasApiGoneError, ConfigurationError, ErrorNames, type WorkflowError } from '#workflow/errors';
 import type { ResourceType } from '#workflow/events';
 import type { AtlasSide, EndpointKind, LinkSide, VpcEndpointSide, WorkflowRequest } from '#workflow/state';
-import type { WorkflowState } from '#workflow/steps';
+import type { PollRecord, WorkflowState } from '#workflow/steps';
 
 /** The logger methods the domain uses (a Powertools `Logger` fits). */
 export type StepLogger = AtlasLogger;
@@ -117,6 +117,33 @@ export function requireVpcEndpoint(state: WorkflowState, step: string): VpcEndpo
 export function requireLink(state: WorkflowState, step: string): LinkSide {
   if (state.link === undefined) throw missingKey(step, 'link');
   return state.link;
+}
+
+/**
+ * The side `find-existing` already found for this request (`state.existing.<side>`), logged as adopted with
+ * `keys` of it; undefined when the step has to make it.
+ */
+export function adoptExisting<T extends { readonly created: boolean }>(
+  side: T | undefined,
+  logger: StepLogger,
+  message: string,
+  request: WorkflowRequest,
+  keys: (side: T) => Record<string, unknown>,
+): T | undefined {
+  if (side !== undefined)
+    logger.info(message, { ...requestKeys(request), ...keys(side), created: side.created });
+  return side;
+}
+
+/** Logs one check of a polling step with `fields` and where the poll stands; returns the poll. */
+export function loggedPoll<T>(
+  logger: StepLogger,
+  message: string,
+  fields: Record<string, unknown>,
+  poll: PollRecord<T>,
+): PollRecord<T> {
+  logger.info(message, { ...fields, attempt: poll.attempt, nextWaitSeconds: poll.waitSeconds });
+  return poll;
 }
 
 /** The workflow's ids of a request, for log lines. */

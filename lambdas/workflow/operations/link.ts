@@ -7,9 +7,11 @@ import { EndpointFailedError, EndpointRejectedError } from '#workflow/errors';
 import type { ConnectionSide, LinkSide } from '#workflow/state';
 import { nextPoll, type PollingState, type PollRecord, type WorkflowState } from '#workflow/steps';
 import {
+  adoptExisting,
   atlasCall,
   atlasSideLabel,
   instanceLabel,
+  loggedPoll,
   quoted,
   requestKeys,
   requireAtlas,
@@ -29,16 +31,17 @@ export async function linkEndpoint(
   deps: Pick<StepDeps, 'atlas' | 'logger'>,
 ): Promise<LinkSide> {
   const { request } = state;
-  const adopted = state.existing?.link;
-  if (adopted !== undefined) {
-    deps.logger.info('Adopting the existing link', {
-      ...requestKeys(request),
-      vpcEndpointId: adopted.vpcEndpointId,
-      atlasStatus: adopted.atlasStatus,
-      created: adopted.created,
-    });
-    return adopted;
-  }
+  const adopted = adoptExisting(
+    state.existing?.link,
+    deps.logger,
+    'Adopting the existing link',
+    request,
+    (l) => ({
+      vpcEndpointId: l.vpcEndpointId,
+      atlasStatus: l.atlasStatus,
+    }),
+  );
+  if (adopted !== undefined) return adopted;
   const atlasSide = requireAtlas(state, 'link-endpoint');
   const vpce = requireVpcEndpoint(state, 'link-endpoint');
   const atlas = deps.atlas(request.kind);
@@ -111,14 +114,12 @@ export async function describeLink(
   const observed: LinkSide = { ...view, vpcEndpointId: current.vpcEndpointId, created: current.created };
   const done = view.status === 'available';
   const poll = nextPoll(state.poll, 'link', observed, done, `status ${view.atlasStatus}`);
-  deps.logger.info('Checked the link', {
-    vpcEndpointId: current.vpcEndpointId,
-    atlasStatus: view.atlasStatus,
-    done,
-    attempt: poll.attempt,
-    nextWaitSeconds: poll.waitSeconds,
-  });
-  return poll;
+  return loggedPoll(
+    deps.logger,
+    'Checked the link',
+    { vpcEndpointId: current.vpcEndpointId, atlasStatus: view.atlasStatus, done },
+    poll,
+  );
 }
 
 /** Reads the instance or cluster; done once a private SRV string names this VPC endpoint. */
@@ -139,11 +140,10 @@ export async function readConnectionString(
     done,
     `no private connection string for ${vpce.vpcEndpointId} on the ${instanceLabel(request)} yet`,
   );
-  deps.logger.info('Checked the private connection string', {
-    vpcEndpointId: vpce.vpcEndpointId,
-    found: done,
-    attempt: poll.attempt,
-    nextWaitSeconds: poll.waitSeconds,
-  });
-  return poll;
+  return loggedPoll(
+    deps.logger,
+    'Checked the private connection string',
+    { vpcEndpointId: vpce.vpcEndpointId, found: done },
+    poll,
+  );
 }

@@ -7,6 +7,8 @@ import { AwsRequestRejectedError, EndpointRejectedError, ErrorNames } from '#wor
 import type { VpcEndpointSide } from '#workflow/state';
 import { nextPoll, type PollingState, type PollRecord, type WorkflowState } from '#workflow/steps';
 import {
+  adoptExisting,
+  loggedPoll,
   missingKey,
   requestKeys,
   requireAtlas,
@@ -21,16 +23,14 @@ export async function createVpcEndpoint(
   deps: Pick<StepDeps, 'vpcEndpoints' | 'managedBy' | 'logger'>,
 ): Promise<VpcEndpointSide> {
   const { request } = state;
-  const adopted = state.existing?.vpcEndpoint;
-  if (adopted !== undefined) {
-    deps.logger.info('Adopting the existing VPC endpoint', {
-      ...requestKeys(request),
-      vpcEndpointId: adopted.vpcEndpointId,
-      state: adopted.state,
-      created: adopted.created,
-    });
-    return adopted;
-  }
+  const adopted = adoptExisting(
+    state.existing?.vpcEndpoint,
+    deps.logger,
+    'Adopting the existing VPC endpoint',
+    request,
+    (v) => ({ vpcEndpointId: v.vpcEndpointId, state: v.state }),
+  );
+  if (adopted !== undefined) return adopted;
   const atlas = requireAtlas(state, 'create-vpc-endpoint');
   if (atlas.endpointServiceName === null)
     throw missingKey('create-vpc-endpoint', 'atlas.endpointServiceName');
@@ -113,12 +113,10 @@ export async function describeVpcEndpoint(
   const observed = toVpcEndpointSide(view, current.created);
   const done = READY.has(view.state);
   const poll = nextPoll(state.poll, 'vpcEndpoint', observed, done, `state ${view.state}`);
-  deps.logger.info('Checked the VPC endpoint', {
-    vpcEndpointId: view.vpcEndpointId,
-    state: view.state,
-    done,
-    attempt: poll.attempt,
-    nextWaitSeconds: poll.waitSeconds,
-  });
-  return poll;
+  return loggedPoll(
+    deps.logger,
+    'Checked the VPC endpoint',
+    { vpcEndpointId: view.vpcEndpointId, state: view.state, done },
+    poll,
+  );
 }
