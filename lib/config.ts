@@ -15,7 +15,8 @@
  * | `defaultSubnetIds`, `defaultSecurityGroupIds` | request defaults: a list, or comma-separated ids | none |
  * | `rollbackOnFailure` | `true` / `false` | `true` |
  * | `phaseBudgetSeconds` | object (or its JSON) of phase -> seconds, e.g. `{"link":7200}` | see steps.ts PHASES |
- * | `executionTimeoutMinutes` | state machine timeout | budgets + 30 min |
+ * | `pollingSchedule` | object (or its JSON) of phase -> `{ "initialDelaySeconds": n, "intervalsSeconds": [n, …] or "n,n,…" }`, e.g. `{"link":{"intervalsSeconds":[20,40,60]}}` | see steps.ts PHASES |
+ * | `executionTimeoutMinutes` | state machine timeout | budgets + 3 h 15 min |
  * | `atlasReservedConcurrency` | number, or `false` | 5 |
  * | `managedByTagValue` | value of the managed-by tag | derived from the construct path |
  * | `logLevel` | DEBUG, INFO, WARN, ERROR | INFO |
@@ -25,7 +26,7 @@ import { Duration } from 'aws-cdk-lib';
 import type { EndpointKind } from '#workflow/state';
 import { POLL_PHASES, type PollPhase } from '#workflow/steps';
 import type { HandlerLogLevel } from './handler-function.ts';
-import type { PrivateEndpointWorkflowProps } from './private-endpoint-workflow.ts';
+import type { PhasePollingSchedule, PrivateEndpointWorkflowProps } from './private-endpoint-workflow.ts';
 
 export const DEFAULT_STACK_NAME = 'AtlasPrivateEndpointWorkflow';
 
@@ -155,6 +156,9 @@ export function readConfig(
     }
   }
 
+  const schedule = pollingSchedule(context('pollingSchedule'), problems);
+  if (schedule !== undefined) set('pollingSchedule', schedule);
+
   const atlasSecretArn = str('atlasSecretArn');
   if (atlasSecretArn !== undefined && !SECRET_COMPLETE_ARN.test(atlasSecretArn)) {
     problems.push(
@@ -178,4 +182,73 @@ export function readConfig(
     workflow,
   };
   return { config, problems };
+}
+
+/** A non-negative number of seconds as a Duration (the construct checks the range and whole seconds). */
+function seconds(value: unknown, where: string, problems: string[]): Duration | undefined {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    problems.push(`${where}: must be a number of seconds`);
+    return undefined;
+  }
+  return Duration.seconds(value);
+}
+
+/**
+ * `pollingSchedule`: an object (or its JSON) of phase -> `{ initialDelaySeconds?, intervalsSeconds? }`, the
+ * intervals a list of numbers or a comma-separated string (handy with `-c`). Shapes only.
+ */
+function pollingSchedule(
+  raw: unknown,
+  problems: string[],
+): Partial<Record<PollPhase, PhasePollingSchedule>> | undefined {
+  let value = raw;
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value === 'string') {
+    try {
+      value = JSON.parse(value);
+    } catch {
+      problems.push(
+        'pollingSchedule: must be a JSON object of phase -> { initialDelaySeconds, intervalsSeconds }',
+      );
+      return undefined;
+    }
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    problems.push('pollingSchedule: must be an object of phase -> { initialDelaySeconds, intervalsSeconds }');
+    return undefined;
+  }
+  const out: Partial<Record<PollPhase, PhasePollingSchedule>> = {};
+  for (const [phase, given] of Object.entries(value as Record<string, unknown>)) {
+    const where = `pollingSchedule.${phase}`;
+    if (!(POLL_PHASES as readonly string[]).includes(phase)) {
+      problems.push(`${where}: unknown phase (known: ${POLL_PHASES.join(', ')})`);
+      continue;
+    }
+    if (typeof given !== 'object' || given === null || Array.isArray(given)) {
+      problems.push(`${where}: must be an object { initialDelaySeconds?, intervalsSeconds? }`);
+      continue;
+    }
+    const entry: { initialDelay?: Duration; intervals?: Duration[] } = {};
+    for (const [key, field] of Object.entries(given as Record<string, unknown>)) {
+      if (key === 'initialDelaySeconds') {
+        const delay = seconds(field, `${where}.initialDelaySeconds`, problems);
+        if (delay !== undefined) entry.initialDelay = delay;
+      } else if (key === 'intervalsSeconds') {
+        const list =
+          typeof field === 'string'
+            ? field.split(',').map((part) => (part.trim() === '' ? Number.NaN : Number(part)))
+            : field;
+        if (!Array.isArray(list)) {
+          problems.push(`${where}.intervalsSeconds: must be a list of seconds or comma-separated seconds`);
+          continue;
+        }
+        const durations = list.map((item, i) => seconds(item, `${where}.intervalsSeconds[${i}]`, problems));
+        if (durations.every((d) => d !== undefined)) entry.intervals = durations;
+      } else {
+        problems.push(`${where}.${key}: unknown field (known: initialDelaySeconds, intervalsSeconds)`);
+      }
+    }
+    out[phase as PollPhase] = entry;
+  }
+  return out;
 }

@@ -19,8 +19,10 @@ export { PrivateEndpointStack, type PrivateEndpointStackProps } from './private-
 export {
   DEFAULT_ATLAS_BASE_URL,
   DEFAULT_ATLAS_RESERVED_CONCURRENCY,
+  type PhasePollingSchedule,
   PrivateEndpointWorkflow,
   type PrivateEndpointWorkflowProps,
+  pollSchedules,
   validateWorkflowProps,
   validateWorkflowSettings,
   type WorkflowAlarms,

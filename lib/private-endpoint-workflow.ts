@@ -39,14 +39,19 @@ import { DetailTypes, EVENT_SOURCE, REQUEST_EVENT_SOURCE } from '#workflow/event
 import type { EndpointKind } from '#workflow/state';
 import {
   DEFAULT_EXECUTION_MARGIN_SECONDS,
+  defaultPollSchedule,
   type Ec2Action,
   HandlerEnv,
+  initialDelayProblem,
+  intervalsProblem,
   MAX_PHASE_BUDGET_SECONDS,
   MIN_EXECUTION_MARGIN_SECONDS,
   MIN_PHASE_BUDGET_SECONDS,
   PHASES,
   POLL_PHASES,
   type PollPhase,
+  type PollSchedule,
+  phaseOfCheckStep,
   STEP_IDS,
   STEPS,
   type StepId,
@@ -105,17 +110,36 @@ export interface PrivateEndpointWorkflowProps {
   readonly rollbackOnFailure?: boolean;
 
   /**
-   * Budget of each polling phase, in waited time (whole seconds, 1 minute to 24 hours). Requests may
-   * override them within the execution timeout (request field `phaseBudgetSeconds`).
+   * Budget of each polling phase (whole seconds, 1 minute to 24 hours): the time spent waiting between
+   * checks plus each check's own run time (rounded up to whole seconds). When it is spent the phase fails
+   * with `DeadlineExceeded` and the execution cleans up. Requests may override them within the execution
+   * timeout (request field `phaseBudgetSeconds`).
    * @default - atlasEndpoint 60 min, vpcEndpoint 15 min, link 60 min, connection 30 min, cleanup 45 min
    */
   readonly phaseBudgets?: Partial<Readonly<Record<PollPhase, Duration>>>;
 
   /**
-   * The state machine's timeout. Must exceed the sum of the phase budgets by at least 10 minutes: budgets
-   * count waited time, the margin pays for handler run time and retries, so a phase deadline (which
-   * cleans up) always fires before this timeout (which cannot).
-   * @default - sum of the phase budgets plus 30 minutes (4 hours with the default budgets)
+   * How often each polling phase checks: the wait before the first check (whole seconds, 0 to 30 s) and
+   * the waits between checks (1 to 20 of them, whole seconds from 5 s to 10 min; the last one repeats, and
+   * the last wait before the budget runs out is shortened to fit). Phases and fields left out keep the
+   * built-in schedule. The first wait goes into the definition ("Start … polling"), the intervals into the
+   * phase's check function (`POLL_INTERVALS_<PHASE>_SECONDS`).
+   * @default - atlasEndpoint and link 15 s, then 10, 15, 20, 30, 45, 60 s; vpcEndpoint and cleanup 5 s,
+   *   then 5, 10, 15, 20, 30 s; connection at once, then 10, 20, 30, 60 s
+   */
+  readonly pollingSchedule?: Partial<Readonly<Record<PollPhase, PhasePollingSchedule>>>;
+
+  /**
+   * The state machine's timeout: a backstop that, unlike a phase deadline, cleans nothing up. Must exceed
+   * the sum of the phase budgets by at least `MIN_EXECUTION_MARGIN_SECONDS` (9444 s, 2 h 37 min 24 s),
+   * which covers what no budget counts on the longest path: the tasks outside the polling loops and each
+   * phase's last check running to their task timeouts, and in each stage one Task that exhausts all its
+   * Step Functions retries (failed attempts and pauses at their maximum). Within that, an execution ends
+   * (succeeded, or failed after its cleanup) before this timeout; retries beyond one full sequence per stage
+   * can still exhaust the margin, which the `ExecutionsTimedOut` alarm reports. The derivation is in
+   * lambdas/workflow/steps.ts (`MIN_EXECUTION_MARGIN_SECONDS`).
+   * @default - sum of the phase budgets plus 3 h 15 min (the minimum margin plus 30 min that requests may
+   *   add to their budgets; 6 h 45 min with the default budgets)
    */
   readonly executionTimeout?: Duration;
 
@@ -174,6 +198,17 @@ export interface PrivateEndpointWorkflowProps {
   readonly stateMachineName?: string;
 }
 
+/** The polling schedule of one phase (see `PrivateEndpointWorkflowProps.pollingSchedule`). */
+export interface PhasePollingSchedule {
+  /** Wait before the first check (whole seconds, 0 to 30 s). @default - the phase's built-in first wait */
+  readonly initialDelay?: Duration;
+  /**
+   * Waits between checks, in order; the last one repeats (1 to 20, whole seconds from 5 s to 10 min each).
+   * @default - the phase's built-in intervals
+   */
+  readonly intervals?: readonly Duration[];
+}
+
 /** The four alarms on the state machine. */
 export interface WorkflowAlarms {
   readonly executionsFailed: cloudwatch.Alarm;
@@ -203,6 +238,60 @@ export function phaseBudgetSeconds(
     out[phase] = given === undefined ? PHASES[phase].defaultBudgetSeconds : given.toSeconds();
   }
   return out;
+}
+
+/** Effective polling schedule (seconds) of every phase from the props. */
+export function pollSchedules(
+  props: Pick<PrivateEndpointWorkflowProps, 'pollingSchedule'>,
+): Record<PollPhase, PollSchedule> {
+  const out = {} as Record<PollPhase, PollSchedule>;
+  for (const phase of POLL_PHASES) {
+    const builtIn = defaultPollSchedule(phase);
+    const given = props.pollingSchedule?.[phase];
+    out[phase] = {
+      initialDelaySeconds: given?.initialDelay?.toSeconds() ?? builtIn.initialDelaySeconds,
+      intervalsSeconds: given?.intervals?.map((d) => d.toSeconds()) ?? builtIn.intervalsSeconds,
+    };
+  }
+  return out;
+}
+
+/** Problems with `pollingSchedule` (each prefixed with its path). */
+function pollingScheduleProblems(schedule: PrivateEndpointWorkflowProps['pollingSchedule']): string[] {
+  if (schedule === undefined) return [];
+  if (schedule === null || typeof schedule !== 'object' || Array.isArray(schedule)) {
+    return ['pollingSchedule: must be an object of phase -> { initialDelay, intervals }'];
+  }
+  const problems: string[] = [];
+  for (const [phase, given] of Object.entries(schedule)) {
+    const where = `pollingSchedule.${phase}`;
+    if (!Object.hasOwn(PHASES, phase)) {
+      problems.push(`${where}: unknown phase (known: ${POLL_PHASES.join(', ')})`);
+      continue;
+    }
+    if (given === undefined) continue;
+    if (given === null || typeof given !== 'object' || Array.isArray(given)) {
+      problems.push(`${where}: must be an object { initialDelay?, intervals? }`);
+      continue;
+    }
+    for (const key of Object.keys(given)) {
+      if (key !== 'initialDelay' && key !== 'intervals') {
+        problems.push(`${where}.${key}: unknown field (known: initialDelay, intervals)`);
+      }
+    }
+    if (given.initialDelay !== undefined) {
+      const problem = initialDelayProblem(given.initialDelay.toSeconds({ integral: false }));
+      if (problem !== undefined) problems.push(`${where}.initialDelay: ${problem}`);
+    }
+    if (given.intervals !== undefined) {
+      if (!Array.isArray(given.intervals)) problems.push(`${where}.intervals: must be a list of durations`);
+      else {
+        const problem = intervalsProblem(given.intervals.map((d) => d.toSeconds({ integral: false })));
+        if (problem !== undefined) problems.push(`${where}.intervals: ${problem}`);
+      }
+    }
+  }
+  return problems;
 }
 
 function checkIds(
@@ -287,6 +376,7 @@ export function validateWorkflowSettings(props: Omit<PrivateEndpointWorkflowProp
       budgetsValid = false;
     }
   }
+  problems.push(...pollingScheduleProblems(props.pollingSchedule));
   if (props.executionTimeout !== undefined) {
     const seconds = props.executionTimeout.toSeconds({ integral: false });
     if (!Number.isInteger(seconds) || seconds > MAX_EXECUTION_SECONDS) {
@@ -356,6 +446,8 @@ export class PrivateEndpointWorkflow extends Construct {
   readonly executionTimeout: Duration;
   /** Effective deployment budgets (seconds) per polling phase. */
   readonly phaseBudgetSeconds: Readonly<Record<PollPhase, number>>;
+  /** Effective polling schedule (seconds) per polling phase. */
+  readonly pollSchedules: Readonly<Record<PollPhase, PollSchedule>>;
   /** Value of the managed-by tag IAM conditions compare. */
   readonly managedByTagValue: string;
   /** The cdk-nag acknowledgements this construct records (each with its rule id and reason). */
@@ -372,6 +464,7 @@ export class PrivateEndpointWorkflow extends Construct {
     const stack = Stack.of(this);
 
     this.phaseBudgetSeconds = phaseBudgetSeconds(props);
+    this.pollSchedules = pollSchedules(props);
     const budgetTotal = POLL_PHASES.reduce((sum, p) => sum + this.phaseBudgetSeconds[p], 0);
     this.executionTimeout =
       props.executionTimeout ?? Duration.seconds(budgetTotal + DEFAULT_EXECUTION_MARGIN_SECONDS);
@@ -407,6 +500,10 @@ export class PrivateEndpointWorkflow extends Construct {
         for (const statement of this.ec2Statements(stack, spec.ec2Actions)) fn.addToRolePolicy(statement);
       }
       if (spec.requestDefaults) this.addRequestDefaults(fn, props, stack);
+      const phase = phaseOfCheckStep(stepId);
+      if (phase !== undefined) {
+        fn.addEnvironment(PHASES[phase].intervalsEnv, this.pollSchedules[phase].intervalsSeconds.join(','));
+      }
       functions[stepId] = fn;
       entries[stepId] = spec.entry;
     }
@@ -421,6 +518,7 @@ export class PrivateEndpointWorkflow extends Construct {
     const definition = buildWorkflowDefinition(new Construct(this, 'Definition'), {
       functions,
       eventBus: this.eventBus,
+      pollSchedules: this.pollSchedules,
     });
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       stateMachineName: props.stateMachineName,

@@ -22,14 +22,21 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
-import { ErrorNames, TRANSIENT_ERRORS } from '#workflow/errors';
+import { ErrorNames } from '#workflow/errors';
 import { DetailTypes, EVENT_DETAIL_VERSION, EVENT_SOURCE } from '#workflow/events';
 import type { WorkflowOutput } from '#workflow/state';
 import {
   DefinitionErrorNames,
-  LAMBDA_SERVICE_ERRORS,
+  defaultPollSchedule,
+  LAMBDA_TASK_TIMEOUT_SECONDS,
+  LAMBDA_TIMEOUT_SECONDS,
   PHASES,
   type PollPhase,
+  type PollSchedule,
+  PUBLISH_TASK_TIMEOUT_SECONDS,
+  RETRY_POLICIES,
+  type RetryPolicySpec,
+  retryPoliciesOf,
   STEPS,
   StateNames,
   type StepId,
@@ -40,54 +47,32 @@ import {
 /** A retrier, as CDK takes it. */
 export type RetryPolicy = sfn.RetryProps & { readonly errors: string[] };
 
-/** Retry policies of the definition (exported for tests and the offline engine). */
-export const RETRY = {
-  /** Failures of the Lambda service (not our code), including throttling under reserved concurrency. */
-  lambdaService: {
-    errors: [...LAMBDA_SERVICE_ERRORS],
-    interval: Duration.seconds(2),
-    maxAttempts: 6,
-    backoffRate: 2,
-    maxDelay: Duration.seconds(60),
+/** A CDK retrier (full jitter) from the plain numbers in lambdas/workflow/steps.ts. */
+function retrier(
+  spec: RetryPolicySpec,
+): RetryPolicy & Required<Pick<sfn.RetryProps, 'interval' | 'maxAttempts' | 'backoffRate' | 'maxDelay'>> {
+  return {
+    errors: [...spec.errors],
+    interval: Duration.seconds(spec.intervalSeconds),
+    maxAttempts: spec.maxAttempts,
+    backoffRate: spec.backoffRate,
+    maxDelay: Duration.seconds(spec.maxDelaySeconds),
     jitterStrategy: sfn.JitterType.FULL,
-  },
-  /**
-   * Named transient errors of a forward step, after the clients' own in-Lambda retries (which honour
-   * Atlas's Retry-After) ran out: up to 4 more tries over a few minutes.
-   */
-  transient: {
-    errors: [...TRANSIENT_ERRORS],
-    interval: Duration.seconds(10),
-    maxAttempts: 4,
-    backoffRate: 2,
-    maxDelay: Duration.seconds(120),
-    jitterStrategy: sfn.JitterType.FULL,
-  },
-  /** Compensation tries harder: a failed cleanup leaves resources behind. */
-  transientCleanup: {
-    errors: [...TRANSIENT_ERRORS],
-    interval: Duration.seconds(10),
-    maxAttempts: 6,
-    backoffRate: 2,
-    maxDelay: Duration.seconds(300),
-    jitterStrategy: sfn.JitterType.FULL,
-  },
-  /** EventBridge PutEvents (a service integration: its errors surface as task failures). */
-  publish: {
-    errors: [DefinitionErrorNames.StatesTaskFailed],
-    interval: Duration.seconds(2),
-    maxAttempts: 4,
-    backoffRate: 2,
-    maxDelay: Duration.seconds(30),
-    jitterStrategy: sfn.JitterType.FULL,
-  },
-} as const satisfies Record<string, RetryPolicy>;
+  };
+}
 
-/** Task timeout of the Lambda tasks: the function timeout plus slack, so Lambda's own timeout fires first. */
-export const LAMBDA_TASK_TIMEOUT_SECONDS = 90;
-/** Lambda function timeout. Atlas calls retry in-Lambda (Retry-After) within this. */
-export const LAMBDA_TIMEOUT_SECONDS = 60;
-export const PUBLISH_TASK_TIMEOUT_SECONDS = 30;
+/**
+ * Retry policies of the definition (exported for tests and the offline engine), from `RETRY_POLICIES` in
+ * steps.ts, where the execution margin is derived from the same numbers.
+ */
+export const RETRY = {
+  lambdaService: retrier(RETRY_POLICIES.lambdaService),
+  transient: retrier(RETRY_POLICIES.transient),
+  transientCleanup: retrier(RETRY_POLICIES.transientCleanup),
+  publish: retrier(RETRY_POLICIES.publish),
+} as const satisfies Record<keyof typeof RETRY_POLICIES, RetryPolicy>;
+
+export { LAMBDA_TASK_TIMEOUT_SECONDS, LAMBDA_TIMEOUT_SECONDS, PUBLISH_TASK_TIMEOUT_SECONDS };
 
 /** How "Shape output" builds the execution output from the record: one JSONPath (or literal) per field. */
 export const OUTPUT_FIELDS: { readonly [K in keyof WorkflowOutput]-?: string } = {
@@ -107,6 +92,12 @@ export interface WorkflowDefinitionProps {
   readonly functions: Readonly<Record<StepId, lambda.IFunction>>;
   /** Where the available/failed events go. */
   readonly eventBus: events.IEventBus;
+  /**
+   * The deployment's polling schedule per phase; the "Start … polling" Pass writes its first wait (the check
+   * functions read the intervals from their environment).
+   * @default - the built-in schedule of every phase (`PHASES` in steps.ts)
+   */
+  readonly pollSchedules?: Readonly<Partial<Record<PollPhase, PollSchedule>>>;
 }
 
 function payloadTemplate(parameters: Readonly<Record<string, string>>): sfn.TaskInput {
@@ -155,23 +146,23 @@ export function buildWorkflowDefinition(scope: Construct, props: WorkflowDefinit
       taskTimeout: sfn.Timeout.duration(Duration.seconds(LAMBDA_TASK_TIMEOUT_SECONDS)),
       comment: spec.description,
     });
-    state.addRetry(RETRY.lambdaService);
-    if (id !== 'summarize-failure')
-      state.addRetry(spec.compensation ? RETRY.transientCleanup : RETRY.transient);
+    // The same list the execution margin is derived from (steps.ts `retryPoliciesOf`).
+    for (const policy of retryPoliciesOf(id)) state.addRetry(retrier(policy));
     return state;
   };
 
   /** Start → Wait → check → ready? → Record; returns the loop's entry and exit. */
   const pollLoop = (phase: PollPhase, onError: (check: tasks.LambdaInvoke) => void) => {
     const spec = PHASES[phase];
+    const { initialDelaySeconds } = props.pollSchedules?.[phase] ?? defaultPollSchedule(phase);
     const start = new sfn.Pass(scope, spec.startState, {
-      comment: `Start polling the ${spec.label}: attempt 0, first wait ${spec.initialDelaySeconds} s`,
+      comment: `Start polling the ${spec.label}: attempt 0, first wait ${initialDelaySeconds} s`,
       parameters: {
         phase,
         attempt: 0,
         elapsedSeconds: 0,
         budgetSeconds: sfn.JsonPath.numberAt(`$.settings.phaseBudgetSeconds.${phase}`),
-        waitSeconds: spec.initialDelaySeconds,
+        waitSeconds: initialDelaySeconds,
         done: false,
       },
       resultPath: '$.poll',

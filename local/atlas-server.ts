@@ -24,6 +24,9 @@
  *   INVALID_ATTRIBUTE; unparsable JSON 400 INVALID_JSON (ASSUMED).
  * - A `slow-response` fault handles the request at once and delays only the answer, so a client that times out
  *   and retries a POST meets the resource its first attempt created.
+ * - A `drop-after-commit` fault handles the request, then destroys the socket instead of answering (the
+ *   answer is lost after Atlas acted); the request log records the status the answer would have had.
+ *   `drop-connection` destroys the socket before anything is done (log status 0).
  * - `envelope=true` is ignored; `pretty=true` indents the JSON.
  */
 import { createHash } from 'node:crypto';
@@ -642,6 +645,10 @@ export async function startAtlasServer(options: AtlasServerOptions): Promise<Htt
       ...(out.errorCode ? { errorCode: out.errorCode } : {}),
       ...(served.fault ? { fault: served.fault } : {}),
     });
+    if (served.fault === 'drop-after-commit') {
+      res.destroy();
+      return;
+    }
     const send = () => {
       if (res.destroyed || res.writableEnded) return;
       const headers: Record<string, string> = { ...(out.headers ?? {}) };
@@ -732,6 +739,9 @@ export async function startAtlasServer(options: AtlasServerOptions): Promise<Htt
         return { handled: true, delayMs: 0 };
       case 'slow-response':
         return { handled: false, delayMs: effect.delayMs };
+      case 'drop-after-commit':
+        // Handled as usual; `respond` then drops the connection instead of answering.
+        return { handled: false, delayMs: 0 };
       default:
         // ec2-error / lifecycle effects do not apply to Atlas HTTP operations.
         served.fault = undefined;

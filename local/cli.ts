@@ -2,9 +2,11 @@
  * `npm start` (run the workflow offline) and `npm run simulator` (the simulated world, standalone).
  * Exit codes: 0 success, 1 the workflow failed, 2 bad options or input (nothing ran).
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { normalizeBaseUrl } from '../lambdas/atlas/client.ts';
 import { isPresetName, PRESETS, type PresetName } from './cloud/timeline.ts';
 
 class UsageError extends Error {
@@ -51,6 +53,40 @@ Options:
   --fault <name>       inject a named fault plan (see npm start -- --list-faults)
   --retired            answer 410 on the retired serverless private endpoint API
   -h, --help           show this help`;
+
+/**
+ * Whether the module at `moduleUrl` is the script node was started with (`argv1`). Compares real file system
+ * paths, so a checkout path with spaces (percent-encoded in the URL) or reached through a symlink (node
+ * resolves the main module's symlinks, not argv[1]) still counts.
+ */
+export function isMainModule(moduleUrl: string, argv1: string | undefined): boolean {
+  if (argv1 === undefined) return false;
+  try {
+    return realpathSync(fileURLToPath(moduleUrl)) === realpathSync(argv1);
+  } catch {
+    return false;
+  }
+}
+
+/** The example request file for `kind`, as a file system path (decoded, unlike `URL.pathname`). */
+export function exampleRequestFile(kind: string, moduleUrl: string = import.meta.url): string {
+  return fileURLToPath(new URL(`../examples/${kind}-request.json`, moduleUrl));
+}
+
+/** Checks `--atlas-url` the way the Atlas client will (https, or plain http on loopback only). */
+function parseAtlasUrl(raw: string): string {
+  try {
+    new URL(raw);
+  } catch {
+    throw new UsageError(`--atlas-url must be a URL, got "${raw}"`);
+  }
+  try {
+    return normalizeBaseUrl(raw);
+  } catch (err) {
+    // The client's message names the problem without echoing credentials embedded in the URL.
+    throw new UsageError(`--atlas-url is not usable: ${(err as Error).message}`);
+  }
+}
 
 function parseNumber(name: string, raw: string | undefined, fallback: number, min = 0): number {
   if (raw === undefined) return fallback;
@@ -193,7 +229,8 @@ async function run(argv: string[]): Promise<number> {
   if (auth !== 'service-account' && auth !== 'api-key') {
     throw new UsageError(`--auth must be service-account or api-key, got "${auth}"`);
   }
-  const external = values['atlas-url'];
+  const rawAtlasUrl = values['atlas-url'];
+  const external = rawAtlasUrl === undefined ? undefined : parseAtlasUrl(rawAtlasUrl);
   const preset = parsePreset(values.preset);
   const timeScale = parseNumber('time-scale', values['time-scale'], external ? 1 : 120);
   if (external) {
@@ -201,16 +238,8 @@ async function run(argv: string[]): Promise<number> {
       if (values[opt] !== undefined)
         throw new UsageError(`--${opt} applies to the built-in world, not to --atlas-url`);
     }
-    let url: URL;
-    try {
-      url = new URL(external);
-    } catch {
-      throw new UsageError(`--atlas-url must be a URL, got "${external}"`);
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:')
-      throw new UsageError('--atlas-url must be http(s)');
   }
-  const inputFile = values.input ?? new URL(`../examples/${kind}-request.json`, import.meta.url).pathname;
+  const inputFile = values.input ?? exampleRequestFile(kind);
   const input = readInput(inputFile);
   if (values.kind && input && typeof input === 'object' && !('kind' in input)) {
     (input as Record<string, unknown>).kind = kind;
@@ -263,7 +292,7 @@ async function run(argv: string[]): Promise<number> {
       );
     }
     target = {
-      atlasUrl: external.replace(/\/+$/, ''),
+      atlasUrl: external,
       atlasCredentials,
       ...(env.AWS_REGION ? { awsRegion: env.AWS_REGION } : {}),
     };
@@ -437,7 +466,7 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (isMainModule(import.meta.url, process.argv[1])) {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   main(process.argv.slice(2)).then(
     (code) => {

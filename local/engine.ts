@@ -9,7 +9,6 @@ import './polyfills.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
@@ -221,6 +220,17 @@ const ENV_KEYS_WE_SET = [
 ];
 
 /**
+ * The URL to import a handler entry (repo-relative) from, with a per-run query so each run gets a fresh
+ * module instance. Built as a URL throughout: `URL.pathname` is percent-encoded (a space is `%20`), and
+ * turning it back into a URL would encode it twice.
+ */
+export function handlerModuleUrl(entry: string, runId: number, root: URL = repoRoot): string {
+  const url = new URL(entry, root);
+  url.search = `run=${runId}`;
+  return url.href;
+}
+
+/**
  * Loads a handler module the way a fresh Lambda container would: with that function's environment set while
  * the module initializes (its module-scope clients read it once), and as a new module instance per run so
  * nothing is shared with another run's world.
@@ -236,8 +246,7 @@ async function loadHandler(
     // The template's function env, minus the secret ARN: locally the credentials come from MONGODB_ATLAS_*.
     const { ATLAS_SECRET_ARN: _secret, ...fnEnv } = binding.environment;
     Object.assign(process.env, fnEnv, baseEnv);
-    const url = new URL(binding.entry, repoRoot);
-    const mod = (await import(`${pathToFileURL(url.pathname).href}?run=${runId}`)) as {
+    const mod = (await import(handlerModuleUrl(binding.entry, runId))) as {
       handler?: (event: unknown, context: unknown) => Promise<unknown>;
       default?: { handler?: (event: unknown, context: unknown) => Promise<unknown> };
     };

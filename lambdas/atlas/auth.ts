@@ -71,6 +71,25 @@ export interface IssuedToken {
   readonly expiresInSeconds: number;
 }
 
+/** RFC 6750 §2.1 `b64token`: the characters a bearer access token may contain. */
+const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
+
+/** Whether `value` can be sent as `Authorization: Bearer <value>` (RFC 6750 b64token). */
+export function isBearerToken(value: string): boolean {
+  return B64TOKEN.test(value);
+}
+
+/**
+ * Masks credentials an error text may quote: whatever follows an authorization scheme name (`Bearer`,
+ * `Basic`, `Digest`) up to the end of fetch's "is an invalid header value" sentence, or else to the end of
+ * the line. For logging errors of unknown origin; the client's own errors never quote credentials.
+ */
+export function redactCredentials(text: string): string {
+  return text
+    .replace(/\b(Bearer|Basic|Digest)\s[\s\S]*?(?=" is an invalid header value)/gi, `$1 ${REDACTED}`)
+    .replace(/\b(Bearer|Basic|Digest)\s+(?!\[redacted\])[^\n]*/gi, `$1 ${REDACTED}`);
+}
+
 /** Context of the call an authenticator works for (its deadline bounds any token request). */
 export interface AuthContext {
   /** Absolute stop time of the call, in the client's `now()` time base. */

@@ -11,9 +11,13 @@
  * a linked serverless endpoint is rejected). They are resent only when the failure proves Atlas did not
  * act on them: 429, 503, a connection that could not be opened, or an authentication challenge. After
  * an ambiguous failure (another 5xx, a dropped connection, a timeout) the caller's `converge` look-up
- * runs first and its result is used when it finds the resource; without a `converge` the call fails
- * with AtlasTransientError (details.ambiguous = true) and the workflow's next attempt converges by
- * looking up what exists before creating anything.
+ * runs before the next attempt, and also before giving up when the attempts or the time run out (if any
+ * time is left); its result is used when it finds the resource. Without a `converge`, or when it finds
+ * nothing, the call fails with AtlasTransientError (details.ambiguous = true) and the workflow's next
+ * attempt converges by looking up what exists before creating anything.
+ *
+ * Header values are checked before sending: one fetch would refuse (e.g. from a malformed token) fails
+ * the call with a ConfigurationError naming the header, never quoting its value.
  *
  * Errors are the workflow's named errors (`#workflow/errors`) with an `AtlasApiError` cause (see
  * `errors.ts`). Logs carry operation, method, path, status, attempt, errorCode and timings; never
@@ -33,6 +37,7 @@ import {
   type Authenticator,
   digestAuthenticator,
   type IssuedToken,
+  isBearerToken,
   serviceAccountAuthenticator,
 } from './auth.ts';
 import { AtlasApiError, parseErrorBody, toWorkflowError } from './errors.ts';
@@ -331,6 +336,15 @@ async function issueToken(
           details: { operation: 'oauthToken', status: answer.status, errorCode: 'INVALID_TOKEN_RESPONSE' },
         });
       }
+      if (!isBearerToken(accessToken)) {
+        // Never quote it: whatever came back may be a working credential.
+        throw new AtlasTransientError(
+          'Atlas oauthToken answered with an access_token that is not a valid bearer token (RFC 6750 b64token)',
+          {
+            details: { operation: 'oauthToken', status: answer.status, errorCode: 'INVALID_TOKEN_RESPONSE' },
+          },
+        );
+      }
       const expiresInSeconds =
         typeof expiresIn === 'number' && Number.isFinite(expiresIn) && expiresIn > 0 ? expiresIn : 3600;
       return { accessToken, expiresInSeconds };
@@ -363,6 +377,28 @@ async function execute<T>(
 ): Promise<T> {
   const { operation } = wire;
   const path = wire.url.pathname;
+  /**
+   * Before giving up after a failure that may have taken effect: one last converge look-up, if there is
+   * one and time remains, so a request that did succeed is not reported as failed.
+   */
+  const finalLookUp = async (
+    failure: Failure,
+    attempts: number,
+    why: 'attempts' | 'deadline',
+  ): Promise<T> => {
+    if (converge !== undefined && failure.ambiguous && !wire.idempotent && stopAt - core.now() > 0) {
+      const found = await converge();
+      if (found !== undefined) {
+        core.logger?.info('Atlas request converged on the existing result', {
+          operation,
+          attempts,
+          lastLookUp: why,
+        });
+        return found;
+      }
+    }
+    throw giveUp(core, wire, attempts, failure, why);
+  };
   let last: Failure | undefined;
   for (let attempt = 1; ; attempt++) {
     if (attempt > 1 && last?.ambiguous && !wire.idempotent && converge !== undefined) {
@@ -427,9 +463,9 @@ async function execute<T>(
       );
       throw giveUp(core, wire, attempt, failure, 'ambiguous');
     }
-    if (attempt >= core.retry.maxAttempts) throw giveUp(core, wire, attempt, failure, 'attempts');
+    if (attempt >= core.retry.maxAttempts) return finalLookUp(failure, attempt, 'attempts');
     const delayMs = nextDelay(attempt - 1, failure.retryAfterMs, core.retry, core.random);
-    if (core.now() + delayMs >= stopAt) throw giveUp(core, wire, attempt, failure, 'deadline');
+    if (core.now() + delayMs >= stopAt) return finalLookUp(failure, attempt, 'deadline');
     core.logger?.warn('Atlas request failed; retrying', { ...logFields, delayMs });
     await core.sleep(delayMs);
   }
@@ -505,7 +541,11 @@ function giveUp(
   );
 }
 
-/** One attempt: authenticate, send, follow same-origin redirects, answer auth challenges, read the body. */
+/**
+ * One attempt: authenticate, send, follow same-origin redirects, answer auth challenges, read the body.
+ * `timeoutMs` bounds the attempt's time on the wire, all hops together (a redirect or a 401 hop gets what
+ * is left, never a fresh allowance), and no hop runs past `stopAt`.
+ */
 async function sendAttempt(
   core: Omit<ClientCore, 'authenticator'>,
   wire: WireRequest,
@@ -515,20 +555,34 @@ async function sendAttempt(
   const auth = wire.authenticator?.begin();
   let url = wire.url;
   let authRetries = 0;
+  /** Real milliseconds spent on the wire so far (the timeout signals count real time, whatever `now()` is). */
+  let spentMs = 0;
   for (let hops = 0; ; ) {
     const headers: Record<string, string> = { ...wire.headers };
     if (auth !== undefined) {
       const value = await auth.header(wire.method, url, { stopAt });
       if (value !== undefined) headers.authorization = value;
     }
-    const response = await core.fetch(url, {
+    const hopTimeoutMs = Math.min(timeoutMs - spentMs, stopAt - core.now());
+    if (hopTimeoutMs <= 0) throw timeoutError();
+    const init: RequestInit = {
       method: wire.method,
-      headers,
+      headers: checkedHeaders(wire, headers),
       ...(wire.body === undefined ? {} : { body: wire.body }),
       redirect: 'manual',
-      signal: AbortSignal.timeout(Math.max(1, timeoutMs)),
-    });
-    const text = await response.text();
+      signal: AbortSignal.timeout(Math.max(1, Math.ceil(hopTimeoutMs))),
+    };
+    const hopStarted = performance.now();
+    let response: Response;
+    let text: string;
+    try {
+      response = await core.fetch(url, init);
+      text = await response.text();
+    } catch (error) {
+      throw sanitizeSendError(wire, error);
+    } finally {
+      spentMs += performance.now() - hopStarted;
+    }
     if (response.status === 401 && auth !== undefined && authRetries < MAX_AUTH_RETRIES) {
       if (auth.retryAfterUnauthorized(response.headers.get('www-authenticate'))) {
         authRetries += 1;
@@ -544,6 +598,48 @@ async function sendAttempt(
     }
     return { status: response.status, headers: response.headers, text };
   }
+}
+
+/** Visible ASCII, space, tab and obs-text (0x80-0xFF): what an HTTP field value may hold. */
+const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+/** What an expired attempt timeout looks like (classified as `timeout`, like the signal's own error). */
+function timeoutError(): Error {
+  return new DOMException('The attempt ran out of time before the next hop', 'TimeoutError');
+}
+
+/**
+ * The headers as fetch will see them. A value fetch refuses (e.g. a token with a control character) would
+ * make fetch throw an error quoting the whole header, secret included; this reports the header's name only.
+ */
+function checkedHeaders(wire: WireRequest, headers: Readonly<Record<string, string>>): Headers {
+  const checked = new Headers();
+  for (const [name, value] of Object.entries(headers)) {
+    try {
+      // RFC 9110 field-value characters; fetch's own check lets control characters through to the socket
+      // layer, which then fails with an error that looks like a dropped connection.
+      if (!FIELD_VALUE.test(value)) throw new TypeError('invalid header value');
+      checked.append(name, value);
+    } catch {
+      throw new ConfigurationError(
+        `Atlas ${wire.operation}: could not build the request: the ${name} header value is not a valid HTTP header value`,
+        { details: { operation: wire.operation, header: name, errorCode: 'INVALID_REQUEST_HEADER' } },
+      );
+    }
+  }
+  return checked;
+}
+
+/**
+ * Network failures pass through (the retry loop classifies them). Anything else fetch throws is a request
+ * it refused to send; its message may quote headers, so it is replaced, and its cause dropped.
+ */
+function sanitizeSendError(wire: WireRequest, error: unknown): unknown {
+  if (classifyNetworkError(error) !== undefined) return error;
+  const kind = error instanceof Error ? error.name : typeof error;
+  return new ConfigurationError(`Atlas ${wire.operation}: the request could not be sent (${kind})`, {
+    details: { operation: wire.operation, errorCode: 'REQUEST_NOT_SENT' },
+  });
 }
 
 function redirectTarget(wire: WireRequest, from: URL, status: number, location: string | null): URL {

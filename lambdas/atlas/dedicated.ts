@@ -5,6 +5,8 @@
  * set) -> create the VPC endpoint in AWS -> POST an interface endpoint with its `vpce-` id ->
  * PENDING_ACCEPTANCE -> PENDING -> AVAILABLE; the cluster then lists the private connection strings.
  * A project has one AWS endpoint service per region, so a 409 on create means "adopt the existing one".
+ * An endpoint service has no comment or tags: who created it cannot be read back, so `create` says whether
+ * Atlas answered the POST itself (`confirmed`) or a look-up found the service after an unclear failure.
  */
 import type { ConnectionSide, NormalizedAtlasStatus } from '#workflow/state';
 import { API_V2, type AtlasClient, pathParam } from './client.ts';
@@ -90,6 +92,7 @@ function toView(raw: unknown, operation: string): AtlasEndpointView {
     endpointServiceName,
     errorMessage: optionalString(body, 'errorMessage'),
     linkedVpcEndpointIds: stringArray(body.interfaceEndpoints),
+    carriesMarker: false,
   };
 }
 
@@ -185,6 +188,7 @@ export function dedicatedClient(atlas: AtlasClient): EndpointKindClient {
 
     async create(target) {
       const region = toAtlasRegion(target.region);
+      let converged = false;
       try {
         const raw = await atlas.request<unknown>({
           operation: 'createPrivateEndpointService',
@@ -192,16 +196,21 @@ export function dedicatedClient(atlas: AtlasClient): EndpointKindClient {
           path: `${groupPath(target)}/endpointService`,
           version: VERSION,
           body: { providerName: 'AWS', region },
-          // After an ambiguous failure: the region's service, if it now exists, is the one we created.
-          converge: () => findExistingRaw(target),
+          // After an ambiguous failure: the region's service, if it now exists, is most likely the one the
+          // POST made; but nothing on it says so, hence `confirmed: false`.
+          converge: async () => {
+            const found = await findExistingRaw(target);
+            converged = found !== undefined;
+            return found;
+          },
         });
-        return { view: toView(raw, 'createPrivateEndpointService'), created: true };
+        return { view: toView(raw, 'createPrivateEndpointService'), created: true, confirmed: !converged };
       } catch (error) {
         if (!isAtlasStatus(error, 409)) throw error;
         // The project already has a service for this region: adopt it (it is not ours to delete).
         const existing = await findExisting(target);
         if (existing === undefined) throw error;
-        return { view: existing, created: false };
+        return { view: existing, created: false, confirmed: false };
       }
     },
 

@@ -29,8 +29,19 @@ export interface EndpointTarget {
   readonly instanceName: string;
   /** AWS region name of the VPC, e.g. `us-east-1`. */
   readonly region: string;
-  /** Comment for the serverless endpoint (max 80 characters); ignored by the dedicated kind. */
+  /**
+   * Comment for the serverless endpoint; ignored by the dedicated kind. With an `ownershipMarker`, Atlas
+   * stores `<comment> <marker>`, so comment and marker together must fit Atlas's 80 characters.
+   */
   readonly comment?: string;
+  /**
+   * Serverless: the request's ownership marker (`ownershipMarker(requestId)` in kind-common.ts). The create
+   * and the link write it into the endpoint's comment, and then only an endpoint whose comment carries it
+   * counts as this target's own: `findExisting` without a VPC endpoint id and the converge look-up after a
+   * create whose answer was lost find nothing else. Without a marker (tools, tests) the comment is matched
+   * as it is. Ignored by the dedicated kind (an endpoint service has no comment).
+   */
+  readonly ownershipMarker?: string;
 }
 
 /** The Atlas side of an endpoint: a serverless endpoint or a dedicated endpoint service. */
@@ -44,6 +55,27 @@ export interface AtlasEndpointView {
   readonly errorMessage: string | null;
   /** VPC endpoint ids Atlas already knows for this endpoint (serverless: 0 or 1; dedicated: interface endpoints). */
   readonly linkedVpcEndpointIds: readonly string[];
+  /**
+   * Serverless: the endpoint's comment carries the target's `ownershipMarker`, i.e. the request that made
+   * it is the target's request. Always false for dedicated and for a target without a marker.
+   */
+  readonly carriesMarker: boolean;
+}
+
+/** What `create` did. */
+export interface CreateResult {
+  readonly view: AtlasEndpointView;
+  /**
+   * The create took effect: Atlas answered the POST, or the look-up after an ambiguous failure (timeout,
+   * dropped connection, 5xx) found the resource. False when the dedicated kind adopted the region's service
+   * on 409.
+   */
+  readonly created: boolean;
+  /**
+   * Atlas answered the POST itself. False when the converge look-up supplied the result (whether that
+   * resource is the one the POST made is then known only from its marker, serverless) or on a 409 adoption.
+   */
+  readonly confirmed: boolean;
 }
 
 /** The link between the Atlas side and one VPC endpoint. */
@@ -58,12 +90,19 @@ export interface EndpointKindClient {
   readonly kind: EndpointKind;
   /**
    * The endpoint this target already has, if any. Serverless: the endpoint linked to `vpcEndpointId`, else
-   * an unlinked, usable one (same comment when the target has one). Dedicated: the endpoint service of the
+   * an unlinked, usable one (RESERVATION_REQUESTED or RESERVED) that carries the target's ownership marker
+   * (without a marker: the same comment when the target has one). Dedicated: the endpoint service of the
    * target's region (preferring one that already lists `vpcEndpointId`).
    */
   findExisting(target: EndpointTarget, vpcEndpointId?: string): Promise<AtlasEndpointView | undefined>;
-  /** Creates the Atlas side. Dedicated adopts the region's existing service on 409 (`created: false`). */
-  create(target: EndpointTarget): Promise<{ view: AtlasEndpointView; created: boolean }>;
+  /**
+   * Creates the Atlas side with one POST (resent only when Atlas certainly did not act on it). After an
+   * ambiguous failure the converge look-up runs first: serverless, the endpoint carrying the target's marker
+   * (without a marker: an unlinked one with the target's comment, none when it has no comment); dedicated,
+   * the region's service. Dedicated adopts the region's existing service on 409 (`created: false`). It does
+   * not look up before the POST: callers that may retry (the create step) do that themselves.
+   */
+  create(target: EndpointTarget): Promise<CreateResult>;
   /** Reads the Atlas side; a 404 gives status `gone`. */
   describe(target: EndpointTarget, id: string): Promise<AtlasEndpointView>;
   /**

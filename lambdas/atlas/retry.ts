@@ -103,6 +103,12 @@ const CONNECT_ERROR_CODES = new Set([
   'UND_ERR_CONNECT_TIMEOUT',
 ]);
 
+/**
+ * Codes undici raises for a request it refused to build (e.g. `invalid authorization header`): nothing was
+ * sent, and sending it again cannot help, so these are not network failures.
+ */
+const REQUEST_REFUSED_CODES = new Set(['UND_ERR_INVALID_ARG', 'UND_ERR_NOT_SUPPORTED']);
+
 export type NetworkFailureKind = 'connect' | 'dropped' | 'timeout';
 
 /** Classifies an error thrown by fetch (or while reading the body); undefined if it is not a network error. */
@@ -111,6 +117,7 @@ export function classifyNetworkError(error: unknown): NetworkFailureKind | undef
   if (error.name === 'TimeoutError') return 'timeout';
   if (error.name === 'AbortError') return 'timeout';
   const code = errorCode(error) ?? errorCode((error as { cause?: unknown }).cause);
+  if (code !== undefined && REQUEST_REFUSED_CODES.has(code)) return undefined;
   if (code !== undefined && CONNECT_ERROR_CODES.has(code)) return 'connect';
   if (error instanceof TypeError && error.message === 'fetch failed') return 'dropped';
   if (code !== undefined && (code.startsWith('UND_ERR') || code.startsWith('ECONN') || code === 'EPIPE')) {

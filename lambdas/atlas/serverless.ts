@@ -3,6 +3,10 @@
  *
  * Flow: POST an endpoint -> RESERVATION_REQUESTED -> RESERVED (endpointServiceName set) -> PATCH with the
  * VPC endpoint id -> INITIATING -> AVAILABLE; the private SRV string then appears on the instance.
+ *
+ * Ownership: with a target `ownershipMarker`, the POST and the PATCH write `<comment> <marker>` as the
+ * endpoint's comment, and the look-ups that decide "is this ours?" (findExisting without a VPC endpoint,
+ * the converge look-up after a create whose answer was lost) accept only an endpoint carrying that marker.
  */
 
 import { AtlasNotFoundError, ResourceConflictError } from '#workflow/errors';
@@ -11,9 +15,11 @@ import { API_V2, type AtlasClient, pathParam } from './client.ts';
 import type { AtlasEndpointView, EndpointKindClient, EndpointTarget, LinkView } from './endpoint-kind.ts';
 import { isAtlasStatus } from './errors.ts';
 import {
+  carriesMarker,
   connectionStringsOf,
   GONE_LINK,
   goneView,
+  markedComment,
   privateEndpointEntry,
   unlessNotFound,
 } from './kind-common.ts';
@@ -48,7 +54,7 @@ function endpointsPath(target: EndpointTarget): string {
   )}/endpoint`;
 }
 
-function toView(raw: unknown, operation: string): AtlasEndpointView {
+function toView(raw: unknown, operation: string, target: EndpointTarget): AtlasEndpointView {
   const body = asObject(raw, operation);
   const atlasStatus = requiredString(body, 'status', operation);
   const linked = optionalString(body, 'cloudProviderEndpointId');
@@ -59,11 +65,28 @@ function toView(raw: unknown, operation: string): AtlasEndpointView {
     endpointServiceName: optionalString(body, 'endpointServiceName'),
     errorMessage: optionalString(body, 'errorMessage'),
     linkedVpcEndpointIds: linked === null ? [] : [linked],
+    carriesMarker:
+      target.ownershipMarker !== undefined && carriesMarker(body.comment, target.ownershipMarker),
   };
+}
+
+/** The comment Atlas stores for the target: marked when the target has a marker. */
+function commentOf(target: EndpointTarget): string | undefined {
+  return target.ownershipMarker === undefined
+    ? target.comment
+    : markedComment(target.comment, target.ownershipMarker);
 }
 
 /** Statuses of an unlinked endpoint worth adopting (not failed, not on its way out). */
 const ADOPTABLE = new Set(['RESERVATION_REQUESTED', 'RESERVED']);
+
+function isUnlinkedAndUsable(raw: Json): boolean {
+  return (
+    optionalString(raw, 'cloudProviderEndpointId') === null &&
+    typeof raw.status === 'string' &&
+    ADOPTABLE.has(raw.status)
+  );
+}
 
 export function serverlessClient(atlas: AtlasClient): EndpointKindClient {
   const listRaw = async (target: EndpointTarget): Promise<Json[]> => {
@@ -78,24 +101,28 @@ export function serverlessClient(atlas: AtlasClient): EndpointKindClient {
     );
   };
 
-  /** The raw endpoint linked to the VPC endpoint, else an unlinked usable one (same comment, if any). */
+  /**
+   * The raw endpoint linked to the VPC endpoint, else an unlinked usable one: the one carrying the target's
+   * marker (never an unmarked one), or without a marker the first with the target's comment (any, when the
+   * target has no comment either). `strict` (the converge look-up, whose find counts as created): without a
+   * marker, only an endpoint with the target's comment, and none when the target has no comment.
+   */
   const findExistingRaw = async (
     target: EndpointTarget,
     vpcEndpointId?: string,
+    strict = false,
   ): Promise<Json | undefined> => {
     const raws = await listRaw(target);
     if (vpcEndpointId !== undefined) {
       const linked = raws.find((raw) => raw.cloudProviderEndpointId === vpcEndpointId);
       if (linked) return linked;
     }
+    const usable = raws.filter(isUnlinkedAndUsable);
+    const marker = target.ownershipMarker;
+    if (marker !== undefined) return usable.find((raw) => carriesMarker(raw.comment, marker));
     const wantedComment = target.comment;
-    return raws.find(
-      (raw) =>
-        optionalString(raw, 'cloudProviderEndpointId') === null &&
-        typeof raw.status === 'string' &&
-        ADOPTABLE.has(raw.status) &&
-        (wantedComment === undefined || raw.comment === wantedComment),
-    );
+    if (wantedComment === undefined && strict) return undefined;
+    return usable.find((raw) => wantedComment === undefined || raw.comment === wantedComment);
   };
 
   const findExisting = async (
@@ -103,7 +130,7 @@ export function serverlessClient(atlas: AtlasClient): EndpointKindClient {
     vpcEndpointId?: string,
   ): Promise<AtlasEndpointView | undefined> => {
     const raw = await findExistingRaw(target, vpcEndpointId);
-    return raw === undefined ? undefined : toView(raw, 'listServerlessPrivateEndpoint');
+    return raw === undefined ? undefined : toView(raw, 'listServerlessPrivateEndpoint', target);
   };
 
   /** The raw endpoint, or undefined after a 404. */
@@ -120,7 +147,7 @@ export function serverlessClient(atlas: AtlasClient): EndpointKindClient {
 
   const describe = async (target: EndpointTarget, id: string): Promise<AtlasEndpointView> => {
     const raw = await describeRaw(target, id);
-    return raw === undefined ? goneView(id) : toView(raw, 'getServerlessPrivateEndpoint');
+    return raw === undefined ? goneView(id) : toView(raw, 'getServerlessPrivateEndpoint', target);
   };
 
   /** The link as seen on the endpoint; throws ResourceConflict when another VPC endpoint holds it. */
@@ -141,27 +168,38 @@ export function serverlessClient(atlas: AtlasClient): EndpointKindClient {
     findExisting,
 
     async create(target) {
+      const comment = commentOf(target);
+      let converged = false;
       const raw = await atlas.request<unknown>({
         operation: 'createServerlessPrivateEndpoint',
         method: 'POST',
         path: endpointsPath(target),
         version: VERSION,
-        body: target.comment === undefined ? {} : { comment: target.comment },
-        // After an ambiguous failure, an unlinked endpoint for the instance (same comment) is ours.
-        converge: () => findExistingRaw(target),
+        body: comment === undefined ? {} : { comment },
+        // After an ambiguous failure: the endpoint carrying the target's marker is the one the POST made.
+        converge: async () => {
+          const found = await findExistingRaw(target, undefined, true);
+          converged = found !== undefined;
+          return found;
+        },
       });
-      return { view: toView(raw, 'createServerlessPrivateEndpoint'), created: true };
+      return {
+        view: toView(raw, 'createServerlessPrivateEndpoint', target),
+        created: true,
+        confirmed: !converged,
+      };
     },
 
     describe,
 
     async link(target, id, vpcEndpointId) {
-      const current = await describe(target, id);
-      if (current.status === 'gone') {
+      const currentRaw = await describeRaw(target, id);
+      if (currentRaw === undefined) {
         throw new AtlasNotFoundError(`Serverless endpoint ${id} no longer exists`, {
           details: { operation: 'updateServerlessPrivateEndpoint', endpointId: id, status: 404 },
         });
       }
+      const current = toView(currentRaw, 'getServerlessPrivateEndpoint', target);
       // Never PATCH an endpoint that is already linked (Atlas rejects it; and it may be another's).
       if (current.linkedVpcEndpointIds.length > 0) return linkOf(current, vpcEndpointId);
       /** The raw endpoint once it carries this VPC endpoint id (the PATCH took effect), else undefined. */
@@ -172,6 +210,12 @@ export function serverlessClient(atlas: AtlasClient): EndpointKindClient {
           ? raw
           : undefined;
       };
+      // The PATCH must not wipe an ownership marker: the target's own endpoint gets the comment the create
+      // wrote; an endpoint that is not (adopted from another request) keeps the comment it has.
+      const comment =
+        target.ownershipMarker === undefined || current.carriesMarker
+          ? commentOf(target)
+          : (optionalString(asObject(currentRaw, 'getServerlessPrivateEndpoint'), 'comment') ?? undefined);
       try {
         const raw = await atlas.request<unknown>({
           operation: 'updateServerlessPrivateEndpoint',
@@ -181,16 +225,17 @@ export function serverlessClient(atlas: AtlasClient): EndpointKindClient {
           body: {
             providerName: 'AWS',
             cloudProviderEndpointId: vpcEndpointId,
-            ...(target.comment === undefined ? {} : { comment: target.comment }),
+            ...(comment === undefined ? {} : { comment }),
           },
           converge: linkedRaw,
         });
-        return linkOf(toView(raw, 'updateServerlessPrivateEndpoint'), vpcEndpointId);
+        return linkOf(toView(raw, 'updateServerlessPrivateEndpoint', target), vpcEndpointId);
       } catch (error) {
         // A concurrent attempt may have linked it first: Atlas then refuses the update.
         if (isAtlasStatus(error, 400, 'TENANT_PRIVATE_ENDPOINT_PROVIDER_UPDATE_INVALID')) {
           const raw = await linkedRaw();
-          if (raw !== undefined) return linkOf(toView(raw, 'getServerlessPrivateEndpoint'), vpcEndpointId);
+          if (raw !== undefined)
+            return linkOf(toView(raw, 'getServerlessPrivateEndpoint', target), vpcEndpointId);
         }
         throw error;
       }

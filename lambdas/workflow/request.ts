@@ -15,10 +15,11 @@
  * - `phaseBudgetSeconds` (steps.ts `REQUEST_BUDGET_FIELD`) is checked here with every other field
  *   (known phases, whole seconds within the steps.ts bounds) and passed on as given; validate-request
  *   resolves the effective budgets against the deployment with `resolvePhaseBudgets()`.
- * - `comment` is at most 80 characters (the Atlas spec's `maxLength: 80`, counted in UTF-16 code
- *   units, which is never less than the code-point count) and exists only for `serverless`: a
- *   dedicated endpoint service has no comment, so `comment` with `kind: "dedicated"` is rejected
- *   rather than dropped.
+ * - `comment` is at most 63 characters and exists only for `serverless`: Atlas keeps 80 (the spec's
+ *   `maxLength: 80`, counted in UTF-16 code units, which is never less than the code-point count), and
+ *   the workflow appends a space and its 16-character ownership marker (`[ape:<10 hex>]`, see
+ *   lambdas/atlas/kind-common.ts) so it can recognise its own endpoint later. A dedicated endpoint
+ *   service has no comment, so `comment` with `kind: "dedicated"` is rejected rather than dropped.
  * - `privateDnsEnabled` defaults to false. Atlas endpoint services publish no private DNS name;
  *   clients reach Atlas through the hostnames in the private connection string, which Atlas resolves
  *   to the endpoint's addresses. EC2's own default for interface endpoints is true, so the workflow
@@ -26,6 +27,7 @@
  * - `requestId` (the idempotency key) defaults to the execution name.
  */
 import { z } from 'zod';
+import { OWNERSHIP_MARKER_LENGTH } from '#atlas/kind-common';
 import { isSupportedAwsRegion, toAwsRegion } from '#atlas/regions';
 import { type FieldIssue, InvalidRequestError } from '#workflow/errors';
 import {
@@ -56,7 +58,10 @@ import {
 
 export const ENDPOINT_KINDS = ['serverless', 'dedicated'] as const satisfies readonly EndpointKind[];
 export const DEFAULT_KIND: EndpointKind = 'serverless';
-export const COMMENT_MAX_LENGTH = 80;
+/** What Atlas keeps of a serverless endpoint's comment (the spec's `maxLength: 80`). */
+export const ATLAS_COMMENT_MAX_LENGTH = 80;
+/** The request's `comment`: Atlas's limit minus the space and the ownership marker the workflow appends. */
+export const COMMENT_MAX_LENGTH = ATLAS_COMMENT_MAX_LENGTH - OWNERSHIP_MARKER_LENGTH - 1;
 export const MAX_SUBNETS = 16;
 export const MAX_SECURITY_GROUPS = 5;
 
@@ -108,7 +113,9 @@ const EXPECTED: Readonly<Record<string, string>> = {
   kind: '"serverless" (the default) or "dedicated"',
   groupId: 'the Atlas project id: 24 lowercase hexadecimal characters, e.g. "5f7cac1adf5d6c6306f4b283"',
   instanceName: `the serverless instance or cluster name: 1 to ${INSTANCE_NAME_MAX_LENGTH} letters, digits and hyphens, starting with a letter or digit`,
-  comment: `a string of at most ${COMMENT_MAX_LENGTH} characters`,
+  comment:
+    `a string of at most ${COMMENT_MAX_LENGTH} characters (Atlas keeps ${ATLAS_COMMENT_MAX_LENGTH}, and the ` +
+    `workflow appends a space and a ${OWNERSHIP_MARKER_LENGTH}-character ownership marker to it)`,
   vpcId: 'a VPC id: "vpc-" followed by 8 or 17 lowercase hexadecimal characters',
   subnetIds: `a list of 1 to ${MAX_SUBNETS} unique subnet ids of the VPC, one per Availability Zone`,
   'subnetIds[]': 'a subnet id: "subnet-" followed by 8 or 17 lowercase hexadecimal characters',
@@ -128,7 +135,9 @@ const FIELD_DESCRIPTIONS = {
   kind: 'Which Atlas private endpoint flow to run. `serverless` (default) or `dedicated`.',
   groupId: 'Atlas project (group) id.',
   instanceName: 'Serverless instance name (kind serverless) or cluster name (kind dedicated).',
-  comment: `Comment stored on the Atlas serverless endpoint (at most ${COMMENT_MAX_LENGTH} characters). Only for kind serverless.`,
+  comment:
+    `Comment stored on the Atlas serverless endpoint (at most ${COMMENT_MAX_LENGTH} characters: the workflow ` +
+    `appends a space and a ${OWNERSHIP_MARKER_LENGTH}-character ownership marker, and Atlas keeps ${ATLAS_COMMENT_MAX_LENGTH}). Only for kind serverless.`,
   vpcId: 'VPC to create the interface endpoint in. Defaults to the deployment default (DEFAULT_VPC_ID).',
   subnetIds:
     'Subnets for the endpoint network interfaces, one per Availability Zone. Defaults to DEFAULT_SUBNET_IDS.',

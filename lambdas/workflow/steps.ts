@@ -25,15 +25,18 @@
  * | `publishError` / `summaryError` | the Catch of a publish step / of `summarize-failure` |
  * | `output` | "Shape output" (the execution's output, a {@link WorkflowOutput}) |
  *
- * Polling (no wall clock anywhere). Each waiting phase is `Start … polling` (Pass: a fresh
- * {@link PollRecord}) → `Wait for …` (`SecondsPath: $.poll.waitSeconds`) → check step → `… ready?`
- * (Choice on `$.poll.done`) → `Record …` (Pass: `$.poll.observed` → the phase's key). A check step calls
- * {@link nextPoll}, which adds the wait just taken to `elapsedSeconds`, picks the next wait from the phase's
- * schedule and throws `DeadlineExceeded` once the phase's budget is spent. Budgets therefore count waited
- * seconds, which the offline engine's virtual clock and the real service agree on; the state machine's
- * own `timeout` (sum of budgets plus a margin) bounds real time.
+ * Polling. Each waiting phase is `Start … polling` (Pass: a fresh {@link PollRecord}, its first wait from the
+ * deployment's schedule) → `Wait for …` (`SecondsPath: $.poll.waitSeconds`) → check step → `… ready?` (Choice
+ * on `$.poll.done`) → `Record …` (Pass: `$.poll.observed` → the phase's key). A check step calls
+ * {@link nextPoll}, which adds the wait just taken *and the check invocation's own run time* (whole seconds,
+ * rounded up, measured by the handler runtime from the start of the invocation) to `elapsedSeconds`, picks the
+ * next wait from the deployment's intervals and throws `DeadlineExceeded` once the phase's budget is spent.
+ * On AWS the run time is the handler's; in the offline engine it is the real handler time too (milliseconds,
+ * so a check usually counts 1 s there), while the waits follow the engine's virtual clock. What a budget does
+ * not count, and why the execution timeout still leaves room for it, is explained at
+ * {@link MIN_EXECUTION_MARGIN_SECONDS}.
  */
-import { DeadlineExceededError, type FieldIssue, THROWN_ERROR_NAMES } from './errors.ts';
+import { DeadlineExceededError, type FieldIssue, THROWN_ERROR_NAMES, TRANSIENT_ERRORS } from './errors.ts';
 import type { FailureReport, ResourceRef } from './events.ts';
 import type {
   AtlasSide,
@@ -136,6 +139,84 @@ export const LAMBDA_SERVICE_ERRORS = [
 export const WORKFLOW_ERROR_NAMES: readonly string[] = THROWN_ERROR_NAMES;
 
 // ---------------------------------------------------------------------------------------------------------
+// Task timeouts and retry policies (plain numbers: lib/ builds the definition's retriers from these, and the
+// execution margin below is derived from them)
+// ---------------------------------------------------------------------------------------------------------
+
+/** Lambda function timeout. Atlas calls retry in-Lambda (Retry-After) within this. */
+export const LAMBDA_TIMEOUT_SECONDS = 60;
+/** Task timeout of the Lambda tasks: the function timeout plus slack, so Lambda's own timeout fires first. */
+export const LAMBDA_TASK_TIMEOUT_SECONDS = 90;
+/** Task timeout of the EventBridge PutEvents tasks. */
+export const PUBLISH_TASK_TIMEOUT_SECONDS = 30;
+
+/** A Step Functions retrier in plain numbers (all with full jitter, which only ever shortens a pause). */
+export interface RetryPolicySpec {
+  readonly errors: readonly string[];
+  readonly intervalSeconds: number;
+  readonly maxAttempts: number;
+  readonly backoffRate: number;
+  readonly maxDelaySeconds: number;
+}
+
+/** The definition's retriers. */
+export const RETRY_POLICIES = {
+  /** Failures of the Lambda service (not our code), including throttling under reserved concurrency. */
+  lambdaService: {
+    errors: LAMBDA_SERVICE_ERRORS,
+    intervalSeconds: 2,
+    maxAttempts: 6,
+    backoffRate: 2,
+    maxDelaySeconds: 60,
+  },
+  /**
+   * Named transient errors of a forward step, after the clients' own in-Lambda retries (which honour
+   * Atlas's Retry-After) ran out: up to 4 more tries over a few minutes.
+   */
+  transient: {
+    errors: TRANSIENT_ERRORS,
+    intervalSeconds: 10,
+    maxAttempts: 4,
+    backoffRate: 2,
+    maxDelaySeconds: 120,
+  },
+  /** Compensation tries harder: a failed cleanup leaves resources behind. */
+  transientCleanup: {
+    errors: TRANSIENT_ERRORS,
+    intervalSeconds: 10,
+    maxAttempts: 6,
+    backoffRate: 2,
+    maxDelaySeconds: 300,
+  },
+  /** EventBridge PutEvents (a service integration: its errors surface as task failures). */
+  publish: {
+    errors: [DefinitionErrorNames.StatesTaskFailed],
+    intervalSeconds: 2,
+    maxAttempts: 4,
+    backoffRate: 2,
+    maxDelaySeconds: 30,
+  },
+} as const satisfies Record<string, RetryPolicySpec>;
+
+/** The sum of a retrier's pauses when every one of its retries is used, each pause at its maximum. */
+export function maxRetryPauseSeconds(policy: RetryPolicySpec): number {
+  let total = 0;
+  for (let k = 0; k < policy.maxAttempts; k++) {
+    total += Math.min(policy.intervalSeconds * policy.backoffRate ** k, policy.maxDelaySeconds);
+  }
+  return total;
+}
+
+/**
+ * Worst-case real time one Task entry spends on retries when it exhausts every retrier it has: each failed
+ * attempt runs to `attemptSeconds` (the Task timeout, which Step Functions enforces on every attempt) and
+ * each pause is at its maximum. The attempt that finally succeeds (or is caught) is not included.
+ */
+export function exhaustedRetrySeconds(policies: readonly RetryPolicySpec[], attemptSeconds: number): number {
+  return policies.reduce((sum, p) => sum + p.maxAttempts * attemptSeconds + maxRetryPauseSeconds(p), 0);
+}
+
+// ---------------------------------------------------------------------------------------------------------
 // Polling
 // ---------------------------------------------------------------------------------------------------------
 
@@ -153,14 +234,19 @@ export interface PhaseSpec {
   readonly recordState: StateName;
   /** Where "Record …" copies `$.poll.observed`. */
   readonly recordPath: '$.atlas' | '$.vpcEndpoint' | '$.link' | '$.connection' | '$.cleanup';
-  /** Seconds of the first Wait, right after the create (nothing is ever ready at once). */
+  /** Built-in seconds of the first Wait, right after the create (nothing is ever ready at once). */
   readonly initialDelaySeconds: number;
-  /** Seconds of the following Waits; the last value repeats. */
+  /** Built-in seconds of the following Waits; the last value repeats. */
   readonly intervalsSeconds: readonly number[];
-  /** Deployment default budget (waited seconds) before the check throws DeadlineExceeded. */
+  /** Deployment default budget (seconds of waiting and checking) before the check throws DeadlineExceeded. */
   readonly defaultBudgetSeconds: number;
   /** Environment variable (validate-request function) carrying the deployment's budget. */
   readonly budgetEnv: string;
+  /**
+   * Environment variable (the phase's check function) carrying the deployment's intervals, comma-separated
+   * whole seconds (`5,10,20`). Unset: {@link intervalsSeconds}.
+   */
+  readonly intervalsEnv: string;
 }
 
 /**
@@ -183,6 +269,7 @@ export const PHASES: Readonly<Record<PollPhase, PhaseSpec>> = {
     intervalsSeconds: [10, 15, 20, 30, 45, 60],
     defaultBudgetSeconds: 3600,
     budgetEnv: 'PHASE_BUDGET_ATLAS_ENDPOINT_SECONDS',
+    intervalsEnv: 'POLL_INTERVALS_ATLAS_ENDPOINT_SECONDS',
   },
   vpcEndpoint: {
     phase: 'vpcEndpoint',
@@ -197,6 +284,7 @@ export const PHASES: Readonly<Record<PollPhase, PhaseSpec>> = {
     intervalsSeconds: [5, 10, 15, 20, 30],
     defaultBudgetSeconds: 900,
     budgetEnv: 'PHASE_BUDGET_VPC_ENDPOINT_SECONDS',
+    intervalsEnv: 'POLL_INTERVALS_VPC_ENDPOINT_SECONDS',
   },
   link: {
     phase: 'link',
@@ -211,6 +299,7 @@ export const PHASES: Readonly<Record<PollPhase, PhaseSpec>> = {
     intervalsSeconds: [10, 15, 20, 30, 45, 60],
     defaultBudgetSeconds: 3600,
     budgetEnv: 'PHASE_BUDGET_LINK_SECONDS',
+    intervalsEnv: 'POLL_INTERVALS_LINK_SECONDS',
   },
   connection: {
     phase: 'connection',
@@ -226,6 +315,7 @@ export const PHASES: Readonly<Record<PollPhase, PhaseSpec>> = {
     intervalsSeconds: [10, 20, 30, 60],
     defaultBudgetSeconds: 1800,
     budgetEnv: 'PHASE_BUDGET_CONNECTION_SECONDS',
+    intervalsEnv: 'POLL_INTERVALS_CONNECTION_SECONDS',
   },
   cleanup: {
     phase: 'cleanup',
@@ -240,6 +330,7 @@ export const PHASES: Readonly<Record<PollPhase, PhaseSpec>> = {
     intervalsSeconds: [5, 10, 15, 20, 30],
     defaultBudgetSeconds: 2700,
     budgetEnv: 'PHASE_BUDGET_CLEANUP_SECONDS',
+    intervalsEnv: 'POLL_INTERVALS_CLEANUP_SECONDS',
   },
 };
 
@@ -248,21 +339,89 @@ export const POLL_PHASES = Object.keys(PHASES) as readonly PollPhase[];
 /** Bounds for any phase budget (deployment props, env and per-request overrides). */
 export const MIN_PHASE_BUDGET_SECONDS = 60;
 export const MAX_PHASE_BUDGET_SECONDS = 24 * 3600;
+
+/** The polling schedule of one phase: the first wait, then the waits between checks (the last repeats). */
+export interface PollSchedule {
+  readonly initialDelaySeconds: number;
+  readonly intervalsSeconds: readonly number[];
+}
+
 /**
- * The execution timeout must exceed the sum of the phase budgets by at least this much: budgets count only
- * waited seconds, the margin pays for handler run time and retries, so that a phase deadline (which is
- * caught and cleaned up) always fires before the execution timeout (which is not).
+ * Bounds of a deployment's polling schedule (construct prop `pollingSchedule`, check functions' env).
+ * - The first wait is a constant in the "Start … polling" Pass, not clipped to the budget like the later
+ *   waits, so it stays within half the smallest budget a request may set: at least half of any budget is
+ *   left for the checks.
+ * - An interval of at least 5 s keeps one execution under 12 Atlas calls a minute per phase (Terraform's
+ *   Atlas provider polls no faster); at most 10 min, since a longer wait only delays seeing the change.
+ * - At most 20 intervals (the list is an environment variable; the last one repeats anyway).
  */
-export const MIN_EXECUTION_MARGIN_SECONDS = 600;
-/** Default margin when the construct derives the execution timeout from the budgets. */
-export const DEFAULT_EXECUTION_MARGIN_SECONDS = 1800;
+export const MAX_INITIAL_DELAY_SECONDS = MIN_PHASE_BUDGET_SECONDS / 2;
+export const MIN_POLL_INTERVAL_SECONDS = 5;
+export const MAX_POLL_INTERVAL_SECONDS = 600;
+export const MAX_POLL_INTERVALS = 20;
+
+/** The built-in schedule of a phase. */
+export function defaultPollSchedule(phase: PollPhase): PollSchedule {
+  const { initialDelaySeconds, intervalsSeconds } = PHASES[phase];
+  return { initialDelaySeconds, intervalsSeconds };
+}
+
+const INITIAL_DELAY_RULE = `whole seconds from 0 to ${MAX_INITIAL_DELAY_SECONDS}`;
+const INTERVALS_RULE =
+  `1 to ${MAX_POLL_INTERVALS} intervals, each whole seconds from ${MIN_POLL_INTERVAL_SECONDS} ` +
+  `to ${MAX_POLL_INTERVAL_SECONDS}`;
+
+/** What is wrong with a first wait (seconds), or undefined. The text completes "initialDelay …". */
+export function initialDelayProblem(seconds: number): string | undefined {
+  return Number.isInteger(seconds) && seconds >= 0 && seconds <= MAX_INITIAL_DELAY_SECONDS
+    ? undefined
+    : `must be ${INITIAL_DELAY_RULE}, got ${seconds}`;
+}
+
+/** What is wrong with a list of intervals (seconds), or undefined. The text completes "intervals …". */
+export function intervalsProblem(seconds: readonly number[]): string | undefined {
+  const fits = (s: number) =>
+    Number.isInteger(s) && s >= MIN_POLL_INTERVAL_SECONDS && s <= MAX_POLL_INTERVAL_SECONDS;
+  return seconds.length >= 1 && seconds.length <= MAX_POLL_INTERVALS && seconds.every(fits)
+    ? undefined
+    : `must be ${INTERVALS_RULE}, got [${seconds.join(', ')}]`;
+}
+
+/**
+ * The phase's intervals from its check function's environment (`PHASES[phase].intervalsEnv`). Unset or blank:
+ * `intervals` is undefined (the built-in schedule applies). A malformed value is a `problem` (the handler
+ * runtime reports it as ConfigurationError): a deployment bug, never silently replaced by the default.
+ */
+export function pollIntervalsFromEnv(
+  env: Readonly<Record<string, string | undefined>>,
+  phase: PollPhase,
+): { intervals?: readonly number[]; problem?: string } {
+  const name = PHASES[phase].intervalsEnv;
+  const text = env[name]?.trim();
+  if (text === undefined || text === '') return {};
+  const intervals = text.split(',').map((part) => (/^\s*\d+\s*$/.test(part) ? Number(part) : Number.NaN));
+  if (intervals.some(Number.isNaN) || intervalsProblem(intervals) !== undefined) {
+    return {
+      problem: `${name} must be ${INTERVALS_RULE}, comma-separated (e.g. 5,10,20), got ${JSON.stringify(env[name])}`,
+    };
+  }
+  return { intervals };
+}
+
+/** The polling phase whose check step is `id`, if any. */
+export function phaseOfCheckStep(id: string): PollPhase | undefined {
+  return POLL_PHASES.find((phase) => PHASES[phase].checkStep === id);
+}
 
 /** `$.poll`: bookkeeping of the current polling phase. Plain JSON. */
 export interface PollRecord<T = unknown> {
   readonly phase: PollPhase;
   /** Checks made so far in this phase. */
   readonly attempt: number;
-  /** Sum of the waits taken so far in this phase (seconds). */
+  /**
+   * Seconds counted against the budget so far in this phase: every wait taken plus every check's own run
+   * time (whole seconds, rounded up).
+   */
   readonly elapsedSeconds: number;
   readonly budgetSeconds: number;
   /** Seconds the next Wait state waits (an integer >= 0). 0 once done. */
@@ -273,36 +432,63 @@ export interface PollRecord<T = unknown> {
   readonly observed?: T;
 }
 
-/** The record the "Start … polling" Pass writes (the same shape lib/ renders as Pass Parameters). */
-export function startPoll(phase: PollPhase, budgetSeconds: number): PollRecord<never> {
+/**
+ * The record the "Start … polling" Pass writes (the same shape lib/ renders as Pass Parameters).
+ * @param initialDelaySeconds the deployment's first wait @default the phase's built-in first wait
+ */
+export function startPoll(
+  phase: PollPhase,
+  budgetSeconds: number,
+  initialDelaySeconds: number = PHASES[phase].initialDelaySeconds,
+): PollRecord<never> {
   return {
     phase,
     attempt: 0,
     elapsedSeconds: 0,
     budgetSeconds,
-    waitSeconds: PHASES[phase].initialDelaySeconds,
+    waitSeconds: initialDelaySeconds,
     done: false,
   };
 }
 
-/** The wait after the `attempt`-th check (1-based) of a phase. */
-export function pollInterval(phase: PollPhase, attempt: number): number {
-  const intervals = PHASES[phase].intervalsSeconds;
+/**
+ * The wait after the `attempt`-th check (1-based) of a phase.
+ * @param intervals the deployment's intervals @default the phase's built-in intervals
+ */
+export function pollInterval(
+  phase: PollPhase,
+  attempt: number,
+  intervals: readonly number[] = PHASES[phase].intervalsSeconds,
+): number {
   return intervals[Math.min(Math.max(attempt, 1), intervals.length) - 1]!;
 }
 
+/** What a check knows besides what it saw: supplied by the handler runtime (`StepDeps.pollTiming`). */
+export interface PollTiming {
+  /**
+   * Whole seconds (rounded up) the check invocation has run so far, counted against the budget with the
+   * waits: a slow Atlas (say 30 s a check) spends the budget that much faster. @default 0
+   */
+  readonly spentSeconds?: number;
+  /** The deployment's intervals of the phase. @default the phase's built-in intervals */
+  readonly intervalsSeconds?: readonly number[];
+}
+
 /**
- * Advances a phase after one check. Pure: no clock. The check step calls it with what it saw.
+ * Advances a phase after one check. Pure: the clock is read by the caller (`timing.spentSeconds`).
  *
- * - adds the wait just taken (`prev.waitSeconds`) to `elapsedSeconds` and counts the check;
+ * - adds the wait just taken (`prev.waitSeconds`) and the check's own run time (`timing.spentSeconds`) to
+ *   `elapsedSeconds`, and counts the check;
  * - `done`: returns the record with `done: true`, `waitSeconds: 0` (even past the budget: a late success
  *   is still a success);
  * - otherwise, when the budget is spent, throws `DeadlineExceeded` (caught by the definition, which then
- *   cleans up); else schedules the next wait, clipped so the last check lands exactly on the budget.
+ *   cleans up); else schedules the next wait from the intervals, clipped so the next check starts no later
+ *   than the budget's end.
  *
  * @param statusText what was last seen, for the error message (e.g. `"status INITIATING"`)
  * @throws DeadlineExceededError when not done and the budget is spent
- * @throws Error when `prev` belongs to another phase (a wiring bug, not a workflow outcome)
+ * @throws Error when `prev` belongs to another phase, or `timing` is not whole seconds (wiring bugs, not
+ *   workflow outcomes)
  */
 export function nextPoll<T>(
   prev: PollRecord | undefined,
@@ -310,13 +496,18 @@ export function nextPoll<T>(
   observed: T,
   done: boolean,
   statusText?: string,
+  timing: PollTiming = {},
 ): PollRecord<T> {
   if (prev === undefined || prev.phase !== phase) {
     throw new Error(
       `nextPoll: expected $.poll of phase ${phase}, got ${prev === undefined ? 'none' : prev.phase}`,
     );
   }
-  const elapsedSeconds = prev.elapsedSeconds + prev.waitSeconds;
+  const spentSeconds = timing.spentSeconds ?? 0;
+  if (!Number.isInteger(spentSeconds) || spentSeconds < 0) {
+    throw new Error(`nextPoll: spentSeconds must be a whole number of seconds >= 0, got ${spentSeconds}`);
+  }
+  const elapsedSeconds = prev.elapsedSeconds + prev.waitSeconds + spentSeconds;
   const attempt = prev.attempt + 1;
   const base = { phase, attempt, elapsedSeconds, budgetSeconds: prev.budgetSeconds, observed };
   if (done) return { ...base, waitSeconds: 0, done: true };
@@ -325,7 +516,7 @@ export function nextPoll<T>(
     const seen = statusText === undefined ? '' : `; last seen: ${statusText}`;
     throw new DeadlineExceededError(
       `The ${PHASES[phase].label} was not ready within its budget of ${prev.budgetSeconds} s ` +
-        `(${attempt} checks over ${elapsedSeconds} s of waiting${seen})`,
+        `(${attempt} checks over ${elapsedSeconds} s of waiting and checking${seen})`,
       {
         details: {
           phase,
@@ -337,7 +528,8 @@ export function nextPoll<T>(
       },
     );
   }
-  return { ...base, waitSeconds: Math.min(pollInterval(phase, attempt), remaining), done: false };
+  const interval = pollInterval(phase, attempt, timing.intervalsSeconds ?? PHASES[phase].intervalsSeconds);
+  return { ...base, waitSeconds: Math.min(interval, remaining), done: false };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -842,5 +1034,103 @@ export function envNamesFor(id: StepId): string[] {
       ...POLL_PHASES.map((p) => PHASES[p].budgetEnv),
     );
   }
+  const phase = phaseOfCheckStep(id);
+  if (phase !== undefined) names.push(PHASES[phase].intervalsEnv);
   return names;
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// Deadlines and the execution timeout
+// ---------------------------------------------------------------------------------------------------------
+
+/**
+ * The stages of the longest path (the last forward phase runs out of budget, then everything is cleaned up),
+ * each with the steps it runs. Every step is in exactly one stage (a test checks it).
+ */
+export const EXECUTION_STAGES: readonly { readonly stage: string; readonly steps: readonly StepId[] }[] = [
+  { stage: 'validation', steps: ['validate-request'] },
+  { stage: 'atlasEndpoint', steps: ['create-atlas-endpoint', 'describe-atlas-endpoint'] },
+  { stage: 'vpcEndpoint', steps: ['create-vpc-endpoint', 'describe-vpc-endpoint'] },
+  { stage: 'link', steps: ['link-endpoint', 'describe-link'] },
+  { stage: 'connection', steps: ['read-connection-string'] },
+  { stage: 'cleanup', steps: ['delete-vpc-endpoint', 'delete-atlas-side', 'check-cleanup'] },
+  { stage: 'failure', steps: ['summarize-failure'] },
+];
+
+/** The retriers of a step's Task, in the order the definition lists them. */
+export function retryPoliciesOf(id: StepId): readonly RetryPolicySpec[] {
+  if (id === 'summarize-failure') return [RETRY_POLICIES.lambdaService];
+  return [
+    RETRY_POLICIES.lambdaService,
+    STEPS[id].compensation ? RETRY_POLICIES.transientCleanup : RETRY_POLICIES.transient,
+  ];
+}
+
+/** The execution margin, part by part (seconds). */
+export interface ExecutionMargin {
+  /** Every Lambda task outside the polling loops, and the failed event's publish, running to its timeout. */
+  readonly untimedTasksSeconds: number;
+  /** Each phase's last check, which may run past the budget, running to its timeout. */
+  readonly lastChecksSeconds: number;
+  /** In each stage, one Task that exhausts every retrier it has ({@link exhaustedRetrySeconds}). */
+  readonly retriesSeconds: number;
+  readonly totalSeconds: number;
+}
+
+/**
+ * What the phase budgets do not count, at worst, on the longest path. See {@link MIN_EXECUTION_MARGIN_SECONDS}.
+ */
+export function executionMargin(): ExecutionMargin {
+  const checkSteps = new Set<StepId>(POLL_PHASES.map((p) => PHASES[p].checkStep));
+  const untimedLambdaTasks = STEP_IDS.filter((id) => !checkSteps.has(id)).length;
+  const untimedTasksSeconds = untimedLambdaTasks * LAMBDA_TASK_TIMEOUT_SECONDS + PUBLISH_TASK_TIMEOUT_SECONDS;
+  const lastChecksSeconds = checkSteps.size * LAMBDA_TASK_TIMEOUT_SECONDS;
+  let retriesSeconds = 0;
+  for (const { stage, steps } of EXECUTION_STAGES) {
+    const worst = steps.map((id) => exhaustedRetrySeconds(retryPoliciesOf(id), LAMBDA_TASK_TIMEOUT_SECONDS));
+    if (stage === 'failure') {
+      worst.push(exhaustedRetrySeconds([RETRY_POLICIES.publish], PUBLISH_TASK_TIMEOUT_SECONDS));
+    }
+    retriesSeconds += Math.max(...worst);
+  }
+  return {
+    untimedTasksSeconds,
+    lastChecksSeconds,
+    retriesSeconds,
+    totalSeconds: untimedTasksSeconds + lastChecksSeconds + retriesSeconds,
+  };
+}
+
+/**
+ * The execution timeout must exceed the sum of the phase budgets (cleanup's included) by at least this much.
+ *
+ * Why. A phase deadline is caught and cleaned up; the execution timeout is not (the execution just stops,
+ * leaving whatever it created). So the timeout has to leave room for everything the budgets do not count.
+ * A budget counts every wait and every check's own run time (rounded up to whole seconds, which also
+ * absorbs the tens of milliseconds of invocation overhead around a handler). Since the last wait of a phase
+ * is clipped to the budget, a phase lasts at most its budget plus its last check. What no budget counts:
+ * 1. the Lambda tasks outside the polling loops (validate, the three creates/link, the two deletes, the
+ *    summary; 7 × 90 s) and the failed event's publish (30 s), each bounded by its Task timeout;
+ * 2. the last check of each of the 5 phases (5 × 90 s);
+ * 3. Step Functions retries: the failed attempts (each bounded by the Task timeout) and the pauses between
+ *    them (bounded by the retrier: interval × backoff, capped at its maximum delay). One Task entry that
+ *    exhausts its retriers costs 1172 s on the forward path (6 Lambda-service + 4 transient retries, 272 s
+ *    of pauses), 1812 s in the cleanup (6 + 6 retries, 732 s of pauses), 662 s for the summary.
+ *
+ * The margin is 1 + 2 + one exhausted retry sequence in each of the 7 stages of {@link EXECUTION_STAGES}
+ * (computed by {@link executionMargin}: 9444 s, 2 h 37 min 24 s). The guarantee, precisely: an execution
+ * ends (succeeded, or failed after its cleanup and its failed event) before the execution timeout as long
+ * as, in each stage, Step Functions retries add no more than one Task's full retry sequence. Retries are not
+ * bounded per execution (every check is a new Task entry with fresh retriers), so a stage hit by long,
+ * repeated outages can still run past the timeout; the `ExecutionsTimedOut` alarm reports that case, with
+ * no cleanup done.
+ */
+export const MIN_EXECUTION_MARGIN_SECONDS = executionMargin().totalSeconds;
+
+/**
+ * Default margin when the construct derives the execution timeout from the budgets: the minimum plus at least
+ * 30 min that requests may add to their phase budgets (request field `phaseBudgetSeconds`; validate-request
+ * checks that their total still leaves the minimum margin), rounded up to a quarter hour: 11700 s (3 h 15 min),
+ * so requests may add up to 2256 s.
+ */
+export const DEFAULT_EXECUTION_MARGIN_SECONDS = Math.ceil((MIN_EXECUTION_MARGIN_SECONDS + 1800) / 900) * 900;

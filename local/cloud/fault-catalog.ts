@@ -5,6 +5,7 @@
  * plan may carry rules for both kinds. HTTP faults name Atlas operationId overrides (or EC2 actions);
  * lifecycle faults name `lifecycle:<resource>.<phase>` transitions (see ATLAS_LIFECYCLE / AWS_LIFECYCLE_FAULTS).
  */
+import { DEFAULT_TIMEOUT_MS } from '../../lambdas/atlas/client.ts';
 import type { AtlasHttpErrorEffect } from '../atlas-server.ts';
 import type { FaultEffect, FaultRule } from './faults.ts';
 
@@ -27,6 +28,14 @@ export function atlasHttpError(status: 500 | 502 | 503 | 504, retryAfterSeconds?
 
 /** Delay used by the catalog's slow-response plan (real ms): longer than a 10 s client timeout. */
 export const SLOW_RESPONSE_MS = 15_000;
+
+/**
+ * Delay of the atlas-create-slow plan (real ms): the smallest that exceeds the Atlas client's per-attempt
+ * timeout (`DEFAULT_TIMEOUT_MS`, which the handlers use). The client starts its timer before it sends and the
+ * world starts its delay after it received the request, so the client always gives up first; a run costs the
+ * client timeout in real time, not more.
+ */
+export const ATLAS_CREATE_SLOW_MS = DEFAULT_TIMEOUT_MS + 1;
 
 const SERVERLESS_CREATE = 'createServerlessPrivateEndpoint';
 const SERVERLESS_GET = 'getServerlessPrivateEndpoint';
@@ -80,6 +89,23 @@ export const FAULT_CATALOG: Readonly<Record<string, FaultCatalogEntry>> = {
     description: `The first status poll of the Atlas endpoint answers only after ${SLOW_RESPONSE_MS / 1000} s (real time), past a client timeout.`,
     kinds: ['serverless', 'dedicated'],
     rules: atlasSlowRules(),
+  },
+  'atlas-create-slow': {
+    description:
+      `The Atlas create call (serverless endpoint / endpoint service) takes effect at once but is answered ` +
+      `only after ${ATLAS_CREATE_SLOW_MS} ms (real time), past the client's ${DEFAULT_TIMEOUT_MS / 1000} s ` +
+      'per-attempt timeout: the workflow must find what it created instead of creating it again.',
+    kinds: ['serverless', 'dedicated'],
+    rules: on([SERVERLESS_CREATE, SERVICE_CREATE], {
+      effect: { kind: 'slow-response', delayMs: ATLAS_CREATE_SLOW_MS },
+    }),
+  },
+  'atlas-create-drop': {
+    description:
+      'The Atlas create call takes effect, then its connection is dropped without an answer: the workflow must ' +
+      'find what it created instead of creating it again.',
+    kinds: ['serverless', 'dedicated'],
+    rules: on([SERVERLESS_CREATE, SERVICE_CREATE], { effect: { kind: 'drop-after-commit' } }),
   },
   'atlas-token-503': {
     description: 'The first service-account token request answers 503 with Retry-After: 1.',

@@ -13,6 +13,11 @@ export type FaultEffect =
   | { readonly kind: 'rate-limit'; readonly retryAfterSeconds?: number }
   /** Destroy the socket without answering. */
   | { readonly kind: 'drop-connection' }
+  /**
+   * Atlas: do the work (the resource is created, the change made), then destroy the socket instead of
+   * answering: the answer is lost after the commit. The request log keeps the status the answer would have had.
+   */
+  | { readonly kind: 'drop-after-commit' }
   /** Answer normally, but only after `delayMs` real milliseconds (longer than a client timeout). */
   | { readonly kind: 'slow-response'; readonly delayMs: number }
   /** EC2: answer with this error code (e.g. RequestLimitExceeded, VpcEndpointLimitExceeded). */

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { ApiKeyCredentials, ServiceAccountCredentials } from '../../lambdas/atlas/auth.ts';
+import {
+  ApiKeyCredentials,
+  isBearerToken,
+  redactCredentials,
+  ServiceAccountCredentials,
+} from '../../lambdas/atlas/auth.ts';
 import { lambdaDeadline, normalizeBaseUrl } from '../../lambdas/atlas/client.ts';
 import {
   AtlasApiError,
@@ -116,13 +121,19 @@ describe('base URL rules', () => {
   });
 
   it('does not echo embedded credentials', () => {
+    let error: unknown;
     try {
       normalizeBaseUrl('http://user:hunter2@example.com');
-      expect.unreachable();
-    } catch (error) {
-      expect(JSON.stringify(error)).not.toContain('hunter2');
-      expect(String(error)).not.toContain('hunter2');
+    } catch (caught) {
+      error = caught;
     }
+    // Outside the try: a call that does not throw fails here instead of being swallowed.
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).name).toBe('ConfigurationError');
+    expect((error as Error).message).toMatch(/must not embed credentials/);
+    expect(JSON.stringify(error)).not.toContain('hunter2');
+    expect(String(error)).not.toContain('hunter2');
+    expect((error as Error).stack ?? '').not.toContain('hunter2');
   });
 });
 
@@ -145,5 +156,30 @@ describe('lambdaDeadline', () => {
     const context = (ms: number) => ({ getRemainingTimeInMillis: () => ms });
     expect(lambdaDeadline(context(60_000), 3000, () => 1000)).toBe(58_000);
     expect(lambdaDeadline(context(1000), 3000, () => 1000)).toBe(1000);
+  });
+});
+
+describe('bearer tokens and credential redaction', () => {
+  it('isBearerToken accepts the RFC 6750 b64token charset only', () => {
+    for (const ok of ['abc', 'AZaz09-._~+/', 'eyJhbGciOi.eyJzdWIi.sig_-', 'abc==', 'a=']) {
+      expect(isBearerToken(ok), ok).toBe(true);
+    }
+    for (const bad of ['', '=', '==abc', 'a=b', 'a b', 'a\nb', 'a\u0000b', 'a"b', 'a,b', 'tøken', 'a\tb']) {
+      expect(isBearerToken(bad), JSON.stringify(bad)).toBe(false);
+    }
+  });
+
+  it('redactCredentials masks what follows a scheme name, including fetch\u2019s invalid-header message', () => {
+    const undici = 'Headers.append: "Bearer abc\nSECRET-REST" is an invalid header value.';
+    const masked = redactCredentials(undici);
+    expect(masked).toBe('Headers.append: "Bearer [redacted]" is an invalid header value.');
+    const stack = `TypeError: ${undici}\n    at Headers.append (node:internal/deps/undici:1:1)`;
+    expect(redactCredentials(stack)).not.toContain('SECRET');
+    expect(redactCredentials(stack)).toContain('at Headers.append');
+    expect(redactCredentials('authorization: Basic dXNlcjpwYXNz')).toBe('authorization: Basic [redacted]');
+    expect(redactCredentials('Digest username="u", response="0123abcd"\nnext line')).toBe(
+      'Digest [redacted]\nnext line',
+    );
+    expect(redactCredentials('nothing to hide here')).toBe('nothing to hide here');
   });
 });

@@ -1,6 +1,8 @@
 /**
  * Redirects never carry credentials to another origin. Two tiny loopback servers: the "Atlas" one
  * authenticates (bearer or Digest) and then redirects; the other one records what reaches it.
+ * The same tiny servers also issue malformed access tokens (which must never be echoed) and answer hops
+ * slowly (one attempt's hops share one timeout).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,7 +12,7 @@ import {
   resetAtlasAuthCaches,
   ServiceAccountCredentials,
 } from '../../lambdas/atlas/auth.ts';
-import { createAtlasClient } from '../../lambdas/atlas/client.ts';
+import { type AtlasLogger, createAtlasClient } from '../../lambdas/atlas/client.ts';
 
 interface Seen {
   readonly method: string;
@@ -186,4 +188,137 @@ it('refuses plain http to a non-loopback host before sending anything', () => {
       auth: new ServiceAccountCredentials('mdb_sa_id_r', CLIENT_SECRET),
     }),
   ).toThrow(expect.objectContaining({ name: 'ConfigurationError' }));
+});
+
+describe('a token endpoint that answers a malformed access_token', () => {
+  const SECRET_PART = 'SeCrEtTokenPart0123';
+  /** Records every log call (message and fields) as JSON. */
+  const recordingLogger = (lines: string[]): AtlasLogger => {
+    const record = (...args: unknown[]) => {
+      lines.push(JSON.stringify(args));
+    };
+    return { debug: record, info: record, warn: record, error: record } as unknown as AtlasLogger;
+  };
+
+  it.each([
+    ['a line feed', `abc\n${SECRET_PART}`],
+    ['a NUL', `abc\u0000${SECRET_PART}`],
+    ['a control character', `abc\u0001${SECRET_PART}`],
+    ['a space', `abc ${SECRET_PART}`],
+    ['a quote', `abc"${SECRET_PART}`],
+    ['a non-ASCII letter', `ab\u00e7${SECRET_PART}`],
+  ])('is rejected before use when it holds %s, and never echoed', async (_name, token) => {
+    atlas = await tiny((req, res) => {
+      if (req.url === '/api/oauth/token') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ access_token: token, expires_in: 3600, token_type: 'Bearer' }));
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"served":true}');
+    });
+    const lines: string[] = [];
+    const client = createAtlasClient({
+      baseUrl: atlas.url,
+      auth: new ServiceAccountCredentials('mdb_sa_id_r', CLIENT_SECRET),
+      logger: recordingLogger(lines),
+    });
+    const error = await client.request(request).then(
+      () => expect.unreachable('the call must not succeed with a malformed token'),
+      (e: Error & { details?: Record<string, unknown> }) => e,
+    );
+    expect(error.name).toBe('AtlasTransientError');
+    expect(error.details).toMatchObject({ operation: 'oauthToken', errorCode: 'INVALID_TOKEN_RESPONSE' });
+    expect(error.message).toMatch(/not a valid bearer token/);
+    // Nothing was sent with it.
+    expect(atlas.seen.map((s) => s.url)).toEqual(['/api/oauth/token']);
+    const texts = [String(error), JSON.stringify(error), error.stack ?? '', String(error.cause), ...lines];
+    for (const text of texts) {
+      expect(text).not.toContain(SECRET_PART);
+      expect(text).not.toContain(CLIENT_SECRET);
+    }
+  });
+
+  it('accepts every RFC 6750 b64token character', async () => {
+    const token = 'AZaz09-._~+/==';
+    atlas = await tiny((req, res) => {
+      if (req.url === '/api/oauth/token') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ access_token: token, expires_in: 3600, token_type: 'Bearer' }));
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"served":true}');
+    });
+    const client = createAtlasClient({
+      baseUrl: atlas.url,
+      auth: new ServiceAccountCredentials('mdb_sa_id_r', CLIENT_SECRET),
+    });
+    await expect(client.request(request)).resolves.toEqual({ served: true });
+    expect(atlas.seen.at(-1)?.authorization).toBe(`Bearer ${token}`);
+  });
+});
+
+describe('one attempt, however many hops', () => {
+  const HOP_MS = 250;
+  const timers = new Set<NodeJS.Timeout>();
+  afterEach(() => {
+    for (const t of timers) clearTimeout(t);
+    timers.clear();
+  });
+
+  /** An "Atlas" whose every API answer takes HOP_MS: three same-origin 307s, then 200. */
+  const slowHops = () =>
+    tiny((req, res) => {
+      if (req.url === '/api/oauth/token') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ access_token: TOKEN, expires_in: 3600, token_type: 'Bearer' }));
+        return;
+      }
+      const path = req.url ?? '/';
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        if (res.destroyed) return;
+        if (path.endsWith('xxxx')) {
+          res.writeHead(200, { 'content-type': 'application/json' }).end('{"landed":true}');
+        } else {
+          res.writeHead(307, { location: `${path}x` }).end();
+        }
+      }, HOP_MS);
+      timers.add(timer);
+    });
+
+  it.each([
+    ['the per-attempt timeout', { timeoutMs: 2.4 * HOP_MS }, undefined],
+    ['the deadline', { timeoutMs: 10_000 }, 2.4 * HOP_MS],
+  ] as const)('the hops share %s instead of each getting a fresh one', async (_name, options, deadlineIn) => {
+    atlas = await slowHops();
+    const base = createAtlasClient({
+      baseUrl: atlas.url,
+      auth: new ServiceAccountCredentials('mdb_sa_id_r', CLIENT_SECRET),
+      retry: { maxAttempts: 1 },
+      ...options,
+    });
+    const client = deadlineIn === undefined ? base : base.withDeadline(Date.now() + deadlineIn);
+    const error = await client.request(request).then(
+      () => expect.unreachable('four hops of HOP_MS cannot fit in 2.4 hops of time'),
+      (e: Error & { details?: Record<string, unknown> }) => e,
+    );
+    expect(error.name).toBe('AtlasTransientError');
+    expect(error.details).toMatchObject({ operation: 'getCluster', reason: 'timeout', attempts: 1 });
+    // The attempt ran out of time at hop 3 at the latest (hop 4 was never sent; under heavy load the time
+    // may already be gone before hop 3 or even hop 2).
+    const hops = atlas.seen.filter((s) => s.url !== '/api/oauth/token').map((s) => s.url);
+    expect(hops.length).toBeGreaterThanOrEqual(1);
+    expect(hops).toEqual(['/api/atlas/v2/x', '/api/atlas/v2/xx', '/api/atlas/v2/xxx'].slice(0, hops.length));
+  });
+
+  it('the same hops succeed when the attempt has time for all of them', async () => {
+    atlas = await slowHops();
+    const client = createAtlasClient({
+      baseUrl: atlas.url,
+      auth: new ServiceAccountCredentials('mdb_sa_id_r', CLIENT_SECRET),
+      retry: { maxAttempts: 1 },
+      timeoutMs: 20 * HOP_MS,
+    });
+    await expect(client.request(request)).resolves.toEqual({ landed: true });
+  });
 });

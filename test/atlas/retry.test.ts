@@ -90,6 +90,8 @@ describe('classification', () => {
     expect(classifyNetworkError(fetchFailed('ECONNRESET'))).toBe('dropped');
     expect(classifyNetworkError(new DOMException('timed out', 'TimeoutError'))).toBe('timeout');
     expect(classifyNetworkError(new Error('programming error'))).toBeUndefined();
+    // A request undici refused to build (e.g. an invalid header value) was never sent: not a network failure.
+    expect(classifyNetworkError(fetchFailed('UND_ERR_INVALID_ARG'))).toBeUndefined();
     expect(classifyNetworkError('not an error')).toBeUndefined();
   });
 });

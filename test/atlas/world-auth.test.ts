@@ -284,6 +284,55 @@ describe('secrets stay out of logs and errors', () => {
     },
   );
 
+  it('a header fetch refuses becomes a ConfigurationError that names the header, not its value', async () => {
+    // A public key with a line break makes the Digest Authorization value invalid; fetch's own error would
+    // quote the whole value (username, nonce, response hash).
+    const badKey = new ApiKeyCredentials(
+      `${h.demo.apiKey.publicKey}\nX-Injected: 1`,
+      h.demo.apiKey.privateKey,
+    );
+    const lines: string[] = [];
+    const record = (...args: unknown[]) => {
+      lines.push(JSON.stringify(args));
+    };
+    const logger = { debug: record, info: record, warn: record, error: record } as unknown as Logger;
+    const error = await thrown(() =>
+      h.kind('dedicated', 'api-key', { auth: badKey, logger }).findExisting(h.target('dedicated')),
+    );
+    expect(error.name).toBe('ConfigurationError');
+    expect(error.details).toMatchObject({
+      operation: 'listPrivateEndpointService',
+      header: 'authorization',
+      errorCode: 'INVALID_REQUEST_HEADER',
+    });
+    expect(error.cause).toBeUndefined();
+    for (const text of [String(error), JSON.stringify(error), error.stack ?? '', ...lines]) {
+      expect(text).not.toContain('Digest ');
+      expect(text).not.toContain('response=');
+      expect(text).not.toContain('X-Injected');
+      expect(text).not.toContain(h.demo.apiKey.privateKey);
+    }
+    // Only the unauthenticated first round trip reached Atlas.
+    expect(h.world.log.entries.map((e) => e.status)).toEqual([401]);
+  });
+
+  it.each([
+    ['a line break', 'agent\r\nX-Injected: 1'],
+    // fetch's own check lets this one through; undici then fails as if the connection dropped
+    ['a control character', 'agent\u0001X-Injected: 1'],
+  ])(
+    'a non-secret header (user agent) with %s is refused the same way, before sending',
+    async (_name, ua) => {
+      const error = await thrown(() =>
+        h.kind('dedicated', 'service-account', { userAgent: ua }).findExisting(h.target('dedicated')),
+      );
+      expect(error.name).toBe('ConfigurationError');
+      expect(error.details).toMatchObject({ header: 'user-agent', errorCode: 'INVALID_REQUEST_HEADER' });
+      expect(String(error)).not.toContain('X-Injected');
+      expect(h.world.log.entries).toEqual([]);
+    },
+  );
+
   it('keeps the credentials object itself opaque in logs', () => {
     const logger = new Logger({ serviceName: 'atlas-test' });
     const { written, restore } = captureOutput();

@@ -8,7 +8,8 @@ import { atlasHttpError } from '../../local/cloud/fault-catalog.ts';
 import type { FaultEffect } from '../../local/cloud/faults.ts';
 import { type AtlasHarness, AUTH_METHODS, startAtlasHarness, thrown } from './harness.ts';
 
-const SLOW_MS = 400;
+/** Far longer than any client timeout here, so "did not wait for the answer" holds with a wide margin. */
+const SLOW_MS = 3000;
 const CLIENT_TIMEOUT_MS = 120;
 
 const RECOVERABLE: readonly [string, FaultEffect, number | undefined][] = [
@@ -46,6 +47,7 @@ describe.each(AUTH_METHODS)('idempotent reads recover (%s)', (method) => {
     h.world.faults.add({ operation: 'getPrivateEndpointService', effect });
     const k = h.kind('dedicated', method, { timeoutMs: CLIENT_TIMEOUT_MS });
     const started = Date.now();
+    const virtualStart = h.world.clock.now();
     const view = await k.describe(t, id);
     expect(view.status).toBe('ready-for-vpc-endpoint');
     const gets = h.world.log.of('getPrivateEndpointService');
@@ -61,8 +63,12 @@ describe.each(AUTH_METHODS)('idempotent reads recover (%s)', (method) => {
       // Full jitter below the first ceiling (baseDelayMs 250), with random() = 0.5.
       expect(slept).toBe(125);
     }
-    // No real waiting beyond the slow response itself.
-    expect(Date.now() - started).toBeLessThan(effect.kind === 'slow-response' ? SLOW_MS + 1500 : 1500);
+    // The wait went through the injected sleep (virtual time moved by exactly that much)...
+    expect(h.world.clock.now() - virtualStart).toBe(slept);
+    // ...and not through a real timer: where the real wait would be long (Retry-After of seconds, or the
+    // slow answer the client should have given up on), the call ends well before it.
+    const realWaitAvoided = effect.kind === 'slow-response' ? SLOW_MS : (retryAfterSeconds ?? 0) * 1000;
+    if (realWaitAvoided > 0) expect(Date.now() - started).toBeLessThan(realWaitAvoided);
   });
 });
 
@@ -249,6 +255,68 @@ describe('non-idempotent requests', () => {
       'getPrivateEndpoint 404',
       'createPrivateEndpoint 200',
     ]);
+  });
+
+  describe('look once more before giving up after an ambiguous failure', () => {
+    const timedOutCreate = () =>
+      h.world.faults.add({
+        operation: 'createPrivateEndpointService',
+        effect: { kind: 'slow-response', delayMs: SLOW_MS },
+      });
+    const createCalls = () =>
+      h.calls().filter((c) => /^(create|list)PrivateEndpointService /.test(c) && !c.endsWith(' 401'));
+
+    it.each([
+      ['the attempts run out', { maxAttempts: 1 }],
+      // random() = 0.5 makes the first backoff 125 ms: past a 100 ms budget.
+      ['the next wait would pass the deadline', { maxAttempts: 5, budgetMs: 100 }],
+    ] as const)('when %s, the timed-out POST that took effect is the result', async (_name, retry) => {
+      timedOutCreate();
+      const k = h.kind('dedicated', 'service-account', { timeoutMs: CLIENT_TIMEOUT_MS, retry });
+      const { view, created } = await k.create(h.target('dedicated'));
+      expect(created).toBe(true);
+      expect(services().map((s) => s.id)).toEqual([view.id]);
+      expect(createCalls()).toEqual(['createPrivateEndpointService 200', 'listPrivateEndpointService 200']);
+      expect(h.world.log.of('createPrivateEndpointService')[0]?.fault).toBe('slow-response');
+      expect(h.sleeps).toEqual([]);
+    });
+
+    it('when the look-up finds nothing, the call fails as before (ambiguous, not resent)', async () => {
+      h.world.faults.add({ operation: 'createPrivateEndpointService', effect: atlasHttpError(500) });
+      const k = h.kind('dedicated', 'api-key', { retry: { maxAttempts: 1 } });
+      const error = await thrown(() => k.create(h.target('dedicated')));
+      expect(error.name).toBe('AtlasTransientError');
+      expect(error.details).toMatchObject({ attempts: 1, ambiguous: true, gaveUp: 'attempts', status: 500 });
+      expect(createCalls()).toEqual(['createPrivateEndpointService 500', 'listPrivateEndpointService 200']);
+      expect(services()).toEqual([]);
+    });
+
+    it('when no time is left, it does not look', async () => {
+      h.world.faults.add({ operation: 'createPrivateEndpointService', effect: atlasHttpError(500) });
+      // The answer arrives after the whole (virtual) budget has passed.
+      const lateFetch: typeof fetch = async (input, init) => {
+        const response = await fetch(input, init);
+        if (init?.method === 'POST' && String(input).endsWith('/endpointService')) h.tick(60_000);
+        return response;
+      };
+      const k = h.kind('dedicated', 'service-account', { fetch: lateFetch, retry: { budgetMs: 30_000 } });
+      const error = await thrown(() => k.create(h.target('dedicated')));
+      expect(error.name).toBe('AtlasTransientError');
+      expect(error.details).toMatchObject({ attempts: 1, ambiguous: true, gaveUp: 'deadline' });
+      expect(createCalls()).toEqual(['createPrivateEndpointService 500']);
+    });
+
+    it('POSTs without any ambiguity (503: not processed) are not looked up', async () => {
+      h.world.faults.add({
+        operation: 'createPrivateEndpointService',
+        times: Number.POSITIVE_INFINITY,
+        effect: atlasHttpError(503),
+      });
+      const k = h.kind('dedicated', 'service-account', { retry: { maxAttempts: 2 } });
+      const error = await thrown(() => k.create(h.target('dedicated')));
+      expect(error.details).toMatchObject({ attempts: 2, ambiguous: false, gaveUp: 'attempts' });
+      expect(createCalls()).toEqual(['createPrivateEndpointService 503', 'createPrivateEndpointService 503']);
+    });
   });
 
   it('fail fast, marked ambiguous, when the caller gives no way to converge', async () => {

@@ -134,6 +134,11 @@ describe('dedicated: the endpoint service', () => {
       expect.objectContaining({ type: 'vpc-endpoint', disposition: 'deleted' }),
       expect.objectContaining({ type: 'atlas-interface-endpoint', disposition: 'deleted' }),
     ]);
+    // Atlas kept it (this world keeps a service after its last interface endpoint): left as it was.
+    expect(end.failure.cause).toContain(
+      `Not owned by this request, left as they were: Atlas endpoint service ${shared.id}.`,
+    );
+    expect(end.failure.cause).not.toContain('removed by Atlas');
   });
 
   it('a service it created is deleted by check-cleanup once its interface endpoint is gone', async () => {

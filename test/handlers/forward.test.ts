@@ -305,7 +305,7 @@ describe('dedicated: a shared endpoint service', () => {
     expect(h.inventory().atlas.endpointServices).toHaveLength(1);
   });
 
-  it('adopts a service created by another execution on 409 (created false) when validate-request saw none', async () => {
+  it('adopts a service created by another execution in between (created false), found before any POST', async () => {
     h = await startHarness();
     const validated = await h.call('validate-request', {
       input: h.request('dedicated'),
@@ -319,7 +319,33 @@ describe('dedicated: a shared endpoint service', () => {
     });
     const atlas = await h.call('create-atlas-endpoint', validated);
     expect(atlas).toMatchObject({ id: other.id, created: false });
+    // The create step looks before it POSTs: no create was sent at all.
+    expect(h.atlasCalls().filter((c) => c.startsWith('createPrivateEndpointService'))).toEqual([]);
+    expect(h.atlasCalls()).toContain('listPrivateEndpointService 200');
+  });
+
+  it('adopts the service on 409 (created false) when it appears between the look-up and the POST', async () => {
+    h = await startHarness();
+    const validated = await h.call('validate-request', {
+      input: h.request('dedicated'),
+      executionName: 'exec-race-409',
+    });
+    // Another execution creates the region's service right after this step's look-up.
+    let other: { id: string } | undefined;
+    const take = h.world.faults.take.bind(h.world.faults);
+    h.world.faults.take = (operation) => {
+      if (operation === 'createPrivateEndpointService' && other === undefined) {
+        other = h!.world.atlas.createEndpointService(h!.demo.groupId, {
+          providerName: 'AWS',
+          region: 'US_EAST_1',
+        });
+      }
+      return take(operation);
+    };
+    const atlas = await h.call('create-atlas-endpoint', validated);
+    expect(atlas).toMatchObject({ id: other?.id, created: false });
     expect(h.atlasCalls()).toContain('createPrivateEndpointService 409');
+    expect(h.inventory().atlas.endpointServices).toHaveLength(1);
   });
 });
 

@@ -42,12 +42,17 @@ function constructEnv(id: StepId): Record<string, string> {
     [HandlerEnv.DefaultSecurityGroupIds]: DEMO_AWS.securityGroupIds.join(','),
     [HandlerEnv.DefaultRegion]: 'us-east-1',
     [HandlerEnv.DefaultRollbackOnFailure]: 'true',
-    [HandlerEnv.ExecutionTimeoutSeconds]: '14400',
+    [HandlerEnv.ExecutionTimeoutSeconds]: '24300',
     PHASE_BUDGET_ATLAS_ENDPOINT_SECONDS: '3600',
     PHASE_BUDGET_VPC_ENDPOINT_SECONDS: '900',
     PHASE_BUDGET_LINK_SECONDS: '3600',
     PHASE_BUDGET_CONNECTION_SECONDS: '1800',
     PHASE_BUDGET_CLEANUP_SECONDS: '2700',
+    POLL_INTERVALS_ATLAS_ENDPOINT_SECONDS: '10,15,20,30,45,60',
+    POLL_INTERVALS_VPC_ENDPOINT_SECONDS: '5,10,15,20,30',
+    POLL_INTERVALS_LINK_SECONDS: '10,15,20,30,45,60',
+    POLL_INTERVALS_CONNECTION_SECONDS: '10,20,30,60',
+    POLL_INTERVALS_CLEANUP_SECONDS: '5,10,15,20,30',
   };
   const env: Record<string, string> = {
     AWS_REGION: 'us-east-1',

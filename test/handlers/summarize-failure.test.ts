@@ -3,6 +3,7 @@
  * rule, the length limit, and secret-looking text never reaching the cause.
  */
 import './quiet.ts';
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { makeHandler } from '../../lambdas/handlers/summarize-failure.ts';
 import type { HandlerDeps } from '../../lambdas/handlers/support/runtime.ts';
@@ -106,6 +107,36 @@ describe('summarize-failure', () => {
   });
 
   it.each([
+    [
+      ErrorNames.ConfigurationError,
+      "Nothing was created; fix the deployment's configuration or the Atlas credential secret as the message says, then start a new execution.",
+    ],
+    [
+      ErrorNames.AtlasAuthFailed,
+      "Nothing was created; check the Atlas credentials in the secret (valid, of the project's organization, with the Project Owner role) and the organization's API access list, then start a new execution.",
+    ],
+    [
+      ErrorNames.AtlasTransientError,
+      'Nothing was created; Atlas kept failing or did not answer in time, even after retries: start a new execution later.',
+    ],
+    [
+      'States.Timeout',
+      'Nothing was created; start a new execution once the problem the message describes is fixed.',
+    ],
+  ])(
+    'a request that failed validation with %s: what to do next depends on the error',
+    async (error, next) => {
+      const out = await summarize({
+        input: { groupId: REQUEST.groupId, instanceName: 'orders' },
+        error: { Error: error, Cause: lambdaCause(error, 'it went wrong') },
+      });
+      expect(out.cause).toBe(`${error}: it went wrong. ${next}`);
+      expect(out.cause).not.toContain('fix the request');
+      expect(out.report.cleanup).toBe('not-needed');
+    },
+  );
+
+  it.each([
     ['groupId', REQUEST.groupId, true],
     ['groupId', REQUEST.groupId.toUpperCase(), false],
     ['instanceName', 'x'.repeat(64), true],
@@ -184,6 +215,101 @@ describe('summarize-failure', () => {
     expect(out.cause).toContain(
       `Not owned by this request, left as they were: Atlas endpoint service ${ATLAS.id}.`,
     );
+  });
+
+  it('a service not owned that the cleanup saw Atlas remove (or still removing) is reported as such', async () => {
+    const base = {
+      ...BASE,
+      atlas: { ...ATLAS, created: false },
+      vpcEndpoint: VPCE,
+      link: LINK,
+      error: { Error: 'EndpointRejected', Cause: 'rejected' },
+    };
+    const removed = await summarize({
+      ...base,
+      cleanup: {
+        remaining: [],
+        gone: [
+          { type: 'vpc-endpoint', id: VPCE.vpcEndpointId },
+          { type: 'atlas-interface-endpoint', id: VPCE.vpcEndpointId },
+          { type: 'atlas-endpoint-service', id: ATLAS.id },
+        ],
+      },
+    });
+    expect(removed.report.cleanup).toBe('complete');
+    expect(removed.report.resources[0]).toEqual({
+      type: 'atlas-endpoint-service',
+      id: ATLAS.id,
+      disposition: 'not-owned',
+      lastStatus: 'DELETED',
+    });
+    expect(removed.cause).toContain(
+      `Not owned by this request and not deleted by it, but removed by Atlas together with its last interface endpoint (this request's, deleted by the cleanup): Atlas endpoint service ${ATLAS.id}.`,
+    );
+    expect(removed.cause).not.toContain('left as they were');
+
+    const removing = await summarize({
+      ...base,
+      cleanup: {
+        remaining: [{ type: 'atlas-endpoint-service', id: ATLAS.id, status: 'DELETING' }],
+        gone: [
+          { type: 'vpc-endpoint', id: VPCE.vpcEndpointId },
+          { type: 'atlas-interface-endpoint', id: VPCE.vpcEndpointId },
+        ],
+      },
+    });
+    expect(removing.report.cleanup).toBe('complete');
+    expect(removing.report.resources[0]).toMatchObject({ disposition: 'not-owned', lastStatus: 'DELETING' });
+    expect(removing.cause).toContain('still DELETING at the last check: Atlas endpoint service');
+    expect(removing.cause).not.toContain('left as they were');
+  });
+
+  it.each(['serverless', 'dedicated'] as const)(
+    '%s: the create step failed in a way that may hide a create that took effect: says what to look for',
+    async (kind) => {
+      const request = {
+        ...REQUEST,
+        kind,
+        instanceName: kind === 'serverless' ? 'orders' : REQUEST.instanceName,
+      };
+      for (const error of [ErrorNames.AtlasTransientError, 'States.Timeout']) {
+        const out = await summarize({
+          ...BASE,
+          request,
+          error: { Error: error, Cause: 'Atlas listServerlessPrivateEndpoint failed after 5 attempt(s)' },
+        });
+        expect(out.report.cleanup).toBe('not-needed');
+        expect(out.cause).not.toContain('Nothing had been created');
+        expect(out.cause).toContain(
+          'Nothing was recorded as created, but an Atlas create may have taken effect with its answer lost.',
+        );
+        if (kind === 'serverless') {
+          // sha256("req-7") begins with the marker's 10 hex digits.
+          const marker = `[ape:${createHash('sha256').update('req-7').digest('hex').slice(0, 10)}]`;
+          expect(out.cause).toContain(
+            `A serverless private endpoint of serverless instance orders whose comment ends with ${marker} is this request's: run the request again with requestId "req-7" to resume with it, or delete it.`,
+          );
+        } else {
+          expect(out.cause).toContain(
+            'If project 5f7cac1adf5d6c6306f4b283 has an AWS endpoint service for us-east-1 that no interface endpoint uses',
+          );
+        }
+      }
+    },
+  );
+
+  it('nothing created before an auth or configuration failure: says what to check, not to fix the request', async () => {
+    const auth = await summarize({
+      ...BASE,
+      error: { Error: ErrorNames.AtlasAuthFailed, Cause: 'Atlas answered 401' },
+    });
+    expect(auth.cause).toMatch(/Nothing had been created; check the Atlas credentials in the secret/);
+    const config = await summarize({
+      ...BASE,
+      error: { Error: ErrorNames.ConfigurationError, Cause: 'ATLAS_SECRET_ARN is not set' },
+    });
+    expect(config.cause).toMatch(/Nothing had been created; fix the deployment's configuration/);
+    for (const out of [auth, config]) expect(out.cause).not.toContain('fix the request');
   });
 
   it('a failed cleanup step -> CleanupIncomplete, using the observation its last check left in $.poll', async () => {

@@ -6,6 +6,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { readConfig } from '../../lib/config.ts';
 import { PrivateEndpointStack } from '../../lib/private-endpoint-stack.ts';
+import { validateWorkflowSettings } from '../../lib/private-endpoint-workflow.ts';
 import { CDK_JSON_CONTEXT, SECRET_ARN } from './support.ts';
 
 const lookup = (context: Record<string, unknown>) => (key: string) => context[key];
@@ -90,6 +91,60 @@ describe('readConfig', () => {
         'rollbackOnFailure',
       ].sort(),
     );
+  });
+});
+
+describe('readConfig: pollingSchedule', () => {
+  it('reads an object or its JSON, intervals as a list or comma-separated, into Durations', () => {
+    const fromCli = readConfig(
+      lookup({
+        pollingSchedule:
+          '{"link":{"initialDelaySeconds":20,"intervalsSeconds":"30, 60"},"cleanup":{"intervalsSeconds":[10]}}',
+      }),
+      {},
+    );
+    expect(fromCli.problems).toEqual([]);
+    const schedule = fromCli.config.workflow.pollingSchedule;
+    expect(schedule?.link?.initialDelay?.toSeconds()).toBe(20);
+    expect(schedule?.link?.intervals?.map((d) => d.toSeconds())).toEqual([30, 60]);
+    expect(schedule?.cleanup?.initialDelay).toBeUndefined();
+    expect(schedule?.cleanup?.intervals?.map((d) => d.toSeconds())).toEqual([10]);
+    const fromJson = readConfig(lookup({ pollingSchedule: { vpcEndpoint: { initialDelaySeconds: 0 } } }), {});
+    expect(fromJson.problems).toEqual([]);
+    expect(fromJson.config.workflow.pollingSchedule?.vpcEndpoint?.initialDelay?.toSeconds()).toBe(0);
+    expect(readConfig(lookup({}), {}).config.workflow).not.toHaveProperty('pollingSchedule');
+  });
+
+  it('reports every malformed shape; the ranges are left to the construct', () => {
+    const shapes = (value: unknown) => readConfig(lookup({ pollingSchedule: value }), {}).problems;
+    expect(shapes('{"link":')).toEqual([expect.stringMatching(/^pollingSchedule: must be a JSON object/)]);
+    expect(shapes([1])).toEqual([expect.stringMatching(/^pollingSchedule: must be an object/)]);
+    expect(
+      shapes({
+        lunch: {},
+        link: 5,
+        cleanup: { initialDelaySeconds: -1, intervalsSeconds: 'x,10', every: 5 },
+        connection: { intervalsSeconds: 10 },
+        vpcEndpoint: { initialDelaySeconds: '5' },
+      }),
+    ).toEqual([
+      'pollingSchedule.lunch: unknown phase (known: atlasEndpoint, vpcEndpoint, link, connection, cleanup)',
+      'pollingSchedule.link: must be an object { initialDelaySeconds?, intervalsSeconds? }',
+      'pollingSchedule.cleanup.initialDelaySeconds: must be a number of seconds',
+      'pollingSchedule.cleanup.intervalsSeconds[0]: must be a number of seconds',
+      'pollingSchedule.cleanup.every: unknown field (known: initialDelaySeconds, intervalsSeconds)',
+      'pollingSchedule.connection.intervalsSeconds: must be a list of seconds or comma-separated seconds',
+      'pollingSchedule.vpcEndpoint.initialDelaySeconds: must be a number of seconds',
+    ]);
+    // Well-formed but out of range: read, then refused by the construct's validation with the other props.
+    const { config, problems } = readConfig(
+      lookup({ pollingSchedule: { link: { intervalsSeconds: [1] } } }),
+      {},
+    );
+    expect(problems).toEqual([]);
+    expect(validateWorkflowSettings(config.workflow)).toEqual([
+      'pollingSchedule.link.intervals: must be 1 to 20 intervals, each whole seconds from 5 to 600, got [1]',
+    ]);
   });
 });
 

@@ -15,11 +15,14 @@ import {
 } from '../../lambdas/workflow/errors.ts';
 import { DetailTypes, EVENT_SOURCE } from '../../lambdas/workflow/events.ts';
 import {
+  DEFAULT_EXECUTION_MARGIN_SECONDS,
   DefinitionErrorNames,
   LAMBDA_SERVICE_ERRORS,
+  LAMBDA_TASK_TIMEOUT_SECONDS,
   PHASES,
   POLL_PHASES,
   PUBLISH_STATES,
+  retryPoliciesOf,
   STEP_IDS,
   STEPS,
   StateNames,
@@ -97,9 +100,11 @@ describe('the definition', () => {
     expect(asl.StartAt).toBe(StateNames.ReceiveRequest);
   });
 
-  it('has the execution timeout: the sum of the phase budgets plus 30 minutes', () => {
+  it('has the execution timeout: the sum of the phase budgets plus the default margin (6 h 45 min)', () => {
     const budgets = POLL_PHASES.reduce((sum, p) => sum + PHASES[p].defaultBudgetSeconds, 0);
-    expect(asl.TimeoutSeconds).toBe(budgets + 1800);
+    expect(DEFAULT_EXECUTION_MARGIN_SECONDS).toBe(11700);
+    expect(asl.TimeoutSeconds).toBe(budgets + DEFAULT_EXECUTION_MARGIN_SECONDS);
+    expect(asl.TimeoutSeconds).toBe(6 * 3600 + 45 * 60);
   });
 
   it('maps every Task to a step function (by logical id) or to EventBridge PutEvents', () => {
@@ -183,6 +188,22 @@ describe('the definition', () => {
         JitterStrategy: 'FULL',
       });
       expect(retry, id).toHaveLength(2);
+    }
+  });
+
+  it('retries each Lambda task exactly as retryPoliciesOf says (the list the execution margin is priced from)', () => {
+    for (const id of STEP_IDS) {
+      expect(state(STEPS[id].stateName).Retry, id).toEqual(
+        retryPoliciesOf(id).map((p) => ({
+          ErrorEquals: [...p.errors],
+          IntervalSeconds: p.intervalSeconds,
+          MaxAttempts: p.maxAttempts,
+          BackoffRate: p.backoffRate,
+          MaxDelaySeconds: p.maxDelaySeconds,
+          JitterStrategy: 'FULL',
+        })),
+      );
+      expect(state(STEPS[id].stateName).TimeoutSeconds, id).toBe(LAMBDA_TASK_TIMEOUT_SECONDS);
     }
   });
 

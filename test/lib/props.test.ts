@@ -1,8 +1,10 @@
 import { Duration } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { EVENT_SOURCE } from '../../lambdas/workflow/events.ts';
+import { MIN_EXECUTION_MARGIN_SECONDS } from '../../lambdas/workflow/steps.ts';
 import {
   type PrivateEndpointWorkflowProps,
+  pollSchedules,
   validateWorkflowProps,
 } from '../../lib/private-endpoint-workflow.ts';
 import { buildWorkflow } from './support.ts';
@@ -18,13 +20,25 @@ describe('props validation', () => {
       defaultSecurityGroupIds: ['sg-0a1b2c3d4e5f60718', 'sg-0f1e2d3c'],
       defaultRegion: 'us-gov-west-1',
       phaseBudgets: { link: Duration.hours(2), cleanup: Duration.minutes(30) },
-      executionTimeout: Duration.hours(6),
+      pollingSchedule: {
+        link: { initialDelay: Duration.seconds(30), intervals: [Duration.seconds(20), Duration.minutes(10)] },
+        connection: { intervals: [Duration.seconds(5)] },
+        cleanup: { initialDelay: Duration.seconds(0) },
+      },
+      executionTimeout: Duration.hours(7),
       atlasReservedConcurrency: 2,
       managedByTagValue: 'team-a/orders',
       logLevel: 'DEBUG',
     });
-    expect(built.workflow.executionTimeout.toHours()).toBe(6);
+    expect(built.workflow.executionTimeout.toHours()).toBe(7);
     expect(built.workflow.phaseBudgetSeconds).toMatchObject({ link: 7200, cleanup: 1800, vpcEndpoint: 900 });
+    expect(built.workflow.pollSchedules).toEqual({
+      atlasEndpoint: { initialDelaySeconds: 15, intervalsSeconds: [10, 15, 20, 30, 45, 60] },
+      vpcEndpoint: { initialDelaySeconds: 5, intervalsSeconds: [5, 10, 15, 20, 30] },
+      link: { initialDelaySeconds: 30, intervalsSeconds: [20, 600] },
+      connection: { initialDelaySeconds: 0, intervalsSeconds: [5] },
+      cleanup: { initialDelaySeconds: 0, intervalsSeconds: [5, 10, 15, 20, 30] },
+    });
   });
 
   it('reports every bad prop at once, in one error', () => {
@@ -36,6 +50,7 @@ describe('props validation', () => {
       defaultSecurityGroupIds: [],
       defaultRegion: 'US East',
       phaseBudgets: { link: Duration.seconds(30), lunch: Duration.minutes(5) },
+      pollingSchedule: { link: { intervals: [Duration.seconds(1)] } },
       triggerEventPattern: { source: [EVENT_SOURCE] },
       atlasReservedConcurrency: 0,
       managedByTagValue: 'bad{value}',
@@ -60,6 +75,7 @@ describe('props validation', () => {
       'defaultRegion',
       'phaseBudgets.link',
       'phaseBudgets.lunch',
+      'pollingSchedule.link.intervals',
       'triggerEventPattern',
       'atlasReservedConcurrency',
       'managedByTagValue',
@@ -77,22 +93,73 @@ describe('props validation', () => {
 
   it('requires the execution timeout to leave the margin after the phase budgets', () => {
     const secret = {} as PrivateEndpointWorkflowProps['atlasSecret'];
-    expect(validateWorkflowProps({ atlasSecret: secret, executionTimeout: Duration.hours(3) })).toEqual([
-      'executionTimeout: 10800 s must be at least the phase budgets (12600 s) plus 600 s',
+    // 12600 s of default budgets + the 9444 s margin (steps.ts MIN_EXECUTION_MARGIN_SECONDS) = 22044 s.
+    expect(MIN_EXECUTION_MARGIN_SECONDS).toBe(9444);
+    expect(validateWorkflowProps({ atlasSecret: secret, executionTimeout: Duration.hours(4) })).toEqual([
+      'executionTimeout: 14400 s must be at least the phase budgets (12600 s) plus 9444 s',
     ]);
-    expect(validateWorkflowProps({ atlasSecret: secret, executionTimeout: Duration.seconds(13200) })).toEqual(
+    expect(validateWorkflowProps({ atlasSecret: secret, executionTimeout: Duration.seconds(22043) })).toEqual(
+      ['executionTimeout: 22043 s must be at least the phase budgets (12600 s) plus 9444 s'],
+    );
+    expect(validateWorkflowProps({ atlasSecret: secret, executionTimeout: Duration.seconds(22044) })).toEqual(
       [],
     );
     expect(
       validateWorkflowProps({
         atlasSecret: secret,
         phaseBudgets: { atlasEndpoint: Duration.minutes(5) },
-        executionTimeout: Duration.seconds(12600 - 3300 + 600),
+        executionTimeout: Duration.seconds(12600 - 3300 + 9444),
       }),
     ).toEqual([]);
     expect(
       validateWorkflowProps({ atlasSecret: secret, executionTimeout: Duration.millis(14_400_500) }),
     ).toEqual(['executionTimeout: must be whole seconds, at most one year']);
+  });
+
+  it('checks the polling schedule: known phases and fields, whole seconds within bounds, all reported', () => {
+    const secret = {} as PrivateEndpointWorkflowProps['atlasSecret'];
+    const problems = validateWorkflowProps({
+      atlasSecret: secret,
+      pollingSchedule: {
+        atlasEndpoint: { initialDelay: Duration.seconds(31), intervals: [] },
+        vpcEndpoint: { initialDelay: Duration.millis(1500), intervals: [Duration.seconds(4)] },
+        link: { intervals: [Duration.seconds(5), Duration.seconds(601)] },
+        connection: { intervals: Array.from({ length: 21 }, () => Duration.seconds(10)) },
+        cleanup: {
+          initialDelay: Duration.seconds(0),
+          intervals: [Duration.seconds(5), Duration.seconds(600)],
+        },
+        lunch: { intervals: [Duration.seconds(10)] },
+      } as unknown as PrivateEndpointWorkflowProps['pollingSchedule'],
+    });
+    expect(problems).toEqual([
+      'pollingSchedule.atlasEndpoint.initialDelay: must be whole seconds from 0 to 30, got 31',
+      'pollingSchedule.atlasEndpoint.intervals: must be 1 to 20 intervals, each whole seconds from 5 to 600, got []',
+      'pollingSchedule.vpcEndpoint.initialDelay: must be whole seconds from 0 to 30, got 1.5',
+      'pollingSchedule.vpcEndpoint.intervals: must be 1 to 20 intervals, each whole seconds from 5 to 600, got [4]',
+      'pollingSchedule.link.intervals: must be 1 to 20 intervals, each whole seconds from 5 to 600, got [5, 601]',
+      expect.stringMatching(/^pollingSchedule\.connection\.intervals: must be 1 to 20 intervals/),
+      'pollingSchedule.lunch: unknown phase (known: atlasEndpoint, vpcEndpoint, link, connection, cleanup)',
+    ]);
+    expect(
+      validateWorkflowProps({
+        atlasSecret: secret,
+        pollingSchedule: {
+          link: { interval: Duration.seconds(10) },
+        } as unknown as PrivateEndpointWorkflowProps['pollingSchedule'],
+      }),
+    ).toEqual(['pollingSchedule.link.interval: unknown field (known: initialDelay, intervals)']);
+  });
+
+  it('fills phases and fields left out of the polling schedule with the built-in schedule', () => {
+    const schedules = pollSchedules({
+      pollingSchedule: { vpcEndpoint: { initialDelay: Duration.seconds(2) } },
+    });
+    expect(schedules.vpcEndpoint).toEqual({ initialDelaySeconds: 2, intervalsSeconds: [5, 10, 15, 20, 30] });
+    expect(schedules.link).toEqual({ initialDelaySeconds: 15, intervalsSeconds: [10, 15, 20, 30, 45, 60] });
+    expect(pollSchedules({})).toEqual(
+      pollSchedules({ pollingSchedule: { atlasEndpoint: {}, cleanup: undefined } }),
+    );
   });
 
   it('rejects a trigger pattern that matches everything', () => {

@@ -4,16 +4,29 @@ import { describe, expect, it } from 'vitest';
 import { DeadlineExceededError, ErrorNames } from '../../lambdas/workflow/errors.ts';
 import {
   causeMessage,
+  DEFAULT_EXECUTION_MARGIN_SECONDS,
+  defaultPollSchedule,
+  EXECUTION_STAGES,
   envNamesFor,
+  executionMargin,
+  exhaustedRetrySeconds,
   HandlerEnv,
+  initialDelayProblem,
+  intervalsProblem,
   isRejectedInput,
+  LAMBDA_TASK_TIMEOUT_SECONDS,
   MIN_EXECUTION_MARGIN_SECONDS,
+  maxRetryPauseSeconds,
   nextPoll,
   PHASES,
   POLL_PHASES,
   type PollRecord,
+  phaseOfCheckStep,
   pollInterval,
+  pollIntervalsFromEnv,
+  RETRY_POLICIES,
   resolvePhaseBudgets,
+  retryPoliciesOf,
   STEP_IDS,
   STEPS,
   StateNames,
@@ -68,6 +81,18 @@ describe('steps table', () => {
       HandlerEnv.AtlasSecretArn,
       HandlerEnv.AtlasBaseUrl,
     ]);
+    // A check step also gets its phase's intervals.
+    expect(envNamesFor('describe-link')).toEqual([
+      HandlerEnv.WorkflowStep,
+      HandlerEnv.AtlasSecretArn,
+      HandlerEnv.AtlasBaseUrl,
+      'POLL_INTERVALS_LINK_SECONDS',
+    ]);
+    expect(envNamesFor('describe-vpc-endpoint')).toEqual([
+      HandlerEnv.WorkflowStep,
+      HandlerEnv.ManagedByTagValue,
+      'POLL_INTERVALS_VPC_ENDPOINT_SECONDS',
+    ]);
     expect(envNamesFor('validate-request')).toEqual(
       expect.arrayContaining([
         HandlerEnv.DefaultVpcId,
@@ -82,9 +107,14 @@ describe('steps table', () => {
       const spec = PHASES[phase];
       expect(spec.phase).toBe(phase);
       expect(STEPS[spec.checkStep].resultPath).toBe('$.poll');
-      expect(Number.isInteger(spec.initialDelaySeconds) && spec.initialDelaySeconds >= 0).toBe(true);
-      for (const s of spec.intervalsSeconds) expect(Number.isInteger(s) && s > 0).toBe(true);
+      // The built-in schedule is within the bounds a deployment's schedule must keep.
+      expect(initialDelayProblem(spec.initialDelaySeconds), phase).toBeUndefined();
+      expect(intervalsProblem(spec.intervalsSeconds), phase).toBeUndefined();
+      expect(phaseOfCheckStep(spec.checkStep)).toBe(phase);
+      expect(spec.intervalsEnv).toMatch(/^POLL_INTERVALS_[A-Z_]+_SECONDS$/);
     }
+    expect(new Set(POLL_PHASES.map((p) => PHASES[p].intervalsEnv)).size).toBe(POLL_PHASES.length);
+    expect(phaseOfCheckStep('link-endpoint')).toBeUndefined();
     const checkSteps = STEP_IDS.filter((id) => STEPS[id].resultPath === '$.poll');
     expect(checkSteps.sort()).toEqual(POLL_PHASES.map((p) => PHASES[p].checkStep).sort());
   });
@@ -171,6 +201,179 @@ describe('nextPoll', () => {
       /expected \$\.poll of phase/,
     );
     expect(() => nextPoll(undefined, 'vpcEndpoint', {}, false)).toThrow(/got none/);
+  });
+});
+
+describe('nextPoll with the run time of the check and the intervals of the deployment', () => {
+  it('adds the spent seconds to the elapsed time, and clips the next wait to what is left', () => {
+    const prev = startPoll('vpcEndpoint', 120);
+    expect(nextPoll(prev, 'vpcEndpoint', 'x', false, undefined, { spentSeconds: 30 })).toMatchObject({
+      attempt: 1,
+      elapsedSeconds: 5 + 30,
+      waitSeconds: 5,
+    });
+    // 100 s counted before, a 10 s wait, a 7 s check: 117 s; 3 s left, so the next wait is 3 s, not 10.
+    const late = nextPoll(
+      { ...prev, attempt: 3, elapsedSeconds: 100, waitSeconds: 10 },
+      'vpcEndpoint',
+      'x',
+      false,
+      undefined,
+      { spentSeconds: 7 },
+    );
+    expect(late).toMatchObject({ attempt: 4, elapsedSeconds: 117, waitSeconds: 3 });
+  });
+
+  it('reaches DeadlineExceeded with fewer checks when each check is slow', () => {
+    const checksUntilDeadline = (spentSeconds: number) => {
+      let record: PollRecord = startPoll('vpcEndpoint', 300);
+      for (let checks = 1; checks < 1000; checks++) {
+        try {
+          record = nextPoll(record, 'vpcEndpoint', {}, false, 'state pending', { spentSeconds });
+        } catch (error) {
+          expect((error as Error).name).toBe(ErrorNames.DeadlineExceeded);
+          expect((error as DeadlineExceededError).details.elapsedSeconds as number).toBeGreaterThanOrEqual(
+            300,
+          );
+          return checks;
+        }
+      }
+      throw new Error('never exceeded');
+    };
+    const fast = checksUntilDeadline(0);
+    const slow = checksUntilDeadline(30);
+    // 0 s checks: 5+5+10+15+20+30×8+5 (clipped) = 300 s of waiting, deadline at the 14th check.
+    expect(fast).toBe(14);
+    expect(slow).toBeLessThan(fast);
+    // 30 s checks: waits 5,5,10,15,20,30,30,… plus 30 s per check reach 300 s at the 7th check.
+    expect(slow).toBe(7);
+  });
+
+  it('a done check stays done however long it took', () => {
+    const prev = { ...startPoll('link', 60), attempt: 4, elapsedSeconds: 55, waitSeconds: 5 };
+    expect(nextPoll(prev, 'link', 'ok', true, undefined, { spentSeconds: 50 })).toMatchObject({
+      done: true,
+      waitSeconds: 0,
+      elapsedSeconds: 110,
+    });
+  });
+
+  it('follows the intervals of the deployment instead of the built-in ones, the last repeating', () => {
+    let record: PollRecord = startPoll('atlasEndpoint', 3600, 3);
+    expect(record.waitSeconds).toBe(3);
+    const waits: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      record = nextPoll(record, 'atlasEndpoint', {}, false, undefined, { intervalsSeconds: [7, 9] });
+      waits.push(record.waitSeconds);
+    }
+    expect(waits).toEqual([7, 9, 9, 9, 9]);
+    expect(record.elapsedSeconds).toBe(3 + 7 + 9 + 9 + 9);
+    expect(pollInterval('atlasEndpoint', 1, [7, 9])).toBe(7);
+    expect(pollInterval('atlasEndpoint', 3, [7, 9])).toBe(9);
+  });
+
+  it('refuses spent time that is not whole seconds (a wiring bug)', () => {
+    const prev = startPoll('link', 600);
+    expect(() => nextPoll(prev, 'link', {}, false, undefined, { spentSeconds: 0.5 })).toThrow(/whole number/);
+    expect(() => nextPoll(prev, 'link', {}, false, undefined, { spentSeconds: -1 })).toThrow(/whole number/);
+  });
+});
+
+describe('polling schedule bounds and the intervals env', () => {
+  it('checks a first wait and a list of intervals', () => {
+    expect(initialDelayProblem(0)).toBeUndefined();
+    expect(initialDelayProblem(30)).toBeUndefined();
+    expect(initialDelayProblem(31)).toBe('must be whole seconds from 0 to 30, got 31');
+    expect(initialDelayProblem(-1)).toMatch(/got -1/);
+    expect(initialDelayProblem(2.5)).toMatch(/got 2.5/);
+    expect(intervalsProblem([5, 600])).toBeUndefined();
+    expect(intervalsProblem(Array.from({ length: 20 }, () => 5))).toBeUndefined();
+    expect(intervalsProblem([])).toMatch(/^must be 1 to 20 intervals/);
+    expect(intervalsProblem(Array.from({ length: 21 }, () => 5))).toMatch(/^must be 1 to 20 intervals/);
+    expect(intervalsProblem([4])).toMatch(/got \[4\]/);
+    expect(intervalsProblem([601])).toMatch(/got \[601\]/);
+    expect(intervalsProblem([10.5])).toMatch(/got \[10.5\]/);
+  });
+
+  it('reads the intervals of a phase from its env variable; unset or blank means the built-in schedule', () => {
+    expect(pollIntervalsFromEnv({ POLL_INTERVALS_LINK_SECONDS: '5,10,20' }, 'link')).toEqual({
+      intervals: [5, 10, 20],
+    });
+    expect(pollIntervalsFromEnv({ POLL_INTERVALS_LINK_SECONDS: ' 30 , 60 ' }, 'link')).toEqual({
+      intervals: [30, 60],
+    });
+    expect(pollIntervalsFromEnv({}, 'link')).toEqual({});
+    expect(pollIntervalsFromEnv({ POLL_INTERVALS_LINK_SECONDS: '  ' }, 'link')).toEqual({});
+    // Another phase's variable is not this phase's.
+    expect(pollIntervalsFromEnv({ POLL_INTERVALS_CLEANUP_SECONDS: '5' }, 'link')).toEqual({});
+    expect(defaultPollSchedule('link')).toEqual({
+      initialDelaySeconds: 15,
+      intervalsSeconds: [10, 15, 20, 30, 45, 60],
+    });
+  });
+
+  it.each([
+    ['5,,10'],
+    ['5;10'],
+    ['ten'],
+    ['1e1'],
+    ['-5'],
+    ['4'],
+    ['5,601'],
+    ['7.5'],
+    [Array.from({ length: 21 }, () => '5').join(',')],
+  ])('reports a malformed intervals value %j as a problem naming the variable', (value) => {
+    const read = pollIntervalsFromEnv({ POLL_INTERVALS_CLEANUP_SECONDS: value }, 'cleanup');
+    expect(read.intervals).toBeUndefined();
+    expect(read.problem).toMatch(/^POLL_INTERVALS_CLEANUP_SECONDS must be 1 to 20 intervals/);
+    expect(read.problem).toContain(JSON.stringify(value));
+  });
+});
+
+describe('the execution margin', () => {
+  it('puts every step in exactly one stage of the longest path, in execution order', () => {
+    const staged = EXECUTION_STAGES.flatMap((s) => s.steps);
+    expect(staged).toEqual([...STEP_IDS]);
+    expect(new Set(staged).size).toBe(STEP_IDS.length);
+  });
+
+  it('prices a retrier at its maximum pauses and an exhausted Task at its attempts plus pauses', () => {
+    expect(maxRetryPauseSeconds(RETRY_POLICIES.lambdaService)).toBe(2 + 4 + 8 + 16 + 32 + 60);
+    expect(maxRetryPauseSeconds(RETRY_POLICIES.transient)).toBe(10 + 20 + 40 + 80);
+    expect(maxRetryPauseSeconds(RETRY_POLICIES.transientCleanup)).toBe(10 + 20 + 40 + 80 + 160 + 300);
+    expect(maxRetryPauseSeconds(RETRY_POLICIES.publish)).toBe(2 + 4 + 8 + 16);
+    const forward = exhaustedRetrySeconds(
+      retryPoliciesOf('create-atlas-endpoint'),
+      LAMBDA_TASK_TIMEOUT_SECONDS,
+    );
+    expect(forward).toBe(10 * 90 + 122 + 150);
+    expect(exhaustedRetrySeconds(retryPoliciesOf('check-cleanup'), 90)).toBe(12 * 90 + 122 + 610);
+    expect(exhaustedRetrySeconds(retryPoliciesOf('summarize-failure'), 90)).toBe(6 * 90 + 122);
+  });
+
+  it('is the untimed tasks, the last checks and one exhausted retry sequence per stage (the TSDoc numbers)', () => {
+    expect(executionMargin()).toEqual({
+      untimedTasksSeconds: 7 * 90 + 30,
+      lastChecksSeconds: 5 * 90,
+      retriesSeconds: 5 * 1172 + 1812 + 662,
+      totalSeconds: 9444,
+    });
+    expect(MIN_EXECUTION_MARGIN_SECONDS).toBe(9444);
+    expect(DEFAULT_EXECUTION_MARGIN_SECONDS).toBe(11700);
+    expect(DEFAULT_EXECUTION_MARGIN_SECONDS - MIN_EXECUTION_MARGIN_SECONDS).toBeGreaterThanOrEqual(1800);
+    expect(DEFAULT_EXECUTION_MARGIN_SECONDS % 900).toBe(0);
+  });
+
+  it('the compensation steps retry harder than the forward ones', () => {
+    for (const id of STEP_IDS) {
+      const policies = retryPoliciesOf(id);
+      expect(policies[0], id).toBe(RETRY_POLICIES.lambdaService);
+      if (id === 'summarize-failure') expect(policies).toHaveLength(1);
+      else
+        expect(policies[1], id).toBe(
+          STEPS[id].compensation ? RETRY_POLICIES.transientCleanup : RETRY_POLICIES.transient,
+        );
+    }
   });
 });
 

@@ -1,8 +1,18 @@
+import { Duration } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { Runtime } from 'aws-cdk-lib/aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DetailTypes, REQUEST_EVENT_SOURCE } from '../../lambdas/workflow/events.ts';
-import { HandlerEnv, PHASES, POLL_PHASES, STEP_IDS, STEPS } from '../../lambdas/workflow/steps.ts';
+import {
+  DEFAULT_EXECUTION_MARGIN_SECONDS,
+  HandlerEnv,
+  PHASES,
+  POLL_PHASES,
+  phaseOfCheckStep,
+  STEP_IDS,
+  STEPS,
+} from '../../lambdas/workflow/steps.ts';
+import { extractDefinition } from '../../lib/asl.ts';
 import { logicalIdOf, SECRET_ARN, type Synthesized, synthWorkflow } from './support.ts';
 
 let synth: Synthesized;
@@ -58,12 +68,46 @@ describe('functions', () => {
       if (spec.requestDefaults) {
         expected[HandlerEnv.DefaultRegion] = 'us-east-1';
         expected[HandlerEnv.DefaultRollbackOnFailure] = 'true';
-        expected[HandlerEnv.ExecutionTimeoutSeconds] = '14400';
+        expected[HandlerEnv.ExecutionTimeoutSeconds] = '24300';
         for (const phase of POLL_PHASES)
           expected[PHASES[phase].budgetEnv] = String(PHASES[phase].defaultBudgetSeconds);
       }
+      const phase = phaseOfCheckStep(id);
+      if (phase !== undefined)
+        expected[PHASES[phase].intervalsEnv] = PHASES[phase].intervalsSeconds.join(',');
       expect(functionProps(id).Environment.Variables, id).toEqual(expected);
     }
+  });
+
+  it('carries a configured polling schedule to the check functions (env) and the "Start … polling" Pass', () => {
+    const s = synthWorkflow({
+      pollingSchedule: {
+        link: { initialDelay: Duration.seconds(30), intervals: [Duration.seconds(20), Duration.seconds(40)] },
+        cleanup: { intervals: [Duration.minutes(1)] },
+        connection: { initialDelay: Duration.seconds(7) },
+      },
+    });
+    const env = (id: (typeof STEP_IDS)[number]) =>
+      s.template.toJSON().Resources[logicalIdOf(s.stack, s.workflow.functions[id])].Properties.Environment
+        .Variables as Record<string, string>;
+    expect(env('describe-link').POLL_INTERVALS_LINK_SECONDS).toBe('20,40');
+    expect(env('check-cleanup').POLL_INTERVALS_CLEANUP_SECONDS).toBe('60');
+    expect(env('read-connection-string').POLL_INTERVALS_CONNECTION_SECONDS).toBe('10,20,30,60');
+    expect(env('describe-vpc-endpoint').POLL_INTERVALS_VPC_ENDPOINT_SECONDS).toBe('5,10,15,20,30');
+    // Only the check function of a phase gets its intervals.
+    expect(Object.keys(env('link-endpoint')).filter((k) => k.startsWith('POLL_INTERVALS_'))).toEqual([]);
+    expect(Object.keys(env('describe-link')).filter((k) => k.startsWith('POLL_INTERVALS_'))).toEqual([
+      'POLL_INTERVALS_LINK_SECONDS',
+    ]);
+
+    const states = extractDefinition(s.template).States;
+    const firstWait = (phase: (typeof POLL_PHASES)[number]) =>
+      (states[PHASES[phase].startState]!.Parameters as Record<string, unknown>).waitSeconds;
+    expect(firstWait('link')).toBe(30);
+    expect(firstWait('connection')).toBe(7);
+    expect(firstWait('cleanup')).toBe(PHASES.cleanup.initialDelaySeconds);
+    expect(firstWait('atlasEndpoint')).toBe(PHASES.atlasEndpoint.initialDelaySeconds);
+    expect(states[PHASES.link.startState]?.Comment).toContain('first wait 30 s');
   });
 
   it('reserves concurrency 5 on the Atlas functions only', () => {
@@ -117,7 +161,9 @@ describe('state machine', () => {
         ],
       },
     });
-    expect(synth.workflow.executionTimeout.toSeconds()).toBe(14400);
+    // 12600 s of budgets + 11700 s of default margin (steps.ts DEFAULT_EXECUTION_MARGIN_SECONDS).
+    expect(synth.workflow.executionTimeout.toSeconds()).toBe(12600 + DEFAULT_EXECUTION_MARGIN_SECONDS);
+    expect(extractDefinition(template).TimeoutSeconds).toBe(24300);
   });
 
   it('has the four alarms', () => {

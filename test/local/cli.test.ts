@@ -2,12 +2,13 @@
  * `npm start` and `npm run simulator`: options, exit codes, and a run against a separately started simulator.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../../local/cli.ts';
+import { exampleRequestFile, isMainModule, main } from '../../local/cli.ts';
+import { handlerModuleUrl } from '../../local/engine.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 let dir: string;
@@ -57,11 +58,23 @@ describe('npm start options', () => {
     [['--fault', 'nope'], /unknown --fault "nope"; known: .*atlas-500/],
     [['--auth', 'x509'], /--auth must be service-account or api-key/],
     [['--atlas-url', 'not a url'], /--atlas-url must be a URL/],
+    [
+      ['--atlas-url', 'http://example.com'],
+      /--atlas-url is not usable: .*plain http is allowed only for loopback/,
+    ],
+    [['--atlas-url', 'ftp://127.0.0.1:9'], /--atlas-url is not usable: .*must use https/],
+    [['--atlas-url', 'https://cloud.mongodb.com/?x=1'], /--atlas-url is not usable: .*query or fragment/],
     [['--atlas-url', 'http://127.0.0.1:9', '--fault', 'atlas-500'], /--fault applies to the built-in world/],
   ])('%j is refused with exit code 2 before anything runs', async (args, message) => {
     expect(await cli(...args)).toBe(2);
     expect(err.join('\n')).toMatch(message);
     expect(out.join('\n')).not.toMatch(/Simulated world/);
+  });
+
+  it('--atlas-url with embedded credentials exits 2 without echoing them', async () => {
+    expect(await cli('--atlas-url', 'https://user:hunter2@cloud.mongodb.com')).toBe(2);
+    expect(err.join('\n')).toMatch(/--atlas-url is not usable: .*must not embed credentials/);
+    expect([...err, ...out].join('\n')).not.toContain('hunter2');
   });
 
   it('a missing, malformed or invalid --input file exits 2 with the reason', async () => {
@@ -196,5 +209,67 @@ describe('npm run simulator + npm start -- --atlas-url', () => {
       Object.assign(process.env, saved);
     }
     expect(err.join('\n')).toMatch(/MONGODB_ATLAS_CLIENT_ID and MONGODB_ATLAS_CLIENT_SECRET/);
+  });
+});
+
+describe('paths with a space, or reached through a symlink', () => {
+  let spaced: string;
+  beforeAll(() => {
+    spaced = join(dir, 'checkout with space');
+    mkdirSync(join(spaced, 'local'), { recursive: true });
+    mkdirSync(join(spaced, 'examples'), { recursive: true });
+  });
+
+  it('isMainModule compares real paths, not URL text', () => {
+    const script = join(spaced, 'local', 'cli.ts');
+    writeFileSync(script, '');
+    const link = join(dir, 'link with space.ts');
+    symlinkSync(script, link);
+    const url = pathToFileURL(script).href;
+    expect(url).toContain('%20');
+    expect(isMainModule(url, script)).toBe(true);
+    // node resolves the main module's symlinks, while argv[1] keeps the path it was given
+    expect(isMainModule(url, link)).toBe(true);
+    expect(isMainModule(url, join(dir, 'absent.ts'))).toBe(false);
+    expect(isMainModule(url, undefined)).toBe(false);
+  });
+
+  it('exampleRequestFile decodes the module URL into a usable file path', () => {
+    const moduleUrl = pathToFileURL(join(spaced, 'local', 'cli.ts')).href;
+    const expected = join(spaced, 'examples', 'dedicated-request.json');
+    expect(exampleRequestFile('dedicated', moduleUrl)).toBe(expected);
+    // and the real one exists
+    expect(exampleRequestFile('serverless')).toBe(join(root, 'examples', 'serverless-request.json'));
+  });
+
+  it('handlerModuleUrl can be imported from a root whose path has a space', async () => {
+    writeFileSync(join(spaced, 'handler.mjs'), 'export const handler = async () => "loaded";\n');
+    const href = handlerModuleUrl('handler.mjs', 7, pathToFileURL(`${spaced}/`));
+    expect(href).toMatch(/checkout%20with%20space\/handler\.mjs\?run=7$/);
+    const mod = (await import(href)) as { handler: () => Promise<string> };
+    expect(await mod.handler()).toBe('loaded');
+  });
+
+  it('npm start through a symlinked checkout path with a space prints the help', async () => {
+    const link = join(dir, 'repo link with space');
+    symlinkSync(root, link, 'dir');
+    // The script is named through the link (a relative name would resolve against the real cwd).
+    const script = join(link, 'local', 'cli.ts');
+    const child = spawn(process.execPath, ['--import', 'tsx', script, 'run', '--help'], {
+      cwd: root,
+      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    expect(stdout).toMatch(/^Usage: npm start/);
   });
 });

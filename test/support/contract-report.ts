@@ -1,12 +1,11 @@
 /**
- * Sums the contract-validation counts that test processes wrote to os.tmpdir()/atlas-contract-report.
+ * Sums the contract-validation counts of the latest `vitest run` (see `contract-runs.ts`).
  *
- *   npx tsx test/support/contract-report.ts           # print the totals
- *   npx tsx test/support/contract-report.ts --clear   # delete the counts (run before a fresh `vitest run`)
+ *   npx tsx test/support/contract-report.ts           # print the latest run's totals
+ *   npx tsx test/support/contract-report.ts --clear   # delete every run's counts
  */
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { CONTRACT_REPORT_DIR } from './world.ts';
+import { rmSync } from 'node:fs';
+import { CONTRACT_REPORT_DIR, runTotals } from './contract-runs.ts';
 
 function main(): void {
   if (process.argv.includes('--clear')) {
@@ -14,31 +13,23 @@ function main(): void {
     console.log(`cleared ${CONTRACT_REPORT_DIR}`);
     return;
   }
-  if (!existsSync(CONTRACT_REPORT_DIR)) {
+  const run = runTotals();
+  if (run === undefined) {
     console.log(`no contract counts in ${CONTRACT_REPORT_DIR} (run the tests first)`);
     return;
   }
   const byOperation = new Map<string, Map<string, number>>();
-  let violations = 0;
-  let files = 0;
-  for (const name of readdirSync(CONTRACT_REPORT_DIR)) {
-    if (!name.endsWith('.json')) continue;
-    const data = JSON.parse(readFileSync(join(CONTRACT_REPORT_DIR, name), 'utf8')) as {
-      counts: Record<string, number>;
-      violations: number;
-    };
-    files++;
-    violations += data.violations;
-    for (const [key, n] of Object.entries(data.counts)) {
-      const [operation = '?', status = '?', verdict = '?'] = key.split(' ');
-      const inner = byOperation.get(operation) ?? new Map<string, number>();
-      const sub = `${status} ${verdict}`;
-      inner.set(sub, (inner.get(sub) ?? 0) + n);
-      byOperation.set(operation, inner);
-    }
+  for (const [key, n] of Object.entries(run.counts)) {
+    const [operation = '?', status = '?', verdict = '?'] = key.split(' ');
+    const inner = byOperation.get(operation) ?? new Map<string, number>();
+    const sub = `${status} ${verdict}`;
+    inner.set(sub, (inner.get(sub) ?? 0) + n);
+    byOperation.set(operation, inner);
   }
   const verdictTotals = new Map<string, number>();
-  console.log(`Atlas contract validation (${files} process file(s) in ${CONTRACT_REPORT_DIR})\n`);
+  console.log(
+    `Atlas contract validation, latest run ${run.runId} (${run.files} process file(s) in ${CONTRACT_REPORT_DIR})\n`,
+  );
   for (const operation of [...byOperation.keys()].sort()) {
     const inner = byOperation.get(operation) ?? new Map();
     const total = [...inner.values()].reduce((a, b) => a + b, 0);
@@ -56,7 +47,7 @@ function main(): void {
     .sort()
     .map(([v, n]) => `${v} ${n}`)
     .join(', ');
-  console.log(`\n  by verdict: ${summary || 'none'}; violations recorded: ${violations}`);
+  console.log(`\n  by verdict: ${summary || 'none'}; violations recorded: ${run.violations}`);
 }
 
 main();

@@ -324,13 +324,21 @@ export class AtlasContract {
 
 let warned = false;
 
-/** Loads the contract, or prints one line and returns undefined when the spec file is absent. */
+/** The line printed when the spec is absent. */
+export function contractSkippedMessage(path: string): string {
+  return `[contract] Atlas contract validation skipped: OpenAPI subset not found at ${path} (it lives beside the repo, not in it; set ATLAS_OPENAPI_SPEC to point elsewhere).`;
+}
+
+/** Forgets that the "skipped" line was printed, so the next absent spec prints it again (tests). */
+export function resetContractWarning(): void {
+  warned = false;
+}
+
+/** Loads the contract, or prints one line (once per process) and returns undefined when the spec file is absent. */
 export function loadContract(path: string = SPEC_PATH): AtlasContract | undefined {
   if (!existsSync(path)) {
     if (!warned) {
-      console.warn(
-        `[contract] Atlas contract validation skipped: OpenAPI subset not found at ${path} (it lives beside the repo, not in it; set ATLAS_OPENAPI_SPEC to point elsewhere).`,
-      );
+      console.warn(contractSkippedMessage(path));
       warned = true;
     }
     return undefined;

@@ -1,16 +1,15 @@
 /**
  * `startTestWorld()`: the simulated world for tests, with every Atlas response checked against the OpenAPI
  * subset. Each test file asserts `contractViolations()` is empty in afterAll. Per-operation counts of checked
- * responses are also added to a per-process JSON file in os.tmpdir(), which `contract-report.ts` sums.
+ * responses are also added to a per-process JSON file in this `vitest run`'s folder under os.tmpdir() (see
+ * `contract-runs.ts`), which `contract-report.ts` sums for the latest run.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, afterEach, expect } from 'vitest';
+import { afterAll, afterEach, expect, inject } from 'vitest';
 import { type RunningWorld, type StartWorldOptions, startWorld } from '../../local/cloud/index.ts';
 import { type AtlasContract, loadContract, type ResponseInfo, type Verdict } from './contract.ts';
+import { addRunCounts, CONTRACT_REPORT_DIR } from './contract-runs.ts';
 
-export const CONTRACT_REPORT_DIR = join(tmpdir(), 'atlas-contract-report');
+export { CONTRACT_REPORT_DIR };
 
 export interface ContractViolation {
   readonly operation: string;
@@ -40,25 +39,20 @@ function getContract(): AtlasContract | undefined {
   return contract;
 }
 
-/** Adds `delta` to this process's report file (read-modify-write, so several test files may share a process). */
+/** The run id the globalSetup provided; counts of a run without one go to a folder no report reads. */
+function contractRunId(): string {
+  try {
+    return inject('contractRunId') ?? 'unkeyed';
+  } catch {
+    return 'unkeyed';
+  }
+}
+
+/** Adds `delta` to this process's file of this run. */
 function appendToReport(delta: Record<string, number>, violations: number): void {
   if (Object.keys(delta).length === 0 && violations === 0) return;
   try {
-    mkdirSync(CONTRACT_REPORT_DIR, { recursive: true });
-    const file = join(CONTRACT_REPORT_DIR, `counts-${process.pid}.json`);
-    let current: { counts: Record<string, number>; violations: number; updatedAt?: string } = {
-      counts: {},
-      violations: 0,
-    };
-    try {
-      current = JSON.parse(readFileSync(file, 'utf8'));
-    } catch {
-      // first write from this process
-    }
-    for (const [k, v] of Object.entries(delta)) current.counts[k] = (current.counts[k] ?? 0) + v;
-    current.violations += violations;
-    current.updatedAt = new Date().toISOString();
-    writeFileSync(file, JSON.stringify(current, null, 2));
+    addRunCounts(contractRunId(), delta, violations);
   } catch (err) {
     console.warn(`[contract] could not write the contract report: ${(err as Error).message}`);
   }

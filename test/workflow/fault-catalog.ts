@@ -1,14 +1,16 @@
 /**
  * Shared by fault-catalog-serverless.test.ts and fault-catalog-dedicated.test.ts (two files, so the two
  * kinds run in parallel workers). Every named fault plan (`npm start -- --fault <name>`) run through the engine for each kind it applies to,
- * with the outcome the README promises: transient faults are absorbed, the others end in their named error
- * with nothing left behind.
+ * with the outcome the README promises: transient faults are absorbed (and leave exactly one working pair
+ * behind: no duplicate from a create whose answer was lost), the others end in their named error with nothing
+ * left behind.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorNames } from '../../lambdas/workflow/errors.ts';
 import { DetailTypes } from '../../lambdas/workflow/events.ts';
 import { StateNames } from '../../lambdas/workflow/steps.ts';
 import { FAULT_CATALOG } from '../../local/cloud/fault-catalog.ts';
+import type { LocalRunResult } from '../../local/engine.ts';
 import { live, newWorld, requestFor, run, type TestWorld } from './harness.ts';
 
 /** The outcome each plan must produce: 'SUCCEEDED' or the named error (per kind where they differ). */
@@ -19,6 +21,8 @@ const EXPECTED: Readonly<Record<string, string | Readonly<Record<'serverless' | 
   'atlas-429-no-retry-after': 'SUCCEEDED',
   'atlas-drop': 'SUCCEEDED',
   'atlas-slow': 'SUCCEEDED',
+  'atlas-create-slow': 'SUCCEEDED',
+  'atlas-create-drop': 'SUCCEEDED',
   'atlas-token-503': 'SUCCEEDED',
   'atlas-delete-500': { serverless: ErrorNames.EndpointFailed, dedicated: ErrorNames.EndpointRejected },
   'atlas-burst-429': 'SUCCEEDED',
@@ -46,6 +50,32 @@ afterEach(async () => {
   }
 });
 
+/** The Atlas create operation of each kind. */
+const CREATE = { serverless: 'createServerlessPrivateEndpoint', dedicated: 'createPrivateEndpointService' };
+
+/**
+ * Exactly one working pair is live, the one the output names: serverless, 1 endpoint + 1 VPC endpoint;
+ * dedicated, 1 endpoint service + 1 interface endpoint + 1 VPC endpoint.
+ */
+function expectExactlyThePair(w: TestWorld, kind: 'serverless' | 'dedicated', result: LocalRunResult): void {
+  const out = result.output as { atlasEndpointId: string; vpcEndpointId: string };
+  const inv = live(w);
+  expect(inv.vpcEndpoints.map((v) => [v.id, v.state])).toEqual([[out.vpcEndpointId, 'available']]);
+  if (kind === 'serverless') {
+    expect(inv.serverlessEndpoints.map((e) => [e.id, e.status, e.cloudProviderEndpointId])).toEqual([
+      [out.atlasEndpointId, 'AVAILABLE', out.vpcEndpointId],
+    ]);
+    expect(inv.endpointServices).toEqual([]);
+    expect(inv.interfaceEndpoints).toEqual([]);
+  } else {
+    expect(inv.serverlessEndpoints).toEqual([]);
+    expect(inv.endpointServices.map((e) => [e.id, e.status])).toEqual([[out.atlasEndpointId, 'AVAILABLE']]);
+    expect(inv.interfaceEndpoints.map((e) => [e.interfaceEndpointId, e.connectionStatus])).toEqual([
+      [out.vpcEndpointId, 'AVAILABLE'],
+    ]);
+  }
+}
+
 export function catalogTests(kind: 'serverless' | 'dedicated'): void {
   describe(`the fault catalog, ${kind}`, () => {
     it('has an expected outcome for every plan, and no outcome for a plan that does not exist', () => {
@@ -66,6 +96,12 @@ export function catalogTests(kind: 'serverless' | 'dedicated'): void {
         typeof expected === 'string' ? expected : expected?.[kind],
       );
       expect(world.world.faults.fired.length, 'the plan must actually fire').toBeGreaterThan(0);
+      if (outcome === 'SUCCEEDED') expectExactlyThePair(world, kind, result);
+      if (name.startsWith('atlas-create-')) {
+        // The create whose answer was lost took effect and was found: it was never sent again.
+        const creates = world.world.log.of(CREATE[kind]).filter((e) => e.status !== 401);
+        expect(creates.map((e) => e.fault)).toEqual([FAULT_CATALOG[name]?.rules[0]?.effect.kind]);
+      }
       if (outcome !== 'SUCCEEDED') {
         expect(live(world).total).toBe(0);
         const failed = result.events.find((e) => e.detailType === DetailTypes.Failed);

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ATLAS_AWS_COMMERCIAL_REGIONS, ATLAS_AWS_GOV_REGIONS } from '../../lambdas/atlas/regions.ts';
 import { InvalidRequestError } from '../../lambdas/workflow/errors.ts';
-import { parseRequest } from '../../lambdas/workflow/request.ts';
+import { COMMENT_MAX_LENGTH, parseRequest } from '../../lambdas/workflow/request.ts';
 import { isReservedTagKey } from '../../lambdas/workflow/tags.ts';
 
 const hasControlCharacter = (s: string) =>
@@ -16,7 +16,7 @@ const validRequest = fc
       kind: fc.constantFrom('serverless', 'dedicated'),
       groupId: hex(24),
       instanceName: fc.stringMatching(/^[a-zA-Z0-9][a-zA-Z0-9-]{0,63}$/),
-      comment: fc.string({ maxLength: 80 }),
+      comment: fc.string({ maxLength: COMMENT_MAX_LENGTH }),
       vpcId: awsId('vpc'),
       subnetIds: fc.uniqueArray(awsId('subnet'), { minLength: 1, maxLength: 16 }),
       securityGroupIds: fc.uniqueArray(awsId('sg'), { minLength: 1, maxLength: 5 }),

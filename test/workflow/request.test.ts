@@ -1,7 +1,10 @@
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
+import { ownershipMarker } from '../../lambdas/atlas/kind-common.ts';
 import { ErrorNames, type FieldIssue, InvalidRequestError } from '../../lambdas/workflow/errors.ts';
 import {
+  ATLAS_COMMENT_MAX_LENGTH,
+  COMMENT_MAX_LENGTH,
   formatPath,
   parseRequest,
   type RequestDefaults,
@@ -97,12 +100,15 @@ describe('parseRequest: valid requests', () => {
     });
   });
 
-  it('accepts a comment of exactly 80 characters and the 17-digit and 8-digit id forms', () => {
+  it('accepts a comment of exactly 63 characters and the 17-digit and 8-digit id forms', () => {
     const request = parseRequest(
-      { ...VALID, comment: 'c'.repeat(80), vpcId: 'vpc-0a1b2c3d', securityGroupIds: ['sg-0a1b2c3d'] },
+      { ...VALID, comment: 'c'.repeat(63), vpcId: 'vpc-0a1b2c3d', securityGroupIds: ['sg-0a1b2c3d'] },
       { executionName: 'e' },
     );
-    expect(request.comment).toHaveLength(80);
+    expect(request.comment).toHaveLength(63);
+    // With the space and the ownership marker the workflow appends, it is exactly what Atlas keeps.
+    expect(COMMENT_MAX_LENGTH + 1 + ownershipMarker('e').length).toBe(ATLAS_COMMENT_MAX_LENGTH);
+    expect(ATLAS_COMMENT_MAX_LENGTH).toBe(80);
   });
 
   it('accepts a dedicated request without comment', () => {
@@ -146,12 +152,18 @@ describe('parseRequest: one message per bad field', () => {
     ],
     ['instanceName (underscore)', { instanceName: 'my_db' }, 'instanceName', /got "my_db"/],
     [
-      'comment (81)',
-      { comment: 'c'.repeat(81) },
+      'comment (64)',
+      { comment: 'c'.repeat(64) },
       'comment',
-      /got 81 characters; expected a string of at most 80/,
+      /^got 64 characters; expected a string of at most 63 characters \(Atlas keeps 80, and the workflow appends a space and a 16-character ownership marker to it\)$/,
     ],
-    ['comment (type)', { comment: ['x'] }, 'comment', /got a list; expected a string of at most 80/],
+    [
+      'comment (80, what Atlas alone would take)',
+      { comment: 'c'.repeat(80) },
+      'comment',
+      /got 80 characters; expected a string of at most 63 characters .*16-character ownership marker/,
+    ],
+    ['comment (type)', { comment: ['x'] }, 'comment', /got a list; expected a string of at most 63/],
     ['vpcId', { vpcId: 'vpc-123' }, 'vpcId', /got "vpc-123"; expected a VPC id: "vpc-" followed by 8 or 17/],
     ['vpcId (uppercase hex)', { vpcId: 'vpc-0A1B2C3D' }, 'vpcId', /got "vpc-0A1B2C3D"/],
     [

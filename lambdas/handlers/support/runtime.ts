@@ -17,13 +17,17 @@
  *   base URL: the secret's `BaseUrl`, `MONGODB_ATLAS_BASE_URL`, `ATLAS_BASE_URL`, https://cloud.mongodb.com).
  * - EC2 steps: `MANAGED_BY_TAG_VALUE`; the EC2 client works in the request's region, see ./ec2.ts.
  * - validate-request: the `DEFAULT_*` request defaults, the phase budgets and `EXECUTION_TIMEOUT_SECONDS`.
+ * - check steps: `POLL_INTERVALS_<PHASE>_SECONDS`, the deployment's intervals of the step's phase
+ *   (`PHASES[phase].intervalsEnv`; unset: the built-in schedule).
  * A problem is logged at module load and every invocation then throws the same ConfigurationError, so Step
  * Functions sees a named error (an exception at import time would surface as an unnamed init failure).
  *
  * Per invocation: the logger gets the Lambda context and the execution name (validate-request) or request
  * id as temporary keys; the Atlas client (and so the credentials) is loaded on the step's first Atlas call,
  * never before; every Atlas call is bounded by the Lambda's remaining time minus a margin
- * (`lambdaDeadline(context)`, in the Atlas client's time base); errors are logged and rethrown unchanged.
+ * (`lambdaDeadline(context)`, in the Atlas client's time base); a check step's `nextPoll` gets the seconds
+ * the invocation has run so far (`StepDeps.pollTiming`, from the same clock), so slow checks count against
+ * the phase budget; errors are logged and rethrown unchanged.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
@@ -40,7 +44,9 @@ import {
   PHASES,
   POLL_PHASES,
   type PollingState,
-  type PollPhase,
+  type PollTiming,
+  phaseOfCheckStep,
+  pollIntervalsFromEnv,
   resolvePhaseBudgets,
   STEPS,
   type StepId,
@@ -81,7 +87,12 @@ export interface HandlerDeps {
   readonly env?: Environment;
   /** A problem found in the environment at module load; every invocation throws it. */
   readonly configurationError?: ConfigurationError;
-  /** The time base of the Atlas client's deadlines. @default Date.now */
+  /** Check steps: the deployment's intervals of the step's phase. @default the phase's built-in intervals */
+  readonly pollIntervalsSeconds?: readonly number[];
+  /**
+   * The clock (epoch ms) of the Atlas client's deadlines and of the invocation's run time, which check steps
+   * count against their phase budget. @default Date.now
+   */
   readonly now?: () => number;
   /** Taken off the Lambda's remaining time for Atlas deadlines, to report an error before Lambda times out. */
   readonly deadlineMarginMs?: number;
@@ -184,6 +195,16 @@ export function defaultHandlerDeps(
     }
   }
 
+  let pollIntervalsSeconds: readonly number[] | undefined;
+  const phase = phaseOfCheckStep(id);
+  if (phase !== undefined) {
+    const read = pollIntervalsFromEnv(snapshot, phase);
+    if (read.problem !== undefined) {
+      problems.push({ variables: [PHASES[phase].intervalsEnv], problem: read.problem });
+    }
+    pollIntervalsSeconds = read.intervals;
+  }
+
   let atlas: AtlasAccess | undefined;
   if (spec.atlas) {
     if (capabilities.atlas === undefined) missingCapability('Atlas access');
@@ -211,6 +232,7 @@ export function defaultHandlerDeps(
     ...(managedBy === undefined ? {} : { managedBy }),
     ...(requestDefaults === undefined ? {} : { requestDefaults }),
     ...(spec.requestDefaults ? { env: snapshot } : {}),
+    ...(pollIntervalsSeconds === undefined ? {} : { pollIntervalsSeconds }),
     ...(configurationError === undefined ? {} : { configurationError }),
   };
 }
@@ -257,7 +279,7 @@ export function workflowState(step: StepId) {
 
 /** The event check of a polling step: the record with `$.poll` of the step's phase. */
 export function pollingState(step: StepId) {
-  const phase = POLL_PHASES.find((p) => PHASES[p].checkStep === step) as PollPhase;
+  const phase = phaseOfCheckStep(step);
   return (event: unknown): PollingState => {
     const state = checkRecord(step, event);
     const poll = (state as { poll?: unknown }).poll;
@@ -363,7 +385,9 @@ export function stepHandler<Id extends StepId>(
 ): LambdaStepHandler<Id> {
   const spec = STEPS[id];
   const { logger } = deps;
+  const now = deps.now ?? Date.now;
   return async (event, context) => {
+    const startedAt = now();
     if (context !== undefined && typeof context.awsRequestId === 'string') {
       logger.addContext(context as unknown as Context);
     }
@@ -378,11 +402,7 @@ export function stepHandler<Id extends StepId>(
         const deadline =
           context === undefined
             ? undefined
-            : lambdaDeadline(
-                context,
-                deps.deadlineMarginMs ?? DEFAULT_DEADLINE_MARGIN_MS,
-                deps.now ?? Date.now,
-              );
+            : lambdaDeadline(context, deps.deadlineMarginMs ?? DEFAULT_DEADLINE_MARGIN_MS, now);
         // Loaded on the step's first Atlas call, not before: a step that ends without calling Atlas (e.g.
         // validate-request rejecting a malformed request) never depends on the credentials.
         let bounded: Promise<AtlasClient> | undefined;
@@ -405,6 +425,10 @@ export function stepHandler<Id extends StepId>(
         vpcEndpoints: deps.vpcEndpoints ?? (() => unavailable(id, 'EC2 access')),
         managedBy: deps.managedBy ?? '',
         logger,
+        pollTiming: (): PollTiming => ({
+          spentSeconds: Math.max(0, Math.ceil((now() - startedAt) / 1000)),
+          ...(deps.pollIntervalsSeconds === undefined ? {} : { intervalsSeconds: deps.pollIntervalsSeconds }),
+        }),
       };
       return await run(input, stepDeps);
     } catch (error) {

@@ -19,7 +19,18 @@ import {
   toAtlasSide,
 } from './common.ts';
 
-/** Adopts `existing.atlas`, else creates the Atlas side (dedicated: a 409 adopts the region's service). */
+/**
+ * Adopts `existing.atlas`; else looks up what Atlas already has, then creates the Atlas side only when the
+ * look-up found nothing. The look-up runs before EVERY create (each retry of this step is a new invocation):
+ * an earlier attempt whose answer was lost (timeout, dropped connection) may have created it.
+ *
+ * Ownership (`created`, i.e. compensation deletes it):
+ * - serverless: the endpoint carrying this request's marker in its comment is this request's (found by the
+ *   look-up, by the client's converge look-up, or made by the POST); no other endpoint is ever adopted;
+ * - dedicated: the project has one service per region, so the look-up adopts the region's service; it is this
+ *   request's only when Atlas answered our POST itself with 200. A service found by a look-up (here, or by the
+ *   client's converge look-up after an unclear POST) or on a 409 may be someone else's: not owned, never deleted.
+ */
 export async function createAtlasEndpoint(
   state: WorkflowState,
   deps: Pick<StepDeps, 'atlas' | 'logger'>,
@@ -33,16 +44,41 @@ export async function createAtlasEndpoint(
     (a) => ({ atlasEndpointId: a.id, atlasStatus: a.atlasStatus }),
   );
   if (adopted !== undefined) return adopted;
-  const { view, created } = await atlasCall(request.kind, () =>
-    deps.atlas(request.kind).create(targetOf(request)),
-  );
-  deps.logger.info(
-    created
-      ? `Created the ${atlasSideLabel(request.kind)}`
-      : `Adopted the project's existing ${atlasSideLabel(request.kind)} for the region`,
-    { ...requestKeys(request), atlasEndpointId: view.id, atlasStatus: view.atlasStatus, created },
-  );
-  return toAtlasSide(request.kind, view, created);
+  const atlas = deps.atlas(request.kind);
+  const target = targetOf(request);
+  const label = atlasSideLabel(request.kind);
+  return atlasCall(request.kind, async () => {
+    const found = await atlas.findExisting(target);
+    if (found !== undefined && found.status !== 'gone' && found.status !== 'deleting') {
+      const owned = found.carriesMarker;
+      deps.logger.info(
+        owned
+          ? `Found this request's ${label} (an earlier attempt made it); adopting it`
+          : `Adopting the project's existing ${label} for the region (not owned by this request)`,
+        {
+          ...requestKeys(request),
+          atlasEndpointId: found.id,
+          atlasStatus: found.atlasStatus,
+          created: owned,
+        },
+      );
+      return toAtlasSide(request.kind, found, owned);
+    }
+    const { view, created, confirmed } = await atlas.create(target);
+    const owned = view.carriesMarker || (created && confirmed);
+    let message: string;
+    if (owned) message = `Created the ${label}`;
+    else if (created)
+      message = `Found the ${label} after the create's answer was lost; not owned by this request`;
+    else message = `Adopted the project's existing ${label} for the region (not owned by this request)`;
+    deps.logger.info(message, {
+      ...requestKeys(request),
+      atlasEndpointId: view.id,
+      atlasStatus: view.atlasStatus,
+      created: owned,
+    });
+    return toAtlasSide(request.kind, view, owned);
+  });
 }
 
 /** Statuses from which the VPC endpoint can be created (or that are further along). */
@@ -54,7 +90,7 @@ const READY = new Set(['ready-for-vpc-endpoint', 'linking', 'available']);
  */
 export async function describeAtlasEndpoint(
   state: PollingState,
-  deps: Pick<StepDeps, 'atlas' | 'logger'>,
+  deps: Pick<StepDeps, 'atlas' | 'logger' | 'pollTiming'>,
 ): Promise<PollRecord<AtlasSide>> {
   const { request } = state;
   const current = requireAtlas(state, 'describe-atlas-endpoint');
@@ -82,7 +118,14 @@ export async function describeAtlasEndpoint(
   }
   const observed = toAtlasSide(request.kind, view, current.created);
   const done = READY.has(view.status) && view.endpointServiceName !== null;
-  const poll = nextPoll(state.poll, 'atlasEndpoint', observed, done, `status ${view.atlasStatus}`);
+  const poll = nextPoll(
+    state.poll,
+    'atlasEndpoint',
+    observed,
+    done,
+    `status ${view.atlasStatus}`,
+    deps.pollTiming(),
+  );
   return loggedPoll(
     deps.logger,
     `Checked the ${label}`,

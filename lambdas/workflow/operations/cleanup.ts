@@ -9,11 +9,13 @@
  * this request created it and once it has no interface endpoints left. Atlas removes a service together with
  * its last interface endpoint by itself; when it does not (or not yet), check-cleanup finishes the job. A
  * service this request created but that others have linked VPC endpoints to in the meantime is left alone
- * and reported (status `IN_USE_STATUS`).
+ * and reported (status `IN_USE_STATUS`). A service this request did not create is never deleted here; but
+ * when deleting this request's interface endpoint leaves it without any, Atlas removes it, and check-cleanup
+ * waits to see that (within the cleanup budget, never failing on it) so the report can say what became of it.
  */
 import type { EndpointKindClient, EndpointTarget } from '#atlas/endpoint-kind';
 import type { VpcEndpointOperations } from '#aws/vpc-endpoints';
-import { ResourceConflictError } from '#workflow/errors';
+import { ErrorNames, ResourceConflictError } from '#workflow/errors';
 import type { ResourceRef } from '#workflow/events';
 import {
   type CleanupObservation,
@@ -150,11 +152,13 @@ type Remaining = CleanupObservation['remaining'][number];
  */
 export async function checkCleanup(
   state: PollingState,
-  deps: Pick<StepDeps, 'atlas' | 'vpcEndpoints' | 'managedBy' | 'logger'>,
+  deps: Pick<StepDeps, 'atlas' | 'vpcEndpoints' | 'managedBy' | 'logger' | 'pollTiming'>,
 ): Promise<PollRecord<CleanupObservation>> {
   const { request } = state;
   const remaining: Remaining[] = [];
   const gone: ResourceRef[] = [];
+  /** Not this request's, and Atlas is removing it (see checkAtlas): waited for, but never worth failing over. */
+  const removedByAtlas: Remaining[] = [];
 
   const vpce = state.vpcEndpoint;
   if (vpce?.created) {
@@ -173,23 +177,32 @@ export async function checkCleanup(
   const atlasSide = state.atlas;
   if (atlasSide !== undefined) {
     await atlasCall(request.kind, () =>
-      checkAtlas(state, atlasSide.id, deps.atlas(request.kind), targetOf(request), remaining, gone),
+      checkAtlas(state, atlasSide.id, deps.atlas(request.kind), targetOf(request), {
+        remaining,
+        gone,
+        removedByAtlas,
+      }),
     );
   }
 
-  const observed: CleanupObservation = { remaining, gone };
-  const done = remaining.every((r) => r.status === IN_USE_STATUS);
-  const poll = nextPoll(
-    state.poll,
-    'cleanup',
-    observed,
-    done,
-    remaining.map((r) => `${r.type} ${r.id} ${r.status}`).join(', '),
-  );
+  const observed: CleanupObservation = { remaining: [...remaining, ...removedByAtlas], gone };
+  const ownDone = remaining.every((r) => r.status === IN_USE_STATUS);
+  const statusText = observed.remaining.map((r) => `${r.type} ${r.id} ${r.status}`).join(', ');
+  const timing = deps.pollTiming();
+  const next = (done: boolean) => nextPoll(state.poll, 'cleanup', observed, done, statusText, timing);
+  let poll: PollRecord<CleanupObservation>;
+  try {
+    poll = next(ownDone && removedByAtlas.length === 0);
+  } catch (error) {
+    // Out of budget while only Atlas's own removal of a service that is not ours is still under way: the
+    // cleanup of what this request owns is complete, and the report says the service was still DELETING.
+    if (!(ownDone && error instanceof Error && error.name === ErrorNames.DeadlineExceeded)) throw error;
+    poll = next(true);
+  }
   return loggedPoll(
     deps.logger,
     'Checked the cleanup',
-    { ...requestKeys(request), remaining, gone, done },
+    { ...requestKeys(request), remaining: observed.remaining, gone, done: poll.done },
     poll,
   );
 }
@@ -199,9 +212,9 @@ async function checkAtlas(
   atlasId: string,
   atlas: EndpointKindClient,
   target: EndpointTarget,
-  remaining: Remaining[],
-  gone: ResourceRef[],
+  seen: { remaining: Remaining[]; gone: ResourceRef[]; removedByAtlas: Remaining[] },
 ): Promise<void> {
+  const { remaining, gone } = seen;
   const atlasSide = state.atlas!;
   const kind = state.request.kind;
   if (kind === 'serverless') {
@@ -231,7 +244,19 @@ async function checkAtlas(
     }
   }
 
-  if (!atlasSide.created) return;
+  if (!atlasSide.created) {
+    // Not this request's service: never deleted here. But Atlas removes a service together with its last
+    // interface endpoint, so once this request's is gone, see what became of the service.
+    if (own !== undefined && !ownStillListed) {
+      const service = await atlas.describe(target, atlasId);
+      const ref: ResourceRef = { type: 'atlas-endpoint-service', id: atlasId };
+      if (service.status === 'gone') gone.push(ref);
+      else if (service.status === 'deleting' && service.linkedVpcEndpointIds.every((id) => id === own)) {
+        seen.removedByAtlas.push({ ...ref, status: service.atlasStatus });
+      }
+    }
+    return;
+  }
   const ref: ResourceRef = { type: 'atlas-endpoint-service', id: atlasId };
   const service = await atlas.describe(target, atlasId);
   if (service.status === 'gone') {

@@ -8,11 +8,12 @@
  */
 import type { AtlasLogger } from '#atlas/client';
 import type { AtlasEndpointView, EndpointKindClient, EndpointTarget } from '#atlas/endpoint-kind';
+import { ownershipMarker } from '#atlas/kind-common';
 import type { VpcEndpointOperations, VpcEndpointView } from '#aws/vpc-endpoints';
 import { AtlasApiGoneError, ConfigurationError, ErrorNames, type WorkflowError } from '#workflow/errors';
 import type { ResourceType } from '#workflow/events';
 import type { AtlasSide, EndpointKind, LinkSide, VpcEndpointSide, WorkflowRequest } from '#workflow/state';
-import type { PollRecord, WorkflowState } from '#workflow/steps';
+import type { PollRecord, PollTiming, WorkflowState } from '#workflow/steps';
 
 /** The logger methods the domain uses (a Powertools `Logger` fits). */
 export type StepLogger = AtlasLogger;
@@ -29,18 +30,27 @@ export interface StepDeps {
   /** The deployment's managed-by tag value (`MANAGED_BY_TAG_VALUE`). */
   readonly managedBy: string;
   readonly logger: StepLogger;
+  /**
+   * Check steps: pass to `nextPoll` — the seconds this invocation has run so far (read when called) and the
+   * deployment's intervals of the phase.
+   */
+  readonly pollTiming: () => PollTiming;
 }
 
 /** Cleanup status of an endpoint service this request created that other interface endpoints now use. */
 export const IN_USE_STATUS = 'IN_USE_BY_OTHER_INTERFACE_ENDPOINTS';
 
-/** The Atlas target of a request. */
+/**
+ * The Atlas target of a request, with the request's ownership marker: a serverless endpoint whose comment
+ * carries it was made by this request (or an earlier run with the same request id), and nothing else is.
+ */
 export function targetOf(request: WorkflowRequest): EndpointTarget {
   return {
     groupId: request.groupId,
     instanceName: request.instanceName,
     region: request.region,
     ...(request.comment === undefined ? {} : { comment: request.comment }),
+    ownershipMarker: ownershipMarker(request.requestId),
   };
 }
 
@@ -135,14 +145,23 @@ export function adoptExisting<T extends { readonly created: boolean }>(
   return side;
 }
 
-/** Logs one check of a polling step with `fields` and where the poll stands; returns the poll. */
+/**
+ * Logs one check of a polling step with `fields` and where the poll stands (checks so far, seconds counted
+ * against the budget, the next wait); returns the poll. `poll` comes from `nextPoll(…, deps.pollTiming())`.
+ */
 export function loggedPoll<T>(
   logger: StepLogger,
   message: string,
   fields: Record<string, unknown>,
   poll: PollRecord<T>,
 ): PollRecord<T> {
-  logger.info(message, { ...fields, attempt: poll.attempt, nextWaitSeconds: poll.waitSeconds });
+  logger.info(message, {
+    ...fields,
+    attempt: poll.attempt,
+    elapsedSeconds: poll.elapsedSeconds,
+    budgetSeconds: poll.budgetSeconds,
+    nextWaitSeconds: poll.waitSeconds,
+  });
   return poll;
 }
 

@@ -71,7 +71,7 @@ export async function linkEndpoint(
 /** Reads the link; done at AVAILABLE. REJECTED -> EndpointRejected; FAILED, gone, deleting -> EndpointFailed. */
 export async function describeLink(
   state: PollingState,
-  deps: Pick<StepDeps, 'atlas' | 'logger'>,
+  deps: Pick<StepDeps, 'atlas' | 'logger' | 'pollTiming'>,
 ): Promise<PollRecord<LinkSide>> {
   const { request } = state;
   const atlasSide = requireAtlas(state, 'describe-link');
@@ -113,7 +113,7 @@ export async function describeLink(
   }
   const observed: LinkSide = { ...view, vpcEndpointId: current.vpcEndpointId, created: current.created };
   const done = view.status === 'available';
-  const poll = nextPoll(state.poll, 'link', observed, done, `status ${view.atlasStatus}`);
+  const poll = nextPoll(state.poll, 'link', observed, done, `status ${view.atlasStatus}`, deps.pollTiming());
   return loggedPoll(
     deps.logger,
     'Checked the link',
@@ -125,7 +125,7 @@ export async function describeLink(
 /** Reads the instance or cluster; done once a private SRV string names this VPC endpoint. */
 export async function readConnectionString(
   state: PollingState,
-  deps: Pick<StepDeps, 'atlas' | 'logger'>,
+  deps: Pick<StepDeps, 'atlas' | 'logger' | 'pollTiming'>,
 ): Promise<PollRecord<ConnectionSide | null>> {
   const { request } = state;
   const vpce = requireVpcEndpoint(state, 'read-connection-string');
@@ -139,6 +139,7 @@ export async function readConnectionString(
     connection ?? null,
     done,
     `no private connection string for ${vpce.vpcEndpointId} on the ${instanceLabel(request)} yet`,
+    deps.pollTiming(),
   );
   return loggedPoll(
     deps.logger,

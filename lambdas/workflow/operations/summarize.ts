@@ -7,10 +7,18 @@
  * - kept: created, and kept because `rollbackOnFailure` is false;
  * - left-over: created, and the cleanup could not confirm it gone (the error becomes CleanupIncomplete when
  *   the cleanup itself failed);
- * - not-owned: existed before this request (e.g. a shared endpoint service); never deleted.
+ * - not-owned: existed before this request (e.g. a shared endpoint service); never deleted. When the cleanup
+ *   saw Atlas remove such a service together with its last interface endpoint (this request's, which the
+ *   cleanup deleted), the cause says so rather than "left as they were".
+ *
+ * What to do next depends on the error: a rejected request is fixed by the caller, a configuration or
+ * credential problem by whoever runs the deployment. When the Atlas create step failed in a way that may hide
+ * a create that took effect (its answer lost, the look-ups failing), the cause says what to look for instead
+ * of claiming nothing was created.
  */
+import { ownershipMarker } from '#atlas/kind-common';
 
-import { ErrorNames } from '#workflow/errors';
+import { ErrorNames, THROWN_ERROR_NAMES } from '#workflow/errors';
 import type {
   CleanupOutcome,
   FailureReport,
@@ -94,8 +102,7 @@ function summarizeRejected(input: RejectedInput): FailureSummary {
       ? ((raw as Record<string, unknown>).rollbackOnFailure as boolean)
       : null;
   const cause = clip(
-    `${original.error}: ${quoted(original.message, 'no message')}. Nothing was created; fix the request ` +
-      'and start a new execution.',
+    `${original.error}: ${quoted(original.message, 'no message')}. Nothing was created; ${nextStep(original.error)}.`,
     MAX_CAUSE_LENGTH,
   );
   const report: FailureReport = {
@@ -113,6 +120,39 @@ function summarizeRejected(input: RejectedInput): FailureSummary {
     resources: [],
   };
   return { error: original.error, cause, report };
+}
+
+/** What to do about an error that happened before anything was created, by its name. */
+function nextStep(error: string): string {
+  switch (error) {
+    case ErrorNames.InvalidRequest:
+      return 'fix the request and start a new execution';
+    case ErrorNames.ConfigurationError:
+      return "fix the deployment's configuration or the Atlas credential secret as the message says, then start a new execution";
+    case ErrorNames.AtlasAuthFailed:
+      return (
+        "check the Atlas credentials in the secret (valid, of the project's organization, with the Project " +
+        "Owner role) and the organization's API access list, then start a new execution"
+      );
+    case ErrorNames.AtlasTransientError:
+      return 'Atlas kept failing or did not answer in time, even after retries: start a new execution later';
+    case ErrorNames.AwsTransientError:
+      return 'EC2 kept throttling or failing, even after retries: start a new execution later';
+    case ErrorNames.AtlasNotFound:
+      return 'check that the project and the instance or cluster exist and that the credentials can see them, then start a new execution';
+    default:
+      return 'start a new execution once the problem the message describes is fixed';
+  }
+}
+
+/**
+ * Errors after which an Atlas create may have taken effect unseen: its answer was lost and every look-up since
+ * failed too (AtlasTransientError), or the invocation died (a Lambda or Step Functions error, not a named one).
+ */
+function createMayHaveTakenEffect(error: string): boolean {
+  return (
+    error === ErrorNames.AtlasTransientError || !(THROWN_ERROR_NAMES as readonly string[]).includes(error)
+  );
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -181,8 +221,12 @@ function summarizeState(state: WorkflowState): FailureSummary {
   const resources: ResourceReport[] = trackedResources(state).map((r) => {
     let disposition: ResourceDisposition;
     let lastStatus = r.lastStatus;
-    if (!r.created) disposition = 'not-owned';
-    else if (!rollback) disposition = 'kept';
+    if (!r.created) {
+      disposition = 'not-owned';
+      // Never deleted by this request; the cleanup may have seen Atlas remove it (see removedByAtlas).
+      if (observation?.gone.some((x) => same(x, r))) lastStatus = 'DELETED';
+      else lastStatus = observation?.remaining.find((x) => same(x, r))?.status ?? lastStatus;
+    } else if (!rollback) disposition = 'kept';
     else {
       const left = observation?.remaining.find((x) => same(x, r));
       if (left !== undefined) {
@@ -210,7 +254,13 @@ function summarizeState(state: WorkflowState): FailureSummary {
   else cleanup = 'complete';
 
   const error = cleanupError === null ? original.error : ErrorNames.CleanupIncomplete;
-  const cause = clip(buildCause(state, original, cleanupError, resources, cleanup), MAX_CAUSE_LENGTH);
+  const observed = (r: ResourceReport, where: 'gone' | 'remaining') =>
+    observation?.[where].some((x) => same(x, r)) ?? false;
+  const removedByAtlas = {
+    gone: resources.filter((r) => r.disposition === 'not-owned' && observed(r, 'gone')),
+    going: resources.filter((r) => r.disposition === 'not-owned' && observed(r, 'remaining')),
+  };
+  const cause = clip(buildCause(state, original, cleanupError, resources, removedByAtlas), MAX_CAUSE_LENGTH);
   const report: FailureReport = {
     requestId: request.requestId,
     kind: request.kind,
@@ -250,7 +300,7 @@ function buildCause(
   original: { error: string; message: string },
   cleanupError: { error: string; message: string } | null,
   resources: readonly ResourceReport[],
-  cleanup: CleanupOutcome,
+  removedByAtlas: { readonly gone: readonly ResourceReport[]; readonly going: readonly ResourceReport[] },
 ): string {
   const { request } = state;
   const parts: string[] = [];
@@ -297,7 +347,51 @@ function buildCause(
       );
     }
   }
-  if (notOwned.length > 0) parts.push(`Not owned by this request, left as they were: ${list(notOwned)}.`);
-  if (cleanup === 'not-needed' && resources.length === 0) parts.push('Nothing had been created.');
+  const untouched = notOwned.filter(
+    (r) => !removedByAtlas.gone.includes(r) && !removedByAtlas.going.includes(r),
+  );
+  if (untouched.length > 0) parts.push(`Not owned by this request, left as they were: ${list(untouched)}.`);
+  if (removedByAtlas.gone.length > 0) {
+    parts.push(
+      `Not owned by this request and not deleted by it, but removed by Atlas together with its last interface ` +
+        `endpoint (this request's, deleted by the cleanup): ${list(removedByAtlas.gone)}.`,
+    );
+  }
+  if (removedByAtlas.going.length > 0) {
+    parts.push(
+      `Not owned by this request and not deleted by it; Atlas was removing it together with its last interface ` +
+        `endpoint (this request's, deleted by the cleanup), still DELETING at the last check: ${list(removedByAtlas.going)}.`,
+    );
+  }
+  if (resources.length === 0) parts.push(nothingRecorded(state, original.error));
   return parts.join(' ');
+}
+
+/**
+ * The cause's last sentence when the record holds no resource: the failure came before the Atlas side was
+ * recorded, i.e. in the Atlas create step (or before it).
+ */
+function nothingRecorded(state: WorkflowState, error: string): string {
+  const { request } = state;
+  if (state.atlas === undefined && createMayHaveTakenEffect(error)) {
+    const lost =
+      'Nothing was recorded as created, but an Atlas create may have taken effect with its answer lost.';
+    if (request.kind === 'serverless') {
+      return (
+        `${lost} A serverless private endpoint of ${instanceLabel(request)} whose comment ends with ` +
+        `${ownershipMarker(request.requestId)} is this request's: run the request again with requestId ` +
+        `"${request.requestId}" to resume with it, or delete it.`
+      );
+    }
+    return (
+      `${lost} If project ${request.groupId} has an AWS endpoint service for ${request.region} that no interface ` +
+      'endpoint uses, this request may have made it; the workflow never deletes a service it cannot prove it ' +
+      'made, so delete it by hand if nothing needs it.'
+    );
+  }
+  const hint =
+    error === ErrorNames.ConfigurationError || error === ErrorNames.AtlasAuthFailed
+      ? `; ${nextStep(error)}`
+      : '';
+  return `Nothing had been created${hint}.`;
 }

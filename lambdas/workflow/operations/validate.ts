@@ -10,7 +10,10 @@
  * 2. Look up what exists for (project, instance, VPC): VPC endpoints this deployment tagged for the same
  *    Atlas target (this request's own first), the Atlas side they point at (or, without one, the Atlas side
  *    `findExisting` would adopt), and the link between them. Each entry gets `created` by the ownership
- *    rule: true only when it carries this request's id; anything else is adopted but never deleted.
+ *    rule: true only when it carries this request's id (VPC endpoint tags; a serverless endpoint's comment
+ *    marker); anything else is adopted but never deleted. An unlinked serverless endpoint is adopted only
+ *    when it carries this request's marker: an unmarked one may be another execution's, in the middle of
+ *    its own run, so this request makes its own instead.
  */
 import type { AtlasEndpointView, EndpointKindClient } from '#atlas/endpoint-kind';
 import { apiErrorOf } from '#atlas/errors';
@@ -292,13 +295,15 @@ async function lookUpExisting(request: WorkflowRequest, deps: StepDeps): Promise
     }
 
     if (pair === undefined) {
+      // Serverless: only this request's own (marked) endpoint; dedicated: the region's service, not owned.
       const found = await atlas.findExisting(target);
       if (found === undefined || found.status === 'gone' || found.status === 'deleting') return {};
-      return { atlas: toAtlasSide(request.kind, found, false) };
+      return { atlas: toAtlasSide(request.kind, found, found.carriesMarker) };
     }
 
     const vpceOwned = pair.vpce.tags[TAG_REQUEST_ID] === request.requestId;
-    const atlasOwned = vpceOwned && pair.vpce.tags[TAG_ATLAS_CREATED] === 'true';
+    const atlasOwned =
+      pair.atlas.carriesMarker || (vpceOwned && pair.vpce.tags[TAG_ATLAS_CREATED] === 'true');
     const existing: {
       atlas: AtlasSide;
       vpcEndpoint: ExistingResources['vpcEndpoint'];

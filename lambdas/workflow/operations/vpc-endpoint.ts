@@ -88,7 +88,7 @@ const DEAD = new Set(['rejected', 'failed', 'expired', 'deleting', 'deleted']);
 /** Reads the VPC endpoint; done at pendingAcceptance or available; rejected/failed/gone -> EndpointRejected. */
 export async function describeVpcEndpoint(
   state: PollingState,
-  deps: Pick<StepDeps, 'vpcEndpoints' | 'logger'>,
+  deps: Pick<StepDeps, 'vpcEndpoints' | 'logger' | 'pollTiming'>,
 ): Promise<PollRecord<VpcEndpointSide>> {
   const { request } = state;
   const current = requireVpcEndpoint(state, 'describe-vpc-endpoint');
@@ -112,7 +112,7 @@ export async function describeVpcEndpoint(
   }
   const observed = toVpcEndpointSide(view, current.created);
   const done = READY.has(view.state);
-  const poll = nextPoll(state.poll, 'vpcEndpoint', observed, done, `state ${view.state}`);
+  const poll = nextPoll(state.poll, 'vpcEndpoint', observed, done, `state ${view.state}`, deps.pollTiming());
   return loggedPoll(
     deps.logger,
     'Checked the VPC endpoint',
