@@ -19,7 +19,7 @@ export interface WorkflowRequest {
   readonly groupId: string;
   /** Serverless instance name (kind serverless) or cluster name (kind dedicated). */
   readonly instanceName: string;
-  /** Optional comment for the Atlas serverless endpoint, under 80 characters. */
+  /** Optional comment for the Atlas serverless endpoint (at most 63 characters: the workflow appends a 16-character ownership marker, Atlas keeps 80). */
   readonly comment?: string;
   readonly vpcId: string;
   readonly subnetIds: readonly string[];

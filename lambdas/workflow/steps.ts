@@ -678,7 +678,10 @@ export interface ExistingResources {
 
 /** What the cleanup check saw. `remaining` empty means done. */
 export interface CleanupObservation {
-  /** Resources this execution asked to delete that still exist, with their last status. */
+  /**
+   * Resources this execution asked to delete that still exist, with their last status (and a not-owned
+   * dedicated endpoint service that Atlas is removing together with our last interface endpoint).
+   */
   readonly remaining: readonly (ResourceRef & { readonly status: string })[];
   /** Resources confirmed gone. */
   readonly gone: readonly ResourceRef[];
@@ -785,9 +788,11 @@ export interface StepContracts {
    */
   'validate-request': { input: ValidateRequestInput; output: ValidatedState };
   /**
-   * Adopts `existing.atlas` if present, else creates the Atlas side (serverless endpoint / dedicated endpoint
-   * service; a 409 "already exists for region" adopts the existing service with `created: false`).
-   * Returns it with `created` per the ownership rule.
+   * Adopts `existing.atlas` if present; otherwise looks up again before every POST (a Step Functions retry
+   * is a new invocation, and an earlier attempt's answer may have been lost) and creates only when nothing
+   * is found. Serverless: an endpoint is this request's only when its comment carries the request's
+   * ownership marker. Dedicated: the region's endpoint service is adopted, and owned (`created: true`) only
+   * when Atlas answered this request's own POST; a 409 "already exists for region" adopts it not owned.
    */
   'create-atlas-endpoint': { input: WorkflowState; output: AtlasSide };
   /**

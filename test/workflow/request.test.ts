@@ -2,6 +2,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { ownershipMarker } from '../../lambdas/atlas/kind-common.ts';
 import { ErrorNames, type FieldIssue, InvalidRequestError } from '../../lambdas/workflow/errors.ts';
+import { DetailTypes, REQUEST_EVENT_SOURCE } from '../../lambdas/workflow/events.ts';
 import {
   ATLAS_COMMENT_MAX_LENGTH,
   COMMENT_MAX_LENGTH,
@@ -561,11 +562,19 @@ describe('the shipped examples', () => {
     },
   );
 
-  it('the EventBridge example carries a valid request as its Detail', async () => {
+  it('the EventBridge example is a put-events entry list whose Detail is a valid request for the trigger rule', async () => {
     const { readFileSync } = await import('node:fs');
-    const event = JSON.parse(
+    const entries = JSON.parse(
       readFileSync(new URL('../../examples/eventbridge-request-event.json', import.meta.url), 'utf8'),
-    ) as { Detail: string };
-    expect(parseRequest(JSON.parse(event.Detail), { executionName: 'x' }).requestId).toBe('orders-prod-link');
+    ) as { Source: string; DetailType: string; Detail: string }[];
+    // `aws events put-events --entries file://…` takes a JSON list of entries.
+    expect(Array.isArray(entries)).toBe(true);
+    expect(entries).toHaveLength(1);
+    const [entry] = entries;
+    expect(entry?.Source).toBe(REQUEST_EVENT_SOURCE);
+    expect(entry?.DetailType).toBe(DetailTypes.Requested);
+    expect(parseRequest(JSON.parse(entry?.Detail ?? 'null'), { executionName: 'x' }).requestId).toBe(
+      'orders-prod-link',
+    );
   });
 });
