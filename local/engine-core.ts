@@ -10,19 +10,14 @@
  */
 import './polyfills.ts';
 import { ExecutionError, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import type { AslDefinition, AslState } from '../lib/asl.ts';
 import type { VirtualClock } from './cloud/clock.ts';
 
 type Execution = ReturnType<StateMachine['run']>;
 type EventLog = Execution['eventLogs'] extends AsyncGenerator<infer E> ? E : never;
 type JSONValue = Parameters<StateMachine['run']>[0];
 
-export type AslState = Record<string, unknown> & { Type: string };
-export interface AslDefinition {
-  StartAt: string;
-  States: Record<string, AslState>;
-  TimeoutSeconds?: number;
-  [key: string]: unknown;
-}
+export type { AslDefinition, AslState } from '../lib/asl.ts';
 
 /** A function a Task state runs. It receives the Task's effective input; its return value is the result. */
 export type TaskFunction = (

@@ -75,7 +75,7 @@ export function synthesizeWorkflow(props: LocalWorkflowProps = {}): SynthesizedW
     const atlasSecret = secretsmanager.Secret.fromSecretCompleteArn(stack, 'AtlasSecret', LOCAL_SECRET_ARN);
     const workflow = new PrivateEndpointWorkflow(stack, 'Workflow', { ...props, atlasSecret });
     const template = Template.fromStack(stack);
-    const definition = extractDefinition(template) as AslDefinition;
+    const definition = extractDefinition(template);
     const functions = template.findResources('AWS::Lambda::Function');
 
     const byLogicalId = new Map<string, LambdaBinding>();

@@ -6,10 +6,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ApiKeyCredentials } from '../../lambdas/atlas/auth.ts';
 import { createAtlasClient } from '../../lambdas/atlas/client.ts';
 import { ErrorNames } from '../../lambdas/workflow/errors.ts';
-import { PHASES, startPoll, type WorkflowState } from '../../lambdas/workflow/steps.ts';
+import { PHASES, resolvePhaseBudgets, startPoll, type WorkflowState } from '../../lambdas/workflow/steps.ts';
+
 import { ATLAS_LIFECYCLE } from '../../local/cloud/atlas-model.ts';
 import { AWS_LIFECYCLE_FAULTS } from '../../local/cloud/aws-model.ts';
 import { type Harness, lambdaContext, MAKE_HANDLER, startHarness, thrown } from './harness.ts';
+
+/** The deployment defaults (no env, no request overrides). */
+const DEFAULT_SETTINGS = resolvePhaseBudgets({}, undefined).settings;
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -74,15 +78,7 @@ describe('the retired serverless API (410)', () => {
         requestId: 'exec-old',
         rollbackOnFailure: true,
       },
-      settings: {
-        phaseBudgetSeconds: {
-          atlasEndpoint: 3600,
-          vpcEndpoint: 900,
-          link: 3600,
-          connection: 1800,
-          cleanup: 2700,
-        },
-      },
+      settings: DEFAULT_SETTINGS,
       existing: {},
     };
     const atlas = {

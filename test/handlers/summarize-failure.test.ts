@@ -10,8 +10,12 @@ import type { HandlerDeps } from '../../lambdas/handlers/support/runtime.ts';
 import { ErrorNames, type InvalidRequestError } from '../../lambdas/workflow/errors.ts';
 import { parseRequest } from '../../lambdas/workflow/request.ts';
 import type { FailureSummary, WorkflowState } from '../../lambdas/workflow/steps.ts';
-import { MAX_CAUSE_LENGTH, startPoll } from '../../lambdas/workflow/steps.ts';
+import { MAX_CAUSE_LENGTH, resolvePhaseBudgets, startPoll } from '../../lambdas/workflow/steps.ts';
+
 import { lambdaContext, silentLogger, thrown } from './harness.ts';
+
+/** The deployment defaults (no env, no request overrides). */
+const DEFAULT_SETTINGS = resolvePhaseBudgets({}, undefined).settings;
 
 const summarize = (event: unknown) =>
   makeHandler({ logger: silentLogger() } satisfies HandlerDeps)(
@@ -37,15 +41,7 @@ const REQUEST: WorkflowState['request'] = {
 };
 const BASE: WorkflowState = {
   request: REQUEST,
-  settings: {
-    phaseBudgetSeconds: {
-      atlasEndpoint: 3600,
-      vpcEndpoint: 900,
-      link: 3600,
-      connection: 1800,
-      cleanup: 2700,
-    },
-  },
+  settings: DEFAULT_SETTINGS,
   existing: {},
 };
 const ATLAS = {
