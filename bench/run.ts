@@ -9,7 +9,6 @@
  *
  * Everything runs on loopback; loops are bounded by count. Results go to stdout and `.bench/results.json`.
  */
-import '../local/polyfills.ts';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,7 +26,6 @@ import { DEMO_AWS } from '../local/cloud/aws-model.ts';
 import { startWorld } from '../local/cloud/index.ts';
 import { runLocalWorkflow, synthesizeWorkflow } from '../local/engine.ts';
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const quick = process.argv.includes('--quick');
 
@@ -180,7 +178,6 @@ for (const kind of ['serverless', 'dedicated'] as const) {
               MANAGED_BY_TAG_VALUE: 'bench',
               WORKFLOW_STEP: id,
               POWERTOOLS_LOG_LEVEL: 'SILENT',
-              AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
             },
           },
         );

@@ -23,7 +23,7 @@
  * | `includeExecutionDataInLogs` | `true` / `false` | `false` |
  */
 import { Duration } from 'aws-cdk-lib';
-import type { EndpointKind } from '#workflow/state';
+import type { EndpointKind } from '#core/state';
 import { POLL_PHASES, type PollPhase } from '#workflow/steps';
 import type { HandlerLogLevel } from './handler-function.ts';
 import type { PhasePollingSchedule, PrivateEndpointWorkflowProps } from './private-endpoint-workflow.ts';

@@ -35,8 +35,9 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import type { EndpointKind } from '#core/state';
+import { TAG_MANAGED_BY } from '#core/tags';
 import { DetailTypes, EVENT_SOURCE, REQUEST_EVENT_SOURCE } from '#workflow/events';
-import type { EndpointKind } from '#workflow/state';
 import {
   DEFAULT_EXECUTION_MARGIN_SECONDS,
   defaultPollSchedule,
@@ -57,7 +58,6 @@ import {
   type StepId,
   type StepSpec,
 } from '#workflow/steps';
-import { TAG_MANAGED_BY } from '#workflow/tags';
 import { HandlerFunction, type HandlerLogLevel } from './handler-function.ts';
 import { acknowledgeNagFindings, type NagAcknowledgement } from './nag.ts';
 import { buildWorkflowDefinition, LAMBDA_TIMEOUT_SECONDS } from './workflow-definition.ts';

@@ -4,7 +4,7 @@
  * Kept within what aws-local-stepfunctions 3 runs: JSONPath only (no JSONata, no Assign), no Map
  * ItemReader; Lambda tasks use `payloadResponseOnly` (Resource = the function ARN, the handler gets the
  * state input and its return value is the result). State names, Parameters and ResultPaths come from the
- * steps table in lambdas/workflow/steps.ts; error names from lambdas/workflow/errors.ts.
+ * steps table in lambdas/workflow/steps.ts; error names from lambdas/core/errors.ts.
  *
  * Shape (see the README diagram):
  *   Receive request → Validate request → Create Atlas endpoint → [endpoint service loop] → Create VPC
@@ -22,9 +22,9 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
-import { ErrorNames } from '#workflow/errors';
+import { ErrorNames } from '#core/errors';
+import type { WorkflowOutput } from '#core/state';
 import { DetailTypes, EVENT_DETAIL_VERSION, EVENT_SOURCE } from '#workflow/events';
-import type { WorkflowOutput } from '#workflow/state';
 import {
   DefinitionErrorNames,
   defaultPollSchedule,

@@ -467,7 +467,6 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (isMainModule(import.meta.url, process.argv[1])) {
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

@@ -8,10 +8,22 @@
  * the same pause (IntervalSeconds x BackoffRate^(n-1), capped by MaxDelaySeconds, without jitter) is added
  * to the virtual clock before the retried attempt, so a retried call costs the virtual time it would in AWS.
  */
-import './polyfills.ts';
 import { ExecutionError, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import type { AslDefinition, AslState } from '../lib/asl.ts';
 import type { VirtualClock } from './cloud/clock.ts';
+
+/**
+ * aws-local-stepfunctions 3 needs Node.js 22 or newer (it calls `Promise.withResolvers`); on older Node every
+ * Task would fail with a TypeError that a Catch turns into a business failure. npm scripts run on the Node 24
+ * of the `node` dev dependency, so this only fires when a script is started with an older `node` directly.
+ */
+export const MIN_NODE_MAJOR = 22;
+if (Number(process.versions.node.split('.')[0]) < MIN_NODE_MAJOR) {
+  throw new Error(
+    `The local engine needs Node.js ${MIN_NODE_MAJOR} or newer; this is ${process.version}. Run it through npm ` +
+      '(npm start, npm test, npm run bench), which uses the Node.js 24 that `npm ci` installs in node_modules.',
+  );
+}
 
 type Execution = ReturnType<StateMachine['run']>;
 type EventLog = Execution['eventLogs'] extends AsyncGenerator<infer E> ? E : never;

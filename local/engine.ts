@@ -5,7 +5,6 @@
  * simulated world (or at any Atlas-compatible API and EC2 endpoint); the EventBridge task goes to a local
  * event sink. Nothing in lambdas/ knows it is running locally: only configuration differs.
  */
-import './polyfills.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -192,7 +191,6 @@ function targetEnvironment(target: LocalTarget): Record<string, string> {
     ATLAS_BASE_URL: target.atlasUrl,
     AWS_REGION: target.awsRegion ?? REGION,
     AWS_DEFAULT_REGION: target.awsRegion ?? REGION,
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };
   if (target.ec2Url) env.AWS_ENDPOINT_URL_EC2 = target.ec2Url;
   if ('clientId' in target.atlasCredentials) {

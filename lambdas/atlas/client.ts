@@ -19,7 +19,7 @@
  * Header values are checked before sending: one fetch would refuse (e.g. from a malformed token) fails
  * the call with a ConfigurationError naming the header, never quoting its value.
  *
- * Errors are the workflow's named errors (`#workflow/errors`) with an `AtlasApiError` cause (see
+ * Errors are the workflow's named errors (`#core/errors`) with an `AtlasApiError` cause (see
  * `errors.ts`). Logs carry operation, method, path, status, attempt, errorCode and timings; never
  * headers, tokens, credentials or bodies.
  */
@@ -30,7 +30,7 @@ import {
   ConfigurationError,
   type ErrorDetails,
   type WorkflowError,
-} from '#workflow/errors';
+} from '#core/errors';
 import {
   type AtlasAuthKind,
   type AtlasCredentials,

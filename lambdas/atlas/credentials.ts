@@ -21,7 +21,7 @@
  * Problems raise ConfigurationError naming the missing fields; values are never echoed.
  */
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
-import { AwsTransientError, ConfigurationError } from '#workflow/errors';
+import { AwsTransientError, ConfigurationError } from '#core/errors';
 import { ApiKeyCredentials, type AtlasCredentials, ServiceAccountCredentials } from './auth.ts';
 import { DEFAULT_ATLAS_BASE_URL, normalizeBaseUrl } from './client.ts';
 

@@ -8,7 +8,9 @@
  * An endpoint service has no comment or tags: who created it cannot be read back, so `create` says whether
  * Atlas answered the POST itself (`confirmed`) or a look-up found the service after an unclear failure.
  */
-import type { ConnectionSide, NormalizedAtlasStatus } from '#workflow/state';
+
+import { toAtlasRegion } from '#core/regions';
+import type { ConnectionSide, NormalizedAtlasStatus } from '#core/state';
 import { API_V2, type AtlasClient, pathParam } from './client.ts';
 import type { AtlasEndpointView, EndpointKindClient, EndpointTarget, LinkView } from './endpoint-kind.ts';
 import { isAtlasStatus } from './errors.ts';
@@ -19,7 +21,6 @@ import {
   privateEndpointEntry,
   unlessNotFound,
 } from './kind-common.ts';
-import { toAtlasRegion } from './regions.ts';
 import {
   asArray,
   asObject,

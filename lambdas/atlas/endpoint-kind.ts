@@ -1,5 +1,6 @@
 /**
- * One interface for an Atlas endpoint kind, two implementations:
+ * One interface for an Atlas endpoint kind (the implementations are chosen in ./kinds.ts, which nothing
+ * here imports back), two implementations:
  * - `serverless`: a serverless instance's private endpoint (POST, then PATCH with the VPC endpoint id).
  *   MongoDB retired these on 2026-01-22; Atlas answers 410 (AtlasApiGone) once the API is gone.
  * - `dedicated`: the project's AWS endpoint service for a region, plus one interface endpoint per VPC
@@ -17,10 +18,7 @@
  * | deleting | DELETING | DELETING | DELETING (or deleteRequested) |
  * | gone | 404 | 404 | 404 |
  */
-import type { ConnectionSide, EndpointKind, NormalizedAtlasStatus } from '#workflow/state';
-import type { AtlasClient } from './client.ts';
-import { dedicatedClient } from './dedicated.ts';
-import { serverlessClient } from './serverless.ts';
+import type { ConnectionSide, EndpointKind, NormalizedAtlasStatus } from '#core/state';
 
 export interface EndpointTarget {
   /** Atlas project id (24 hex). */
@@ -122,10 +120,4 @@ export interface EndpointKindClient {
   remove(target: EndpointTarget, id: string): Promise<void>;
   /** The private connection string for this VPC endpoint, once Atlas publishes it. */
   readConnectionString(target: EndpointTarget, vpcEndpointId: string): Promise<ConnectionSide | undefined>;
-}
-
-export function endpointKindClient(kind: EndpointKind, atlas: AtlasClient): EndpointKindClient {
-  if (kind === 'serverless') return serverlessClient(atlas);
-  if (kind === 'dedicated') return dedicatedClient(atlas);
-  throw new TypeError(`unknown endpoint kind: ${String(kind)}`);
 }

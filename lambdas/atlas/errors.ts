@@ -15,7 +15,7 @@ import {
   AtlasTransientError,
   type ErrorDetails,
   type WorkflowError,
-} from '#workflow/errors';
+} from '#core/errors';
 
 /** The documented Atlas error body (`ApiError`), plus the OAuth form the token endpoint may use. */
 export interface AtlasErrorBody {

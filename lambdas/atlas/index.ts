@@ -27,13 +27,12 @@ export {
   loadAtlasCredentials,
   parseCredentialSecret,
 } from './credentials.ts';
-export {
-  type AtlasEndpointView,
-  type EndpointKindClient,
-  type EndpointTarget,
-  endpointKindClient,
-  type LinkView,
+export type {
+  AtlasEndpointView,
+  EndpointKindClient,
+  EndpointTarget,
+  LinkView,
 } from './endpoint-kind.ts';
 export { AtlasApiError, apiErrorOf, isAtlasStatus, toWorkflowError } from './errors.ts';
-export { toAtlasRegion, toAwsRegion } from './regions.ts';
+export { endpointKindClient } from './kinds.ts';
 export { DEFAULT_RETRY, type RetryOptions } from './retry.ts';

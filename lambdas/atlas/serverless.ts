@@ -9,8 +9,8 @@
  * the converge look-up after a create whose answer was lost) accept only an endpoint carrying that marker.
  */
 
-import { AtlasNotFoundError, ResourceConflictError } from '#workflow/errors';
-import type { ConnectionSide, NormalizedAtlasStatus } from '#workflow/state';
+import { AtlasNotFoundError, ResourceConflictError } from '#core/errors';
+import type { ConnectionSide, NormalizedAtlasStatus } from '#core/state';
 import { API_V2, type AtlasClient, pathParam } from './client.ts';
 import type { AtlasEndpointView, EndpointKindClient, EndpointTarget, LinkView } from './endpoint-kind.ts';
 import { isAtlasStatus } from './errors.ts';

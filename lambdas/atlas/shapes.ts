@@ -3,7 +3,7 @@
  * the spec marks few fields required, so these read what they need, default what is optional, and fail
  * (AtlasTransientError, errorCode UNEXPECTED_RESPONSE) only when an id or status is missing.
  */
-import { AtlasTransientError } from '#workflow/errors';
+import { AtlasTransientError } from '#core/errors';
 
 export type Json = Record<string, unknown>;
 

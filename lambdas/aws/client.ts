@@ -14,7 +14,7 @@
  * with longer waits, so the in-Lambda budget is kept short.
  */
 import { EC2Client, type EC2ClientConfig } from '@aws-sdk/client-ec2';
-import { ConfigurationError } from '#workflow/errors';
+import { ConfigurationError } from '#core/errors';
 
 /** In-Lambda attempts per EC2 call (SDK standard retry mode). */
 export const DEFAULT_EC2_MAX_ATTEMPTS = 3;

@@ -15,7 +15,7 @@ import {
   ConfigurationError,
   type ErrorDetails,
   WorkflowError,
-} from '#workflow/errors';
+} from '#core/errors';
 
 /** EC2 error codes that mean "slow down / try again later". */
 export const TRANSIENT_EC2_CODES: ReadonlySet<string> = new Set([

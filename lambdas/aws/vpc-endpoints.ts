@@ -35,8 +35,8 @@ import {
   type VpcEndpoint,
 } from '@aws-sdk/client-ec2';
 import { type AwsErrorContext, isVpcEndpointNotFound, rejectedByAws, toAwsWorkflowError } from '#aws/errors';
-import { AwsRequestRejectedError, AwsTransientError, type FieldIssue } from '#workflow/errors';
-import type { EndpointKind } from '#workflow/state';
+import { AwsRequestRejectedError, AwsTransientError, type FieldIssue } from '#core/errors';
+import type { EndpointKind } from '#core/state';
 import {
   TAG_ATLAS_CREATED,
   TAG_ATLAS_ENDPOINT_ID,
@@ -47,7 +47,7 @@ import {
   TAG_NAME,
   TAG_REQUEST_ID,
   WORKFLOW_TAG_KEYS,
-} from '#workflow/tags';
+} from '#core/tags';
 
 /** EC2's limit for ClientToken. */
 export const CLIENT_TOKEN_MAX_LENGTH = 64;

@@ -20,10 +20,10 @@
  * then name their region).
  */
 
-import { isSupportedAwsRegion } from '#atlas/regions';
-import { ConfigurationError } from '#workflow/errors';
+import { ConfigurationError } from '#core/errors';
+import { isSupportedAwsRegion } from '#core/regions';
+import type { EndpointKind } from '#core/state';
 import { checkRequestDefaults, DEFAULT_ENV_VARIABLES, type RequestDefaults } from '#workflow/request';
-import type { EndpointKind } from '#workflow/state';
 
 export type Environment = Readonly<Record<string, string | undefined>>;
 

@@ -16,7 +16,7 @@
  *
  * This module has no imports beyond types, so lib/ (the CDK side) and the runtime share it freely.
  */
-import type { EndpointKind, WorkflowOutput } from './state.ts';
+import type { EndpointKind, WorkflowOutput } from '#core/state';
 
 /** `source` of the events the workflow publishes. */
 export const EVENT_SOURCE = 'atlas-private-endpoint-workflow';

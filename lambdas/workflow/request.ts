@@ -28,8 +28,7 @@
  */
 import { z } from 'zod';
 import { OWNERSHIP_MARKER_LENGTH } from '#atlas/kind-common';
-import { isSupportedAwsRegion, toAwsRegion } from '#atlas/regions';
-import { type FieldIssue, InvalidRequestError } from '#workflow/errors';
+import { type FieldIssue, InvalidRequestError } from '#core/errors';
 import {
   GROUP_ID_PATTERN,
   INSTANCE_NAME_MAX_LENGTH,
@@ -38,8 +37,16 @@ import {
   SECURITY_GROUP_ID_PATTERN,
   SUBNET_ID_PATTERN,
   VPC_ID_PATTERN,
-} from '#workflow/patterns';
-import type { EndpointKind, WorkflowRequest } from '#workflow/state';
+} from '#core/patterns';
+import { isSupportedAwsRegion, toAwsRegion } from '#core/regions';
+import type { EndpointKind, WorkflowRequest } from '#core/state';
+import {
+  AWS_RESERVED_TAG_PREFIX,
+  MAX_REQUEST_TAGS,
+  MAX_TAG_KEY_LENGTH,
+  MAX_TAG_VALUE_LENGTH,
+  TAG_PREFIX,
+} from '#core/tags';
 import {
   HandlerEnv,
   MAX_PHASE_BUDGET_SECONDS,
@@ -48,13 +55,6 @@ import {
   type PollPhase,
   REQUEST_BUDGET_FIELD,
 } from '#workflow/steps';
-import {
-  AWS_RESERVED_TAG_PREFIX,
-  MAX_REQUEST_TAGS,
-  MAX_TAG_KEY_LENGTH,
-  MAX_TAG_VALUE_LENGTH,
-  TAG_PREFIX,
-} from '#workflow/tags';
 
 export const ENDPOINT_KINDS = ['serverless', 'dedicated'] as const satisfies readonly EndpointKind[];
 export const DEFAULT_KIND: EndpointKind = 'serverless';

@@ -36,8 +36,7 @@
  * not count, and why the execution timeout still leaves room for it, is explained at
  * {@link MIN_EXECUTION_MARGIN_SECONDS}.
  */
-import { DeadlineExceededError, type FieldIssue, THROWN_ERROR_NAMES, TRANSIENT_ERRORS } from './errors.ts';
-import type { FailureReport, ResourceRef } from './events.ts';
+import { DeadlineExceededError, type FieldIssue, THROWN_ERROR_NAMES, TRANSIENT_ERRORS } from '#core/errors';
 import type {
   AtlasSide,
   ConnectionSide,
@@ -45,7 +44,8 @@ import type {
   VpcEndpointSide,
   WorkflowOutput,
   WorkflowRequest,
-} from './state.ts';
+} from '#core/state';
+import type { FailureReport, ResourceRef } from './events.ts';
 
 // ---------------------------------------------------------------------------------------------------------
 // State names
@@ -110,7 +110,7 @@ export type StateName = (typeof StateNames)[keyof typeof StateNames];
 export const PUBLISH_STATES = [StateNames.PublishAvailableEvent, StateNames.PublishFailedEvent] as const;
 
 // ---------------------------------------------------------------------------------------------------------
-// Error names the definition uses besides the workflow's own (lambdas/workflow/errors.ts)
+// Error names the definition uses besides the workflow's own (lambdas/core/errors.ts)
 // ---------------------------------------------------------------------------------------------------------
 
 /**

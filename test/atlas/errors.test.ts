@@ -13,7 +13,7 @@ import {
   parseErrorBody,
   toWorkflowError,
 } from '../../lambdas/atlas/errors.ts';
-import { ErrorNames } from '../../lambdas/workflow/errors.ts';
+import { ErrorNames } from '../../lambdas/core/errors.ts';
 
 const api = (status: number, errorCode?: string) =>
   new AtlasApiError({

@@ -12,12 +12,9 @@ import {
   ServiceAccountCredentials,
 } from '../../lambdas/atlas/auth.ts';
 import { type AtlasClient, type AtlasClientOptions, createAtlasClient } from '../../lambdas/atlas/client.ts';
-import {
-  type EndpointKindClient,
-  type EndpointTarget,
-  endpointKindClient,
-} from '../../lambdas/atlas/endpoint-kind.ts';
-import type { EndpointKind } from '../../lambdas/workflow/state.ts';
+import type { EndpointKindClient, EndpointTarget } from '../../lambdas/atlas/endpoint-kind.ts';
+import { endpointKindClient } from '../../lambdas/atlas/kinds.ts';
+import type { EndpointKind } from '../../lambdas/core/state.ts';
 import { DEMO_AWS } from '../../local/cloud/aws-model.ts';
 import type { RunningWorld, StartWorldOptions } from '../../local/cloud/index.ts';
 import { startTestWorld, type TestWorld } from '../support/world.ts';

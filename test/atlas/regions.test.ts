@@ -10,7 +10,7 @@ import {
   isSupportedAwsRegion,
   toAtlasRegion,
   toAwsRegion,
-} from '../../lambdas/atlas/regions.ts';
+} from '../../lambdas/core/regions.ts';
 
 const SPEC = resolve(import.meta.dirname, '../../../shared/reference/atlas-private-endpoints.openapi.yaml');
 const specPresent = existsSync(SPEC);

@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createEc2Client, DEFAULT_EC2_MAX_ATTEMPTS } from '../../lambdas/aws/client.ts';
 import { Ec2VpcEndpoints } from '../../lambdas/aws/vpc-endpoints.ts';
-import { AwsTransientError, ConfigurationError } from '../../lambdas/workflow/errors.ts';
+import { AwsTransientError, ConfigurationError } from '../../lambdas/core/errors.ts';
 import { DEMO_AWS } from '../../local/cloud/aws-model.ts';
 import { CREDENTIALS, createInput, type Harness, startHarness } from './harness.ts';
 

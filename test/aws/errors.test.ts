@@ -10,7 +10,7 @@ import {
   ConfigurationError,
   ErrorNames,
   WorkflowError,
-} from '../../lambdas/workflow/errors.ts';
+} from '../../lambdas/core/errors.ts';
 import { DEMO_AWS } from '../../local/cloud/aws-model.ts';
 import type { FaultRule } from '../../local/cloud/faults.ts';
 import {

@@ -2,7 +2,7 @@
  * checkNetwork: the pre-flight check validate-request runs on the request's subnets and security groups.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AwsTransientError } from '../../lambdas/workflow/errors.ts';
+import { AwsTransientError } from '../../lambdas/core/errors.ts';
 import { DEMO_AWS } from '../../local/cloud/aws-model.ts';
 import {
   addOtherNetwork,

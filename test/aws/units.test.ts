@@ -22,8 +22,8 @@ import {
   normalizeState,
   serviceNameRegion,
 } from '../../lambdas/aws/vpc-endpoints.ts';
-import { AwsRequestRejectedError, AwsTransientError } from '../../lambdas/workflow/errors.ts';
-import { TAG_ATLAS_CREATED, TAG_MANAGED_BY, WORKFLOW_TAG_KEYS } from '../../lambdas/workflow/tags.ts';
+import { AwsRequestRejectedError, AwsTransientError } from '../../lambdas/core/errors.ts';
+import { TAG_ATLAS_CREATED, TAG_MANAGED_BY, WORKFLOW_TAG_KEYS } from '../../lambdas/core/tags.ts';
 import { createInput } from './harness.ts';
 
 describe('clientTokenFor', () => {

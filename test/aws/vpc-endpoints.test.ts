@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { clientTokenFor, Ec2VpcEndpoints, isVpcEndpointGone } from '../../lambdas/aws/vpc-endpoints.ts';
-import { AwsRequestRejectedError } from '../../lambdas/workflow/errors.ts';
+import { AwsRequestRejectedError } from '../../lambdas/core/errors.ts';
 import {
   TAG_ATLAS_CREATED,
   TAG_ATLAS_ENDPOINT_ID,
@@ -13,7 +13,7 @@ import {
   TAG_ATLAS_KIND,
   TAG_MANAGED_BY,
   TAG_REQUEST_ID,
-} from '../../lambdas/workflow/tags.ts';
+} from '../../lambdas/core/tags.ts';
 import { AWS_LIFECYCLE_FAULTS, DEMO_AWS } from '../../local/cloud/aws-model.ts';
 import { PRESETS } from '../../local/cloud/timeline.ts';
 import { createInput, type Harness, OTHER_SERVICE, SERVICE, startHarness } from './harness.ts';

@@ -3,10 +3,10 @@
  * shared or adopted resource), finish deletes that had to wait, are idempotent, and report what is left.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { ErrorNames } from '../../lambdas/workflow/errors.ts';
+import { ErrorNames } from '../../lambdas/core/errors.ts';
+import { TAG_MANAGED_BY } from '../../lambdas/core/tags.ts';
 import { IN_USE_STATUS } from '../../lambdas/workflow/operations/common.ts';
 import type { CaughtError, WorkflowState } from '../../lambdas/workflow/steps.ts';
-import { TAG_MANAGED_BY } from '../../lambdas/workflow/tags.ts';
 import { AWS_LIFECYCLE_FAULTS, DEMO_AWS } from '../../local/cloud/aws-model.ts';
 import { PRESETS } from '../../local/cloud/timeline.ts';
 import { liveResources } from '../../local/cloud/world.ts';

@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ApiKeyCredentials } from '../../lambdas/atlas/auth.ts';
 import { createAtlasClient } from '../../lambdas/atlas/client.ts';
-import { ErrorNames } from '../../lambdas/workflow/errors.ts';
+import { ErrorNames } from '../../lambdas/core/errors.ts';
 import { PHASES, resolvePhaseBudgets, startPoll, type WorkflowState } from '../../lambdas/workflow/steps.ts';
 
 import { ATLAS_LIFECYCLE } from '../../local/cloud/atlas-model.ts';

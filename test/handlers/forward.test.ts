@@ -3,8 +3,7 @@
  * methods, then convergence (a re-run adopts instead of duplicating) and resuming a half-built endpoint.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { VpcEndpointSide } from '../../lambdas/workflow/state.ts';
-import { type PollRecord, startPoll, type WorkflowState } from '../../lambdas/workflow/steps.ts';
+import type { VpcEndpointSide } from '../../lambdas/core/state.ts';
 import {
   TAG_ATLAS_CREATED,
   TAG_ATLAS_ENDPOINT_ID,
@@ -13,7 +12,8 @@ import {
   TAG_ATLAS_KIND,
   TAG_MANAGED_BY,
   TAG_REQUEST_ID,
-} from '../../lambdas/workflow/tags.ts';
+} from '../../lambdas/core/tags.ts';
+import { type PollRecord, startPoll, type WorkflowState } from '../../lambdas/workflow/steps.ts';
 import { ATLAS_LIFECYCLE } from '../../local/cloud/atlas-model.ts';
 import { PRESETS } from '../../local/cloud/timeline.ts';
 import { type AuthMethod, type Harness, KINDS, MANAGED_BY, startHarness } from './harness.ts';

@@ -17,6 +17,7 @@ import {
 import { type AtlasClientOptions, createAtlasClient } from '../../lambdas/atlas/client.ts';
 import { createEc2Client } from '../../lambdas/aws/client.ts';
 import { Ec2VpcEndpoints, type VpcEndpointOperations } from '../../lambdas/aws/vpc-endpoints.ts';
+import type { EndpointKind } from '../../lambdas/core/state.ts';
 import * as checkCleanup from '../../lambdas/handlers/check-cleanup.ts';
 import * as createAtlasEndpoint from '../../lambdas/handlers/create-atlas-endpoint.ts';
 import * as createVpcEndpoint from '../../lambdas/handlers/create-vpc-endpoint.ts';
@@ -30,7 +31,6 @@ import * as readConnectionString from '../../lambdas/handlers/read-connection-st
 import * as summarizeFailure from '../../lambdas/handlers/summarize-failure.ts';
 import type { HandlerDeps, LambdaContextLike } from '../../lambdas/handlers/support/runtime.ts';
 import * as validateRequest from '../../lambdas/handlers/validate-request.ts';
-import type { EndpointKind } from '../../lambdas/workflow/state.ts';
 import {
   type CaughtError,
   PHASES,

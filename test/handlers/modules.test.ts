@@ -9,12 +9,12 @@ import './quiet.ts';
 import { readdirSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { resetAtlasAuthCaches } from '../../lambdas/atlas/auth.ts';
+import { ErrorNames } from '../../lambdas/core/errors.ts';
 import {
   defaultHandlerDeps,
   type HandlerDeps,
   type LambdaStepHandler,
 } from '../../lambdas/handlers/support/runtime.ts';
-import { ErrorNames } from '../../lambdas/workflow/errors.ts';
 import { envNamesFor, HandlerEnv, STEP_IDS, STEPS, type StepId } from '../../lambdas/workflow/steps.ts';
 import { DEMO_AWS } from '../../local/cloud/aws-model.ts';
 import { startTestWorld, type TestWorld } from '../support/world.ts';

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ErrorNames } from '../../lambdas/workflow/errors.ts';
+import { ErrorNames } from '../../lambdas/core/errors.ts';
 import type { CaughtError, WorkflowState } from '../../lambdas/workflow/steps.ts';
 import { atlasHttpError } from '../../local/cloud/fault-catalog.ts';
 import { PRESETS } from '../../local/cloud/timeline.ts';

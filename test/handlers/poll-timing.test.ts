@@ -6,9 +6,9 @@
  */
 import './quiet.ts';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ErrorNames } from '../../lambdas/core/errors.ts';
 import { makeHandler as describeVpcEndpointHandler } from '../../lambdas/handlers/describe-vpc-endpoint.ts';
 import { defaultHandlerDeps, pollingState, stepHandler } from '../../lambdas/handlers/support/runtime.ts';
-import { ErrorNames } from '../../lambdas/workflow/errors.ts';
 import { describeVpcEndpoint } from '../../lambdas/workflow/operations/vpc-endpoint.ts';
 import {
   HandlerEnv,

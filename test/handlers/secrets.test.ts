@@ -8,7 +8,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ApiKeyCredentials, ServiceAccountCredentials } from '../../lambdas/atlas/auth.ts';
 import { createAtlasClient } from '../../lambdas/atlas/client.ts';
-import { ErrorNames } from '../../lambdas/workflow/errors.ts';
+import { ErrorNames } from '../../lambdas/core/errors.ts';
 import {
   type AuthMethod,
   type Harness,

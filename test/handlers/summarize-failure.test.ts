@@ -5,9 +5,9 @@
 import './quiet.ts';
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { ErrorNames, type InvalidRequestError } from '../../lambdas/core/errors.ts';
 import { makeHandler } from '../../lambdas/handlers/summarize-failure.ts';
 import type { HandlerDeps } from '../../lambdas/handlers/support/runtime.ts';
-import { ErrorNames, type InvalidRequestError } from '../../lambdas/workflow/errors.ts';
 import { parseRequest } from '../../lambdas/workflow/request.ts';
 import type { FailureSummary, WorkflowState } from '../../lambdas/workflow/steps.ts';
 import { MAX_CAUSE_LENGTH, resolvePhaseBudgets, startPoll } from '../../lambdas/workflow/steps.ts';

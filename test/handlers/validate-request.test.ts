@@ -5,8 +5,8 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ErrorNames, type InvalidRequestError } from '../../lambdas/core/errors.ts';
 import { atlasAccess } from '../../lambdas/handlers/support/atlas.ts';
-import { ErrorNames, type InvalidRequestError } from '../../lambdas/workflow/errors.ts';
 import { HandlerEnv, type ValidatedState } from '../../lambdas/workflow/steps.ts';
 import { type Harness, lambdaContext, MAKE_HANDLER, silentLogger, startHarness, thrown } from './harness.ts';
 

@@ -6,7 +6,6 @@
  * success, rollback disabled, cleanup failure, deadline. (The real handlers against the simulated world
  * are tested through local/engine.ts.)
  */
-import '../../local/polyfills.ts';
 import { type ExecutionError, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -16,14 +15,14 @@ import {
   EndpointRejectedError,
   ErrorNames,
   InvalidRequestError,
-} from '../../lambdas/workflow/errors.ts';
+} from '../../lambdas/core/errors.ts';
+import type { AtlasSide, WorkflowOutput, WorkflowRequest } from '../../lambdas/core/state.ts';
 import {
   type AvailableEventDetail,
   DetailTypes,
   EVENT_SOURCE,
   type FailedEventDetail,
 } from '../../lambdas/workflow/events.ts';
-import type { AtlasSide, WorkflowOutput, WorkflowRequest } from '../../lambdas/workflow/state.ts';
 import {
   type FailureSummary,
   isRejectedInput,

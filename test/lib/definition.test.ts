@@ -3,7 +3,6 @@
  * aws-local-stepfunctions runs), within what the offline engine supports, every name a known constant,
  * every Task mapped to the steps table.
  */
-import '../../local/polyfills.ts';
 import aslValidator from 'asl-validator';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -12,7 +11,7 @@ import {
   FAIL_STATE_ERRORS,
   THROWN_ERROR_NAMES,
   TRANSIENT_ERRORS,
-} from '../../lambdas/workflow/errors.ts';
+} from '../../lambdas/core/errors.ts';
 import { DetailTypes, EVENT_SOURCE } from '../../lambdas/workflow/events.ts';
 import {
   DEFAULT_EXECUTION_MARGIN_SECONDS,

@@ -1,8 +1,8 @@
 /** Exact IAM per role: every statement, action, resource and condition, and nothing else. */
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { TAG_MANAGED_BY } from '../../lambdas/core/tags.ts';
 import { STEP_IDS, STEPS, type StepId } from '../../lambdas/workflow/steps.ts';
-import { TAG_MANAGED_BY } from '../../lambdas/workflow/tags.ts';
 import { logicalIdOf, SECRET_ARN, type Synthesized, synthWorkflow } from './support.ts';
 
 let synth: Synthesized;

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DeadlineExceededError, ErrorNames } from '../../lambdas/workflow/errors.ts';
+import { DeadlineExceededError, ErrorNames } from '../../lambdas/core/errors.ts';
 import {
   causeMessage,
   DEFAULT_EXECUTION_MARGIN_SECONDS,

@@ -74,7 +74,6 @@ describe('bundled synth with CloudFormation validation', () => {
       env: {
         PATH: process.env.PATH,
         AWS_REGION: 'us-east-1',
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
         MODULES: JSON.stringify(modules),
       },
       encoding: 'utf8',

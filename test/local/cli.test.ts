@@ -152,7 +152,7 @@ describe('npm run simulator + npm start -- --atlas-url', () => {
       ['--import', 'tsx', 'local/cli.ts', 'simulator', '--port', '0', '--time-scale', '1000'],
       {
         cwd: root,
-        env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+        env: process.env,
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
@@ -257,7 +257,7 @@ describe('paths with a space, or reached through a symlink', () => {
     const script = join(link, 'local', 'cli.ts');
     const child = spawn(process.execPath, ['--import', 'tsx', script, 'run', '--help'], {
       cwd: root,
-      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+      env: process.env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -6,7 +6,7 @@
  * left behind.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { ErrorNames } from '../../lambdas/workflow/errors.ts';
+import { ErrorNames } from '../../lambdas/core/errors.ts';
 import { DetailTypes } from '../../lambdas/workflow/events.ts';
 import { StateNames } from '../../lambdas/workflow/steps.ts';
 import { FAULT_CATALOG } from '../../local/cloud/fault-catalog.ts';

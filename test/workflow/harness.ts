@@ -2,7 +2,7 @@
  * Scenario harness: runs the synthesized workflow through the local engine against a fresh simulated world.
  */
 import { expect } from 'vitest';
-import type { EndpointKind } from '../../lambdas/workflow/state.ts';
+import type { EndpointKind } from '../../lambdas/core/state.ts';
 import { DEMO_AWS } from '../../local/cloud/aws-model.ts';
 import { FAULT_CATALOG } from '../../local/cloud/fault-catalog.ts';
 import type { FaultRule } from '../../local/cloud/faults.ts';

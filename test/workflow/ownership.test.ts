@@ -9,9 +9,9 @@
  *    owned, and when Atlas removes it with this request's interface endpoint, the report says so.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { ErrorNames } from '../../lambdas/workflow/errors.ts';
+import { ErrorNames } from '../../lambdas/core/errors.ts';
+import type { EndpointKind } from '../../lambdas/core/state.ts';
 import { DetailTypes } from '../../lambdas/workflow/events.ts';
-import type { EndpointKind } from '../../lambdas/workflow/state.ts';
 import { StateNames as S } from '../../lambdas/workflow/steps.ts';
 import { DEMO_AWS } from '../../local/cloud/aws-model.ts';
 import { atlasHttpError } from '../../local/cloud/fault-catalog.ts';

@@ -5,7 +5,7 @@
  */
 import { Duration } from 'aws-cdk-lib';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ErrorNames } from '../../lambdas/workflow/errors.ts';
+import { ErrorNames } from '../../lambdas/core/errors.ts';
 import { StateNames } from '../../lambdas/workflow/steps.ts';
 import { DEMO_AWS } from '../../local/cloud/aws-model.ts';
 import { runLocalWorkflow } from '../../local/engine.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { ConfigurationError, ErrorNames } from '../../lambdas/core/errors.ts';
 import { loadRequestDefaults } from '../../lambdas/workflow/config.ts';
-import { ConfigurationError, ErrorNames } from '../../lambdas/workflow/errors.ts';
 import { parseRequest } from '../../lambdas/workflow/request.ts';
 import { HandlerEnv, resolvePhaseBudgets } from '../../lambdas/workflow/steps.ts';
 

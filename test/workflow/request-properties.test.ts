@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ATLAS_AWS_COMMERCIAL_REGIONS, ATLAS_AWS_GOV_REGIONS } from '../../lambdas/atlas/regions.ts';
-import { InvalidRequestError } from '../../lambdas/workflow/errors.ts';
+import { InvalidRequestError } from '../../lambdas/core/errors.ts';
+import { ATLAS_AWS_COMMERCIAL_REGIONS, ATLAS_AWS_GOV_REGIONS } from '../../lambdas/core/regions.ts';
+import { isReservedTagKey } from '../../lambdas/core/tags.ts';
 import { COMMENT_MAX_LENGTH, parseRequest } from '../../lambdas/workflow/request.ts';
-import { isReservedTagKey } from '../../lambdas/workflow/tags.ts';
 
 const hasControlCharacter = (s: string) =>
   [...s].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f);

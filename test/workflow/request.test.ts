@@ -1,7 +1,8 @@
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { ownershipMarker } from '../../lambdas/atlas/kind-common.ts';
-import { ErrorNames, type FieldIssue, InvalidRequestError } from '../../lambdas/workflow/errors.ts';
+import { ErrorNames, type FieldIssue, InvalidRequestError } from '../../lambdas/core/errors.ts';
+import { TAG_MANAGED_BY } from '../../lambdas/core/tags.ts';
 import { DetailTypes, REQUEST_EVENT_SOURCE } from '../../lambdas/workflow/events.ts';
 import {
   ATLAS_COMMENT_MAX_LENGTH,
@@ -11,7 +12,6 @@ import {
   type RequestDefaults,
   requestJsonSchema,
 } from '../../lambdas/workflow/request.ts';
-import { TAG_MANAGED_BY } from '../../lambdas/workflow/tags.ts';
 
 const VALID = {
   groupId: '5f7cac1adf5d6c6306f4b283',

@@ -4,9 +4,9 @@
  * output or the named error, the events and the inventory afterwards.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { ErrorNames } from '../../lambdas/workflow/errors.ts';
+import { ErrorNames } from '../../lambdas/core/errors.ts';
+import type { EndpointKind } from '../../lambdas/core/state.ts';
 import { DetailTypes } from '../../lambdas/workflow/events.ts';
-import type { EndpointKind } from '../../lambdas/workflow/state.ts';
 import { StateNames as S } from '../../lambdas/workflow/steps.ts';
 import type { LocalRunResult } from '../../local/engine.ts';
 import { causeText, expectSubsequence, live, newWorld, requestFor, run, type TestWorld } from './harness.ts';

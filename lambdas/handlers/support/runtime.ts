@@ -32,13 +32,14 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import { type AtlasClient, lambdaDeadline } from '#atlas/client';
-import { type EndpointKindClient, endpointKindClient } from '#atlas/endpoint-kind';
+import type { EndpointKindClient } from '#atlas/endpoint-kind';
+import { endpointKindClient } from '#atlas/kinds';
 import type { VpcEndpointOperations } from '#aws/vpc-endpoints';
+import { ConfigurationError, ErrorNames, WorkflowError } from '#core/errors';
+import type { EndpointKind } from '#core/state';
 import type { Environment } from '#workflow/config';
-import { ConfigurationError, ErrorNames, WorkflowError } from '#workflow/errors';
 import type { StepDeps } from '#workflow/operations/common';
 import type { RequestDefaults } from '#workflow/request';
-import type { EndpointKind } from '#workflow/state';
 import {
   HandlerEnv,
   PHASES,

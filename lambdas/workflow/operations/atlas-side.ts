@@ -2,8 +2,8 @@
  * create-atlas-endpoint and describe-atlas-endpoint: the Atlas side (a serverless private endpoint, or the
  * project's AWS endpoint service for the region of a dedicated cluster).
  */
-import { EndpointFailedError } from '#workflow/errors';
-import type { AtlasSide } from '#workflow/state';
+import { EndpointFailedError } from '#core/errors';
+import type { AtlasSide } from '#core/state';
 import { nextPoll, type PollingState, type PollRecord, type WorkflowState } from '#workflow/steps';
 import {
   adoptExisting,

@@ -15,7 +15,8 @@
  */
 import type { EndpointKindClient, EndpointTarget } from '#atlas/endpoint-kind';
 import type { VpcEndpointOperations } from '#aws/vpc-endpoints';
-import { ErrorNames, ResourceConflictError } from '#workflow/errors';
+import { ErrorNames, ResourceConflictError } from '#core/errors';
+import { TAG_MANAGED_BY, TAG_REQUEST_ID } from '#core/tags';
 import type { ResourceRef } from '#workflow/events';
 import {
   type CleanupObservation,
@@ -24,7 +25,6 @@ import {
   type PollRecord,
   type WorkflowState,
 } from '#workflow/steps';
-import { TAG_MANAGED_BY, TAG_REQUEST_ID } from '#workflow/tags';
 import {
   atlasCall,
   atlasResourceType,

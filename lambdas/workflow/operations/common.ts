@@ -10,9 +10,9 @@ import type { AtlasLogger } from '#atlas/client';
 import type { AtlasEndpointView, EndpointKindClient, EndpointTarget } from '#atlas/endpoint-kind';
 import { ownershipMarker } from '#atlas/kind-common';
 import type { VpcEndpointOperations, VpcEndpointView } from '#aws/vpc-endpoints';
-import { AtlasApiGoneError, ConfigurationError, ErrorNames, type WorkflowError } from '#workflow/errors';
+import { AtlasApiGoneError, ConfigurationError, ErrorNames, type WorkflowError } from '#core/errors';
+import type { AtlasSide, EndpointKind, LinkSide, VpcEndpointSide, WorkflowRequest } from '#core/state';
 import type { ResourceType } from '#workflow/events';
-import type { AtlasSide, EndpointKind, LinkSide, VpcEndpointSide, WorkflowRequest } from '#workflow/state';
 import type { PollRecord, PollTiming, WorkflowState } from '#workflow/steps';
 
 /** The logger methods the domain uses (a Powertools `Logger` fits). */

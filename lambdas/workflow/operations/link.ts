@@ -3,8 +3,8 @@
  * PATCH the endpoint; dedicated: create the interface endpoint), wait for AVAILABLE, read the private SRV
  * connection string Atlas publishes for it.
  */
-import { EndpointFailedError, EndpointRejectedError } from '#workflow/errors';
-import type { ConnectionSide, LinkSide } from '#workflow/state';
+import { EndpointFailedError, EndpointRejectedError } from '#core/errors';
+import type { ConnectionSide, LinkSide } from '#core/state';
 import { nextPoll, type PollingState, type PollRecord, type WorkflowState } from '#workflow/steps';
 import {
   adoptExisting,

@@ -18,7 +18,11 @@
  */
 import { ownershipMarker } from '#atlas/kind-common';
 
-import { ErrorNames, THROWN_ERROR_NAMES } from '#workflow/errors';
+import { ErrorNames, THROWN_ERROR_NAMES } from '#core/errors';
+// The id shapes a raw (unvalidated) request field must have to be echoed in the report of a rejected
+// request: from the zod-free module the request schema uses too (#workflow/request would load zod).
+import { GROUP_ID_PATTERN, isInstanceName, REQUEST_ID_MAX_LENGTH, VPC_ID_PATTERN } from '#core/patterns';
+import type { EndpointKind } from '#core/state';
 import type {
   CleanupOutcome,
   FailureReport,
@@ -26,10 +30,6 @@ import type {
   ResourceReport,
   ResourceType,
 } from '#workflow/events';
-// The id shapes a raw (unvalidated) request field must have to be echoed in the report of a rejected
-// request: from the zod-free module the request schema uses too (#workflow/request would load zod).
-import { GROUP_ID_PATTERN, isInstanceName, REQUEST_ID_MAX_LENGTH, VPC_ID_PATTERN } from '#workflow/patterns';
-import type { EndpointKind } from '#workflow/state';
 import {
   type CaughtError,
   type CleanupObservation,

@@ -18,23 +18,14 @@
 import type { AtlasEndpointView, EndpointKindClient } from '#atlas/endpoint-kind';
 import { apiErrorOf } from '#atlas/errors';
 import type { VpcEndpointOperations, VpcEndpointView } from '#aws/vpc-endpoints';
-import type { Environment } from '#workflow/config';
 import {
   ConfigurationError,
   ErrorNames,
   type FieldIssue,
   InvalidRequestError,
   THROWN_ERROR_NAMES,
-} from '#workflow/errors';
-import { type ParsedRequest, parseRequest, type RequestDefaults } from '#workflow/request';
-import type { AtlasSide, WorkflowRequest } from '#workflow/state';
-import {
-  type ExistingResources,
-  REQUEST_BUDGET_FIELD,
-  resolvePhaseBudgets,
-  type ValidatedState,
-  type ValidateRequestInput,
-} from '#workflow/steps';
+} from '#core/errors';
+import type { AtlasSide, WorkflowRequest } from '#core/state';
 import {
   TAG_ATLAS_CREATED,
   TAG_ATLAS_ENDPOINT_ID,
@@ -43,7 +34,16 @@ import {
   TAG_ATLAS_KIND,
   TAG_MANAGED_BY,
   TAG_REQUEST_ID,
-} from '#workflow/tags';
+} from '#core/tags';
+import type { Environment } from '#workflow/config';
+import { type ParsedRequest, parseRequest, type RequestDefaults } from '#workflow/request';
+import {
+  type ExistingResources,
+  REQUEST_BUDGET_FIELD,
+  resolvePhaseBudgets,
+  type ValidatedState,
+  type ValidateRequestInput,
+} from '#workflow/steps';
 import {
   atlasCall,
   instanceLabel,

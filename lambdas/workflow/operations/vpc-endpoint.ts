@@ -3,8 +3,8 @@
  * service, created in the request's region with the workflow's tags and a ClientToken from the request id
  * and the endpoint service name.
  */
-import { AwsRequestRejectedError, EndpointRejectedError, ErrorNames } from '#workflow/errors';
-import type { VpcEndpointSide } from '#workflow/state';
+import { AwsRequestRejectedError, EndpointRejectedError, ErrorNames } from '#core/errors';
+import type { VpcEndpointSide } from '#core/state';
 import { nextPoll, type PollingState, type PollRecord, type WorkflowState } from '#workflow/steps';
 import {
   adoptExisting,

@@ -7,7 +7,7 @@
  * The mapping is mechanical (`us-east-1` <-> `US_EAST_1`), but it is an explicit list on purpose, so a
  * typo or a region Atlas does not serve fails here, with a clear message, instead of at Atlas.
  */
-import { ConfigurationError } from '#workflow/errors';
+import { ConfigurationError } from '#core/errors';
 
 /** AWS commercial regions Atlas supports. */
 export const ATLAS_AWS_COMMERCIAL_REGIONS = [
