@@ -26,6 +26,7 @@ import {
   runDefinition,
   type TaskFunction,
 } from './engine-core.ts';
+import { type EnvironmentRecord, ownEnvironment, withEnvironment } from './env-scope.ts';
 
 export type { HistoryEntry } from './engine-core.ts';
 
@@ -229,32 +230,34 @@ export function handlerModuleUrl(entry: string, runId: number, root: URL = repoR
 }
 
 /**
- * Loads a handler module the way a fresh Lambda container would: with that function's environment set while
- * the module initializes (its module-scope clients read it once), and as a new module instance per run so
+ * The environment a function's invocations see: the process's own variables minus the Atlas credential
+ * variables (a run sets its own), the template's function environment minus the secret ARN (locally the
+ * credentials come from MONGODB_ATLAS_*), and the run's target.
+ */
+function functionEnvironment(binding: LambdaBinding, baseEnv: Record<string, string>): EnvironmentRecord {
+  const env: EnvironmentRecord = { ...ownEnvironment() };
+  for (const k of ENV_KEYS_WE_SET) delete env[k];
+  const { ATLAS_SECRET_ARN: _secret, ...fnEnv } = binding.environment;
+  return Object.assign(env, fnEnv, baseEnv);
+}
+
+/**
+ * Loads a handler module the way a fresh Lambda container would: with that function's environment while the
+ * module initializes (its module-scope clients read it once), and as a new module instance per run so
  * nothing is shared with another run's world.
  */
 async function loadHandler(
   binding: LambdaBinding,
-  baseEnv: Record<string, string>,
+  env: EnvironmentRecord,
   runId: number,
 ): Promise<(event: unknown, context: unknown) => Promise<unknown>> {
-  const saved = { ...process.env };
-  try {
-    for (const k of ENV_KEYS_WE_SET) delete process.env[k];
-    // The template's function env, minus the secret ARN: locally the credentials come from MONGODB_ATLAS_*.
-    const { ATLAS_SECRET_ARN: _secret, ...fnEnv } = binding.environment;
-    Object.assign(process.env, fnEnv, baseEnv);
-    const mod = (await import(handlerModuleUrl(binding.entry, runId))) as {
-      handler?: (event: unknown, context: unknown) => Promise<unknown>;
-      default?: { handler?: (event: unknown, context: unknown) => Promise<unknown> };
-    };
-    const handler = mod.handler ?? mod.default?.handler;
-    if (typeof handler !== 'function') throw new Error(`${binding.entry} exports no handler`);
-    return handler;
-  } finally {
-    for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
-    Object.assign(process.env, saved);
-  }
+  const mod = (await withEnvironment(env, () => import(handlerModuleUrl(binding.entry, runId)))) as {
+    handler?: (event: unknown, context: unknown) => Promise<unknown>;
+    default?: { handler?: (event: unknown, context: unknown) => Promise<unknown> };
+  };
+  const handler = mod.handler ?? mod.default?.handler;
+  if (typeof handler !== 'function') throw new Error(`${binding.entry} exports no handler`);
+  return handler;
 }
 
 function lambdaContext(
@@ -319,9 +322,10 @@ export async function runLocalWorkflow(options: LocalRunOptions): Promise<LocalR
   const handlers = new Map<string, Promise<(event: unknown, context: unknown) => Promise<unknown>>>();
   for (const [stateName, binding] of synthesized.lambdaTasks) {
     tasks[stateName] = async (input) => {
+      const env = functionEnvironment(binding, baseEnv);
       let handler = handlers.get(binding.entry);
       if (!handler) {
-        handler = loadHandler(binding, baseEnv, runId);
+        handler = loadHandler(binding, env, runId);
         handlers.set(binding.entry, handler);
       }
       const run = await handler;
@@ -332,16 +336,9 @@ export async function runLocalWorkflow(options: LocalRunOptions): Promise<LocalR
         binding.timeoutSeconds,
         invocations,
       );
-      const saved = { ...process.env };
-      Object.assign(process.env, baseEnv);
-      try {
-        const result = await run(input, context);
-        lastResults.set(stateName, result);
-        return result;
-      } finally {
-        for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
-        Object.assign(process.env, saved);
-      }
+      const result = await withEnvironment(env, () => run(input, context));
+      lastResults.set(stateName, result);
+      return result;
     };
   }
   for (const stateName of synthesized.eventTasks) {
