@@ -28,6 +28,7 @@ import {
   type VpcEndpointRecord,
   type VpcRecord,
 } from './cloud/aws-model.ts';
+import { isSupportedAwsRegion } from '../lambdas/core/regions.ts';
 import type { VirtualClock } from './cloud/clock.ts';
 import type { FaultEffect, FaultPlan } from './cloud/faults.ts';
 import type { AuthKind, RequestLog } from './cloud/request-log.ts';
@@ -359,6 +360,8 @@ function isAction(action: string): action is Ec2Action {
 interface AuthOutcome {
   readonly kind: AuthKind;
   readonly error?: Ec2Error;
+  /** The region the request is signed for (the region's EC2 that answers it). */
+  readonly region?: string;
 }
 
 function sha256Hex(data: string | Buffer): string {
@@ -438,7 +441,9 @@ function verifySigV4(req: IncomingMessage, body: Buffer, model: AwsModel): AuthO
   }
   if (service !== 'ec2')
     return fail('SignatureDoesNotMatch', "Credential should be scoped to correct service: 'ec2'.");
-  if (region !== model.region)
+  // One endpoint stands for every region's EC2 (AWS_ENDPOINT_URL_EC2 sends them all here): a request signed
+  // for another region Atlas supports is answered by that region's (empty) EC2, as it would be in AWS.
+  if (region !== model.region && !isSupportedAwsRegion(region))
     return fail('SignatureDoesNotMatch', 'Credential should be scoped to a valid region.');
   const amzDate = canonicalHeaderValue(req, 'x-amz-date');
   if (!amzDate || !/^\d{8}T\d{6}Z$/.test(amzDate)) {
@@ -490,7 +495,7 @@ function verifySigV4(req: IncomingMessage, body: Buffer, model: AwsModel): AuthO
   if (given.length !== want.length || !timingSafeEqual(given, want)) {
     return fail('SignatureDoesNotMatch', SIGNATURE_MISMATCH);
   }
-  return { kind: 'sigv4' };
+  return { kind: 'sigv4', region };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -634,7 +639,8 @@ export async function startEc2Server(options: Ec2ServerOptions): Promise<HttpFro
       } else {
         try {
           if (booleanParam(params, 'DryRun') === true) throw new Ec2Error('DryRunOperation');
-          answer = { status: 200, body: document(action, requestId, HANDLERS[action](params, model)) };
+          const regional = auth.region === undefined ? model : model.inRegion(auth.region);
+          answer = { status: 200, body: document(action, requestId, HANDLERS[action](params, regional)) };
         } catch (error) {
           if (!(error instanceof Ec2Error)) throw error;
           answer = errorAnswer(error, requestId);

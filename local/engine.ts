@@ -8,7 +8,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App, Stack } from 'aws-cdk-lib';
+import { App, type CfnResource, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -46,8 +46,24 @@ interface LambdaBinding {
   readonly timeoutSeconds: number;
 }
 
+/** An EventBridge rule of the template with a target that starts the state machine (for `--event`). */
+export interface TriggerRule {
+  readonly logicalId: string;
+  /** The bus name (or ARN) the rule is on; not a string when the bus is a resource of the template. */
+  readonly eventBusName: unknown;
+  readonly eventPattern: unknown;
+  readonly inputPath?: string;
+  readonly input?: string;
+  readonly inputTransformer?: {
+    readonly inputPathsMap?: Readonly<Record<string, string>>;
+    readonly inputTemplate: string;
+  };
+}
+
 export interface SynthesizedWorkflow {
   readonly definition: AslDefinition;
+  /** The template's rules that start the state machine, as synthesized. */
+  readonly triggers: readonly TriggerRule[];
   /** Task state name -> the Lambda it invokes. */
   readonly lambdaTasks: ReadonlyMap<string, LambdaBinding>;
   /** Task state names that put events on EventBridge. */
@@ -55,6 +71,36 @@ export interface SynthesizedWorkflow {
 }
 
 const synthCache = new Map<string, SynthesizedWorkflow>();
+
+/** The rules of `template` with a target whose Arn is a Ref to the state machine `stateMachineId`. */
+function triggerRules(template: Template, stateMachineId: string): TriggerRule[] {
+  const rules: TriggerRule[] = [];
+  for (const [logicalId, resource] of Object.entries(template.findResources('AWS::Events::Rule'))) {
+    const props = (resource as { Properties?: Record<string, unknown> }).Properties ?? {};
+    for (const target of (props.Targets ?? []) as Record<string, unknown>[]) {
+      if ((target.Arn as { Ref?: string } | undefined)?.Ref !== stateMachineId) continue;
+      const transformer = target.InputTransformer as
+        | { InputPathsMap?: Record<string, string>; InputTemplate: string }
+        | undefined;
+      rules.push({
+        logicalId,
+        eventBusName: props.EventBusName ?? 'default',
+        eventPattern: props.EventPattern,
+        ...(typeof target.InputPath === 'string' ? { inputPath: target.InputPath } : {}),
+        ...(typeof target.Input === 'string' ? { input: target.Input } : {}),
+        ...(transformer
+          ? {
+              inputTransformer: {
+                inputTemplate: transformer.InputTemplate,
+                ...(transformer.InputPathsMap ? { inputPathsMap: transformer.InputPathsMap } : {}),
+              },
+            }
+          : {}),
+      });
+    }
+  }
+  return rules;
+}
 
 /** Synthesizes the construct (no bundling, no CloudFormation validation) and extracts what the engine runs. */
 export function synthesizeWorkflow(props: LocalWorkflowProps = {}): SynthesizedWorkflow {
@@ -113,7 +159,13 @@ export function synthesizeWorkflow(props: LocalWorkflowProps = {}): SynthesizedW
       if (!binding) throw new Error(`Task state "${name}" invokes ${resource}, which no workflow step owns`);
       lambdaTasks.set(name, binding);
     }
-    const out: SynthesizedWorkflow = { definition, lambdaTasks, eventTasks };
+    const stateMachineId = stack.getLogicalId(workflow.stateMachine.node.defaultChild as CfnResource);
+    const out: SynthesizedWorkflow = {
+      definition,
+      lambdaTasks,
+      eventTasks,
+      triggers: triggerRules(template, stateMachineId),
+    };
     synthCache.set(key, out);
     return out;
   } finally {
@@ -322,6 +374,8 @@ export async function runLocalWorkflow(options: LocalRunOptions): Promise<LocalR
   const handlers = new Map<string, Promise<(event: unknown, context: unknown) => Promise<unknown>>>();
   for (const [stateName, binding] of synthesized.lambdaTasks) {
     tasks[stateName] = async (input) => {
+      // A failed attempt has no result: a display must not show the previous attempt's under the failure.
+      lastResults.delete(stateName);
       const env = functionEnvironment(binding, baseEnv);
       let handler = handlers.get(binding.entry);
       if (!handler) {
@@ -382,7 +436,10 @@ export async function runLocalWorkflow(options: LocalRunOptions): Promise<LocalR
     },
     ...(options.onWait ? { onWait: options.onWait } : {}),
     onHistory: (entry) => {
-      options.onHistory?.(entry, entry.kind === 'succeeded' ? { result: lastResults.get(entry.state) } : {});
+      options.onHistory?.(
+        entry,
+        entry.kind === 'succeeded' && lastResults.has(entry.state) ? { result: lastResults.get(entry.state) } : {},
+      );
     },
   });
 

@@ -534,6 +534,7 @@ export class AwsModel {
   private readonly clientTokens = new Map<string, { endpointId: string; fingerprint: string }>();
   private readonly listeners = new Set<(change: VpcEndpointChange) => void>();
   private buckets: { mutating?: TokenBucket; nonMutating?: TokenBucket } = {};
+  private readonly otherRegions = new Map<string, AwsModel>();
 
   constructor(options: AwsModelOptions) {
     this.clock = options.clock;
@@ -546,6 +547,29 @@ export class AwsModel {
     for (const c of options.credentials ?? [DEMO_AWS]) this.credentials.set(c.accessKeyId, c.secretAccessKey);
     this.setThrottle(options.throttle);
     if (options.seed ?? true) this.seedDemo();
+  }
+
+  /**
+   * This account's EC2 in another region: the same credentials, clock, timeline and fault plan, and nothing
+   * in it (the world's VPCs are all in `region`). The EC2 front serves a request signed for another region
+   * from it, as that region's own endpoint would: the VPCs and subnets of this region are not found there.
+   */
+  inRegion(region: string): AwsModel {
+    if (region === this.region) return this;
+    let model = this.otherRegions.get(region);
+    if (model === undefined) {
+      model = new AwsModel({
+        clock: this.clock,
+        timeline: this.timeline,
+        faults: this.faults,
+        region,
+        accountId: this.accountId,
+        credentials: [...this.credentials].map(([accessKeyId, secretAccessKey]) => ({ accessKeyId, secretAccessKey })),
+        seed: false,
+      });
+      this.otherRegions.set(region, model);
+    }
+    return model;
   }
 
   private seedDemo(): void {

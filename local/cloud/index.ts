@@ -7,7 +7,7 @@ import { startEc2Server } from '../ec2-server.ts';
 import { World, type WorldOptions } from './world.ts';
 
 export type { AtlasResponseHook, HttpFront } from '../atlas-server.ts';
-export { startAtlasServer } from '../atlas-server.ts';
+export { SIMULATOR_INFO_PATH, startAtlasServer } from '../atlas-server.ts';
 export { startEc2Server } from '../ec2-server.ts';
 export * from './atlas-model.ts';
 export { AwsModel, DEMO_AWS, type VpcEndpointRecord } from './aws-model.ts';
@@ -34,6 +34,8 @@ export interface StartWorldOptions extends WorldOptions {
   /** @default '127.0.0.1' */
   readonly host?: string;
   readonly onAtlasResponse?: AtlasResponseHook;
+  /** Published at `GET <atlasUrl>/__simulator` (see AtlasServerOptions.describe). */
+  readonly describe?: () => unknown;
 }
 
 export async function startWorld(options: StartWorldOptions = {}): Promise<RunningWorld> {
@@ -49,6 +51,7 @@ export async function startWorld(options: StartWorldOptions = {}): Promise<Runni
     model: world.atlas,
     ...(options.atlasPort === undefined ? {} : { port: options.atlasPort }),
     ...(options.onAtlasResponse ? { onResponse: options.onAtlasResponse } : {}),
+    ...(options.describe ? { describe: options.describe } : {}),
   });
   let ec2: Awaited<ReturnType<typeof startEc2Server>>;
   try {
