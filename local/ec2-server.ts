@@ -15,6 +15,7 @@
 import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { isSupportedAwsRegion } from '../lambdas/core/regions.ts';
 import {
   type AwsModel,
   EC2_ACTIONS,
@@ -28,7 +29,6 @@ import {
   type VpcEndpointRecord,
   type VpcRecord,
 } from './cloud/aws-model.ts';
-import { isSupportedAwsRegion } from '../lambdas/core/regions.ts';
 import type { VirtualClock } from './cloud/clock.ts';
 import type { FaultEffect, FaultPlan } from './cloud/faults.ts';
 import type { AuthKind, RequestLog } from './cloud/request-log.ts';

@@ -438,7 +438,9 @@ export async function runLocalWorkflow(options: LocalRunOptions): Promise<LocalR
     onHistory: (entry) => {
       options.onHistory?.(
         entry,
-        entry.kind === 'succeeded' && lastResults.has(entry.state) ? { result: lastResults.get(entry.state) } : {},
+        entry.kind === 'succeeded' && lastResults.has(entry.state)
+          ? { result: lastResults.get(entry.state) }
+          : {},
       );
     },
   });

@@ -423,6 +423,11 @@ export interface PollRecord<T = unknown> {
    * time (whole seconds, rounded up).
    */
   readonly elapsedSeconds: number;
+  /**
+   * Of `elapsedSeconds`, the part counted for the checks' own run time (the rest is the waits). Absent
+   * before the first check.
+   */
+  readonly checkSeconds?: number;
   readonly budgetSeconds: number;
   /** Seconds the next Wait state waits (an integer >= 0). 0 once done. */
   readonly waitSeconds: number;
@@ -508,20 +513,27 @@ export function nextPoll<T>(
     throw new Error(`nextPoll: spentSeconds must be a whole number of seconds >= 0, got ${spentSeconds}`);
   }
   const elapsedSeconds = prev.elapsedSeconds + prev.waitSeconds + spentSeconds;
+  const checkSeconds = (prev.checkSeconds ?? 0) + spentSeconds;
   const attempt = prev.attempt + 1;
-  const base = { phase, attempt, elapsedSeconds, budgetSeconds: prev.budgetSeconds, observed };
+  const base = { phase, attempt, elapsedSeconds, checkSeconds, budgetSeconds: prev.budgetSeconds, observed };
   if (done) return { ...base, waitSeconds: 0, done: true };
   const remaining = prev.budgetSeconds - elapsedSeconds;
   if (remaining <= 0) {
     const seen = statusText === undefined ? '' : `; last seen: ${statusText}`;
+    // The waits are what a clock shows between the phase's start and its last check; each check's own run
+    // time is counted rounded up to whole seconds, so the two parts are reported apart.
+    const waitedSeconds = elapsedSeconds - checkSeconds;
     throw new DeadlineExceededError(
       `The ${PHASES[phase].label} was not ready within its budget of ${prev.budgetSeconds} s ` +
-        `(${attempt} checks over ${elapsedSeconds} s of waiting and checking${seen})`,
+        `(${attempt} checks: ${waitedSeconds} s of waiting, plus ${checkSeconds} s counted for the checks ` +
+        `themselves, each rounded up to a whole second${seen})`,
       {
         details: {
           phase,
           attempt,
           elapsedSeconds,
+          waitedSeconds,
+          checkSeconds,
           budgetSeconds: prev.budgetSeconds,
           ...(statusText === undefined ? {} : { lastSeen: statusText }),
         },

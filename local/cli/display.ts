@@ -60,7 +60,12 @@ function truncate(text: string, max: number): string {
  * terminals wrap when it is written). Gives up the indent, then the label's tail, then the bar, in that
  * order, as the terminal gets narrower.
  */
-export function progressFrame(label: string, doneSeconds: number, totalSeconds: number, columns: number): string {
+export function progressFrame(
+  label: string,
+  doneSeconds: number,
+  totalSeconds: number,
+  columns: number,
+): string {
   const room = Math.max(0, Math.floor(columns) - 1);
   const frac = totalSeconds <= 0 ? 1 : Math.min(1, Math.max(0, doneSeconds / totalSeconds));
   const counter = `${Math.round(frac * totalSeconds)}/${totalSeconds} s`;

@@ -51,7 +51,9 @@ export function entryOf(document: unknown, file: string): PutEventsEntry {
   }
   const entry = list[0];
   if (!entry || typeof entry !== 'object' || Array.isArray(entry)) {
-    throw new UsageError(`--event ${file}: expected a put-events entry (an object with Source, DetailType, Detail)`);
+    throw new UsageError(
+      `--event ${file}: expected a put-events entry (an object with Source, DetailType, Detail)`,
+    );
   }
   return entry as PutEventsEntry;
 }
@@ -76,7 +78,7 @@ export function deliveredEvent(
     throw new UsageError(`the entry's Detail is not valid JSON: ${(err as Error).message}`);
   }
   if (!detail || typeof detail !== 'object' || Array.isArray(detail)) {
-    throw new UsageError('the entry\'s Detail must be a JSON object (put-events refuses anything else)');
+    throw new UsageError("the entry's Detail must be a JSON object (put-events refuses anything else)");
   }
   const time = typeof entry.Time === 'string' ? new Date(entry.Time) : where.now;
   return {
@@ -133,11 +135,14 @@ function stringMatcher(op: string, arg: unknown): (v: unknown) => boolean {
     );
     return (v) => typeof v === 'string' && re.test(v);
   }
-  throw new UsageError(`the rule's pattern uses ${JSON.stringify({ [op]: arg })}, which is not a valid filter`);
+  throw new UsageError(
+    `the rule's pattern uses ${JSON.stringify({ [op]: arg })}, which is not a valid filter`,
+  );
 }
 
 function numericMatcher(arg: unknown): (v: unknown) => boolean {
-  if (!Array.isArray(arg) || arg.length % 2 !== 0) throw new UsageError('numeric filter: expected [op, n, …]');
+  if (!Array.isArray(arg) || arg.length % 2 !== 0)
+    throw new UsageError('numeric filter: expected [op, n, …]');
   const checks: ((n: number) => boolean)[] = [];
   for (let i = 0; i < arg.length; i += 2) {
     const op = arg[i];
@@ -179,11 +184,14 @@ function cidrMatcher(arg: unknown): (v: unknown) => boolean {
 /** Whether one element of a pattern array matches one (non-array) event value; `present` tells absent apart. */
 function elementMatches(element: unknown, value: unknown, present: boolean): boolean {
   if (element === null || typeof element !== 'object') return present && value === element;
-  if (Array.isArray(element)) throw new UsageError('the rule\'s pattern nests a list in a list');
+  if (Array.isArray(element)) throw new UsageError("the rule's pattern nests a list in a list");
   const entries = Object.entries(element as Record<string, unknown>);
   if (entries.length !== 1) throw new UsageError(`a filter must have one operator, got ${show(element)}`);
   const [op, arg] = entries[0] as [string, unknown];
-  if (!OPERATORS.has(op)) throw new UsageError(`the rule's pattern uses the filter "${op}", which this local matcher does not know`);
+  if (!OPERATORS.has(op))
+    throw new UsageError(
+      `the rule's pattern uses the filter "${op}", which this local matcher does not know`,
+    );
   if (op === 'exists') return arg === present;
   if (!present) return false;
   switch (op) {
@@ -220,18 +228,21 @@ export function patternMiss(pattern: unknown, event: unknown, path = ''): Miss {
     if (key === '$or') {
       if (!Array.isArray(want)) throw new UsageError('$or must be a list of patterns');
       const misses = want.map((p) => patternMiss(p, event, path));
-      if (misses.every((m) => m !== undefined)) return `none of the $or alternatives matches (${misses.join('; ')})`;
+      if (misses.every((m) => m !== undefined))
+        return `none of the $or alternatives matches (${misses.join('; ')})`;
       continue;
     }
     const here = path ? `${path}.${key}` : key;
-    const obj = event && typeof event === 'object' && !Array.isArray(event) ? (event as Record<string, unknown>) : {};
+    const obj =
+      event && typeof event === 'object' && !Array.isArray(event) ? (event as Record<string, unknown>) : {};
     const present = Object.hasOwn(obj, key);
     const value = obj[key];
     if (Array.isArray(want)) {
       const miss = fieldMiss(here, want, value, present);
       if (miss) return miss;
     } else if (want && typeof want === 'object') {
-      if (!present || !value || typeof value !== 'object') return `${here} is ${show(value)}; the rule wants an object`;
+      if (!present || !value || typeof value !== 'object')
+        return `${here} is ${show(value)}; the rule wants an object`;
       const miss = patternMiss(want, value, here);
       if (miss) return miss;
     } else {
@@ -281,11 +292,18 @@ export interface RuleDecision {
 }
 
 /** Applies every trigger rule to the event; each decision says whether it matched and why not. */
-export function decide(rules: readonly TriggerRule[], entry: PutEventsEntry, event: DeliveredEvent): RuleDecision[] {
+export function decide(
+  rules: readonly TriggerRule[],
+  entry: PutEventsEntry,
+  event: DeliveredEvent,
+): RuleDecision[] {
   return rules.map((rule) => {
     const bus = busName(entry.EventBusName);
     if (typeof rule.eventBusName === 'string' && busName(rule.eventBusName) !== bus)
-      return { rule, miss: `the entry goes to the event bus "${bus}"; the rule listens on "${busName(rule.eventBusName)}"` };
+      return {
+        rule,
+        miss: `the entry goes to the event bus "${bus}"; the rule listens on "${busName(rule.eventBusName)}"`,
+      };
     const miss = patternMiss(rule.eventPattern, event);
     return miss === undefined ? { rule } : { rule, miss };
   });

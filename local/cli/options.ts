@@ -122,23 +122,34 @@ export function parseOptions(argv: readonly string[], specs: readonly OptionSpec
   return values;
 }
 
-/** The options part of a help text, generated from the table. */
-export function optionsHelp(specs: readonly OptionSpec[]): string {
-  const heads = specs.map((s) => {
-    const flag = `${s.short ? `-${s.short}, ` : ''}--${s.name}${s.value ? ` ${s.value}` : ''}`;
-    return `  ${flag}`;
-  });
+/** Splits `text` into lines of at most `width` characters at spaces (`\n` forces a break). */
+export function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  for (const paragraph of text.split('\n')) {
+    let line = '';
+    for (const word of paragraph.split(' ')) {
+      if (line !== '' && line.length + 1 + word.length > width) {
+        lines.push(line);
+        line = word;
+      } else line = line === '' ? word : `${line} ${word}`;
+    }
+    lines.push(line);
+  }
+  return lines;
+}
+
+/** The options part of a help text, generated from the table, within `totalWidth` columns. */
+export function optionsHelp(specs: readonly OptionSpec[], totalWidth = 100): string {
+  const heads = specs.map(
+    (s) => `  ${s.short ? `-${s.short}, ` : ''}--${s.name}${s.value ? ` ${s.value}` : ''}`,
+  );
   const width = Math.min(34, Math.max(...heads.map((h) => h.length)) + 2);
   const lines: string[] = [];
   specs.forEach((s, i) => {
     const head = heads[i] as string;
-    const [first, ...rest] = s.help.split('\n');
-    if (head.length + 1 > width) {
-      lines.push(head);
-      lines.push(`${' '.repeat(width)}${first}`);
-    } else {
-      lines.push(`${head.padEnd(width)}${first}`);
-    }
+    const [first = '', ...rest] = wrap(s.help, totalWidth - width);
+    if (head.length + 1 > width) lines.push(head, `${' '.repeat(width)}${first}`);
+    else lines.push(`${head.padEnd(width)}${first}`);
     for (const more of rest) lines.push(`${' '.repeat(width)}${more}`);
   });
   return lines.join('\n');

@@ -564,7 +564,10 @@ export class AwsModel {
         faults: this.faults,
         region,
         accountId: this.accountId,
-        credentials: [...this.credentials].map(([accessKeyId, secretAccessKey]) => ({ accessKeyId, secretAccessKey })),
+        credentials: [...this.credentials].map(([accessKeyId, secretAccessKey]) => ({
+          accessKeyId,
+          secretAccessKey,
+        })),
         seed: false,
       });
       this.otherRegions.set(region, model);

@@ -156,6 +156,7 @@ describe('nextPoll', () => {
       phase: 'vpcEndpoint',
       attempt: 3,
       elapsedSeconds: 20,
+      checkSeconds: 0,
       budgetSeconds: 60,
       waitSeconds: 15,
       done: false,
