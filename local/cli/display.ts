@@ -57,8 +57,8 @@ function truncate(text: string, max: number): string {
 
 /**
  * The text of one progress frame, at most `columns - 1` characters (the last column is left free: some
- * terminals wrap when it is written). Gives up the indent, then the label's tail, then the bar, in that
- * order, as the terminal gets narrower.
+ * terminals wrap when it is written). Gives up bar length, then the indent, then the label's tail,
+ * then the bar, in that order, as the terminal gets narrower.
  */
 export function progressFrame(
   label: string,
@@ -75,12 +75,15 @@ export function progressFrame(
   };
   const MIN_BAR = 5;
   const MAX_BAR = 30;
-  for (const indent of ['    ', '']) {
+  const fixedWidth = (indent: string) => indent.length + 1 + 2 + 1 + counter.length;
+  const indents = ['    ', ''];
+  for (const indent of indents) {
     // indent + label + ' ' + [bar] + ' ' + counter
-    const fixed = indent.length + 1 + 2 + 1 + counter.length;
-    const barWidth = Math.min(MAX_BAR, room - fixed - label.length);
+    const barWidth = Math.min(MAX_BAR, room - fixedWidth(indent) - label.length);
     if (barWidth >= MIN_BAR) return `${indent}${label} ${bar(barWidth)} ${counter}`;
-    const labelRoom = room - fixed - MIN_BAR;
+  }
+  for (const indent of indents) {
+    const labelRoom = room - fixedWidth(indent) - MIN_BAR;
     if (labelRoom >= 8) return `${indent}${truncate(label, labelRoom)} ${bar(MIN_BAR)} ${counter}`;
   }
   // Too narrow for a bar: the counter, then as much of the label as fits.
