@@ -482,7 +482,8 @@ async function interruptionReport(
     }
   }
   const args = plan.argv.map(shellWord).join(' ');
-  const sourceArg = `--${plan.source.from} ${shellWord(plan.source.file)}`;
+  const shownFile = relative(process.cwd(), plan.source.file);
+  const sourceArg = `--${plan.source.from} ${shellWord(shownFile.startsWith('..') || shownFile === '' ? plan.source.file : shownFile)}`;
   const resume = `npm start -- ${args}`;
   const del = `npm start -- --action delete --atlas-url ${ext.atlasUrl} ${sourceArg}`;
   lines.push(
