@@ -68,11 +68,13 @@ function start(args: readonly string[], env: NodeJS.ProcessEnv = process.env): C
   };
 }
 
-/** The first shell block after `heading` in the README. */
-function readmeBlock(heading: string): string {
+/** The shell blocks of the README section under `heading` (up to the next heading of its level or above). */
+function readmeBlocks(heading: string): string {
   const at = readme.indexOf(heading);
   expect(at, heading).toBeGreaterThanOrEqual(0);
-  return /```sh\n([\s\S]*?)```/.exec(readme.slice(at))?.[1] ?? '';
+  const rest = readme.slice(at + heading.length);
+  const section = rest.slice(0, rest.search(/\n#{1,3} /) === -1 ? undefined : rest.search(/\n#{1,3} /));
+  return [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]).join('\n');
 }
 
 describe('npm run simulator + npm start -- --atlas-url', () => {
@@ -124,7 +126,7 @@ describe('npm run simulator + npm start -- --atlas-url', () => {
   }
 
   it('the README recipe and the banner name no --time-scale for npm start: the CLI reads the simulator\u2019s', async () => {
-    const recipe = readmeBlock('### The simulator on its own');
+    const recipe = readmeBlocks('### The simulator on its own');
     const startLine = recipe.split('\n').find((l) => l.includes('npm start'));
     expect(startLine).toMatch(/npm start -- --atlas-url http:\/\/127\.0\.0\.1:8090/);
     expect(startLine).not.toMatch(/--time-scale/);

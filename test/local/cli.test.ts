@@ -1,13 +1,13 @@
 /**
  * `npm start` and `npm run simulator`: options, exit codes, and a run against a separately started simulator.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exampleRequestFile, isMainModule, main } from '../../local/cli.ts';
 import { FAULT_CATALOG } from '../../local/cloud/fault-catalog.ts';
 import { handlerModuleUrl } from '../../local/engine.ts';
