@@ -15,7 +15,7 @@ import type { LocalRunResult, LocalTarget } from '../engine.ts';
 import { Display, fmtDuration, paintStatusWords, statusNote } from './display.ts';
 import { decide, deliveredEvent, entryOf, targetInput } from './event.ts';
 import { derivedRequestId, exampleRequestFile, readJsonFile } from './input.ts';
-import type { CliIo } from './io.ts';
+import { type CliIo, onSigint } from './io.ts';
 import {
   choiceOption,
   numberOption,
@@ -523,14 +523,13 @@ function summaryLines(display: Display, result: LocalRunResult, running: Running
   return lines;
 }
 
-/** Resolves when the process gets SIGINT; `dispose` stops listening. */
-function onInterrupt(): { promise: Promise<'interrupted'>; dispose: () => void } {
-  let handler: (() => void) | undefined;
+/** Resolves on Ctrl-C (as `io` defines it); `dispose` stops listening. */
+function onInterrupt(io: CliIo): { promise: Promise<'interrupted'>; dispose: () => void } {
+  let dispose: () => void = () => undefined;
   const promise = new Promise<'interrupted'>((resolve) => {
-    handler = () => resolve('interrupted');
-    process.once('SIGINT', handler);
+    dispose = (io.onInterrupt ?? onSigint)(() => resolve('interrupted'));
   });
-  return { promise, dispose: () => handler && process.off('SIGINT', handler) };
+  return { promise, dispose };
 }
 
 /** Runs a prepared plan: prints as it goes; returns the exit code. */
@@ -588,7 +587,7 @@ export async function executeRun(plan: RunPlan, io: CliIo): Promise<number> {
   say();
 
   const view = new RunView(display, plan, running);
-  const interrupt = onInterrupt();
+  const interrupt = onInterrupt(io);
   const startedAt = running?.world.clock.now() ?? 0;
   try {
     const execution = runLocalWorkflow({

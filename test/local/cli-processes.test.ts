@@ -2,7 +2,7 @@
  * The CLI as separate processes: `npm run simulator` in a child process with `npm start -- --atlas-url`
  * against it (the time scale comes from the simulator, the README recipe works as written), and Ctrl-C
  * (SIGINT) sent to a child `npm start`, which reports what exists and how to resume, and whose re-run adopts
- * what the interrupted run created.
+ * what the interrupted run created. (Ctrl-C in the built-in world is tested in-process in cli.test.ts.)
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -184,19 +184,5 @@ describe('npm run simulator + npm start -- --atlas-url', () => {
     expect(output.vpcEndpointId).toBe(vpce);
     const mine = (await inventory()).aws.vpcEndpoints.filter((e) => e.tags[TAG_REQUEST_ID] === requestId);
     expect(mine.map((e) => e.id)).toEqual([vpce]);
-  });
-});
-
-describe('Ctrl-C in the built-in world', () => {
-  it('names the state, lists what the world held, and exits 130', async () => {
-    const child = start(['run', '--kind', 'dedicated', '--time-scale', '60']);
-    await child.waitFor(/Create VPC endpoint\n\s+AWS \w+, vpce-/);
-    child.process.kill('SIGINT');
-    expect(await child.exited).toBe(130);
-    const report = child.output().slice(child.output().indexOf('Interrupted'));
-    expect(report).toMatch(/^Interrupted \(Ctrl-C\) during "[^"]+" at \[\d\d:\d\d:\d\d\] of virtual time\./);
-    expect(report).toMatch(/The simulated world held, when interrupted .*nothing is left anywhere/);
-    expect(report).toMatch(/Atlas endpoint service [0-9a-f]{24} \(\w+\)/);
-    expect(report).toMatch(/VPC endpoint vpce-[0-9a-f]+ \(\w+\)/);
   });
 });
