@@ -167,6 +167,8 @@ export function statusNote(result: unknown): string {
   if (typeof r.state === 'string') parts.push(`AWS ${r.state}`);
   if (typeof r.vpcEndpointId === 'string') parts.push(r.vpcEndpointId);
   else if (typeof r.id === 'string') parts.push(r.id);
+  // A side this request did not create (another request's, or there before): it is used, never deleted.
+  if (r.created === false) parts.push("adopted, not this request's");
   if (typeof r.srvConnectionString === 'string') parts.push(r.srvConnectionString);
   if (Array.isArray(r.remaining)) parts.push(`${r.remaining.length} resource(s) still being deleted`);
   if (typeof r.error === 'string' && typeof r.cause === 'string') parts.push(r.error);

@@ -139,10 +139,12 @@ export async function probeSimulator(atlasUrl: string): Promise<SimulatorInfo | 
   try {
     response = await fetch(`${atlasUrl}/__simulator`, { signal: AbortSignal.timeout(5000) });
   } catch (err) {
-    const cause = (err as { cause?: { code?: string } }).cause?.code;
-    throw new UsageError(
-      `nothing answers at --atlas-url ${atlasUrl}${cause === 'ECONNREFUSED' ? ' (connection refused: is the simulator running?)' : ''}`,
-    );
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+    const why =
+      cause?.code === 'ECONNREFUSED'
+        ? 'connection refused: is the simulator running?'
+        : (cause?.message ?? (err as Error).message);
+    throw new UsageError(`nothing answers at --atlas-url ${atlasUrl} (${why})`);
   }
   if (!response.ok) return undefined;
   const body = (await response.json().catch(() => undefined)) as unknown;

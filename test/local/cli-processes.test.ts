@@ -177,11 +177,13 @@ describe('npm run simulator + npm start -- --atlas-url', () => {
     expect(requestId).toBeDefined();
     expect(report).toContain(`The request id ${requestId} is derived from the input`);
 
-    const again = await run('--input', input, '--atlas-url', atlasUrl, '--json');
+    const again = await run('--input', input, '--atlas-url', atlasUrl);
     expect(again.code).toBe(0);
-    const output = (JSON.parse(again.out) as { output: { vpcEndpointId: string } }).output;
-    // the same VPC endpoint, owned by the same request id, and no second one anywhere
-    expect(output.vpcEndpointId).toBe(vpce);
+    expect(again.out).toContain(`Request id: ${requestId}`);
+    // the same VPC endpoint, taken up as this request's own (not merely adopted), and no second one anywhere
+    expect(again.out).toMatch(new RegExp(`Create VPC endpoint\\n\\s+AWS \\w+, ${vpce}\\n`));
+    expect(again.out).not.toMatch(/adopted, not this request's/);
+    expect(again.out).toContain(`"vpcEndpointId": "${vpce}"`);
     const mine = (await inventory()).aws.vpcEndpoints.filter((e) => e.tags[TAG_REQUEST_ID] === requestId);
     expect(mine.map((e) => e.id)).toEqual([vpce]);
   });

@@ -320,6 +320,19 @@ describe('npm start options', () => {
     expect(failed.error.error).toBe('EndpointFailed');
   });
 
+  it('npm start -- --atlas-url where nothing answers exits 2 and says so', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as { port: number }).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const env = { MONGODB_ATLAS_CLIENT_ID: 'id', MONGODB_ATLAS_CLIENT_SECRET: 'secret' };
+    expect(await cliWith({ env }, '--kind', 'dedicated', '--atlas-url', `http://127.0.0.1:${port}`)).toBe(2);
+    expect(err).toContain(
+      `nothing answers at --atlas-url http://127.0.0.1:${port} (connection refused: is the simulator running?)`,
+    );
+    expect(err).not.toContain('secret');
+  });
+
   it('npm start -- --atlas-url without credentials exits 2 and says which variables are missing', async () => {
     expect(await cliWith({ env: {} }, '--atlas-url', 'http://127.0.0.1:9')).toBe(2);
     expect(err).toMatch(/MONGODB_ATLAS_CLIENT_ID and MONGODB_ATLAS_CLIENT_SECRET/);
