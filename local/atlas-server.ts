@@ -239,6 +239,19 @@ const ROUTES: readonly Route[] = [
     }),
   },
   {
+    // Facts §10 ("multi-region clusters") and §5 (the Private Endpoint Services set includes regionalMode):
+    // whether the project uses regionalized private endpoints. Not in the OpenAPI subset; the shape
+    // `{ "enabled": boolean }` is the documented v2 response (getGroupPrivateEndpointRegionalMode).
+    method: 'GET',
+    segments: seg('/groups/{groupId}/privateEndpoint/regionalMode'),
+    operation: 'getRegionalizedPrivateEndpointSetting',
+    ...ENDPOINT_SERVICE_ROUTE,
+    handle: (m, { params: p }) => ({
+      status: 200,
+      body: m.getRegionalizedPrivateEndpointSetting(p.groupId ?? ''),
+    }),
+  },
+  {
     method: 'GET',
     segments: seg('/groups/{groupId}/privateEndpoint/{cloudProvider}/endpointService'),
     operation: 'listPrivateEndpointService',

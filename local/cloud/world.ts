@@ -6,6 +6,7 @@ import {
   type AtlasInventory,
   AtlasModel,
   type AtlasRateLimitSet,
+  type EndpointServiceReadyStatus,
   type RateLimitConfig,
 } from './atlas-model.ts';
 import { AwsModel, DEMO_AWS, type VpcEndpointRecord } from './aws-model.ts';
@@ -30,6 +31,18 @@ export interface WorldOptions {
   readonly digestNonceTtlSeconds?: number;
   /** Keep a dedicated endpoint service when its last interface endpoint is deleted (the spec removes it). */
   readonly keepServiceAfterLastEndpoint?: boolean;
+  /**
+   * What a new dedicated endpoint service shows once it is ready for a VPC endpoint: `AVAILABLE` (today's
+   * Atlas, facts §10) or `WAITING_FOR_USER` (the older behaviour). @default 'AVAILABLE'
+   */
+  readonly endpointServiceReadyStatus?: EndpointServiceReadyStatus;
+  /**
+   * The demo project uses regionalized private endpoints: a multi-region cluster publishes a private connection
+   * string per region instead of waiting for an endpoint in every region (facts §10). @default false
+   */
+  readonly regionalizedPrivateEndpoints?: boolean;
+  /** HTTP status of a duplicate interface endpoint: 409 (spec) or 400 (AKO's legacy expectation). @default 409 */
+  readonly duplicateInterfaceEndpointStatus?: 409 | 400;
   /** Fixed demo credentials (e.g. from the environment); random ones are generated otherwise. */
   readonly credentials?: {
     readonly serviceAccount?: { readonly clientId: string; readonly clientSecret: string };
@@ -42,6 +55,19 @@ export interface DemoSeed {
   readonly orgId: string;
   readonly serverlessInstanceName: 'orders';
   readonly clusterName: 'orders-dedicated';
+  /**
+   * The demo project's other clusters (facts §10): a dedicated AWS cluster in two regions (US_EAST_1 and
+   * US_WEST_2), a Flex cluster, a free (M0) cluster, a dedicated cluster on GCP, and a dedicated AWS cluster
+   * with nodes only in EU_WEST_1 (no node in the demo VPC's region).
+   */
+  readonly clusters: {
+    readonly dedicated: 'orders-dedicated';
+    readonly multiRegion: 'orders-multi-region';
+    readonly flex: 'orders-flex';
+    readonly free: 'orders-free';
+    readonly gcp: 'orders-gcp';
+    readonly elsewhere: 'orders-eu';
+  };
   readonly atlasRegion: 'US_EAST_1';
   readonly awsRegion: 'us-east-1';
   readonly vpcId: string;
@@ -100,12 +126,29 @@ export class World {
         ? {}
         : { digestNonceTtlSeconds: options.digestNonceTtlSeconds }),
       keepServiceAfterLastEndpoint: options.keepServiceAfterLastEndpoint ?? false,
+      endpointServiceReadyStatus: options.endpointServiceReadyStatus ?? 'AVAILABLE',
+      duplicateInterfaceEndpointStatus: options.duplicateInterfaceEndpointStatus ?? 409,
     });
 
     const orgId = this.atlas.addOrganization('Demo Org');
     this.atlas.addProject({ id: DEMO_GROUP_ID, name: 'demo', orgId });
     this.atlas.addServerlessInstance({ groupId: DEMO_GROUP_ID, name: 'orders', regionName: 'US_EAST_1' });
-    this.atlas.addCluster({ groupId: DEMO_GROUP_ID, name: 'orders-dedicated', regionName: 'US_EAST_1' });
+    const clusters = {
+      dedicated: 'orders-dedicated',
+      multiRegion: 'orders-multi-region',
+      flex: 'orders-flex',
+      free: 'orders-free',
+      gcp: 'orders-gcp',
+      elsewhere: 'orders-eu',
+    } as const;
+    const g = DEMO_GROUP_ID;
+    this.atlas.addCluster({ groupId: g, name: clusters.dedicated, regionName: 'US_EAST_1' });
+    this.atlas.addCluster({ groupId: g, name: clusters.multiRegion, regionNames: ['US_EAST_1', 'US_WEST_2'] });
+    this.atlas.addCluster({ groupId: g, name: clusters.flex, regionName: 'US_EAST_1', tier: 'flex' });
+    this.atlas.addCluster({ groupId: g, name: clusters.free, regionName: 'US_EAST_1', tier: 'free' });
+    this.atlas.addCluster({ groupId: g, name: clusters.gcp, regionName: 'CENTRAL_US', providerName: 'GCP' });
+    this.atlas.addCluster({ groupId: g, name: clusters.elsewhere, regionName: 'EU_WEST_1' });
+    if (options.regionalizedPrivateEndpoints) this.atlas.setRegionalizedPrivateEndpoints(g, true);
     const serviceAccount = this.atlas.access.addServiceAccount(orgId, options.credentials?.serviceAccount);
     const apiKey = this.atlas.access.addApiKey(orgId, options.credentials?.apiKey);
 
@@ -114,6 +157,7 @@ export class World {
       orgId,
       serverlessInstanceName: 'orders',
       clusterName: 'orders-dedicated',
+      clusters,
       atlasRegion: 'US_EAST_1',
       awsRegion: 'us-east-1',
       vpcId: DEMO_AWS.vpcId,
