@@ -10,7 +10,7 @@
  * | `atlasSecretArn` | complete ARN of the Atlas credentials secret (with its 6-character suffix) | unset: the stack takes it as the CloudFormation parameter `AtlasSecretArn` |
  * | `atlasSecretKmsKeyArn` | customer managed KMS key of that secret | AWS managed key |
  * | `atlasBaseUrl` | Atlas Admin API base URL | `https://cloud.mongodb.com` |
- * | `defaultKind` | `serverless` or `dedicated` | the request schema's default |
+ * | `defaultKind` | `dedicated` or `serverless` | the request schema's default, `dedicated` |
  * | `defaultVpcId`, `defaultRegion` | request defaults | none / the stack region |
  * | `defaultSubnetIds`, `defaultSecurityGroupIds` | request defaults: a list, or comma-separated ids | none |
  * | `rollbackOnFailure` | `true` / `false` | `true` |

@@ -86,7 +86,7 @@ export interface PrivateEndpointWorkflowProps {
   /**
    * Endpoint kind for requests that do not name one. MongoDB retired serverless private endpoints on
    * 2026-01-22; `dedicated` is what works today.
-   * @default - the request schema's own default
+   * @default - the request schema's own default (`dedicated`)
    */
   readonly defaultKind?: EndpointKind;
 

@@ -7,9 +7,9 @@
  * steps table in lambdas/workflow/steps.ts; error names from lambdas/core/errors.ts.
  *
  * Shape (see the README diagram):
- *   Receive request → Validate request → Create Atlas endpoint → [endpoint service loop] → Create VPC
- *   endpoint → [VPC endpoint loop] → Link Atlas endpoint → [link loop] → [connection string loop] →
- *   Shape output → Publish available event → Succeeded
+ *   Receive request → Validate request → Create Atlas endpoint → (already ready? skip) [endpoint service
+ *   loop] → Create VPC endpoint → (already ready? skip) [VPC endpoint loop] → Link Atlas endpoint → [link
+ *   loop] → [connection string loop] → Shape output → Publish available event → Succeeded
  *   any forward failure → Roll back? → (Delete VPC endpoint) → (Delete Atlas side) → [cleanup loop] →
  *   Summarize failure → Publish failed event → Failed
  * A validation failure goes straight to Summarize failure (nothing exists yet); so does any failure when
@@ -84,6 +84,7 @@ export const OUTPUT_FIELDS: { readonly [K in keyof WorkflowOutput]-?: string } =
   vpcEndpointId: '$.vpcEndpoint.vpcEndpointId',
   status: 'AVAILABLE',
   privateSrvConnectionString: '$.connection.srvConnectionString',
+  pendingRegions: '$.connection.pendingRegions',
   dnsEntries: '$.vpcEndpoint.dnsEntries',
 };
 
@@ -184,6 +185,33 @@ export function buildWorkflowDefinition(scope: Construct, props: WorkflowDefinit
     wait.next(check);
     check.next(ready);
     return { start, record };
+  };
+
+  /**
+   * The loop's entry: its "Start … polling", or, when the phase has a `skipIf`, a Choice that goes straight to
+   * `next` when the create step's result is already ready (no first wait) and to the loop otherwise.
+   */
+  const loopEntry = (phase: PollPhase, loopStart: sfn.IChainable, next: sfn.IChainable): sfn.IChainable => {
+    const skip = PHASES[phase].skipIf;
+    if (skip === undefined) return loopStart;
+    const ready = sfn.Condition.or(
+      ...skip.statuses.map((status) => sfn.Condition.stringEquals(skip.statusPath, status)),
+    );
+    const condition = sfn.Condition.and(
+      sfn.Condition.isPresent(skip.statusPath),
+      ready,
+      ...(skip.requiredStringPath === undefined
+        ? []
+        : [
+            sfn.Condition.isPresent(skip.requiredStringPath),
+            sfn.Condition.isString(skip.requiredStringPath),
+          ]),
+    );
+    return new sfn.Choice(scope, skip.choiceState, {
+      comment: `Skip waiting for the ${PHASES[phase].label} when it is already ready (adopted)`,
+    })
+      .when(condition, next)
+      .otherwise(loopStart);
   };
 
   // ---- failure end: summarize, publish, fail -------------------------------------------------------------
@@ -320,9 +348,9 @@ export function buildWorkflowDefinition(scope: Construct, props: WorkflowDefinit
 
   receive.next(validate);
   validate.next(createAtlas);
-  createAtlas.next(atlasLoop.start);
+  createAtlas.next(loopEntry('atlasEndpoint', atlasLoop.start, createVpc));
   atlasLoop.record.next(createVpc);
-  createVpc.next(vpcLoop.start);
+  createVpc.next(loopEntry('vpcEndpoint', vpcLoop.start, link));
   vpcLoop.record.next(link);
   link.next(linkLoop.start);
   linkLoop.record.next(connectionLoop.start);

@@ -87,6 +87,21 @@ export interface ConnectionSide {
   readonly connectionString?: string;
 }
 
+/** `$.connection`: what the connection phase saw at its last check. */
+export interface ConnectionState {
+  /** The deployment's `stateName` at that check: UPDATING while it applies the private endpoint, then IDLE. */
+  readonly atlasStatus: string;
+  /** The private SRV connection string that names this VPC endpoint; null until Atlas publishes one. */
+  readonly srvConnectionString: string | null;
+  readonly connectionString?: string;
+  /**
+   * Atlas regions (e.g. `US_WEST_2`) of a multi-region cluster that still need a private endpoint before
+   * Atlas publishes the private connection string (facts §10, "multi-region clusters"); empty once it is
+   * published.
+   */
+  readonly pendingRegions: readonly string[];
+}
+
 /** The execution's success output. */
 export interface WorkflowOutput {
   readonly kind: EndpointKind;
@@ -96,7 +111,17 @@ export interface WorkflowOutput {
   readonly atlasEndpointId: string;
   readonly endpointServiceName: string;
   readonly vpcEndpointId: string;
+  /** The private endpoint (link) is AVAILABLE. */
   readonly status: 'AVAILABLE';
-  readonly privateSrvConnectionString: string;
+  /**
+   * The private SRV connection string for this VPC endpoint; null when a multi-region cluster still needs
+   * endpoints in `pendingRegions` before Atlas publishes it.
+   */
+  readonly privateSrvConnectionString: string | null;
+  /**
+   * Atlas regions that still need a private endpoint before the connection string appears (a multi-region
+   * cluster outside regionalized private endpoint mode); empty when the string is there.
+   */
+  readonly pendingRegions: readonly string[];
   readonly dnsEntries: readonly { readonly dnsName: string; readonly hostedZoneId?: string }[];
 }

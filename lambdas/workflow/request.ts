@@ -57,7 +57,12 @@ import {
 } from '#workflow/steps';
 
 export const ENDPOINT_KINDS = ['serverless', 'dedicated'] as const satisfies readonly EndpointKind[];
-export const DEFAULT_KIND: EndpointKind = 'serverless';
+/**
+ * The kind of a request that names none (and of a deployment without `defaultKind`): `dedicated`, the flow
+ * that works on Atlas today. MongoDB retired serverless private endpoints on 2026-01-22 (facts §0.1, §6);
+ * `serverless` runs only where a request or the deployment names it.
+ */
+export const DEFAULT_KIND: EndpointKind = 'dedicated';
 /** What Atlas keeps of a serverless endpoint's comment (the spec's `maxLength: 80`). */
 export const ATLAS_COMMENT_MAX_LENGTH = 80;
 /** The request's `comment`: Atlas's limit minus the space and the ownership marker the workflow appends. */
@@ -110,7 +115,7 @@ export const DEFAULT_ENV_VARIABLES: Readonly<Record<keyof RequestDefaults, strin
 /** What each field must be, in words; used in every problem message. Keys are path templates. */
 const EXPECTED: Readonly<Record<string, string>> = {
   '': 'a JSON object with the request fields (groupId, instanceName, vpcId, …)',
-  kind: '"serverless" (the default) or "dedicated"',
+  kind: '"dedicated" (the default) or "serverless" (retired by MongoDB on 2026-01-22)',
   groupId: 'the Atlas project id: 24 lowercase hexadecimal characters, e.g. "5f7cac1adf5d6c6306f4b283"',
   instanceName: `the serverless instance or cluster name: 1 to ${INSTANCE_NAME_MAX_LENGTH} letters, digits and hyphens, starting with a letter or digit`,
   comment:
@@ -132,7 +137,7 @@ const EXPECTED: Readonly<Record<string, string>> = {
 };
 
 const FIELD_DESCRIPTIONS = {
-  kind: 'Which Atlas private endpoint flow to run. `serverless` (default) or `dedicated`.',
+  kind: 'Which Atlas private endpoint flow to run: `dedicated` (default; a dedicated cluster) or `serverless` (retired by MongoDB on 2026-01-22).',
   groupId: 'Atlas project (group) id.',
   instanceName: 'Serverless instance name (kind serverless) or cluster name (kind dedicated).',
   comment:
@@ -307,7 +312,7 @@ export function parseRequest(input: unknown, options: ParseRequestOptions = {}):
   issues.push(...duplicateIssues(merged.subnetIds, 'subnetIds', 'subnet id'));
   issues.push(...duplicateIssues(merged.securityGroupIds, 'securityGroupIds', 'security group id'));
   issues.push(...tagIssues(merged.tags));
-  if (merged.kind === 'dedicated' && merged.comment !== undefined) {
+  if ((merged.kind ?? DEFAULT_KIND) === 'dedicated' && merged.comment !== undefined) {
     issues.push({
       field: 'comment',
       problem:

@@ -39,7 +39,7 @@
 import { DeadlineExceededError, type FieldIssue, THROWN_ERROR_NAMES, TRANSIENT_ERRORS } from '#core/errors';
 import type {
   AtlasSide,
-  ConnectionSide,
+  ConnectionState,
   LinkSide,
   VpcEndpointSide,
   WorkflowOutput,
@@ -63,7 +63,10 @@ export const StateNames = {
   EndpointServiceReady: 'Endpoint service ready?',
   RecordEndpointService: 'Record endpoint service',
 
+  EndpointServiceAlreadyReady: 'Endpoint service already ready?',
+
   CreateVpcEndpoint: 'Create VPC endpoint',
+  VpcEndpointAlreadyReady: 'VPC endpoint already ready?',
   StartVpcEndpointPolling: 'Start VPC endpoint polling',
   WaitForVpcEndpoint: 'Wait for VPC endpoint',
   CheckVpcEndpoint: 'Check VPC endpoint',
@@ -222,6 +225,23 @@ export function exhaustedRetrySeconds(policies: readonly RetryPolicySpec[], atte
 
 export type PollPhase = 'atlasEndpoint' | 'vpcEndpoint' | 'link' | 'connection' | 'cleanup';
 
+/**
+ * A Choice before a phase's loop that skips it when the create step's result already shows what the phase
+ * waits for: the string at `statusPath` is one of `statuses` (and, with `requiredStringPath`, that path holds
+ * a string).
+ */
+export interface SkipSpec {
+  readonly choiceState: StateName;
+  readonly statusPath: string;
+  readonly statuses: readonly string[];
+  readonly requiredStringPath?: string;
+}
+
+/** Normalized Atlas statuses from which the VPC endpoint can be created (or that are further along). */
+export const ATLAS_READY_STATUSES = ['ready-for-vpc-endpoint', 'linking', 'available'] as const;
+/** EC2 states in which the VPC endpoint can be registered with Atlas. */
+export const VPC_ENDPOINT_READY_STATES = ['pendingAcceptance', 'available'] as const;
+
 export interface PhaseSpec {
   readonly phase: PollPhase;
   /** Used in messages: "endpoint service did not become ready within …". */
@@ -234,8 +254,10 @@ export interface PhaseSpec {
   readonly recordState: StateName;
   /** Where "Record …" copies `$.poll.observed`. */
   readonly recordPath: '$.atlas' | '$.vpcEndpoint' | '$.link' | '$.connection' | '$.cleanup';
-  /** Built-in seconds of the first Wait, right after the create (nothing is ever ready at once). */
+  /** Built-in seconds of the first Wait, right after the create (a freshly created resource is never ready at once). */
   readonly initialDelaySeconds: number;
+  /** Skip the whole loop (no first wait) when the create step's result is already ready. */
+  readonly skipIf?: SkipSpec;
   /** Built-in seconds of the following Waits; the last value repeats. */
   readonly intervalsSeconds: readonly number[];
   /** Deployment default budget (seconds of waiting and checking) before the check throws DeadlineExceeded. */
@@ -254,6 +276,9 @@ export interface PhaseSpec {
  * transitions take 20 s (VPC endpoint) to 1–3 min (Atlas), bad days 30+ min. So: a short initial delay,
  * then back off to a 30–60 s cap — a change is seen within seconds early on, and a slow Atlas is asked at
  * most about once a minute (the Private Endpoint Services rate limit is 2000/min per project, far away).
+ * The connection phase is the exception: it waits for the cluster to apply the change, which takes minutes
+ * (facts §10), so it starts at 30 s and checks once a minute, then every two. The whole schedule is data:
+ * these tables, overridden per deployment by `pollingSchedule`.
  */
 export const PHASES: Readonly<Record<PollPhase, PhaseSpec>> = {
   atlasEndpoint: {
@@ -265,6 +290,13 @@ export const PHASES: Readonly<Record<PollPhase, PhaseSpec>> = {
     choiceState: StateNames.EndpointServiceReady,
     recordState: StateNames.RecordEndpointService,
     recordPath: '$.atlas',
+    // An adopted endpoint service that is already AVAILABLE (facts §10: the ready status today) needs no wait.
+    skipIf: {
+      choiceState: StateNames.EndpointServiceAlreadyReady,
+      statusPath: '$.atlas.status',
+      statuses: ATLAS_READY_STATUSES,
+      requiredStringPath: '$.atlas.endpointServiceName',
+    },
     initialDelaySeconds: 15,
     intervalsSeconds: [10, 15, 20, 30, 45, 60],
     defaultBudgetSeconds: 3600,
@@ -280,6 +312,12 @@ export const PHASES: Readonly<Record<PollPhase, PhaseSpec>> = {
     choiceState: StateNames.VpcEndpointReady,
     recordState: StateNames.RecordVpcEndpoint,
     recordPath: '$.vpcEndpoint',
+    // An adopted VPC endpoint that is already available (or awaiting acceptance) needs no wait.
+    skipIf: {
+      choiceState: StateNames.VpcEndpointAlreadyReady,
+      statusPath: '$.vpcEndpoint.state',
+      statuses: VPC_ENDPOINT_READY_STATES,
+    },
     initialDelaySeconds: 5,
     intervalsSeconds: [5, 10, 15, 20, 30],
     defaultBudgetSeconds: 900,
@@ -310,9 +348,12 @@ export const PHASES: Readonly<Record<PollPhase, PhaseSpec>> = {
     choiceState: StateNames.ConnectionStringReady,
     recordState: StateNames.RecordConnectionString,
     recordPath: '$.connection',
-    // Usually present as soon as the link is AVAILABLE: look at once, then back off.
-    initialDelaySeconds: 0,
-    intervalsSeconds: [10, 20, 30, 60],
+    // Facts §10 ("connection strings"): once the link is AVAILABLE the cluster goes UPDATING and names the
+    // VPC endpoint in privateEndpoint[] only when IDLE again, about 3-5 minutes later (Terraform's old
+    // serverless resource waited a fixed 5 minutes). So no quick checks: first look after 30 s (an instance
+    // that applies at once is seen then), then once a minute for the usual few minutes, then every 2 minutes.
+    initialDelaySeconds: 30,
+    intervalsSeconds: [60, 60, 60, 60, 120],
     defaultBudgetSeconds: 1800,
     budgetEnv: 'PHASE_BUDGET_CONNECTION_SECONDS',
     intervalsEnv: 'POLL_INTERVALS_CONNECTION_SECONDS',
@@ -723,7 +764,7 @@ export interface WorkflowState {
   readonly atlas?: AtlasSide;
   readonly vpcEndpoint?: VpcEndpointSide;
   readonly link?: LinkSide;
-  readonly connection?: ConnectionSide;
+  readonly connection?: ConnectionState;
   readonly poll?: PollRecord;
   readonly cleanup?: CleanupObservation;
   /** Catch of a forward step: the error that started the failure path. */
@@ -829,9 +870,10 @@ export interface StepContracts {
   'describe-link': { input: PollingState; output: PollRecord<LinkSide> };
   /**
    * Reads the serverless instance / cluster; `done` when a private-endpoint SRV string naming this VPC
-   * endpoint is present (`observed` is null until then).
+   * endpoint is present, or when a multi-region cluster has applied the change (IDLE) and still lacks
+   * endpoints in other regions (`observed.pendingRegions` names them, the string is null).
    */
-  'read-connection-string': { input: PollingState; output: PollRecord<ConnectionSide | null> };
+  'read-connection-string': { input: PollingState; output: PollRecord<ConnectionState> };
   /**
    * Deletes `$.vpcEndpoint` (only called when `created`; re-checks the managed-by tag). Idempotent: an
    * endpoint already gone is success. Output discarded.

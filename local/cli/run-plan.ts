@@ -84,7 +84,7 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
   {
     name: 'retired',
     type: 'boolean',
-    help: "simulate today's Atlas, where the serverless private endpoint API is gone (410)",
+    help: "answer 410 VERSION_GONE on the serverless private endpoint API (the documented rule for a sunset API version; what today's Atlas answers was never observed)",
     builtInWorldOnly: true,
   },
   {

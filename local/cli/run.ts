@@ -29,6 +29,15 @@ export {
   runHelp,
 } from './run-plan.ts';
 
+/** Printed when the request is serverless: the flow runs here, but not on today's Atlas. */
+export const SERVERLESS_NOTE =
+  "Note: MongoDB retired this serverless private endpoint API on 2026-01-22; on today's Atlas use --kind dedicated.";
+
+/** Printed in --retired mode: what the 410 rests on (facts §10: the documented rule, never observed). */
+export const RETIRED_NOTE =
+  'Retired mode: serverless private endpoint calls answer 410 VERSION_GONE, the documented rule for a sunset API ' +
+  "version; what today's Atlas actually answers them was not observed in any source.";
+
 /** Runs a prepared plan: prints as it goes; returns the exit code. */
 export async function executeRun(plan: RunPlan, io: CliIo): Promise<number> {
   const display = new Display(io.stdout, io.env);
@@ -59,6 +68,7 @@ export async function executeRun(plan: RunPlan, io: CliIo): Promise<number> {
     say(
       `Simulated world: preset ${w.preset}${w.faultName ? `, fault ${w.faultName}` : ''}${w.retired ? ', serverless API retired' : ''}; waits run at ${plan.timeScale === 0 ? 'no real time' : `${plan.timeScale}x`}`,
     );
+    if (w.retired) say(RETIRED_NOTE);
   } else {
     const ext = plan.external as NonNullable<RunPlan['external']>;
     target = ext.target;
@@ -81,6 +91,7 @@ export async function executeRun(plan: RunPlan, io: CliIo): Promise<number> {
       ? `Event: ${shown} matches rule ${plan.source.rule}; execution input: ${plan.source.inputPath ?? 'the event'}`
       : `Input: ${shown}`,
   );
+  if (plan.kind === 'serverless') say(SERVERLESS_NOTE);
   say();
 
   const view = new RunView(display, plan, running);

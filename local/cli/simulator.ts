@@ -72,7 +72,11 @@ export const SIMULATOR_OPTIONS: readonly OptionSpec[] = [
     value: '<name>',
     help: 'inject a named fault plan (see npm start -- --list-faults)',
   },
-  { name: 'retired', type: 'boolean', help: 'answer 410 on the retired serverless private endpoint API' },
+  {
+    name: 'retired',
+    type: 'boolean',
+    help: 'answer 410 VERSION_GONE on the retired serverless private endpoint API (the documented rule; not observed)',
+  },
   { name: 'help', short: 'h', type: 'boolean', help: 'show this help' },
 ];
 

@@ -415,12 +415,7 @@ export type ServerlessEndpointStatus =
 export type EndpointServiceStatus = 'INITIATING' | 'AVAILABLE' | 'WAITING_FOR_USER' | 'FAILED' | 'DELETING';
 export type InterfaceEndpointStatus =
   /** Facts §10: "also NONE ('not configured') besides the spec's enum". */
-  | 'NONE'
-  | 'PENDING_ACCEPTANCE'
-  | 'PENDING'
-  | 'AVAILABLE'
-  | 'REJECTED'
-  | 'DELETING';
+  'NONE' | 'PENDING_ACCEPTANCE' | 'PENDING' | 'AVAILABLE' | 'REJECTED' | 'DELETING';
 export type CloudProvider = 'AWS' | 'AZURE' | 'GCP';
 
 export interface AtlasProject {
@@ -593,7 +588,13 @@ function regionConfigOf(cluster: ClusterRecord, regionName: string, i: number): 
   }
   const hardware = (nodeCount: number) =>
     cluster.providerName === 'AWS'
-      ? { diskIOPS: DISK_IOPS, diskSizeGB: 10, ebsVolumeType: 'STANDARD', instanceSize: cluster.instanceSize, nodeCount }
+      ? {
+          diskIOPS: DISK_IOPS,
+          diskSizeGB: 10,
+          ebsVolumeType: 'STANDARD',
+          instanceSize: cluster.instanceSize,
+          nodeCount,
+        }
       : { diskSizeGB: 10, instanceSize: cluster.instanceSize, nodeCount };
   return {
     analyticsSpecs: hardware(0),
@@ -1504,7 +1505,8 @@ export class AtlasModel {
       for (const svc of this.endpointServices.values()) {
         if (svc.groupId !== cluster.groupId || svc.regionName !== regionName) continue;
         for (const ie of svc.endpoints.values()) {
-          if (ie.connectionStatus === 'AVAILABLE' && cluster.applied.has(ie.id)) found.push({ ie, regionName });
+          if (ie.connectionStatus === 'AVAILABLE' && cluster.applied.has(ie.id))
+            found.push({ ie, regionName });
         }
       }
       return found.sort((a, b) => a.ie.index - b.ie.index);

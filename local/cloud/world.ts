@@ -143,7 +143,11 @@ export class World {
     } as const;
     const g = DEMO_GROUP_ID;
     this.atlas.addCluster({ groupId: g, name: clusters.dedicated, regionName: 'US_EAST_1' });
-    this.atlas.addCluster({ groupId: g, name: clusters.multiRegion, regionNames: ['US_EAST_1', 'US_WEST_2'] });
+    this.atlas.addCluster({
+      groupId: g,
+      name: clusters.multiRegion,
+      regionNames: ['US_EAST_1', 'US_WEST_2'],
+    });
     this.atlas.addCluster({ groupId: g, name: clusters.flex, regionName: 'US_EAST_1', tier: 'flex' });
     this.atlas.addCluster({ groupId: g, name: clusters.free, regionName: 'US_EAST_1', tier: 'free' });
     this.atlas.addCluster({ groupId: g, name: clusters.gcp, regionName: 'CENTRAL_US', providerName: 'GCP' });

@@ -92,7 +92,9 @@ describe('functions', () => {
         .Variables as Record<string, string>;
     expect(env('describe-link').POLL_INTERVALS_LINK_SECONDS).toBe('20,40');
     expect(env('check-cleanup').POLL_INTERVALS_CLEANUP_SECONDS).toBe('60');
-    expect(env('read-connection-string').POLL_INTERVALS_CONNECTION_SECONDS).toBe('10,20,30,60');
+    expect(env('read-connection-string').POLL_INTERVALS_CONNECTION_SECONDS).toBe(
+      PHASES.connection.intervalsSeconds.join(','),
+    );
     expect(env('describe-vpc-endpoint').POLL_INTERVALS_VPC_ENDPOINT_SECONDS).toBe('5,10,15,20,30');
     // Only the check function of a phase gets its intervals.
     expect(Object.keys(env('link-endpoint')).filter((k) => k.startsWith('POLL_INTERVALS_'))).toEqual([]);

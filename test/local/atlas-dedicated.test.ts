@@ -238,17 +238,17 @@ describe('dedicated private endpoint services and clusters', () => {
     const ie = await atlas.request('POST', `${services}/${svc.id}/endpoint`, { body: { id: vpceId } });
     expect(ie.status).toBe(200);
     expect(ie.body.connectionStatus).toBe('NONE');
-    expect((await atlas.request('GET', `${services}/${svc.id}/endpoint/${vpceId}`)).body.connectionStatus).toBe(
-      'NONE',
-    );
+    expect(
+      (await atlas.request('GET', `${services}/${svc.id}/endpoint/${vpceId}`)).body.connectionStatus,
+    ).toBe('NONE');
     w.world.clock.advance(30 * S);
-    expect((await atlas.request('GET', `${services}/${svc.id}/endpoint/${vpceId}`)).body.connectionStatus).toBe(
-      'PENDING',
-    );
+    expect(
+      (await atlas.request('GET', `${services}/${svc.id}/endpoint/${vpceId}`)).body.connectionStatus,
+    ).toBe('PENDING');
     w.world.clock.advance(90 * S);
-    expect((await atlas.request('GET', `${services}/${svc.id}/endpoint/${vpceId}`)).body.connectionStatus).toBe(
-      'AVAILABLE',
-    );
+    expect(
+      (await atlas.request('GET', `${services}/${svc.id}/endpoint/${vpceId}`)).body.connectionStatus,
+    ).toBe('AVAILABLE');
   });
 
   it('deleting the last interface endpoint removes it, then the service (as the spec says)', async () => {
@@ -375,9 +375,9 @@ describe('the demo clusters (facts §10)', () => {
     await atlas.request('POST', `${services}/${svc.id}/endpoint`, { body: { id: vpceId } });
     w.world.clock.advance(0);
     w.world.clock.advance(0);
-    expect((await atlas.request('GET', `${services}/${svc.id}/endpoint/${vpceId}`)).body.connectionStatus).toBe(
-      'AVAILABLE',
-    );
+    expect(
+      (await atlas.request('GET', `${services}/${svc.id}/endpoint/${vpceId}`)).body.connectionStatus,
+    ).toBe('AVAILABLE');
     return vpceId;
   }
 
@@ -389,7 +389,11 @@ describe('the demo clusters (facts §10)', () => {
     });
     const before = await cluster('orders-multi-region');
     expect(
-      before.replicationSpecs[0].regionConfigs.map((r: AnyJson) => [r.providerName, r.regionName, r.priority]),
+      before.replicationSpecs[0].regionConfigs.map((r: AnyJson) => [
+        r.providerName,
+        r.regionName,
+        r.priority,
+      ]),
     ).toEqual([
       ['AWS', 'US_EAST_1', 7],
       ['AWS', 'US_WEST_2', 6],

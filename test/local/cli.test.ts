@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exampleRequestFile, isMainModule, main } from '../../local/cli.ts';
+import { RETIRED_NOTE, SERVERLESS_NOTE } from '../../local/cli/run.ts';
 import { FAULT_CATALOG } from '../../local/cloud/fault-catalog.ts';
 import { handlerModuleUrl } from '../../local/engine.ts';
 import { ESC, FakeStream, framesOf } from '../support/cli.ts';
@@ -161,6 +162,11 @@ describe('npm start options', () => {
     expect(out).toMatch(/"status": "AVAILABLE"/);
     expect(out).toMatch(/Summary: SUCCEEDED in 00:0\d:\d\d of virtual time/);
     expect(out).toMatch(/Atlas calls: .*createServerlessPrivateEndpoint 1/);
+    // One line says the serverless API is retired on today's Atlas and which flow to use.
+    expect(out.split('\n').filter((line) => line === SERVERLESS_NOTE)).toHaveLength(1);
+    expect(SERVERLESS_NOTE).toMatch(/retired.*2026-01-22.*--kind dedicated/);
+    // The serverless instance applies the change (UPDATING) before it publishes the private string.
+    expect(out).toMatch(/Read connection string\n\s+Atlas UPDATING; next check in \d+ s/);
     // Not a terminal: no progress bar, no colour.
     expect(out).not.toContain('\r');
     expect(out).not.toContain(ESC);
@@ -168,6 +174,9 @@ describe('npm start options', () => {
 
   it('after a failure, no status line of the failed check is printed under it', async () => {
     expect(await cli('--kind', 'dedicated', '--fault', 'vpc-endpoint-failed', '--time-scale', '0')).toBe(1);
+    // No retirement note for the dedicated flow.
+    expect(out).not.toContain(SERVERLESS_NOTE);
+    expect(out).not.toContain(RETIRED_NOTE);
     const lines = out.split('\n');
     const failed = lines.flatMap((line, i) => (/^\s+failed: /.test(line) ? [i] : []));
     expect(failed.length).toBeGreaterThan(0);
@@ -303,6 +312,9 @@ describe('npm start options', () => {
 
   it('--retired reproduces today\u2019s Atlas: the serverless request fails fast and points to dedicated', async () => {
     expect(await cli('--retired', '--time-scale', '0')).toBe(1);
+    // Facts §10: the 410 is the documented rule for sunset versions; no source observed what Atlas answers.
+    expect(out.split('\n')).toContain(RETIRED_NOTE);
+    expect(RETIRED_NOTE).toMatch(/410 VERSION_GONE, the documented rule.*not observed/);
     expect(out).toMatch(/AtlasApiGone/);
     expect(out).toMatch(/dedicated/);
     expect(err).toMatch(/The workflow failed: AtlasApiGone/);

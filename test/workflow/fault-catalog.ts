@@ -37,6 +37,7 @@ const EXPECTED: Readonly<Record<string, string | Readonly<Record<'serverless' | 
   'dedicated-interface-rejected': ErrorNames.EndpointRejected,
   'dedicated-stuck': ErrorNames.DeadlineExceeded,
   'dedicated-link-stuck': ErrorNames.DeadlineExceeded,
+  'cluster-stuck-updating': ErrorNames.DeadlineExceeded,
   'ec2-limit': ErrorNames.AwsRequestRejected,
   'vpc-endpoint-failed': ErrorNames.EndpointRejected,
 };

@@ -345,6 +345,9 @@ function deferredKindClient(kind: EndpointKind, client: () => Promise<AtlasClien
       (await get()).describeLink(target, atlasId, vpcEndpointId),
     unlink: async (target, atlasId, vpcEndpointId) => (await get()).unlink(target, atlasId, vpcEndpointId),
     remove: async (target, atlasId) => (await get()).remove(target, atlasId),
+    describeDeployment: async (target, vpcEndpointId) =>
+      (await get()).describeDeployment(target, vpcEndpointId),
+    missingRegions: async (target, deployment) => (await get()).missingRegions(target, deployment),
     readConnectionString: async (target, vpcEndpointId) =>
       (await get()).readConnectionString(target, vpcEndpointId),
   };

@@ -15,7 +15,7 @@
  *    when it carries this request's marker: an unmarked one may be another execution's, in the middle of
  *    its own run, so this request makes its own instead.
  */
-import type { AtlasEndpointView, EndpointKindClient } from '#atlas/endpoint-kind';
+import type { AtlasEndpointView, DeploymentTier, DeploymentView } from '#atlas/endpoint-kind';
 import { apiErrorOf } from '#atlas/errors';
 import type { VpcEndpointOperations, VpcEndpointView } from '#aws/vpc-endpoints';
 import {
@@ -25,6 +25,7 @@ import {
   InvalidRequestError,
   THROWN_ERROR_NAMES,
 } from '#core/errors';
+import { toAtlasRegion, toAwsRegion } from '#core/regions';
 import type { AtlasSide, WorkflowRequest } from '#core/state';
 import {
   TAG_ATLAS_CREATED,
@@ -61,8 +62,6 @@ export interface ValidateDeps extends StepDeps {
   readonly env: Environment;
 }
 
-/** A VPC endpoint id no endpoint has: the instance read only checks that the instance exists. */
-const NO_VPC_ENDPOINT = 'vpce-00000000000000000';
 /** VPC endpoint states worth adopting from another request (a dead one would only fail again). */
 const LIVE_STATES = new Set(['pending', 'pendingAcceptance', 'available']);
 /** At most this many tagged endpoints are looked at (there is normally one). */
@@ -129,7 +128,7 @@ export async function validateRequest(
   const target = issues.length === 0 ? parsed : undefined;
   const [networkCheck, atlasCheck] = await Promise.allSettled([
     network === undefined ? [] : deps.vpcEndpoints(network.region).checkNetwork(network),
-    target === undefined ? [] : checkAtlasTarget(target, deps.atlas(target.kind)),
+    target === undefined ? [] : checkAtlasTarget(target, deps.atlas),
   ]);
   const failures: unknown[] = [];
   for (const check of [atlasCheck, networkCheck]) {
@@ -198,13 +197,29 @@ function networkCandidate(
 }
 
 /**
- * Checks that the project and the instance (serverless) or cluster (dedicated) exist, by reading the
- * instance the way read-connection-string will. A missing one is a request problem, reported with the others.
+ * Checks the Atlas target before anything is created, by reading the instance (serverless) or cluster
+ * (dedicated) the way the connection phase will: the project and the deployment exist, and the deployment
+ * can have an AWS private endpoint in the request's region. Each problem is a request problem (an issue on
+ * `instanceName` or `region`), reported with the others, saying what to do (facts §10):
+ * - a Flex, free (M0) or shared-tier (M2/M5) cluster: private endpoints need a dedicated cluster;
+ * - a cluster with no node on AWS, or none in the request's region;
+ * - a serverless name that no longer exists, or that now names a cluster (MongoDB migrated serverless
+ *   instances to Free, Flex or Dedicated clusters): the dedicated flow, or an upgrade, is the way.
  */
-async function checkAtlasTarget(request: ParsedRequest, atlas: EndpointKindClient): Promise<FieldIssue[]> {
+async function checkAtlasTarget(request: ParsedRequest, atlasOf: StepDeps['atlas']): Promise<FieldIssue[]> {
+  const target = targetOf(request);
   try {
-    await atlasCall(request.kind, () => atlas.readConnectionString(targetOf(request), NO_VPC_ENDPOINT));
-    return [];
+    const deployment = await atlasCall(request.kind, () => atlasOf(request.kind).describeDeployment(target));
+    if (request.kind === 'serverless' && deployment.tier === 'cluster') {
+      // The name is a cluster now: which kind decides what to say.
+      const cluster = await atlasCall('dedicated', () => atlasOf('dedicated').describeDeployment(target));
+      return deploymentIssues(request, cluster, true);
+    }
+    return deploymentIssues(
+      request,
+      deployment,
+      request.kind === 'serverless' && deployment.tier !== 'serverless',
+    );
   } catch (error) {
     const api = apiErrorOf(error);
     if (api === undefined) throw error;
@@ -217,33 +232,114 @@ async function checkAtlasTarget(request: ParsedRequest, atlas: EndpointKindClien
         },
       ];
     }
+    if (api.status === 404 && request.kind === 'serverless') {
+      return [
+        {
+          field: 'instanceName',
+          problem:
+            `project ${request.groupId} has no serverless instance named "${request.instanceName}" (Atlas ${code || '404'}); ` +
+            'MongoDB migrated every serverless instance to a Free, Flex or Dedicated cluster by 2026-01-22. ' +
+            'Private endpoints need a dedicated cluster: name it with "kind": "dedicated"',
+        },
+      ];
+    }
     if (api.status === 404) {
-      const what = request.kind === 'serverless' ? 'serverless instance' : 'dedicated cluster';
       return [
         {
           field: 'instanceName',
-          problem: `project ${request.groupId} has no ${what} named "${request.instanceName}" (Atlas ${code || '404'})`,
-        },
-      ];
-    }
-    if (api.status === 400 && code === 'CANNOT_USE_SERVERLESS_INSTANCE_IN_CLUSTER_API') {
-      return [
-        {
-          field: 'instanceName',
-          problem: `"${request.instanceName}" is a serverless instance, not a dedicated cluster; use "kind": "serverless" (or name a dedicated cluster)`,
-        },
-      ];
-    }
-    if (api.status === 400 && code === 'CANNOT_USE_CLUSTER_IN_SERVERLESS_INSTANCE_API') {
-      return [
-        {
-          field: 'instanceName',
-          problem: `"${request.instanceName}" is a dedicated cluster, not a serverless instance; use "kind": "dedicated"`,
+          problem: `project ${request.groupId} has no dedicated cluster named "${request.instanceName}" (Atlas ${code || '404'})`,
         },
       ];
     }
     throw error;
   }
+}
+
+/** `US_EAST_1` -> `us-east-1`; an Atlas region this client does not know stays as Atlas names it. */
+function awsRegionName(atlasRegion: string): string {
+  try {
+    return toAwsRegion(atlasRegion);
+  } catch {
+    return atlasRegion;
+  }
+}
+
+const TIER_WORDS: Readonly<Record<DeploymentTier, string>> = {
+  dedicated: 'a dedicated cluster',
+  serverless: 'a serverless instance',
+  free: 'a free (M0) cluster',
+  shared: 'a shared-tier (M2/M5) cluster',
+  flex: 'a Flex cluster',
+  cluster: 'a cluster',
+};
+
+/** What is wrong with `deployment` as the target of the request (`migrated`: a serverless name that is a cluster now). */
+function deploymentIssues(
+  request: ParsedRequest,
+  deployment: DeploymentView,
+  migrated: boolean,
+): FieldIssue[] {
+  const name = `"${request.instanceName}"`;
+  const what = TIER_WORDS[deployment.tier];
+  const onlyDedicated = 'Atlas offers private endpoints only on dedicated clusters (M10 and up)';
+  if (migrated) {
+    const now = `${name} is no longer a serverless instance: MongoDB migrated serverless instances to Free, Flex or Dedicated clusters, and it is now ${what}`;
+    return [
+      {
+        field: 'instanceName',
+        problem:
+          deployment.tier === 'dedicated'
+            ? `${now}; run the request with "kind": "dedicated"`
+            : `${now}. ${onlyDedicated}: upgrade it to a dedicated cluster, then run the request with "kind": "dedicated"`,
+      },
+    ];
+  }
+  switch (deployment.tier) {
+    case 'flex':
+    case 'free':
+    case 'shared':
+      return [
+        {
+          field: 'instanceName',
+          problem:
+            `${name} is ${what}. ${onlyDedicated}` +
+            (deployment.tier === 'flex' ? ' (the cluster API refuses Flex clusters)' : '') +
+            `: upgrade it to a dedicated cluster, or name a dedicated cluster with "kind": "dedicated"`,
+        },
+      ];
+    case 'serverless':
+      if (request.kind === 'dedicated') {
+        return [
+          {
+            field: 'instanceName',
+            problem: `${name} is a serverless instance, not a dedicated cluster; name a dedicated cluster (or use "kind": "serverless" on an Atlas that still serves serverless private endpoints)`,
+          },
+        ];
+      }
+      break;
+    default:
+      break;
+  }
+  const region = toAtlasRegion(request.region);
+  if (deployment.awsRegions.length === 0) {
+    const providers = deployment.providers.length > 0 ? deployment.providers.join(', ') : 'another cloud';
+    return [
+      {
+        field: 'instanceName',
+        problem: `${request.kind === 'serverless' ? 'serverless instance' : 'cluster'} ${name} has no node on AWS (its nodes are on ${providers}); an AWS PrivateLink endpoint cannot reach it: name a ${request.kind === 'serverless' ? 'serverless instance' : 'dedicated cluster'} on AWS`,
+      },
+    ];
+  }
+  if (!deployment.awsRegions.includes(region)) {
+    const regions = deployment.awsRegions.map(awsRegionName).join(', ');
+    return [
+      {
+        field: 'region',
+        problem: `${instanceLabel(request)} has no node in ${request.region} (its AWS regions: ${regions}); the endpoint service and the VPC endpoint must be in one of those regions: run the request for a VPC there`,
+      },
+    ];
+  }
+  return [];
 }
 
 /** Finds what already exists for (project, instance, VPC) and applies the ownership rule. */

@@ -5,7 +5,13 @@
  */
 import { AwsRequestRejectedError, EndpointRejectedError, ErrorNames } from '#core/errors';
 import type { VpcEndpointSide } from '#core/state';
-import { nextPoll, type PollingState, type PollRecord, type WorkflowState } from '#workflow/steps';
+import {
+  nextPoll,
+  type PollingState,
+  type PollRecord,
+  VPC_ENDPOINT_READY_STATES,
+  type WorkflowState,
+} from '#workflow/steps';
 import {
   adoptExisting,
   loggedPoll,
@@ -81,7 +87,7 @@ export async function createVpcEndpoint(
 }
 
 /** EC2 states in which Atlas can accept the endpoint, or has. */
-const READY = new Set(['pendingAcceptance', 'available']);
+const READY: ReadonlySet<string> = new Set(VPC_ENDPOINT_READY_STATES);
 /** EC2 states the endpoint never leaves. */
 const DEAD = new Set(['rejected', 'failed', 'expired', 'deleting', 'deleted']);
 
