@@ -333,8 +333,9 @@ export function dedicatedClient(atlas: AtlasClient): EndpointKindClient {
         });
         return toLink(raw, 'createPrivateEndpoint');
       } catch (error) {
-        // Facts §10 ("duplicate interface endpoint"): 409 per the spec, 400 on AKO's legacy path; the code is
-        // not known. Either way: when the interface endpoint exists (an earlier attempt), report its state.
+        // Facts §10 ("duplicate interface endpoint"): 409 per the spec, 400 on AKO's legacy path; ASSUMPTION: the
+        // code is not known, so either status converges when the interface endpoint exists (an earlier
+        // attempt) and is rethrown otherwise.
         if (!isAtlasStatus(error, 409) && !isAtlasStatus(error, 400)) throw error;
         const raw = await describeLinkRaw(target, id, vpcEndpointId);
         if (raw === undefined) throw error;
@@ -360,8 +361,8 @@ export function dedicatedClient(atlas: AtlasClient): EndpointKindClient {
       } catch (error) {
         if (isAtlasStatus(error, 404)) return 'gone';
         // Facts §10: Atlas refuses to delete a service that still has an interface endpoint, attached or
-        // deleting; no source names the code or status, so any 4xx refusal counts when the service still
-        // lists one.
+        // deleting. ASSUMPTION: no source names the code or status, so any 4xx refusal counts as `in-use`
+        // when a fresh read shows the service still lists one.
         const api = apiErrorOf(error);
         if (api !== undefined && api.status >= 400 && api.status < 500) {
           const now = await describe(target, id);

@@ -577,7 +577,8 @@ const DISK_IOPS = 3000;
 function regionConfigOf(cluster: ClusterRecord, regionName: string, i: number): Record<string, unknown> {
   const priority = 7 - i;
   if (cluster.tier !== 'dedicated') {
-    // Free (M0) and Flex clusters are TENANT configurations on a backing provider.
+    // Free (M0) and Flex clusters are TENANT configurations on a backing provider (the spec's
+    // TenantRegionConfig20240805). ASSUMPTION: the exact electableSpecs Atlas returns for them.
     return {
       backingProviderName: cluster.providerName,
       electableSpecs: { effectiveInstanceSize: cluster.tier === 'free' ? 'M0' : 'FLEX', instanceSize: 'M0' },
@@ -1252,8 +1253,9 @@ export class AtlasModel {
         );
       }
     }
-    // Facts §10 ("connectionStatus"): NONE, "not configured", while Atlas sees no AWS VPC endpoint awaiting
-    // acceptance yet (it does not exist, or AWS is still creating it).
+    // Facts §10 ("connectionStatus"): NONE, "not configured", exists besides the spec's enum. ASSUMPTION: Atlas
+    // shows it while it sees no AWS VPC endpoint awaiting acceptance yet (it does not exist, or AWS is still
+    // creating it); no source says when exactly NONE appears.
     const vpce = this.aws.getVpcEndpoint(body.id);
     const ie: InterfaceEndpointRecord = {
       id: body.id,
@@ -1459,6 +1461,7 @@ export class AtlasModel {
       deployment.applying += 1;
       this.scheduleTransition({}, from + this.timeline.privateEndpointApply, {
         fault: ATLAS_LIFECYCLE.privateEndpointApply,
+        // ASSUMPTION (a fault plan only): a failed apply ends the UPDATING without the entry.
         fail: () => {
           deployment.applying -= 1;
         },
@@ -1471,7 +1474,11 @@ export class AtlasModel {
     }
   }
 
-  /** The project's dedicated AWS clusters with nodes in `regionName`: what one of its interface endpoints serves. */
+  /**
+   * The project's dedicated AWS clusters with nodes in `regionName`: what one of its interface endpoints serves.
+   * ASSUMPTION: only those go UPDATING (Terraform waits for every cluster of the project; which ones Atlas
+   * actually updates is not documented).
+   */
   private clustersServedBy(groupId: string, regionName: string): ClusterRecord[] {
     return [...this.clusters.values()].filter(
       (c) =>
@@ -1496,6 +1503,7 @@ export class AtlasModel {
    * "returns only if you deployed a private endpoint to all regions to which you deployed this clusters'
    * nodes"; §10 "multi-region clusters").
    */
+  // ASSUMPTION: an entry disappears as soon as its interface endpoint is no longer AVAILABLE (e.g. DELETING).
   private privateEndpointEntries(
     cluster: ClusterRecord,
   ): { ie: InterfaceEndpointRecord; regionName: string }[][] {
@@ -1515,7 +1523,8 @@ export class AtlasModel {
       return perRegion.flatMap((found) => found.map((e) => [e]));
     }
     if (perRegion.some((found) => found.length === 0)) return [];
-    // Each endpoint with the first endpoint of every other region.
+    // ASSUMPTION: each endpoint paired with the first endpoint of every other region (the spec lists
+    // `endpoints[]` per entry, one per region; how Atlas combines several per region is not documented).
     const entries: { ie: InterfaceEndpointRecord; regionName: string }[][] = [];
     const seen = new Set<string>();
     perRegion.forEach((found, r) => {

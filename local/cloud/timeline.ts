@@ -28,7 +28,8 @@ export interface Timeline {
    * A cluster (or serverless instance) applying a private endpoint that just became AVAILABLE: stateName
    * UPDATING -> IDLE, and only then does `connectionStrings.privateEndpoint[]` name that VPC endpoint.
    * Facts §10 ("connection strings"): the entry shows up about 3-5 minutes after the interface endpoint is
-   * AVAILABLE; Terraform waits for every cluster of the project to be IDLE.
+   * AVAILABLE; Terraform waits for every cluster of the project to be IDLE. `realistic` takes 4 minutes (the
+   * middle of that range); ASSUMPTION: 20 minutes on `slow` (no source gives a bad-day figure).
    */
   readonly privateEndpointApply: number;
   /** AWS VPC endpoint pending -> pendingAcceptance. */
