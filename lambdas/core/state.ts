@@ -26,6 +26,11 @@ export interface WorkflowRequest {
   readonly securityGroupIds: readonly string[];
   /** AWS region name of the VPC, e.g. `us-east-1`. */
   readonly region: string;
+  /**
+   * The AWS account of the VPC when it is not the workflow's own (hub and spoke): the EC2 steps then work
+   * through the role the deployment configured for that account. Absent: the workflow's own account.
+   */
+  readonly vpcAccountId?: string;
   readonly privateDnsEnabled: boolean;
   /** Extra tags for the VPC endpoint (the workflow adds its own managing tags too). */
   readonly tags: Readonly<Record<string, string>>;
@@ -33,6 +38,13 @@ export interface WorkflowRequest {
   readonly requestId: string;
   /** When false, a failure keeps what was created and the output names it. @default true */
   readonly rollbackOnFailure: boolean;
+}
+
+/** Where a VPC lives: what the EC2 steps need to pick their client (region, and account when not the own). */
+export interface VpcLocation {
+  readonly region: string;
+  /** Absent: the workflow's own account. */
+  readonly vpcAccountId?: string;
 }
 
 /** Atlas-side status normalized across both kinds. */

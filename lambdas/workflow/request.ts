@@ -127,6 +127,7 @@ const EXPECTED: Readonly<Record<string, string>> = {
   securityGroupIds: `a list of 1 to ${MAX_SECURITY_GROUPS} unique security group ids`,
   'securityGroupIds[]': 'a security group id: "sg-" followed by 8 or 17 lowercase hexadecimal characters',
   region: 'the AWS region name of the VPC, one that MongoDB Atlas supports, e.g. "us-east-1"',
+  vpcAccountId: "a 12-digit AWS account id (the account of the VPC, when it is not the workflow's own)",
   privateDnsEnabled: 'true or false (default false)',
   tags: `an object of at most ${MAX_REQUEST_TAGS} tags, tag key -> string value`,
   'tags.*': `a string of at most ${MAX_TAG_VALUE_LENGTH} characters`,
@@ -150,6 +151,8 @@ const FIELD_DESCRIPTIONS = {
     'Security groups for the endpoint network interfaces. Defaults to DEFAULT_SECURITY_GROUP_IDS.',
   region:
     'AWS region of the VPC (an AWS region Atlas supports). Defaults to DEFAULT_REGION, then AWS_REGION.',
+  vpcAccountId:
+    "AWS account of the VPC when it is not the workflow's own; the deployment must list it (vpcAccountIds).",
   privateDnsEnabled:
     'Enable private DNS on the VPC endpoint. Atlas endpoint services publish no private DNS name, so this stays false.',
   tags: `Extra tags for the VPC endpoint (keys 1-${MAX_TAG_KEY_LENGTH}, values 0-${MAX_TAG_VALUE_LENGTH} characters, no "aws:" or "${TAG_PREFIX}" keys).`,
@@ -209,6 +212,11 @@ export const requestInputSchema = z.strictObject({
     .superRefine(checkRegion)
     .optional()
     .meta({ description: FIELD_DESCRIPTIONS.region, examples: ['us-east-1'] }),
+  vpcAccountId: z
+    .string()
+    .regex(/^\d{12}$/)
+    .optional()
+    .meta({ description: FIELD_DESCRIPTIONS.vpcAccountId, examples: ['210987654321'] }),
   privateDnsEnabled: z
     .boolean()
     .optional()
@@ -362,6 +370,7 @@ function toWorkflowRequest(data: RequestInput, rawTags: unknown): ParsedRequest 
     rollbackOnFailure: data.rollbackOnFailure ?? true,
   };
   if (data.comment !== undefined) request.comment = data.comment;
+  if (data.vpcAccountId !== undefined) request.vpcAccountId = data.vpcAccountId;
   const budgets = data[REQUEST_BUDGET_FIELD];
   if (budgets !== undefined) {
     const given = Object.fromEntries(

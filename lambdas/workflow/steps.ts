@@ -702,6 +702,14 @@ export const HandlerEnv = {
   DefaultRollbackOnFailure: 'DEFAULT_ROLLBACK_ON_FAILURE',
   /** validate-request only: the state machine's timeout in seconds (per-request budgets must fit in it). */
   ExecutionTimeoutSeconds: 'EXECUTION_TIMEOUT_SECONDS',
+  /** validate-request only: comma-separated regions requests may name (lambdas/workflow/targets.ts). */
+  AllowedRegions: 'ALLOWED_REGIONS',
+  /** EC2 functions: the workflow's own AWS account id. */
+  WorkflowAccountId: 'WORKFLOW_ACCOUNT_ID',
+  /** EC2 functions, when other accounts are configured: comma-separated ARNs of the role to assume in each. */
+  VpcAccountRoleArns: 'VPC_ACCOUNT_ROLE_ARNS',
+  /** EC2 functions, when other accounts are configured: the external id those roles require. */
+  VpcAccountExternalId: 'VPC_ACCOUNT_EXTERNAL_ID',
   /** Every function: its step id (a persistent log key). */
   WorkflowStep: 'WORKFLOW_STEP',
 } as const;
@@ -1080,7 +1088,14 @@ export function envNamesFor(id: StepId): string[] {
   const spec: StepSpec = STEPS[id];
   const names: string[] = [HandlerEnv.WorkflowStep];
   if (spec.atlas) names.push(HandlerEnv.AtlasSecretArn, HandlerEnv.AtlasBaseUrl);
-  if (spec.ec2Actions.length > 0) names.push(HandlerEnv.ManagedByTagValue);
+  if (spec.ec2Actions.length > 0) {
+    names.push(
+      HandlerEnv.ManagedByTagValue,
+      HandlerEnv.WorkflowAccountId,
+      HandlerEnv.VpcAccountRoleArns,
+      HandlerEnv.VpcAccountExternalId,
+    );
+  }
   if (spec.requestDefaults) {
     names.push(
       HandlerEnv.DefaultKind,
@@ -1090,6 +1105,7 @@ export function envNamesFor(id: StepId): string[] {
       HandlerEnv.DefaultRegion,
       HandlerEnv.DefaultRollbackOnFailure,
       HandlerEnv.ExecutionTimeoutSeconds,
+      HandlerEnv.AllowedRegions,
       ...POLL_PHASES.map((p) => PHASES[p].budgetEnv),
     );
   }

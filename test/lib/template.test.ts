@@ -64,9 +64,13 @@ describe('functions', () => {
         expected[HandlerEnv.AtlasSecretArn] = SECRET_ARN;
         expected[HandlerEnv.AtlasBaseUrl] = 'https://cloud.mongodb.com';
       }
-      if (spec.ec2Actions.length > 0) expected[HandlerEnv.ManagedByTagValue] = managedBy;
+      if (spec.ec2Actions.length > 0) {
+        expected[HandlerEnv.ManagedByTagValue] = managedBy;
+        expected[HandlerEnv.WorkflowAccountId] = '123456789012';
+      }
       if (spec.requestDefaults) {
         expected[HandlerEnv.DefaultRegion] = 'us-east-1';
+        expected[HandlerEnv.AllowedRegions] = 'us-east-1';
         expected[HandlerEnv.DefaultRollbackOnFailure] = 'true';
         expected[HandlerEnv.ExecutionTimeoutSeconds] = '24300';
         for (const phase of POLL_PHASES)
@@ -112,9 +116,12 @@ describe('functions', () => {
     expect(states[PHASES.link.startState]?.Comment).toContain('first wait 30 s');
   });
 
-  it('reserves concurrency 5 on the Atlas functions only', () => {
+  it('reserves no concurrency by default, and the given concurrency on the Atlas functions only', () => {
+    for (const id of STEP_IDS) expect(functionProps(id).ReservedConcurrentExecutions, id).toBeUndefined();
+    const s = synthWorkflow({ atlasReservedConcurrency: 5 });
     for (const id of STEP_IDS) {
-      expect(functionProps(id).ReservedConcurrentExecutions, id).toBe(STEPS[id].atlas ? 5 : undefined);
+      const props = s.template.toJSON().Resources[logicalIdOf(s.stack, s.workflow.functions[id])].Properties;
+      expect(props.ReservedConcurrentExecutions, id).toBe(STEPS[id].atlas ? 5 : undefined);
     }
   });
 
@@ -168,8 +175,8 @@ describe('state machine', () => {
     expect(extractDefinition(template).TimeoutSeconds).toBe(24300);
   });
 
-  it('has the four alarms', () => {
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 4);
+  it('has the four state machine alarms (and two on the trigger, see operations.test.ts)', () => {
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 6);
     const smRef = { Ref: logicalIdOf(synth.stack, synth.workflow.stateMachine) };
     for (const metric of [
       'ExecutionsFailed',
@@ -190,10 +197,12 @@ describe('state machine', () => {
       });
     }
     expect(Object.keys(synth.workflow.alarms).sort()).toEqual([
+      'deadLetterQueueNotEmpty',
       'executionThrottled',
       'executionsAborted',
       'executionsFailed',
       'executionsTimedOut',
+      'triggerFailedInvocations',
     ]);
   });
 });

@@ -36,7 +36,7 @@ import type { EndpointKindClient } from '#atlas/endpoint-kind';
 import { endpointKindClient } from '#atlas/kinds';
 import type { VpcEndpointOperations } from '#aws/vpc-endpoints';
 import { ConfigurationError, ErrorNames, WorkflowError } from '#core/errors';
-import type { EndpointKind } from '#core/state';
+import type { EndpointKind, VpcLocation } from '#core/state';
 import type { Environment } from '#workflow/config';
 import type { StepDeps } from '#workflow/operations/common';
 import type { RequestDefaults } from '#workflow/request';
@@ -57,6 +57,7 @@ import {
   type ValidateRequestInput,
   type WorkflowState,
 } from '#workflow/steps';
+import { loadDeploymentTargets } from '#workflow/targets';
 
 /** The part of the Lambda context the handlers use (the local engine passes one of these too). */
 export interface LambdaContextLike {
@@ -79,7 +80,7 @@ export interface HandlerDeps {
   /** Called after Atlas rejected the credentials, so the next invocation reloads them. */
   readonly onAtlasAuthFailed?: () => void;
   /** EC2 VPC endpoint operations in a region (EC2 steps). */
-  readonly vpcEndpoints?: (region: string) => VpcEndpointOperations;
+  readonly vpcEndpoints?: (where: VpcLocation) => VpcEndpointOperations;
   /** `MANAGED_BY_TAG_VALUE` (EC2 steps). */
   readonly managedBy?: string;
   /** The deployment's request defaults (validate-request). */
@@ -128,7 +129,7 @@ export interface Capabilities {
   /** Atlas steps: `atlasAccess` from ./atlas.ts. */
   readonly atlas?: (env: Environment, logger: Logger) => AtlasAccess;
   /** EC2 steps: `ec2Access` from ./ec2.ts. */
-  readonly ec2?: (env: Environment) => (region: string) => VpcEndpointOperations;
+  readonly ec2?: (env: Environment) => (where: VpcLocation) => VpcEndpointOperations;
   /** validate-request: `loadRequestDefaults` from #workflow/config. */
   readonly requestDefaults?: (env: Environment) => RequestDefaults;
 }
@@ -162,7 +163,7 @@ export function defaultHandlerDeps(
   }
 
   let managedBy: string | undefined;
-  let vpcEndpoints: ((region: string) => VpcEndpointOperations) | undefined;
+  let vpcEndpoints: ((where: VpcLocation) => VpcEndpointOperations) | undefined;
   if (spec.ec2Actions.length > 0) {
     managedBy = nonEmpty(snapshot[HandlerEnv.ManagedByTagValue]);
     if (managedBy === undefined) {
@@ -173,6 +174,14 @@ export function defaultHandlerDeps(
     }
     if (capabilities.ec2 === undefined) missingCapability('EC2 access');
     else vpcEndpoints = capabilities.ec2(snapshot);
+  }
+  if (spec.ec2Actions.length > 0 || spec.requestDefaults) {
+    for (const p of loadDeploymentTargets(snapshot).problems) {
+      // ALLOWED_REGIONS is validate-request's; the account settings are every EC2 step's.
+      if (p.variable !== HandlerEnv.AllowedRegions || spec.requestDefaults) {
+        problems.push({ variables: [p.variable], problem: p.problem });
+      }
+    }
   }
 
   let requestDefaults: RequestDefaults | undefined;

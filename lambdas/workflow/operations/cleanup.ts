@@ -93,7 +93,7 @@ export async function deleteVpcEndpoint(
     deps.logger.info('No VPC endpoint of this request to delete', requestKeys(state.request));
     return { vpcEndpointId: vpce?.vpcEndpointId ?? '', outcome: 'not-created' };
   }
-  const ops = deps.vpcEndpoints(state.request.region);
+  const ops = deps.vpcEndpoints(state.request);
   const result = await deleteOwnVpcEndpoint(ops, vpce.vpcEndpointId, state, deps.managedBy);
   deps.logger.info('Deleted the VPC endpoint', { ...requestKeys(state.request), ...result });
   return result;
@@ -164,7 +164,7 @@ export async function checkCleanup(
   const vpce = state.vpcEndpoint;
   if (vpce?.created) {
     const ref: ResourceRef = { type: 'vpc-endpoint', id: vpce.vpcEndpointId };
-    const ops = deps.vpcEndpoints(request.region);
+    const ops = deps.vpcEndpoints(request);
     const view = await ops.describeVpcEndpoint(vpce.vpcEndpointId);
     if (view === undefined || view.state === 'deleted') gone.push(ref);
     else {

@@ -45,6 +45,7 @@ import {
   type ValidatedState,
   type ValidateRequestInput,
 } from '#workflow/steps';
+import { loadDeploymentTargets, targetIssues } from '#workflow/targets';
 import {
   atlasCall,
   instanceLabel,
@@ -76,8 +77,10 @@ export interface CheckedRequest {
   /** The raw input when it is a JSON object. */
   readonly raw: Record<string, unknown> | undefined;
   readonly settings: ValidatedState['settings'];
-  /** Schema and budget problems. */
+  /** Schema, budget and deployment-target problems. */
   readonly issues: readonly FieldIssue[];
+  /** The request names a region or account this deployment does not allow: nothing may be asked of EC2. */
+  readonly outsideTargets: boolean;
 }
 
 /**
@@ -111,7 +114,21 @@ export function checkRequest(
   }
   // The schema already reports malformed budgets; the resolution adds the check against the execution timeout.
   if (!issues.some((i) => i.field.startsWith(REQUEST_BUDGET_FIELD))) issues.push(...budgets.issues);
-  return { parsed, raw, settings: budgets.settings, issues };
+
+  // Regions and accounts the deployment's IAM covers (ALLOWED_REGIONS, VPC_ACCOUNT_ROLE_ARNS).
+  const targets = loadDeploymentTargets(deps.env);
+  if (targets.problems.length > 0) {
+    throw new ConfigurationError(
+      `Invalid deployment targets: ${targets.problems.map((p) => p.problem).join('; ')}`,
+      { details: { variables: [...new Set(targets.problems.map((p) => p.variable))] } },
+    );
+  }
+  const outside = targetIssues(
+    parsed ?? { region: raw?.region ?? deps.defaults.region, vpcAccountId: raw?.vpcAccountId },
+    targets.targets,
+  );
+  issues.push(...outside);
+  return { parsed, raw, settings: budgets.settings, issues, outsideTargets: outside.length > 0 };
 }
 
 export async function validateRequest(
@@ -119,15 +136,15 @@ export async function validateRequest(
   deps: ValidateDeps,
 ): Promise<ValidatedState> {
   // 1. The request itself, before touching anything (so no AWS or Atlas problem can hide a request problem).
-  const { parsed, raw, settings, ...checked } = checkRequest(input, deps);
+  const { parsed, raw, settings, outsideTargets, ...checked } = checkRequest(input, deps);
   const issues: FieldIssue[] = [...checked.issues];
 
   // 2. The network (EC2) and the Atlas target. The network is checked even for a request the schema refused,
   // so one InvalidRequest lists every problem; Atlas (and so its credentials) only for a well-formed request.
-  const network = parsed ?? networkCandidate(raw, deps.defaults, issues);
+  const network = outsideTargets ? undefined : (parsed ?? networkCandidate(raw, deps.defaults, issues));
   const target = issues.length === 0 ? parsed : undefined;
   const [networkCheck, atlasCheck] = await Promise.allSettled([
-    network === undefined ? [] : deps.vpcEndpoints(network.region).checkNetwork(network),
+    network === undefined ? [] : deps.vpcEndpoints(network).checkNetwork(network),
     target === undefined ? [] : checkAtlasTarget(target, deps.atlas),
   ]);
   const failures: unknown[] = [];
@@ -180,7 +197,9 @@ function networkCandidate(
   raw: Record<string, unknown> | undefined,
   defaults: RequestDefaults,
   issues: readonly FieldIssue[],
-): { vpcId: string; subnetIds: string[]; securityGroupIds: string[]; region: string } | undefined {
+):
+  | { vpcId: string; subnetIds: string[]; securityGroupIds: string[]; region: string; vpcAccountId?: string }
+  | undefined {
   if (raw === undefined) return undefined;
   const touched = (field: string) =>
     issues.some((i) => i.field === field || i.field.startsWith(`${field}[`) || i.field === '(input)');
@@ -193,7 +212,15 @@ function networkCandidate(
   const strings = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === 'string');
   if (typeof vpcId !== 'string' || typeof region !== 'string') return undefined;
   if (!strings(subnetIds) || !strings(securityGroupIds)) return undefined;
-  return { vpcId, subnetIds, securityGroupIds, region };
+  if (touched('vpcAccountId')) return undefined;
+  const account = raw.vpcAccountId;
+  return {
+    vpcId,
+    subnetIds,
+    securityGroupIds,
+    region,
+    ...(typeof account === 'string' ? { vpcAccountId: account } : {}),
+  };
 }
 
 /**
@@ -344,7 +371,7 @@ function deploymentIssues(
 
 /** Finds what already exists for (project, instance, VPC) and applies the ownership rule. */
 async function lookUpExisting(request: WorkflowRequest, deps: StepDeps): Promise<ExistingResources> {
-  const ops: VpcEndpointOperations = deps.vpcEndpoints(request.region);
+  const ops: VpcEndpointOperations = deps.vpcEndpoints(request);
   const atlas = deps.atlas(request.kind);
   const target = targetOf(request);
 

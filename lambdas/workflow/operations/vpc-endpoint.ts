@@ -41,7 +41,7 @@ export async function createVpcEndpoint(
   if (atlas.endpointServiceName === null)
     throw missingKey('create-vpc-endpoint', 'atlas.endpointServiceName');
   try {
-    const view = await deps.vpcEndpoints(request.region).createInterfaceEndpoint({
+    const view = await deps.vpcEndpoints(request).createInterfaceEndpoint({
       serviceName: atlas.endpointServiceName,
       vpcId: request.vpcId,
       subnetIds: request.subnetIds,
@@ -98,7 +98,7 @@ export async function describeVpcEndpoint(
 ): Promise<PollRecord<VpcEndpointSide>> {
   const { request } = state;
   const current = requireVpcEndpoint(state, 'describe-vpc-endpoint');
-  const view = await deps.vpcEndpoints(request.region).describeVpcEndpoint(current.vpcEndpointId);
+  const view = await deps.vpcEndpoints(request).describeVpcEndpoint(current.vpcEndpointId);
   if (view === undefined || DEAD.has(view.state)) {
     const seen = view === undefined ? 'no longer exists' : `is ${view.state}`;
     const reason = view?.lastError ? ` (${view.lastError.code}: ${view.lastError.message})` : '';
