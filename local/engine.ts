@@ -12,7 +12,7 @@ import { App, type CfnResource, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { extractDefinition } from '../lib/asl.ts';
+import { extractDefinition, resolveIntrinsics } from '../lib/asl.ts';
 import {
   PrivateEndpointWorkflow,
   type PrivateEndpointWorkflowProps,
@@ -131,8 +131,17 @@ export function synthesizeWorkflow(props: LocalWorkflowProps = {}): SynthesizedW
       if (!resource) throw new Error(`function for step ${stepId} (${logicalId}) not found in the template`);
       const vars = ((resource.Properties.Environment as { Variables?: Record<string, unknown> } | undefined)
         ?.Variables ?? {}) as Record<string, unknown>;
+      // Values with intrinsics (e.g. role ARNs with the partition) resolve as in AWS; others are left out.
       const environment: Record<string, string> = {};
-      for (const [k, v] of Object.entries(vars)) if (typeof v === 'string') environment[k] = v;
+      for (const [k, v] of Object.entries(vars)) {
+        let value: unknown = v;
+        try {
+          value = resolveIntrinsics(v, { account: ACCOUNT, region: REGION });
+        } catch {
+          continue;
+        }
+        if (typeof value === 'string') environment[k] = value;
+      }
       byLogicalId.set(logicalId, {
         stepId,
         entry: workflow.handlerEntries[stepId as keyof typeof workflow.handlerEntries],
@@ -179,6 +188,8 @@ export interface LocalTarget {
   readonly atlasUrl: string;
   /** EC2 endpoint URL; when absent the SDK's own configuration (AWS_ENDPOINT_URL_EC2 etc.) applies. */
   readonly ec2Url?: string;
+  /** STS endpoint URL (AssumeRole into other VPC accounts); when absent the SDK's own configuration applies. */
+  readonly stsUrl?: string;
   /** Atlas credentials, as the MONGODB_ATLAS_* variables MongoDB's tools use. */
   readonly atlasCredentials:
     | { readonly clientId: string; readonly clientSecret: string }
@@ -246,6 +257,7 @@ function targetEnvironment(target: LocalTarget): Record<string, string> {
     AWS_DEFAULT_REGION: target.awsRegion ?? REGION,
   };
   if (target.ec2Url) env.AWS_ENDPOINT_URL_EC2 = target.ec2Url;
+  if (target.stsUrl) env.AWS_ENDPOINT_URL_STS = target.stsUrl;
   if ('clientId' in target.atlasCredentials) {
     env.MONGODB_ATLAS_CLIENT_ID = target.atlasCredentials.clientId;
     env.MONGODB_ATLAS_CLIENT_SECRET = target.atlasCredentials.clientSecret;

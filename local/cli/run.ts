@@ -61,6 +61,7 @@ export async function executeRun(plan: RunPlan, io: CliIo): Promise<number> {
     target = {
       atlasUrl: running.atlasUrl,
       ec2Url: running.ec2Url,
+      stsUrl: running.stsUrl,
       atlasCredentials: w.auth === 'api-key' ? demo.apiKey : demo.serviceAccount,
       awsCredentials: { accessKeyId: DEMO_AWS.accessKeyId, secretAccessKey: DEMO_AWS.secretAccessKey },
       awsRegion: demo.awsRegion,

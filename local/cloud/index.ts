@@ -4,16 +4,19 @@
  */
 import { type AtlasResponseHook, startAtlasServer } from '../atlas-server.ts';
 import { startEc2Server } from '../ec2-server.ts';
+import { startStsServer } from '../sts-server.ts';
 import { World, type WorldOptions } from './world.ts';
 
 export type { AtlasResponseHook, HttpFront } from '../atlas-server.ts';
 export { SIMULATOR_INFO_PATH, startAtlasServer } from '../atlas-server.ts';
 export { startEc2Server } from '../ec2-server.ts';
+export { startStsServer } from '../sts-server.ts';
 export * from './atlas-model.ts';
-export { AwsModel, DEMO_AWS, type VpcEndpointRecord } from './aws-model.ts';
+export { AwsModel, DEMO_AWS, DEMO_SPOKE_AWS, type VpcEndpointRecord } from './aws-model.ts';
 export { VirtualClock } from './clock.ts';
 export { atlasHttpError, atlasSlowRules, FAULT_CATALOG, type FaultCatalogEntry } from './fault-catalog.ts';
 export { type FaultEffect, FaultPlan, type FaultRule } from './faults.ts';
+export { AwsAccounts, IamModel, type RoleRecord, StsError } from './iam-model.ts';
 export { type AuthKind, RequestLog, type RequestLogEntry } from './request-log.ts';
 export { isPresetName, PRESETS, type PresetName, type Timeline } from './timeline.ts';
 export { type DemoSeed, type Inventory, liveResources, World, type WorldOptions } from './world.ts';
@@ -23,6 +26,8 @@ export interface RunningWorld {
   /** e.g. `http://127.0.0.1:PORT` — no trailing slash, no `/api` path. */
   readonly atlasUrl: string;
   readonly ec2Url: string;
+  /** The STS front (AssumeRole into the second account). */
+  readonly stsUrl: string;
   close(): Promise<void>;
 }
 
@@ -54,14 +59,22 @@ export async function startWorld(options: StartWorldOptions = {}): Promise<Runni
     ...(options.describe ? { describe: options.describe } : {}),
   });
   let ec2: Awaited<ReturnType<typeof startEc2Server>>;
+  let sts: Awaited<ReturnType<typeof startStsServer>>;
   try {
     ec2 = await startEc2Server({
       ...common,
       model: world.aws,
+      otherAccounts: [world.spokeAws],
       ...(options.ec2Port === undefined ? {} : { port: options.ec2Port }),
     });
   } catch (err) {
     await atlas.close();
+    throw err;
+  }
+  try {
+    sts = await startStsServer({ ...common, iam: world.iam, accounts: world.accounts });
+  } catch (err) {
+    await Promise.all([atlas.close(), ec2.close()]);
     throw err;
   }
   let closed: Promise<void> | undefined;
@@ -69,8 +82,9 @@ export async function startWorld(options: StartWorldOptions = {}): Promise<Runni
     world,
     atlasUrl: atlas.url,
     ec2Url: ec2.url,
+    stsUrl: sts.url,
     close: () => {
-      closed ??= Promise.all([atlas.close(), ec2.close()]).then(() => undefined);
+      closed ??= Promise.all([atlas.close(), ec2.close(), sts.close()]).then(() => undefined);
       return closed;
     },
   };

@@ -4,7 +4,7 @@ export type AuthKind = 'bearer' | 'digest' | 'basic' | 'sigv4' | 'none';
 export interface RequestLogEntry {
   /** Virtual time the request was served (epoch ms). */
   readonly at: number;
-  readonly service: 'atlas' | 'ec2';
+  readonly service: 'atlas' | 'ec2' | 'sts';
   /** Atlas operationId override (e.g. `createServerlessPrivateEndpoint`, `oauthToken`) or EC2 Action. */
   readonly operation: string;
   readonly method: string;

@@ -9,9 +9,16 @@ import {
   type EndpointServiceReadyStatus,
   type RateLimitConfig,
 } from './atlas-model.ts';
-import { AwsModel, DEMO_AWS, type VpcEndpointRecord } from './aws-model.ts';
+import {
+  AwsModel,
+  DEMO_AWS,
+  DEMO_SPOKE_AWS,
+  DEMO_WORKFLOW_PRINCIPAL_ARN,
+  type VpcEndpointRecord,
+} from './aws-model.ts';
 import { VirtualClock } from './clock.ts';
 import { FaultPlan, type FaultRule } from './faults.ts';
+import { AwsAccounts, IamModel } from './iam-model.ts';
 import { RequestLog } from './request-log.ts';
 import { isPresetName, PRESETS, type PresetName, type Timeline } from './timeline.ts';
 
@@ -75,6 +82,15 @@ export interface DemoSeed {
   readonly securityGroupIds: readonly string[];
   readonly serviceAccount: { readonly clientId: string; readonly clientSecret: string };
   readonly apiKey: { readonly publicKey: string; readonly privateKey: string };
+  /** A second AWS account with its own VPC, reached through `roleArn` with `externalId` (hub and spoke). */
+  readonly spoke: {
+    readonly accountId: string;
+    readonly vpcId: string;
+    readonly subnetIds: readonly string[];
+    readonly securityGroupIds: readonly string[];
+    readonly roleArn: string;
+    readonly externalId: string;
+  };
 }
 
 export interface Inventory {
@@ -100,7 +116,14 @@ export class World {
   readonly faults: FaultPlan;
   readonly log: RequestLog;
   readonly atlas: AtlasModel;
+  /** The demo account (the workflow's own). */
   readonly aws: AwsModel;
+  /** The second account (hub and spoke), reached through an IAM role. */
+  readonly spokeAws: AwsModel;
+  /** Every account; to Atlas, one AWS. */
+  readonly accounts: AwsAccounts;
+  /** Who each access key is, and the roles between the accounts (the STS front's model). */
+  readonly iam: IamModel;
   readonly demo: DemoSeed;
 
   constructor(options: WorldOptions = {}) {
@@ -115,11 +138,32 @@ export class World {
     this.faults = new FaultPlan(options.faults ?? []);
     this.log = new RequestLog();
     this.aws = new AwsModel({ clock: this.clock, timeline: this.timeline, faults: this.faults });
+    this.spokeAws = new AwsModel({
+      clock: this.clock,
+      timeline: this.timeline,
+      faults: this.faults,
+      accountId: DEMO_SPOKE_AWS.accountId,
+      region: DEMO_SPOKE_AWS.region,
+      credentials: [],
+      seedNetwork: DEMO_SPOKE_AWS,
+    });
+    this.accounts = new AwsAccounts([this.aws, this.spokeAws]);
+    this.iam = new IamModel(this.accounts);
+    this.iam.addPrincipal(DEMO_AWS.accessKeyId, DEMO_WORKFLOW_PRINCIPAL_ARN);
+    const spokeRoleArn = this.iam.addRole({
+      accountId: DEMO_SPOKE_AWS.accountId,
+      name: DEMO_SPOKE_AWS.roleName,
+      trust: {
+        accountId: DEMO_AWS.accountId,
+        externalId: DEMO_SPOKE_AWS.externalId,
+        principalArnLike: `arn:aws:iam::${DEMO_AWS.accountId}:role/atlas-private-endpoint-workflow/*`,
+      },
+    });
     this.atlas = new AtlasModel({
       clock: this.clock,
       timeline: this.timeline,
       faults: this.faults,
-      aws: this.aws,
+      aws: this.accounts,
       serverlessRetired: options.serverlessRetired ?? false,
       ...(options.rateLimits ? { rateLimits: options.rateLimits } : {}),
       ...(options.digestNonceTtlSeconds === undefined
@@ -169,12 +213,23 @@ export class World {
       securityGroupIds: [...DEMO_AWS.securityGroupIds],
       serviceAccount,
       apiKey,
+      spoke: {
+        accountId: DEMO_SPOKE_AWS.accountId,
+        vpcId: DEMO_SPOKE_AWS.vpcId,
+        subnetIds: [...DEMO_SPOKE_AWS.subnetIds],
+        securityGroupIds: [...DEMO_SPOKE_AWS.securityGroupIds],
+        roleArn: spokeRoleArn,
+        externalId: DEMO_SPOKE_AWS.externalId,
+      },
     };
   }
 
   /** Everything that exists right now on both sides (after running every due transition). */
   inventory(): Inventory {
     this.clock.settle();
-    return { atlas: this.atlas.inventory(), aws: { vpcEndpoints: this.aws.inventory() } };
+    return {
+      atlas: this.atlas.inventory(),
+      aws: { vpcEndpoints: this.accounts.models.flatMap((m) => m.inventory()) },
+    };
   }
 }
