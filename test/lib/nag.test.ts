@@ -4,13 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import { STEP_IDS } from '../../lambdas/workflow/steps.ts';
 import { flattenForNag } from '../../lib/nag.ts';
 import { PrivateEndpointStack } from '../../lib/private-endpoint-stack.ts';
-import { buildWorkflow, CDK_JSON_CONTEXT } from './support.ts';
+import { atlasVpcProps, buildWorkflow, CDK_JSON_CONTEXT } from './support.ts';
 
 interface Violation {
   ruleName: string;
@@ -54,6 +55,25 @@ describe('cdk-nag AwsSolutions', () => {
   it('finds nothing unacknowledged in the construct (account and region known)', () => {
     const violations = nagViolations(() =>
       buildWorkflow({}, { extraContext: { '@aws-cdk/core:validationReportJson': true } }),
+    );
+    expect(
+      violations.map((v) => `${v.ruleName} @ ${v.violatingResources.map((r) => r.constructPath).join(',')}`),
+    ).toEqual([]);
+  });
+
+  it('finds nothing unacknowledged with several regions, other accounts, Atlas functions in a VPC and an alarm topic', () => {
+    const violations = nagViolations(() =>
+      buildWorkflow(
+        (stack) => ({
+          ...atlasVpcProps(stack),
+          allowedRegions: ['us-east-1', 'eu-west-1'],
+          vpcAccountIds: ['210987654321'],
+          vpcAccountExternalId: 'orders-platform-external-id',
+          managedByTagValue: 'orders-platform',
+          alarmTopic: new sns.Topic(stack, 'Ops', { enforceSSL: true }),
+        }),
+        { extraContext: { '@aws-cdk/core:validationReportJson': true } },
+      ),
     );
     expect(
       violations.map((v) => `${v.ruleName} @ ${v.violatingResources.map((r) => r.constructPath).join(',')}`),
