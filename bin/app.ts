@@ -6,13 +6,12 @@
  */
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { readConfig } from '../lib/config.ts';
+import { checkConfig } from '../lib/config.ts';
 import { PrivateEndpointStack } from '../lib/private-endpoint-stack.ts';
-import { validateWorkflowSettings } from '../lib/private-endpoint-workflow.ts';
 
 const app = new App();
-const { config, problems: shapeProblems } = readConfig((key) => app.node.tryGetContext(key));
-const problems = [...shapeProblems, ...validateWorkflowSettings(config.workflow)];
+// Unknown keys (with a "did you mean"), shapes and values, each named by the cdk.json / -c key.
+const { config, problems } = checkConfig(app.node.getAllContext());
 if (problems.length > 0) {
   console.error(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   process.exit(1);
@@ -29,6 +28,8 @@ new PrivateEndpointStack(app, config.stackName, {
   description: 'Connects VPCs to MongoDB Atlas over AWS PrivateLink (Step Functions workflow)',
   atlasSecretArn: config.atlasSecretArn,
   atlasSecretKmsKeyArn: config.atlasSecretKmsKeyArn,
+  atlasFunctionsNetwork: config.atlasFunctionsNetwork,
+  alarmTopicArn: config.alarmTopicArn,
   workflow: config.workflow,
 });
 

@@ -5,10 +5,13 @@
  * the CloudFormation parameter `AtlasSecretArn`, so `cdk synth` works offline with no secret at all while
  * `cdk deploy` refuses to proceed until one is given (`--parameters AtlasSecretArn=arn:…`).
  */
-import { CfnOutput, CfnParameter, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, CfnParameter, Fn, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
+import type { AtlasFunctionsNetwork } from './config.ts';
 import { PrivateEndpointWorkflow, type PrivateEndpointWorkflowProps } from './private-endpoint-workflow.ts';
 
 export interface PrivateEndpointStackProps extends StackProps {
@@ -19,6 +22,10 @@ export interface PrivateEndpointStackProps extends StackProps {
   readonly atlasSecretArn?: string;
   /** Customer managed KMS key of the secret. @default - the secret uses the AWS managed key */
   readonly atlasSecretKmsKeyArn?: string;
+  /** Runs the Atlas-calling functions in these subnets of this VPC. @default - outside any VPC */
+  readonly atlasFunctionsNetwork?: AtlasFunctionsNetwork;
+  /** ARN of an SNS topic every alarm notifies. @default - none */
+  readonly alarmTopicArn?: string;
   /** Everything else the construct takes. @default {} */
   readonly workflow?: Omit<PrivateEndpointWorkflowProps, 'atlasSecret'>;
 }
@@ -51,10 +58,52 @@ export class PrivateEndpointStack extends Stack {
         ? kms.Key.fromKeyArn(this, 'AtlasSecretKey', props.atlasSecretKmsKeyArn)
         : undefined,
     });
-    this.workflow = new PrivateEndpointWorkflow(this, 'Workflow', { ...props.workflow, atlasSecret });
+    this.workflow = new PrivateEndpointWorkflow(this, 'Workflow', {
+      ...props.workflow,
+      atlasSecret,
+      ...(props.atlasFunctionsNetwork === undefined
+        ? {}
+        : this.atlasFunctionsNetwork(props.atlasFunctionsNetwork)),
+      ...(props.alarmTopicArn === undefined
+        ? {}
+        : { alarmTopic: sns.Topic.fromTopicArn(this, 'AlarmTopic', props.alarmTopicArn) }),
+    });
 
-    new CfnOutput(this, 'StateMachineArn', { value: this.workflow.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'StateMachineArn', {
+      value: this.workflow.stateMachine.stateMachineArn,
+      description: 'ARN of the state machine: start executions of it (aws stepfunctions start-execution)',
+    });
     new CfnOutput(this, 'TriggerRuleArn', { value: this.workflow.rule.ruleArn });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.workflow.deadLetterQueue.queueUrl });
+  }
+
+  /** The existing VPC, subnets and security groups the configuration names, imported by id. */
+  private atlasFunctionsNetwork(network: AtlasFunctionsNetwork) {
+    const reason =
+      'Lambda needs only the subnet and security group ids (VpcConfig); the route tables and availability zones of the imported VPC are not read.';
+    const vpc = ec2.Vpc.fromVpcAttributes(this, 'AtlasFunctionsVpc', {
+      vpcId: network.vpcId,
+      availabilityZones: Fn.getAzs(),
+    });
+    Annotations.of(vpc).acknowledgeWarning(
+      '@aws-cdk/aws-ec2:vpcAttributeIsListTokenavailabilityZones',
+      reason,
+    );
+    const subnets = network.subnetIds.map((id) => {
+      const subnet = ec2.Subnet.fromSubnetId(this, `AtlasFunctionsSubnet-${id}`, id);
+      Annotations.of(subnet).acknowledgeWarning('@aws-cdk/aws-ec2:noSubnetRouteTableId', reason);
+      return subnet;
+    });
+    return {
+      atlasFunctionsVpc: vpc,
+      atlasFunctionsVpcSubnets: { subnets },
+      ...(network.securityGroupIds === undefined
+        ? {}
+        : {
+            atlasFunctionsSecurityGroups: network.securityGroupIds.map((id) =>
+              ec2.SecurityGroup.fromSecurityGroupId(this, `AtlasFunctionsSecurityGroup-${id}`, id),
+            ),
+          }),
+    };
   }
 }

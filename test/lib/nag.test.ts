@@ -98,6 +98,31 @@ describe('cdk-nag AwsSolutions', () => {
     expect(violations.map((v) => v.ruleName)).toEqual([]);
   });
 
+  it('finds nothing unacknowledged in the app stack with the Atlas functions network and an alarm topic by id', () => {
+    const violations = nagViolations(() => {
+      const outdir = mkdtempSync(join(tmpdir(), 'ape-nag-'));
+      const app = new App({
+        outdir,
+        builtinCloudFormationValidation: false,
+        context: {
+          ...CDK_JSON_CONTEXT,
+          'aws:cdk:bundling-stacks': [],
+          '@aws-cdk/core:validationReportJson': true,
+        },
+      });
+      new PrivateEndpointStack(app, 'AppStack', {
+        atlasFunctionsNetwork: {
+          vpcId: 'vpc-0a1b2c3d4e5f60718',
+          subnetIds: ['subnet-0a1b2c3d4e5f60718', 'subnet-0f1e2d3c4b5a69788'],
+          securityGroupIds: ['sg-0a1b2c3d4e5f60718'],
+        },
+        alarmTopicArn: 'arn:aws:sns:us-east-1:123456789012:ops-alarms',
+      });
+      return { app, outdir };
+    });
+    expect(violations.map((v) => v.ruleName)).toEqual([]);
+  });
+
   it('would report a finding if one were added (the check is live)', () => {
     const violations = nagViolations(() => {
       const built = buildWorkflow({}, { extraContext: { '@aws-cdk/core:validationReportJson': true } });
