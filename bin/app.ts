@@ -7,7 +7,7 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { checkConfig } from '../lib/config.ts';
-import { PrivateEndpointStack } from '../lib/private-endpoint-stack.ts';
+import { PrivateEndpointStack, PrivateEndpointVpcAccessStack } from '../lib/private-endpoint-stack.ts';
 
 const app = new App();
 // Unknown keys (with a "did you mean"), shapes and values, each named by the cdk.json / -c key.
@@ -23,8 +23,9 @@ if (config.atlasSecretArn === undefined) {
   );
 }
 
+const env = config.account || config.region ? { account: config.account, region: config.region } : undefined;
 new PrivateEndpointStack(app, config.stackName, {
-  env: config.account || config.region ? { account: config.account, region: config.region } : undefined,
+  env,
   description: 'Connects VPCs to MongoDB Atlas over AWS PrivateLink (Step Functions workflow)',
   atlasSecretArn: config.atlasSecretArn,
   atlasSecretKmsKeyArn: config.atlasSecretKmsKeyArn,
@@ -32,5 +33,25 @@ new PrivateEndpointStack(app, config.stackName, {
   alarmTopicArn: config.alarmTopicArn,
   workflow: config.workflow,
 });
+
+// The stack for a VPC account (hub and spoke), deployed there: `cdk deploy <vpcAccessStackName> -c workflowAccountId=…`.
+if (config.vpcAccess !== undefined) {
+  new PrivateEndpointVpcAccessStack(app, config.vpcAccess.stackName, {
+    env,
+    description:
+      'Role the Atlas private endpoint workflow assumes to manage interface VPC endpoints in this account',
+    access: {
+      workflowAccountId: config.vpcAccess.workflowAccountId,
+      externalId: config.workflow.vpcAccountExternalId ?? '',
+      managedByTagValue: config.workflow.managedByTagValue ?? '',
+      ...(config.workflow.allowedRegions === undefined
+        ? {}
+        : { allowedRegions: config.workflow.allowedRegions }),
+      ...(config.workflow.vpcAccountRoleName === undefined
+        ? {}
+        : { roleName: config.workflow.vpcAccountRoleName }),
+    },
+  });
+}
 
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

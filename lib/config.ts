@@ -18,6 +18,8 @@
  * | `atlasFunctionsVpcId`, `atlasFunctionsSubnetIds`, `atlasFunctionsSecurityGroupIds` | run the Atlas-calling functions in these private subnets (fixed egress address) | outside any VPC |
  * | `alarmTopicArn` | SNS topic every alarm notifies | none |
  * | `stateMachineName` | the state machine's name (log group `/aws/vendedlogs/states/<name>`) | generated |
+ * | `workflowAccountId` | also define the stack for a VPC account (`vpcAccessStackName`): the role the workflow in this account assumes | not defined |
+ * | `vpcAccessStackName` | name of that stack | `AtlasPrivateEndpointVpcAccess` |
  * | `defaultSubnetIds`, `defaultSecurityGroupIds` | request defaults: a list, or comma-separated ids | none |
  * | `rollbackOnFailure` | `true` / `false` | `true` |
  * | `phaseBudgetSeconds` | object (or its JSON) of phase -> seconds, e.g. `{"link":7200}` | see steps.ts PHASES |
@@ -39,6 +41,7 @@ import {
 } from './private-endpoint-workflow.ts';
 
 export const DEFAULT_STACK_NAME = 'AtlasPrivateEndpointWorkflow';
+export const DEFAULT_VPC_ACCESS_STACK_NAME = 'AtlasPrivateEndpointVpcAccess';
 
 /** Complete Secrets Manager ARN: the secret name is followed by `-` and 6 random characters. */
 export const SECRET_COMPLETE_ARN =
@@ -66,6 +69,8 @@ export const CONTEXT_KEYS = [
   'atlasFunctionsSecurityGroupIds',
   'alarmTopicArn',
   'stateMachineName',
+  'workflowAccountId',
+  'vpcAccessStackName',
   'rollbackOnFailure',
   'phaseBudgetSeconds',
   'pollingSchedule',
@@ -94,6 +99,11 @@ export interface AppConfig {
   readonly atlasFunctionsNetwork?: AtlasFunctionsNetwork;
   /** `alarmTopicArn`. */
   readonly alarmTopicArn?: string;
+  /**
+   * `workflowAccountId` (and `vpcAccessStackName`): the app also defines the stack of a VPC account, whose role
+   * takes `vpcAccountExternalId`, `managedByTagValue` and `allowedRegions` from the same configuration.
+   */
+  readonly vpcAccess?: { readonly stackName: string; readonly workflowAccountId: string };
   readonly workflow: Omit<
     PrivateEndpointWorkflowProps,
     | 'atlasSecret'
@@ -240,6 +250,24 @@ export function readConfig(
   }
 
   const network = atlasFunctionsNetwork(str('atlasFunctionsVpcId'), list, problems);
+  const workflowAccountId = str('workflowAccountId');
+  if (workflowAccountId !== undefined) {
+    if (!/^\d{12}$/.test(workflowAccountId)) {
+      problems.push(
+        `workflowAccountId: ${JSON.stringify(workflowAccountId)} is not a 12-digit AWS account id`,
+      );
+    }
+    if (workflow.vpcAccountExternalId === undefined) {
+      problems.push('vpcAccountExternalId: required with workflowAccountId (the role requires it)');
+    }
+    if (workflow.managedByTagValue === undefined) {
+      problems.push('managedByTagValue: required with workflowAccountId (the role compares it)');
+    }
+  }
+  const vpcAccessStackName = str('vpcAccessStackName');
+  if (vpcAccessStackName !== undefined && workflowAccountId === undefined) {
+    problems.push('vpcAccessStackName: needs workflowAccountId');
+  }
   const alarmTopicArn = str('alarmTopicArn');
   if (
     alarmTopicArn !== undefined &&
@@ -256,6 +284,11 @@ export function readConfig(
     atlasSecretKmsKeyArn,
     ...(network === undefined ? {} : { atlasFunctionsNetwork: network }),
     ...(alarmTopicArn === undefined ? {} : { alarmTopicArn }),
+    ...(workflowAccountId === undefined
+      ? {}
+      : {
+          vpcAccess: { stackName: vpcAccessStackName ?? DEFAULT_VPC_ACCESS_STACK_NAME, workflowAccountId },
+        }),
     workflow,
   };
   return { config, problems };

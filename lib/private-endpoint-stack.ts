@@ -13,6 +13,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import type { AtlasFunctionsNetwork } from './config.ts';
 import { PrivateEndpointWorkflow, type PrivateEndpointWorkflowProps } from './private-endpoint-workflow.ts';
+import { PrivateEndpointVpcAccessRole, type PrivateEndpointVpcAccessRoleProps } from './vpc-access-role.ts';
 
 export interface PrivateEndpointStackProps extends StackProps {
   /**
@@ -105,5 +106,24 @@ export class PrivateEndpointStack extends Stack {
             ),
           }),
     };
+  }
+}
+
+export interface PrivateEndpointVpcAccessStackProps extends StackProps {
+  /** The role's props: the workflow account, external id and managed-by tag value it must match. */
+  readonly access: PrivateEndpointVpcAccessRoleProps;
+}
+
+/** The thin stack for a VPC account (hub and spoke): one `PrivateEndpointVpcAccessRole`, and its ARN as output. */
+export class PrivateEndpointVpcAccessStack extends Stack {
+  readonly access: PrivateEndpointVpcAccessRole;
+
+  constructor(scope: Construct, id: string, props: PrivateEndpointVpcAccessStackProps) {
+    super(scope, id, props);
+    this.access = new PrivateEndpointVpcAccessRole(this, 'VpcAccess', props.access);
+    new CfnOutput(this, 'VpcAccessRoleArn', {
+      value: this.access.role.roleArn,
+      description: 'The role the Atlas private endpoint workflow assumes in this account',
+    });
   }
 }

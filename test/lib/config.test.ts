@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
@@ -335,6 +335,60 @@ describe('checkConfig: keys as the user wrote them', () => {
       'atlasFunctionsSubnetIds, atlasFunctionsSecurityGroupIds: need atlasFunctionsVpcId',
       'alarmTopicArn: must be an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)',
     ]);
+  });
+
+  it('the app synthesizes the workflow stack and, with workflowAccountId, the VPC account stack, cdk-nag passing', () => {
+    const outdir = mkdtempSync(join(tmpdir(), 'ape-app-'));
+    try {
+      const context = {
+        ...CDK_JSON_CONTEXT,
+        'aws:cdk:bundling-stacks': [],
+        atlasSecretArn: SECRET_ARN,
+        account: '123456789012',
+        region: 'us-east-1',
+        allowedRegions: 'us-east-1,eu-west-1',
+        vpcAccountIds: '210987654321',
+        vpcAccountExternalId: 'orders-platform-external-id',
+        managedByTagValue: 'orders-platform',
+        workflowAccountId: '123456789012',
+        atlasFunctionsVpcId: 'vpc-0a1b2c3d4e5f60718',
+        atlasFunctionsSubnetIds: 'subnet-0a1b2c3d4e5f60718,subnet-0f1e2d3c4b5a69788',
+        alarmTopicArn: 'arn:aws:sns:us-east-1:123456789012:ops-alarms',
+        stateMachineName: 'orders-atlas-link',
+      };
+      const result = spawnSync(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'bin/app.ts')], {
+        cwd: PROJECT_ROOT,
+        encoding: 'utf8',
+        timeout: 120_000,
+        // CloudFormation validation is synth-bundled.test.ts's job; cdk-nag still runs.
+        env: {
+          ...process.env,
+          CDK_OUTDIR: outdir,
+          CDK_CONTEXT_JSON: JSON.stringify(context),
+          CDK_VALIDATION: 'false',
+        },
+      });
+      expect(result.stderr).not.toContain('Invalid configuration');
+      expect(result.status, result.stderr).toBe(0);
+      const hub = JSON.parse(
+        readFileSync(join(outdir, 'AtlasPrivateEndpointWorkflow.template.json'), 'utf8'),
+      );
+      expect(hub.Outputs.StateMachineArn.Value).toEqual({ Ref: expect.stringMatching(/StateMachine/) });
+      const spoke = JSON.parse(
+        readFileSync(join(outdir, 'AtlasPrivateEndpointVpcAccess.template.json'), 'utf8'),
+      );
+      expect(spoke.Outputs.VpcAccessRoleArn).toBeDefined();
+      type Resource = { Type: string; Properties: { RoleName?: string; AssumeRolePolicyDocument?: unknown } };
+      const role = Object.values(spoke.Resources as Record<string, Resource>).find(
+        (r) => r.Type === 'AWS::IAM::Role',
+      )!;
+      expect(role.Properties.RoleName).toBe('AtlasPrivateEndpointVpcAccess');
+      expect(JSON.stringify(role.Properties.AssumeRolePolicyDocument)).toContain(
+        'orders-platform-external-id',
+      );
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
   });
 
   it('the app refuses a misspelled -c key before synthesizing anything (bin/app.ts as the CLI runs it)', () => {
