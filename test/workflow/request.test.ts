@@ -563,7 +563,7 @@ describe('executions started by another state machine', () => {
 });
 
 describe('the shipped examples', () => {
-  it.each(['serverless-request.json', 'dedicated-request.json'])(
+  it.each(['serverless-request.json', 'dedicated-request.json', 'other-account-request.json'])(
     'examples/%s is a valid request',
     async (name) => {
       const { readFileSync } = await import('node:fs');
