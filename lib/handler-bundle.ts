@@ -57,6 +57,29 @@ export function handlerBuildOptions(
   };
 }
 
+/**
+ * One esbuild build of several handlers (`name` -> absolute entry) into `outdir/<name>/index.mjs`, with the same
+ * options as `handlerBuildOptions` (each output is a complete bundle; one build only shares the parsing).
+ */
+export function handlersBuildOptions(
+  entries: Readonly<Record<string, string>>,
+  outdir: string,
+  projectRoot: string,
+): Record<string, unknown> {
+  const { entryPoints: _one, outfile: _file, ...options } = handlerBuildOptions('', outdir, projectRoot);
+  return {
+    ...options,
+    entryPoints: Object.fromEntries(
+      Object.entries(entries).map(([name, entry]) => [
+        `${name}/${HANDLER_FILE.replace(/\.mjs$/, '')}`,
+        entry,
+      ]),
+    ),
+    outdir,
+    outExtension: { '.js': '.mjs' },
+  };
+}
+
 interface Esbuild {
   buildSync(options: Record<string, unknown>): { errors: unknown[] };
 }

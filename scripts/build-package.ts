@@ -16,7 +16,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import { STEP_IDS, STEPS } from '../lambdas/workflow/steps.ts';
-import { HANDLER_FILE, handlerBuildOptions } from '../lib/handler-bundle.ts';
+import { HANDLER_FILE, handlersBuildOptions } from '../lib/handler-bundle.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const DIST = join(ROOT, 'dist');
@@ -77,17 +77,9 @@ async function main(): Promise<void> {
   }
   if (unresolved.length > 0) throw new Error(`unmapped subpath imports:\n${unresolved.join('\n')}`);
 
-  await Promise.all(
-    STEP_IDS.map((id) =>
-      esbuild.build(
-        handlerBuildOptions(
-          join(ROOT, STEPS[id].entry),
-          join(DIST, 'handlers', id),
-          ROOT,
-        ) as esbuild.BuildOptions,
-      ),
-    ),
-  );
+  // One build for all handlers: the same bundles as one build each, but the SDK is parsed once.
+  const entries = Object.fromEntries(STEP_IDS.map((id) => [id, join(ROOT, STEPS[id].entry)]));
+  await esbuild.build(handlersBuildOptions(entries, join(DIST, 'handlers'), ROOT) as esbuild.BuildOptions);
   for (const id of STEP_IDS) statSync(join(DIST, 'handlers', id, HANDLER_FILE));
   console.log(
     `dist/: lib and declarations, ${STEP_IDS.length} handler bundles (${Math.round(performance.now() - started)} ms)`,

@@ -1,6 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
-import { Runtime } from 'aws-cdk-lib/aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DetailTypes, REQUEST_EVENT_SOURCE } from '../../lambdas/workflow/events.ts';
 import {
@@ -13,6 +12,8 @@ import {
   STEPS,
 } from '../../lambdas/workflow/steps.ts';
 import { extractDefinition } from '../../lib/asl.ts';
+import { HANDLER_TARGET, handlerBuildOptions } from '../../lib/handler-bundle.ts';
+import { HANDLER_RUNTIME } from '../../lib/handler-function.ts';
 import { logicalIdOf, SECRET_ARN, type Synthesized, synthWorkflow } from './support.ts';
 
 let synth: Synthesized;
@@ -30,9 +31,11 @@ const functionProps = (id: (typeof STEP_IDS)[number]) => {
 };
 
 describe('functions', () => {
-  it('one per step, latest Node runtime on arm64, traced, 60 s, with an explicit log group', () => {
+  it('one per step, Node 24 on arm64 (the bundles target node24), traced, 60 s, with an explicit log group', () => {
     template.resourceCountIs('AWS::Lambda::Function', STEP_IDS.length);
-    expect(Runtime.NODEJS_LATEST.name).toBe('nodejs24.x');
+    expect(HANDLER_RUNTIME.name).toBe('nodejs24.x');
+    expect(HANDLER_TARGET).toBe('node24');
+    expect(handlerBuildOptions('x.ts', 'out', '.').target).toBe(HANDLER_TARGET);
     for (const id of STEP_IDS) {
       const props = functionProps(id);
       expect(props).toMatchObject({
