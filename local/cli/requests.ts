@@ -1,5 +1,5 @@
 /**
- * Each Atlas and EC2 request a run made, from the simulated world's request log, with its attempt number:
+ * Each Atlas, EC2 and STS request a run made, from the simulated world's request log, with its attempt number:
  * 1 for a first try, n when the n-1 answers just before it to the same call (service, operation, method and
  * path) were transient failures (no answer, 429 or 5xx), i.e. it is the (n-1)-th retry.
  */
@@ -8,7 +8,7 @@ import type { RequestLogEntry } from '../cloud/request-log.ts';
 export interface RequestLine {
   /** Virtual seconds since the run started. */
   readonly atSeconds: number;
-  readonly service: 'atlas' | 'ec2';
+  readonly service: RequestLogEntry['service'];
   readonly operation: string;
   readonly method: string;
   readonly path: string;
