@@ -234,7 +234,7 @@ describe('npm start options', () => {
     expect(out).toMatch(/transient failures answered: \d+, each retried/);
   });
 
-  it('a request for a region the VPC is not in says the subnets are not in that region', async () => {
+  it('a request for a region the deployment does not allow is refused naming the allowed regions', async () => {
     const example = JSON.parse(readFileSync(exampleRequestFile('dedicated'), 'utf8')) as Record<
       string,
       unknown
@@ -243,7 +243,11 @@ describe('npm start options', () => {
     expect(await cli('--input', elsewhere, '--preset', 'instant', '--json')).toBe(1);
     const { error } = JSON.parse(out) as { error: { error: string; cause: string } };
     expect(error.error).toBe('InvalidRequest');
-    expect(error.cause).toMatch(/subnet "subnet-[0-9a-f]+" does not exist in this account in eu-west-1/);
+    // The local run's deployment allows the stack region only; with eu-west-1 allowed, the network check
+    // says the subnets are not there (test/workflow/accounts.test.ts).
+    expect(error.cause).toMatch(
+      /region: "eu-west-1" is not a region this deployment allows \(allowed: us-east-1\)/,
+    );
     expect(error.cause).not.toMatch(/Signature/);
   });
 

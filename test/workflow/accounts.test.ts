@@ -231,9 +231,14 @@ describe('refused before anything is created', () => {
     expect(calls(w, 'atlas')).toEqual([]);
     expect(live(w).total).toBe(0);
 
-    // The same request in a deployment that allows the region gets past this check (to the network check,
-    // which finds no such VPC in eu-west-1 of the simulated world: the region is the only difference).
+    // The same request in a deployment that allows the region gets past this check to the network check, which
+    // finds none of the subnets in eu-west-1 of the simulated world (the region is the only difference).
     const allowed = await run(w, request, { allowedRegions: ['us-east-1', 'eu-west-1'] });
+    expect(allowed.error?.error).toBe(ErrorNames.InvalidRequest);
     expect(causeText(allowed)).not.toContain('is not a region this deployment allows');
+    expect(causeText(allowed)).toMatch(
+      /subnet "subnet-[0-9a-f]+" does not exist in this account in eu-west-1/,
+    );
+    expect(live(w).total).toBe(0);
   });
 });
