@@ -1,5 +1,5 @@
 /**
- * CDK entry: read the configuration (cdk.json context / `-c key=value`, see lib/config.ts), build the stack,
+ * CDK entry: read the configuration (cdk.json context / `-c key=value`, see lib/config.ts), define the stacks,
  * and run cdk-nag's AwsSolutions checks so `cdk synth` fails on any finding the construct does not
  * acknowledge. Works offline with no AWS credentials: without `atlasSecretArn` the secret becomes the
  * CloudFormation parameter `AtlasSecretArn` (required at deploy time).
@@ -7,7 +7,7 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { checkConfig } from '../lib/config.ts';
-import { PrivateEndpointStack, PrivateEndpointVpcAccessStack } from '../lib/private-endpoint-stack.ts';
+import { defineStacks } from '../lib/private-endpoint-stack.ts';
 
 const app = new App();
 // Unknown keys (with a "did you mean"), shapes and values, each named by the cdk.json / -c key.
@@ -23,35 +23,6 @@ if (config.atlasSecretArn === undefined) {
   );
 }
 
-const env = config.account || config.region ? { account: config.account, region: config.region } : undefined;
-new PrivateEndpointStack(app, config.stackName, {
-  env,
-  description: 'Connects VPCs to MongoDB Atlas over AWS PrivateLink (Step Functions workflow)',
-  atlasSecretArn: config.atlasSecretArn,
-  atlasSecretKmsKeyArn: config.atlasSecretKmsKeyArn,
-  atlasFunctionsNetwork: config.atlasFunctionsNetwork,
-  alarmTopicArn: config.alarmTopicArn,
-  workflow: config.workflow,
-});
-
-// The stack for a VPC account (hub and spoke), deployed there: `cdk deploy <vpcAccessStackName> -c workflowAccountId=…`.
-if (config.vpcAccess !== undefined) {
-  new PrivateEndpointVpcAccessStack(app, config.vpcAccess.stackName, {
-    env,
-    description:
-      'Role the Atlas private endpoint workflow assumes to manage interface VPC endpoints in this account',
-    access: {
-      workflowAccountId: config.vpcAccess.workflowAccountId,
-      externalId: config.workflow.vpcAccountExternalId ?? '',
-      managedByTagValue: config.workflow.managedByTagValue ?? '',
-      ...(config.workflow.allowedRegions === undefined
-        ? {}
-        : { allowedRegions: config.workflow.allowedRegions }),
-      ...(config.workflow.vpcAccountRoleName === undefined
-        ? {}
-        : { roleName: config.workflow.vpcAccountRoleName }),
-    },
-  });
-}
+defineStacks(app, config);
 
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -11,7 +11,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
-import type { AtlasFunctionsNetwork } from './config.ts';
+import type { AppConfig, AtlasFunctionsNetwork } from './config.ts';
 import { PrivateEndpointWorkflow, type PrivateEndpointWorkflowProps } from './private-endpoint-workflow.ts';
 import { PrivateEndpointVpcAccessRole, type PrivateEndpointVpcAccessRoleProps } from './vpc-access-role.ts';
 
@@ -126,4 +126,40 @@ export class PrivateEndpointVpcAccessStack extends Stack {
       description: 'The role the Atlas private endpoint workflow assumes in this account',
     });
   }
+}
+
+/**
+ * The app's stacks from its configuration (bin/app.ts): the workflow stack, and with `workflowAccountId` the
+ * stack for a VPC account, deployed there (`cdk deploy <vpcAccessStackName> -c workflowAccountId=…`).
+ */
+export function defineStacks(
+  scope: Construct,
+  config: AppConfig,
+): { workflow: PrivateEndpointStack; vpcAccess?: PrivateEndpointVpcAccessStack } {
+  const env =
+    config.account || config.region ? { account: config.account, region: config.region } : undefined;
+  const workflow = new PrivateEndpointStack(scope, config.stackName, {
+    env,
+    description: 'Connects VPCs to MongoDB Atlas over AWS PrivateLink (Step Functions workflow)',
+    atlasSecretArn: config.atlasSecretArn,
+    atlasSecretKmsKeyArn: config.atlasSecretKmsKeyArn,
+    atlasFunctionsNetwork: config.atlasFunctionsNetwork,
+    alarmTopicArn: config.alarmTopicArn,
+    workflow: config.workflow,
+  });
+  if (config.vpcAccess === undefined) return { workflow };
+  const w = config.workflow;
+  const vpcAccess = new PrivateEndpointVpcAccessStack(scope, config.vpcAccess.stackName, {
+    env,
+    description:
+      'Role the Atlas private endpoint workflow assumes to manage interface VPC endpoints in this account',
+    access: {
+      workflowAccountId: config.vpcAccess.workflowAccountId,
+      externalId: w.vpcAccountExternalId ?? '',
+      managedByTagValue: w.managedByTagValue ?? '',
+      ...(w.allowedRegions === undefined ? {} : { allowedRegions: w.allowedRegions }),
+      ...(w.vpcAccountRoleName === undefined ? {} : { roleName: w.vpcAccountRoleName }),
+    },
+  });
+  return { workflow, vpcAccess };
 }

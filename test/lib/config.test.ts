@@ -2,11 +2,12 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App } from 'aws-cdk-lib';
+import { App, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { CONTEXT_KEYS, checkConfig, readConfig } from '../../lib/config.ts';
-import { PrivateEndpointStack } from '../../lib/private-endpoint-stack.ts';
+import { defineStacks, PrivateEndpointStack } from '../../lib/private-endpoint-stack.ts';
 import { PROJECT_ROOT, validateWorkflowSettings } from '../../lib/private-endpoint-workflow.ts';
 import { CDK_JSON_CONTEXT, SECRET_ARN } from './support.ts';
 
@@ -340,9 +341,7 @@ describe('checkConfig: keys as the user wrote them', () => {
   it('the app synthesizes the workflow stack and, with workflowAccountId, the VPC account stack, cdk-nag passing', () => {
     const outdir = mkdtempSync(join(tmpdir(), 'ape-app-'));
     try {
-      const context = {
-        ...CDK_JSON_CONTEXT,
-        'aws:cdk:bundling-stacks': [],
+      const settings = {
         atlasSecretArn: SECRET_ARN,
         account: '123456789012',
         region: 'us-east-1',
@@ -356,36 +355,46 @@ describe('checkConfig: keys as the user wrote them', () => {
         alarmTopicArn: 'arn:aws:sns:us-east-1:123456789012:ops-alarms',
         stateMachineName: 'orders-atlas-link',
       };
-      const result = spawnSync(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'bin/app.ts')], {
-        cwd: PROJECT_ROOT,
-        encoding: 'utf8',
-        timeout: 120_000,
-        // CloudFormation validation is synth-bundled.test.ts's job; cdk-nag still runs.
-        env: {
-          ...process.env,
-          CDK_OUTDIR: outdir,
-          CDK_CONTEXT_JSON: JSON.stringify(context),
-          CDK_VALIDATION: 'false',
+      // As bin/app.ts does it, in process: the configuration check, the stacks, cdk-nag.
+      const app = new App({
+        outdir,
+        builtinCloudFormationValidation: false,
+        context: {
+          ...CDK_JSON_CONTEXT,
+          'aws:cdk:bundling-stacks': [],
+          '@aws-cdk/core:validationReportJson': true,
+          ...settings,
         },
       });
-      expect(result.stderr).not.toContain('Invalid configuration');
-      expect(result.status, result.stderr).toBe(0);
-      const hub = JSON.parse(
-        readFileSync(join(outdir, 'AtlasPrivateEndpointWorkflow.template.json'), 'utf8'),
-      );
-      expect(hub.Outputs.StateMachineArn.Value).toEqual({ Ref: expect.stringMatching(/StateMachine/) });
-      const spoke = JSON.parse(
-        readFileSync(join(outdir, 'AtlasPrivateEndpointVpcAccess.template.json'), 'utf8'),
-      );
-      expect(spoke.Outputs.VpcAccessRoleArn).toBeDefined();
-      type Resource = { Type: string; Properties: { RoleName?: string; AssumeRolePolicyDocument?: unknown } };
-      const role = Object.values(spoke.Resources as Record<string, Resource>).find(
-        (r) => r.Type === 'AWS::IAM::Role',
-      )!;
-      expect(role.Properties.RoleName).toBe('AtlasPrivateEndpointVpcAccess');
-      expect(JSON.stringify(role.Properties.AssumeRolePolicyDocument)).toContain(
-        'orders-platform-external-id',
-      );
+      const { config, problems } = checkConfig(app.node.getAllContext(), {});
+      expect(problems).toEqual([]);
+      const stacks = defineStacks(app, config);
+      Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: false }));
+      app.synth();
+      const report = JSON.parse(readFileSync(join(outdir, 'policy-validation-report.json'), 'utf8')) as {
+        pluginReports: { violations: { ruleName: string }[] }[];
+      };
+      expect(report.pluginReports.flatMap((r) => r.violations.map((v) => v.ruleName))).toEqual([]);
+
+      const hub = Template.fromStack(stacks.workflow);
+      hub.hasOutput('StateMachineArn', { Value: { Ref: Match.stringLikeRegexp('StateMachine') } });
+      hub.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+        StateMachineName: 'orders-atlas-link',
+      });
+      const spoke = Template.fromStack(stacks.vpcAccess!);
+      spoke.hasOutput('VpcAccessRoleArn', {});
+      spoke.hasResourceProperties('AWS::IAM::Role', {
+        RoleName: 'AtlasPrivateEndpointVpcAccess',
+        AssumeRolePolicyDocument: Match.objectLike({
+          Statement: [
+            Match.objectLike({
+              Condition: Match.objectLike({
+                StringEquals: { 'sts:ExternalId': 'orders-platform-external-id' },
+              }),
+            }),
+          ],
+        }),
+      });
     } finally {
       rmSync(outdir, { recursive: true, force: true });
     }
