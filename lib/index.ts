@@ -27,7 +27,13 @@ export {
   SERVICE_NAME,
 } from './handler-function.ts';
 export type { NagAcknowledgement } from './nag.ts';
-export { PrivateEndpointStack, type PrivateEndpointStackProps } from './private-endpoint-stack.ts';
+export {
+  defineStacks,
+  PrivateEndpointStack,
+  type PrivateEndpointStackProps,
+  PrivateEndpointVpcAccessStack,
+  type PrivateEndpointVpcAccessStackProps,
+} from './private-endpoint-stack.ts';
 export {
   DEFAULT_ATLAS_BASE_URL,
   DEFAULT_ATLAS_RESERVED_CONCURRENCY,
