@@ -131,6 +131,8 @@ export function verifySigV4(req: IncomingMessage, body: Buffer, check: SigV4Chec
   }
   if (!check.region(region))
     return fail('SignatureDoesNotMatch', 'Credential should be scoped to a valid region.');
+  // ASSUMPTION: a temporary key with a missing or wrong session token gets the same answer as an unknown key
+  // (EC2 AuthFailure, STS InvalidClientTokenId); no source here says which code EC2 uses for that case.
   if (known.sessionToken !== undefined) {
     const token = canonicalHeaderValue(req, 'x-amz-security-token');
     if (token === undefined || !equalSecrets(token, known.sessionToken)) {
