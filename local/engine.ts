@@ -22,6 +22,7 @@ import type { RequestLog } from './cloud/request-log.ts';
 import {
   type AslDefinition,
   type CoreRunResult,
+  allStates,
   type HistoryEntry,
   runDefinition,
   type TaskFunction,
@@ -152,7 +153,7 @@ export function synthesizeWorkflow(props: LocalWorkflowProps = {}): SynthesizedW
 
     const lambdaTasks = new Map<string, LambdaBinding>();
     const eventTasks: string[] = [];
-    for (const [name, state] of Object.entries(definition.States)) {
+    for (const [name, state] of allStates(definition)) {
       if (state.Type !== 'Task') continue;
       const resource = String(state.Resource);
       if (resource.endsWith(':states:::events:putEvents')) {

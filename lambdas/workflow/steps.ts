@@ -46,6 +46,7 @@ import type {
   WorkflowRequest,
 } from '#core/state';
 import type { FailureReport, ResourceRef } from './events.ts';
+import type { AuditPlan, ConnectionInspection, DeleteOutput } from './lifecycle.ts';
 
 // ---------------------------------------------------------------------------------------------------------
 // State names
@@ -54,7 +55,9 @@ import type { FailureReport, ResourceRef } from './events.ts';
 /** Every state of the definition, by role. lib/ names states with these; local/ and tests look them up. */
 export const StateNames = {
   ReceiveRequest: 'Receive request',
+  AuditOrConnection: 'Audit or one connection?',
   ValidateRequest: 'Validate request',
+  WhichAction: 'Which action?',
 
   CreateAtlasEndpoint: 'Create Atlas endpoint',
   StartEndpointServicePolling: 'Start endpoint service polling',
@@ -105,12 +108,60 @@ export const StateNames = {
   PublishFailedEvent: 'Publish failed event',
   Failed: 'Failed',
   FailedWithoutSummary: 'Failed without summary',
+
+  // delete and check (lambdas/workflow/lifecycle.ts)
+  InspectConnection: 'Inspect connection',
+  DeleteOrCheck: 'Delete or check?',
+  DriftFound: 'Drift found?',
+  PublishDriftEvent: 'Publish drift event',
+  RepairRequested: 'Repair?',
+  Checked: 'Checked',
+  AnythingToDelete: 'Anything to delete?',
+  AfterCleanup: 'After cleanup',
+  PrepareRepair: 'Prepare repair',
+  RepairDone: 'Repair done?',
+  ShapeRepairOutput: 'Shape repair output',
+  Repaired: 'Repaired',
+  SummarizeDelete: 'Summarize delete',
+  PublishDeletedEvent: 'Publish deleted event',
+  Deleted: 'Deleted',
+
+  // the scheduled audit (its iteration's states live inside the Map)
+  ListConnections: 'List managed connections',
+  CheckEachConnection: 'Check each connection',
+  AuditInspectConnection: 'Audit: inspect connection',
+  AuditDriftFound: 'Audit: drift found?',
+  AuditPublishDriftEvent: 'Audit: publish drift event',
+  AuditReport: 'Audit: report',
+  AuditCheckFailed: 'Audit: check failed',
+  ShapeAuditOutput: 'Shape audit output',
+  Audited: 'Audited',
 } as const;
 
 export type StateName = (typeof StateNames)[keyof typeof StateNames];
 
-/** The two Task states that call EventBridge PutEvents directly (no Lambda); local/ binds them by name. */
-export const PUBLISH_STATES = [StateNames.PublishAvailableEvent, StateNames.PublishFailedEvent] as const;
+/** The Task states that call EventBridge PutEvents directly (no Lambda); local/ binds them by name. */
+export const PUBLISH_STATES = [
+  StateNames.PublishAvailableEvent,
+  StateNames.PublishFailedEvent,
+  StateNames.PublishDeletedEvent,
+  StateNames.PublishDriftEvent,
+  StateNames.AuditPublishDriftEvent,
+] as const;
+
+/** The states inside the audit's Map iteration (not top-level states of the definition). */
+export const AUDIT_ITERATION_STATES = [
+  StateNames.AuditInspectConnection,
+  StateNames.AuditDriftFound,
+  StateNames.AuditPublishDriftEvent,
+  StateNames.AuditReport,
+  StateNames.AuditCheckFailed,
+] as const;
+
+/** Task states that invoke a step's function under another name than the step's own state (the audit's). */
+export const EXTRA_TASK_STATES: Readonly<Record<string, StepId>> = {
+  [StateNames.AuditInspectConnection]: 'inspect-connection',
+};
 
 // ---------------------------------------------------------------------------------------------------------
 // Error names the definition uses besides the workflow's own (lambdas/core/errors.ts)
@@ -785,10 +836,27 @@ export interface WorkflowState {
   readonly publishError?: CaughtError;
   /** Catch of summarize-failure itself; the execution then ends in the static `WorkflowFailed` Fail. */
   readonly summaryError?: CaughtError;
+  /** `delete` / `check`: what inspect-connection found (lambdas/workflow/lifecycle.ts). */
+  readonly inspection?: ConnectionInspection;
+  /** Repair: the execution repairing, so the EC2 ClientToken of a replacement VPC endpoint is new. */
+  readonly repairRun?: { readonly executionName: string };
+  /** The audit: the connections to check, then their reports. */
+  readonly audit?: AuditPlan;
 }
 
 /** A check step's input: the record with the current phase's poll. */
 export type PollingState = WorkflowState & { readonly poll: PollRecord };
+
+/** prepare-repair's input (Task Parameters): the record and the execution name. */
+export interface PrepareRepairInput {
+  readonly state: WorkflowState;
+  readonly executionName: string;
+}
+
+/** list-connections' input (Task Parameters): the raw execution input (`{ "action": "audit" }`). */
+export interface ListConnectionsInput {
+  readonly input: unknown;
+}
 
 /** validate-request's input (Task Parameters): the raw request and the execution name (default request id). */
 export interface ValidateRequestInput {
@@ -906,6 +974,27 @@ export interface StepContracts {
    * and each resource's disposition (deleted / kept / left-over / not-owned). Uses {@link causeMessage}.
    */
   'summarize-failure': { input: SummarizeFailureInput; output: FailureSummary };
+  /**
+   * `delete` / `check` (and each connection of the audit): reads both sides of the connection the request
+   * names (lambdas/workflow/lifecycle.ts), changes nothing, and returns the record with `inspection` (the
+   * check's report) and the connection's request id as `request.requestId`. For a `delete`, also `atlas`,
+   * `vpcEndpoint` and `link` with `created` set for what belongs to the connection (what the cleanup deletes);
+   * for a `check` with `repair`, the same for the broken parts to remove before the create path runs.
+   */
+  'inspect-connection': { input: WorkflowState; output: WorkflowState };
+  /**
+   * Repair: the record the create path starts from: `existing` holds the parts of the connection that are
+   * still usable (read again, after the broken ones were removed), `rollbackOnFailure` is false (a repair never
+   * deletes the connection it was asked to fix) and `repairRun` names this execution (for the EC2 ClientToken).
+   */
+  'prepare-repair': { input: PrepareRepairInput; output: WorkflowState };
+  /** Pure: the delete's output from what was found and what the cleanup saw gone. */
+  'summarize-delete': { input: WorkflowState; output: DeleteOutput };
+  /**
+   * The audit: lists every connection this deployment manages in its region (VPC endpoints carrying its
+   * managed-by tag), one check request each. Throws InvalidRequest for an audit input with other fields.
+   */
+  'list-connections': { input: ListConnectionsInput; output: AuditPlan };
 }
 
 export type StepId = keyof StepContracts;
@@ -1074,7 +1163,52 @@ export const STEPS: { readonly [Id in StepId]: StepSpec<Id> } = {
     resultPath: '$.failure',
     compensation: false,
   }),
+  'inspect-connection': step({
+    id: 'inspect-connection',
+    stateName: StateNames.InspectConnection,
+    description: 'Delete and check: read both sides of the connection, report drift, change nothing',
+    atlas: true,
+    ec2Actions: ['DescribeVpcEndpoints'],
+    requestDefaults: false,
+    resultPath: 'replace',
+    compensation: false,
+  }),
+  'prepare-repair': step({
+    id: 'prepare-repair',
+    stateName: StateNames.PrepareRepair,
+    description: 'Repair: find what is still usable, for the create path to adopt',
+    atlas: true,
+    ec2Actions: ['DescribeVpcEndpoints'],
+    requestDefaults: false,
+    parameters: { 'state.$': '$', 'executionName.$': '$$.Execution.Name' },
+    resultPath: 'replace',
+    compensation: false,
+  }),
+  'summarize-delete': step({
+    id: 'summarize-delete',
+    stateName: StateNames.SummarizeDelete,
+    description: 'Delete: build the output and event from what was deleted',
+    atlas: false,
+    ec2Actions: [],
+    requestDefaults: false,
+    resultPath: '$.output',
+    compensation: false,
+  }),
+  'list-connections': step({
+    id: 'list-connections',
+    stateName: StateNames.ListConnections,
+    description: 'Audit: list the connections this deployment manages (by the VPC endpoints tags)',
+    atlas: false,
+    ec2Actions: ['DescribeVpcEndpoints'],
+    requestDefaults: true,
+    parameters: { 'input.$': '$.input' },
+    resultPath: '$.audit',
+    compensation: false,
+  }),
 };
+
+/** Steps that call neither Atlas nor AWS: only the Lambda service's own errors are retried. */
+export const PURE_STEPS: readonly StepId[] = ['summarize-failure', 'summarize-delete'];
 
 export const STEP_IDS = Object.keys(STEPS) as readonly StepId[];
 
@@ -1130,11 +1264,17 @@ export const EXECUTION_STAGES: readonly { readonly stage: string; readonly steps
   { stage: 'connection', steps: ['read-connection-string'] },
   { stage: 'cleanup', steps: ['delete-vpc-endpoint', 'delete-atlas-side', 'check-cleanup'] },
   { stage: 'failure', steps: ['summarize-failure'] },
+  // delete, check and repair: the inspection before the cleanup, the repair's preparation before the create
+  // path, the delete's summary instead of the failure's; the audit's listing (a path of its own).
+  {
+    stage: 'inspection',
+    steps: ['inspect-connection', 'prepare-repair', 'summarize-delete', 'list-connections'],
+  },
 ];
 
 /** The retriers of a step's Task, in the order the definition lists them. */
 export function retryPoliciesOf(id: StepId): readonly RetryPolicySpec[] {
-  if (id === 'summarize-failure') return [RETRY_POLICIES.lambdaService];
+  if (PURE_STEPS.includes(id)) return [RETRY_POLICIES.lambdaService];
   return [
     RETRY_POLICIES.lambdaService,
     STEPS[id].compensation ? RETRY_POLICIES.transientCleanup : RETRY_POLICIES.transient,
@@ -1158,7 +1298,9 @@ export interface ExecutionMargin {
 export function executionMargin(): ExecutionMargin {
   const checkSteps = new Set<StepId>(POLL_PHASES.map((p) => PHASES[p].checkStep));
   const untimedLambdaTasks = STEP_IDS.filter((id) => !checkSteps.has(id)).length;
-  const untimedTasksSeconds = untimedLambdaTasks * LAMBDA_TASK_TIMEOUT_SECONDS + PUBLISH_TASK_TIMEOUT_SECONDS;
+  // The publishes on the longest path: a repair's drift event, and the failed event.
+  const untimedTasksSeconds =
+    untimedLambdaTasks * LAMBDA_TASK_TIMEOUT_SECONDS + 2 * PUBLISH_TASK_TIMEOUT_SECONDS;
   const lastChecksSeconds = checkSteps.size * LAMBDA_TASK_TIMEOUT_SECONDS;
   let retriesSeconds = 0;
   for (const { stage, steps } of EXECUTION_STAGES) {

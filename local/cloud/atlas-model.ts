@@ -1649,6 +1649,20 @@ export class AtlasModel {
     this.aws.deregisterEndpointService(serviceName);
   }
 
+  // ----- out of band (tests and drift demos) -----------------------------------------------------------------
+
+  /**
+   * Atlas itself breaks a resource, outside any request: the serverless endpoint or endpoint service `id`
+   * goes FAILED (a pending transition is cancelled). Unknown ids throw.
+   */
+  failOutOfBand(id: string, errorMessage = 'Atlas reported a failure of this private endpoint.'): void {
+    const record = this.serverlessEndpoints.get(id) ?? this.endpointServices.get(id);
+    if (record === undefined) throw new Error(`failOutOfBand: no serverless endpoint or endpoint service ${id}`);
+    record.pending?.cancel();
+    record.pending = undefined;
+    markFailed(record, errorMessage)();
+  }
+
   // ----- inventory ----------------------------------------------------------------------------------------
 
   inventory(): AtlasInventory {

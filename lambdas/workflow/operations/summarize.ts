@@ -105,7 +105,11 @@ function summarizeRejected(input: RejectedInput): FailureSummary {
     `${original.error}: ${quoted(original.message, 'no message')}. Nothing was created; ${nextStep(original.error)}.`,
     MAX_CAUSE_LENGTH,
   );
+  const actionValue = stringField(raw, 'action', (s) => s === 'create' || s === 'delete' || s === 'check');
   const report: FailureReport = {
+    action:
+      (actionValue as FailureReport['action']) ??
+      (typeof raw === 'object' && raw !== null && !('action' in raw) ? 'create' : null),
     requestId: stringField(raw, 'requestId', (s) => s.length > 0 && s.length <= REQUEST_ID_MAX_LENGTH),
     kind: kindValue as EndpointKind | null,
     groupId: stringField(raw, 'groupId', (s) => GROUP_ID_PATTERN.test(s)),
@@ -208,12 +212,20 @@ function lastCleanup(state: WorkflowState): CleanupObservation | undefined {
 
 function summarizeState(state: WorkflowState): FailureSummary {
   const { request } = state;
-  const original = caught(state.error) ?? {
+  const action = request.action ?? 'create';
+  // A delete's own failure is its cleanup's (the deletes are the cleanup steps): there is no other error.
+  const deleteFailed = action === 'delete' && state.error === undefined && state.cleanupError !== undefined;
+  const original = caught(deleteFailed ? state.cleanupError : state.error) ?? {
     error: ErrorNames.WorkflowFailed,
     message: 'the execution failed without a recorded error',
   };
   const cleanupError = caught(state.cleanupError);
-  const rollback = request.rollbackOnFailure;
+  // A delete deletes whatever its request says about rollbacks, and so does a repair removing broken parts
+  // (before prepare-repair); a repair never rolls back what it built (its rollbackOnFailure is false).
+  const removing =
+    action === 'delete' ||
+    (action === 'check' && state.cleanupError !== undefined && state.repairRun === undefined);
+  const rollback = removing ? true : request.rollbackOnFailure;
   const observation = lastCleanup(state);
   const same = (a: { type: string; id: string }, b: { type: string; id: string }) =>
     a.type === b.type && a.id === b.id;
@@ -253,15 +265,21 @@ function summarizeState(state: WorkflowState): FailureSummary {
     cleanup = 'incomplete';
   else cleanup = 'complete';
 
-  const error = cleanupError === null ? original.error : ErrorNames.CleanupIncomplete;
+  let error = original.error;
+  if (cleanupError !== null)
+    error = action === 'delete' ? ErrorNames.DeleteIncomplete : ErrorNames.CleanupIncomplete;
   const observed = (r: ResourceReport, where: 'gone' | 'remaining') =>
     observation?.[where].some((x) => same(x, r)) ?? false;
   const removedByAtlas = {
     gone: resources.filter((r) => r.disposition === 'not-owned' && observed(r, 'gone')),
     going: resources.filter((r) => r.disposition === 'not-owned' && observed(r, 'remaining')),
   };
-  const cause = clip(buildCause(state, original, cleanupError, resources, removedByAtlas), MAX_CAUSE_LENGTH);
+  const cause = clip(
+    buildCause(state, original, deleteFailed ? null : cleanupError, resources, removedByAtlas),
+    MAX_CAUSE_LENGTH,
+  );
   const report: FailureReport = {
+    action,
     requestId: request.requestId,
     kind: request.kind,
     groupId: request.groupId,
@@ -303,9 +321,14 @@ function buildCause(
   removedByAtlas: { readonly gone: readonly ResourceReport[]; readonly going: readonly ResourceReport[] },
 ): string {
   const { request } = state;
+  const action = request.action ?? 'create';
   const parts: string[] = [];
   const message = quoted(original.message, 'no message');
-  parts.push(`${original.error}: ${message}.`);
+  if (action === 'delete' && state.error === undefined) {
+    parts.push(`${ErrorNames.DeleteIncomplete}: the delete did not finish (${original.error}: ${message}).`);
+  } else if (action === 'check' && state.error === undefined && cleanupError !== null) {
+    parts.push('The repair could not remove the broken parts of the connection.');
+  } else parts.push(`${original.error}: ${message}.`);
   parts.push(
     `Request ${request.requestId}: ${instanceLabel(request)} in project ${request.groupId}, ` +
       `VPC ${request.vpcId} (${request.region}).`,
@@ -328,7 +351,12 @@ function buildCause(
   const leftOver = by('left-over');
   const notOwned = by('not-owned');
   if (deleted.length > 0) parts.push(`Deleted: ${list(deleted)}.`);
-  if (kept.length > 0) {
+  if (kept.length > 0 && action === 'check') {
+    parts.push(
+      `Kept (a repair never deletes the connection it was asked to fix): ${list(kept)}. Run the check with ` +
+        '"repair": true again to resume with them, or delete the connection.',
+    );
+  } else if (kept.length > 0) {
     parts.push(
       `Kept because rollbackOnFailure is false: ${list(kept)}. Delete them yourself, or run the request again ` +
         `with requestId "${request.requestId}" to resume with them.`,
@@ -337,7 +365,11 @@ function buildCause(
   if (leftOver.length > 0) {
     const inUse = leftOver.filter((r) => r.lastStatus === IN_USE_STATUS);
     const stuck = leftOver.filter((r) => r.lastStatus !== IN_USE_STATUS);
-    if (stuck.length > 0) {
+    if (stuck.length > 0 && action === 'delete') {
+      parts.push(
+        `Left (not confirmed gone): ${list(stuck)}. Run the delete again once the problem is fixed, or delete them by hand.`,
+      );
+    } else if (stuck.length > 0) {
       parts.push(`Left over (the cleanup could not confirm them gone): ${list(stuck)}. Delete them by hand.`);
     }
     if (inUse.length > 0) {
@@ -373,6 +405,7 @@ function buildCause(
  */
 function nothingRecorded(state: WorkflowState, error: string): string {
   const { request } = state;
+  if (request.action !== undefined) return 'Nothing was changed.';
   if (state.atlas === undefined && createMayHaveTakenEffect(error)) {
     const lost =
       'Nothing was recorded as created, but an Atlas create may have taken effect with its answer lost.';

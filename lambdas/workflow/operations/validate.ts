@@ -141,7 +141,15 @@ export async function validateRequest(
 
   // 2. The network (EC2) and the Atlas target. The network is checked even for a request the schema refused,
   // so one InvalidRequest lists every problem; Atlas (and so its credentials) only for a well-formed request.
-  const network = outsideTargets ? undefined : (parsed ?? networkCandidate(raw, deps.defaults, issues));
+  const action = parsed?.action ?? actionOf(raw);
+  if (action !== 'create' && parsed?.repair !== true && issues.length === 0 && parsed !== undefined) {
+    const { phaseBudgetSeconds: _overrides, ...request } = parsed;
+    deps.logger.info('Request validated', { ...requestKeys(request), action, lookup: request.lookup ?? {} });
+    return { request, settings, existing: {} };
+  }
+  const mayCreate = action === 'create' || parsed?.repair === true || (isRecord(raw) && raw.repair === true);
+  const network =
+    outsideTargets || !mayCreate ? undefined : (parsed ?? networkCandidate(raw, deps.defaults, issues));
   const target = issues.length === 0 ? parsed : undefined;
   const [networkCheck, atlasCheck] = await Promise.allSettled([
     network === undefined ? [] : deps.vpcEndpoints(network).checkNetwork(network),
@@ -166,7 +174,8 @@ export async function validateRequest(
   }
 
   const { phaseBudgetSeconds: _overrides, ...request } = parsed;
-  const existing = await lookUpExisting(request, deps);
+  // A repair finds its connection in inspect-connection, after this.
+  const existing = request.action === undefined ? await lookUpExisting(request, deps) : {};
   deps.logger.info('Request validated', {
     ...requestKeys(request),
     existing: {
@@ -183,6 +192,11 @@ export async function validateRequest(
 /** One of the workflow's named errors (matched by name, as Step Functions does), not a bug. */
 function isNamedWorkflowError(error: unknown): error is Error {
   return error instanceof Error && (THROWN_ERROR_NAMES as readonly string[]).includes(error.name);
+}
+
+/** The action a raw request asks for (for a request the schema refused), `create` when it names none. */
+function actionOf(raw: Record<string, unknown> | undefined): string {
+  return typeof raw?.action === 'string' ? raw.action : 'create';
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
