@@ -87,6 +87,7 @@ describe('summarize-failure', () => {
         'a new execution.',
     );
     expect(out.report).toEqual({
+      action: 'create',
       requestId: 'r-1',
       kind: null,
       groupId: REQUEST.groupId,

@@ -254,6 +254,7 @@ function happy(overrides: Handlers = {}, req: Partial<WorkflowRequest> = {}): Ha
         error,
         cause,
         report: {
+          action: rejected ? null : (input.request.action ?? 'create'),
           requestId: rejected ? null : input.request.requestId,
           kind: rejected ? null : input.request.kind,
           groupId: null,
@@ -285,6 +286,9 @@ describe('happy path', () => {
       kind: 'dedicated',
       groupId: RAW_REQUEST.groupId,
       instanceName: 'orders',
+      requestId: 'exec-1',
+      vpcId: RAW_REQUEST.vpcId,
+      region: 'us-east-1',
       atlasEndpointId: '64ab0123456789abcdef0123',
       endpointServiceName: SERVICE_NAME,
       vpcEndpointId: VPCE_ID,
@@ -465,6 +469,7 @@ describe('failure paths', () => {
     ]);
     expect(r.path).toEqual([
       StateNames.ReceiveRequest,
+      StateNames.AuditOrConnection,
       StateNames.ValidateRequest,
       StateNames.SummarizeFailure,
       StateNames.PublishFailedEvent,
@@ -517,6 +522,7 @@ describe('failure paths', () => {
       StateNames.CheckCleanup,
       StateNames.CleanupDone,
       StateNames.RecordCleanup,
+      StateNames.AfterCleanup,
       StateNames.SummarizeFailure,
       StateNames.PublishFailedEvent,
       StateNames.Failed,

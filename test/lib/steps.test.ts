@@ -37,7 +37,7 @@ import { PROJECT_ROOT } from '../../lib/private-endpoint-workflow.ts';
 
 describe('steps table', () => {
   it('has one entry per step id, each naming its own handler file and a distinct state', () => {
-    expect(STEP_IDS).toHaveLength(12);
+    expect(STEP_IDS).toHaveLength(16);
     const stateNames = new Set<string>();
     for (const id of STEP_IDS) {
       const spec = STEPS[id];
@@ -60,7 +60,14 @@ describe('steps table', () => {
       'describe-vpc-endpoint',
       'delete-vpc-endpoint',
       'check-cleanup',
+      'inspect-connection',
+      'prepare-repair',
+      'list-connections',
     ]);
+    // The lifecycle steps only read EC2; only the compensation deletes.
+    for (const id of ['inspect-connection', 'prepare-repair', 'list-connections'] as const) {
+      expect(STEPS[id].ec2Actions, id).toEqual(['DescribeVpcEndpoints']);
+    }
     const atlas = STEP_IDS.filter((id) => STEPS[id].atlas);
     expect(atlas).not.toContain('create-vpc-endpoint');
     expect(atlas).not.toContain('summarize-failure');
@@ -358,13 +365,15 @@ describe('the execution margin', () => {
 
   it('is the untimed tasks, the last checks and one exhausted retry sequence per stage (the TSDoc numbers)', () => {
     expect(executionMargin()).toEqual({
-      untimedTasksSeconds: 7 * 90 + 30,
+      // 11 Lambda tasks outside the polling loops; a repair's drift event and the failed event.
+      untimedTasksSeconds: 11 * 90 + 2 * 30,
       lastChecksSeconds: 5 * 90,
-      retriesSeconds: 5 * 1172 + 1812 + 662,
-      totalSeconds: 9444,
+      // 5 forward-like stages (validation, 4 phases) and the inspection stage at 1172, cleanup, summary.
+      retriesSeconds: 6 * 1172 + 1812 + 662,
+      totalSeconds: 11006,
     });
-    expect(MIN_EXECUTION_MARGIN_SECONDS).toBe(9444);
-    expect(DEFAULT_EXECUTION_MARGIN_SECONDS).toBe(11700);
+    expect(MIN_EXECUTION_MARGIN_SECONDS).toBe(11006);
+    expect(DEFAULT_EXECUTION_MARGIN_SECONDS).toBe(13500);
     expect(DEFAULT_EXECUTION_MARGIN_SECONDS - MIN_EXECUTION_MARGIN_SECONDS).toBeGreaterThanOrEqual(1800);
     expect(DEFAULT_EXECUTION_MARGIN_SECONDS % 900).toBe(0);
   });
@@ -373,7 +382,7 @@ describe('the execution margin', () => {
     for (const id of STEP_IDS) {
       const policies = retryPoliciesOf(id);
       expect(policies[0], id).toBe(RETRY_POLICIES.lambdaService);
-      if (id === 'summarize-failure') expect(policies).toHaveLength(1);
+      if (id === 'summarize-failure' || id === 'summarize-delete') expect(policies).toHaveLength(1);
       else
         expect(policies[1], id).toBe(
           STEPS[id].compensation ? RETRY_POLICIES.transientCleanup : RETRY_POLICIES.transient,

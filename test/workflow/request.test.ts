@@ -442,7 +442,7 @@ describe('parseRequest: unknown fields and input shape', () => {
     const issue = only(issuesOf({ ...VALID, subnetId: 'subnet-0a1b2c3d' }));
     expect(issue.field).toBe('subnetId');
     expect(issue.problem).toMatch(
-      /is not a known field \(did you mean "subnetIds"\?\); expected only kind, groupId/,
+      /is not a known field \(did you mean "subnetIds"\?\); expected only action, repair, kind, groupId/,
     );
   });
 
