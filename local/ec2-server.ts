@@ -304,7 +304,10 @@ const HANDLERS: Record<Ec2Action, Handler> = {
   CreateTags(params, model) {
     model.createTags({
       resourceIds: indexed(params, 'ResourceId'),
-      tags: indexedStructs(params, 'Tag').map((t) => ({ key: t.get('Key') ?? '', value: t.get('Value') ?? '' })),
+      tags: indexedStructs(params, 'Tag').map((t) => ({
+        key: t.get('Key') ?? '',
+        value: t.get('Value') ?? '',
+      })),
     });
     return leaf('return', 'true');
   },

@@ -133,7 +133,9 @@ export function allStates(definition: { readonly States: Record<string, AslState
   const out: [string, AslState][] = [];
   for (const [name, state] of Object.entries(definition.States)) {
     out.push([name, state]);
-    const nested = (state.ItemProcessor ?? state.Iterator) as { States?: Record<string, AslState> } | undefined;
+    const nested = (state.ItemProcessor ?? state.Iterator) as
+      | { States?: Record<string, AslState> }
+      | undefined;
     if (state.Type === 'Map' && nested?.States) out.push(...allStates({ States: nested.States }));
   }
   return out;

@@ -21,8 +21,8 @@ import { VirtualClock } from './cloud/clock.ts';
 import type { RequestLog } from './cloud/request-log.ts';
 import {
   type AslDefinition,
-  type CoreRunResult,
   allStates,
+  type CoreRunResult,
   type HistoryEntry,
   runDefinition,
   type TaskFunction,

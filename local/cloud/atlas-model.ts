@@ -703,6 +703,11 @@ export class AtlasModel {
   /** Projects in regionalized private endpoint mode (facts §10, "multi-region clusters"). */
   private readonly regionalized = new Set<string>();
   private idCounter = Math.floor(Math.random() * 0xffffff);
+  /**
+   * Out of band (tests and drift demos): deployments (`<groupId>/<name>`) whose private endpoint connection
+   * strings Atlas does not list, although their endpoints are AVAILABLE.
+   */
+  readonly connectionStringsWithheld = new Set<string>();
 
   constructor(options: AtlasModelOptions) {
     this.clock = options.clock;
@@ -1046,6 +1051,7 @@ export class AtlasModel {
   getServerlessInstance(groupId: string, name: string): Record<string, unknown> {
     const instance = this.requireServerlessInstance(groupId, name);
     const host = `${name.toLowerCase()}.${instance.dnsLabel}.mongodb.net`;
+    const withheld = this.connectionStringsWithheld.has(`${groupId}/${name}`);
     const privateEndpoint = [...this.serverlessEndpoints.values()]
       .filter(
         (ep) =>
@@ -1055,6 +1061,7 @@ export class AtlasModel {
           ep.cloudProviderEndpointId !== undefined &&
           instance.applied.has(ep.cloudProviderEndpointId),
       )
+      .filter(() => !withheld)
       .sort((a, b) => a.index - b.index)
       .map((ep) => ({
         endpoints: [
@@ -1362,7 +1369,9 @@ export class AtlasModel {
       standard: `mongodb://${hosts}/?ssl=true&authSource=admin&replicaSet=${cluster.replicaSetName}`,
       standardSrv: `mongodb+srv://${lower}.${domain}`,
     };
-    const entries = this.privateEndpointEntries(cluster);
+    const entries = this.connectionStringsWithheld.has(`${groupId}/${name}`)
+      ? []
+      : this.privateEndpointEntries(cluster);
     if (entries.length > 0) {
       const awsPrivateLink: Record<string, string> = {};
       const awsPrivateLinkSrv: Record<string, string> = {};
@@ -1657,7 +1666,8 @@ export class AtlasModel {
    */
   failOutOfBand(id: string, errorMessage = 'Atlas reported a failure of this private endpoint.'): void {
     const record = this.serverlessEndpoints.get(id) ?? this.endpointServices.get(id);
-    if (record === undefined) throw new Error(`failOutOfBand: no serverless endpoint or endpoint service ${id}`);
+    if (record === undefined)
+      throw new Error(`failOutOfBand: no serverless endpoint or endpoint service ${id}`);
     record.pending?.cancel();
     record.pending = undefined;
     markFailed(record, errorMessage)();

@@ -1087,7 +1087,10 @@ export class AwsModel {
    * must be a known endpoint (EC2 answers InvalidVpcEndpointId.NotFound otherwise) and the tag set stays
    * within EC2's limit.
    */
-  createTags(input: { resourceIds: readonly string[]; tags: readonly { key: string; value?: string }[] }): void {
+  createTags(input: {
+    resourceIds: readonly string[];
+    tags: readonly { key: string; value?: string }[];
+  }): void {
     if (input.resourceIds.length === 0) throw missing('ResourceId');
     if (input.tags.length === 0) throw missing('Tag');
     const tags = this.tagsFrom([{ resourceType: 'vpc-endpoint', tags: [...input.tags] }]);

@@ -14,14 +14,14 @@ import {
 } from '../../lambdas/core/errors.ts';
 import { DetailTypes, EVENT_SOURCE } from '../../lambdas/workflow/events.ts';
 import {
+  AUDIT_ITERATION_STATES,
   DEFAULT_EXECUTION_MARGIN_SECONDS,
   DefinitionErrorNames,
+  EXTRA_TASK_STATES,
   LAMBDA_SERVICE_ERRORS,
   LAMBDA_TASK_TIMEOUT_SECONDS,
   PHASES,
   POLL_PHASES,
-  AUDIT_ITERATION_STATES,
-  EXTRA_TASK_STATES,
   PUBLISH_STATES,
   PURE_STEPS,
   retryPoliciesOf,
@@ -99,7 +99,9 @@ describe('the definition', () => {
     }
     const maps = states().filter(([, s]) => s.Type === 'Map');
     expect(maps.map(([name]) => name)).toEqual([StateNames.CheckEachConnection]);
-    const map = maps[0]![1] as AslState & { ItemProcessor: { ProcessorConfig?: { Mode?: string }; States: object } };
+    const map = maps[0]![1] as AslState & {
+      ItemProcessor: { ProcessorConfig?: { Mode?: string }; States: object };
+    };
     expect(map.ItemReader).toBeUndefined();
     expect(map.ItemProcessor.ProcessorConfig?.Mode ?? 'INLINE').toBe('INLINE');
     // The engine runs Waits at the top level only.
@@ -110,7 +112,11 @@ describe('the definition', () => {
     const iteration: readonly string[] = AUDIT_ITERATION_STATES;
     const topLevel = [...new Set(Object.values(StateNames))].filter((n) => !iteration.includes(n));
     expect(Object.keys(asl.States).sort()).toEqual(topLevel.sort());
-    expect(states().map(([name]) => name).sort()).toEqual([...new Set(Object.values(StateNames))].sort());
+    expect(
+      states()
+        .map(([name]) => name)
+        .sort(),
+    ).toEqual([...new Set(Object.values(StateNames))].sort());
     expect(asl.StartAt).toBe(StateNames.ReceiveRequest);
   });
 

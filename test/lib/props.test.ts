@@ -121,7 +121,12 @@ describe('props validation', () => {
     for (const every of [Duration.hours(1), Duration.hours(6), Duration.days(7)]) {
       expect(validateWorkflowProps({ atlasSecret: secret, auditEvery: every })).toEqual([]);
     }
-    for (const every of [Duration.minutes(30), Duration.minutes(90), Duration.hours(169), Duration.hours(0)]) {
+    for (const every of [
+      Duration.minutes(30),
+      Duration.minutes(90),
+      Duration.hours(169),
+      Duration.hours(0),
+    ]) {
       expect(validateWorkflowProps({ atlasSecret: secret, auditEvery: every })).toEqual([
         'auditEvery: must be whole hours from 1 to 168',
       ]);

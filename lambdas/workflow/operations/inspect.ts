@@ -267,9 +267,13 @@ export function assess(found: FoundConnection): { status: ConnectionStatus; drif
   const { request, vpce, atlas, link, connection } = found;
   const drift: Drift[] = [];
   const atlasLabel = atlasSideLabel(request.kind);
-  const atlasLive = atlas !== undefined && atlas.status !== 'gone';
-  const ownedAtlasLive = atlasLive && found.atlasOwned;
-  if (vpce === undefined && !ownedAtlasLive) {
+  const atlasLive = atlas !== undefined && atlas.status !== 'gone' && atlas.status !== 'deleting';
+  // Atlas still has this connection's side: it is the connection's, or it lists the VPC endpoint.
+  const atlasHoldsConnection =
+    atlasLive &&
+    (found.atlasOwned || (vpce !== undefined && atlas!.linkedVpcEndpointIds.includes(vpce.vpcEndpointId)));
+  // Nothing left, or only the VPC endpoint's tombstone (a connection deleted on purpose looks like this too).
+  if ((vpce === undefined || isVpcEndpointGone(vpce)) && !atlasHoldsConnection) {
     drift.push({
       kind: 'connection-missing',
       detail:
