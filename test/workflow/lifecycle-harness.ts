@@ -65,12 +65,12 @@ export function heldBy(w: TestWorld, kind: EndpointKind, vpcId: string = w.world
   const vpcEndpoints = inv.vpcEndpoints.filter(
     (v) => v.vpcId === vpcId && v.tags['atlas-private-endpoint-workflow:atlas-instance-name'] === instance,
   );
-  const ids = new Set(vpcEndpoints.map((v) => v.id));
+  // The demo project has one cluster: every endpoint service (and its interface endpoints) serves it.
   return {
     vpcEndpoints,
     serverlessEndpoints: inv.serverlessEndpoints.filter((e) => e.instanceName === instance),
     endpointServices: kind === 'dedicated' ? inv.endpointServices : [],
-    interfaceEndpoints: inv.interfaceEndpoints.filter((e) => ids.has(e.interfaceEndpointId)),
+    interfaceEndpoints: kind === 'dedicated' ? inv.interfaceEndpoints : [],
   };
 }
 
