@@ -1,0 +1,105 @@
+/**
+ * The CLI's lifecycle parts (local/lifecycle.ts): `--action`, `--repair`, `--lifecycle`.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { main } from '../../local/cli.ts';
+import { type LifecycleResult, withAction } from '../../local/lifecycle.ts';
+
+let dir: string;
+let out: string[];
+let err: string[];
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'ape-lifecycle-cli-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterEach(() => vi.restoreAllMocks());
+
+async function cli(...args: string[]): Promise<number> {
+  out = [];
+  err = [];
+  vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => {
+    out.push(a.join(' '));
+  });
+  vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => {
+    err.push(a.join(' '));
+  });
+  return main(['run', ...args]);
+}
+
+describe('--action and --repair', () => {
+  it('sets the action on the input (and clears it for create); repair only when asked', () => {
+    const request = { kind: 'dedicated', groupId: 'g' };
+    expect(withAction(request, 'delete', false)).toEqual({ ...request, action: 'delete' });
+    expect(withAction(request, 'check', true)).toEqual({ ...request, action: 'check', repair: true });
+    expect(withAction({ ...request, action: 'check' }, 'create', false)).toEqual(request);
+    expect(request).toEqual({ kind: 'dedicated', groupId: 'g' });
+  });
+
+  it.each([
+    [['--action', 'purge'], /--action must be create, delete or check, got "purge"/],
+    [['--repair'], /--repair needs --action check/],
+    [['--action', 'delete', '--repair'], /--repair needs --action check/],
+    [['--lifecycle', '--action', 'delete'], /--lifecycle runs in the built-in world; drop --action/],
+    [
+      ['--lifecycle', '--atlas-url', 'http://127.0.0.1:1'],
+      /--lifecycle runs in the built-in world; drop --atlas-url/,
+    ],
+  ])('%j exits 2 before running anything', async (args, message) => {
+    expect(await cli(...args)).toBe(2);
+    expect(err.join('\n')).toMatch(message);
+  });
+
+  it('validates the request the action makes of the input file (a create output refused for create)', async () => {
+    const output = join(dir, 'output.json');
+    writeFileSync(
+      output,
+      JSON.stringify({
+        kind: 'dedicated',
+        groupId: '5f7cac1adf5d6c6306f4b283',
+        instanceName: 'orders-dedicated',
+        requestId: 'orders-link',
+        vpcId: 'vpc-0a1b2c3d4e5f60718',
+        region: 'us-east-1',
+        atlasEndpointId: '6b0a981073d245e5d74474f9',
+        vpcEndpointId: 'vpce-5d654432ded06e5ca',
+        status: 'AVAILABLE',
+      }),
+    );
+    expect(await cli('--input', output, '--action', 'create')).toBe(2);
+    expect(err.join('\n')).toMatch(/atlasEndpointId: is a field of a create's output/);
+  });
+});
+
+describe('--lifecycle', () => {
+  it('create, check, drift, check, repair, delete in one world; ends with nothing left (exit 0)', async () => {
+    expect(
+      await cli('--lifecycle', '--kind', 'dedicated', '--preset', 'instant', '--time-scale', '0', '--json'),
+    ).toBe(0);
+    const result = JSON.parse(out.join('\n')) as LifecycleResult;
+    expect(result.steps.map((s) => [s.step, s.status])).toEqual([
+      ['create', 'SUCCEEDED'],
+      ['check', 'SUCCEEDED'],
+      ['drift', 'DONE'],
+      ['check', 'SUCCEEDED'],
+      ['check with repair', 'SUCCEEDED'],
+      ['delete', 'SUCCEEDED'],
+    ]);
+    expect(result.steps.map((s) => s.summary.split(/[:;( ]/)[0])).toEqual([
+      'AVAILABLE,',
+      'HEALTHY',
+      'deleted',
+      'DRIFTED',
+      'DRIFTED',
+      'deleted',
+    ]);
+    expect(result.steps[4]!.summary).toMatch(/repaired: AVAILABLE, vpce-/);
+    expect(result.steps[4]!.events).toEqual([
+      'Atlas Private Endpoint Drift Detected',
+      'Atlas Private Endpoint Available',
+    ]);
+    expect(result).toMatchObject({ left: 0, ok: true });
+  });
+});
