@@ -198,15 +198,15 @@ export interface PrivateEndpointWorkflowProps {
 
   /**
    * The state machine's timeout: a backstop that, unlike a phase deadline, cleans nothing up. Must exceed
-   * the sum of the phase budgets by at least `MIN_EXECUTION_MARGIN_SECONDS` (9444 s, 2 h 37 min 24 s),
+   * the sum of the phase budgets by at least `MIN_EXECUTION_MARGIN_SECONDS` (11006 s, 3 h 3 min 26 s),
    * which covers what no budget counts on the longest path: the tasks outside the polling loops and each
    * phase's last check running to their task timeouts, and in each stage one Task that exhausts all its
    * Step Functions retries (failed attempts and pauses at their maximum). Within that, an execution ends
    * (succeeded, or failed after its cleanup) before this timeout; retries beyond one full sequence per stage
    * can still exhaust the margin, which the `ExecutionsTimedOut` alarm reports. The derivation is in
    * lambdas/workflow/steps.ts (`MIN_EXECUTION_MARGIN_SECONDS`).
-   * @default - sum of the phase budgets plus 3 h 15 min (the minimum margin plus 30 min that requests may
-   *   add to their budgets; 6 h 45 min with the default budgets)
+   * @default - sum of the phase budgets plus 3 h 45 min (the minimum margin plus 30 min that requests may
+   *   add to their budgets; 7 h 15 min with the default budgets)
    */
   readonly executionTimeout?: Duration;
 

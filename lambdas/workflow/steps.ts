@@ -1327,15 +1327,18 @@ export function executionMargin(): ExecutionMargin {
  * absorbs the tens of milliseconds of invocation overhead around a handler). Since the last wait of a phase
  * is clipped to the budget, a phase lasts at most its budget plus its last check. What no budget counts:
  * 1. the Lambda tasks outside the polling loops (validate, the three creates/link, the two deletes, the
- *    summary; 7 × 90 s) and the failed event's publish (30 s), each bounded by its Task timeout;
+ *    summary, and the lifecycle's inspection, repair preparation, delete summary and audit listing; 11 × 90 s,
+ *    counted whether or not one path runs them all) and two publishes (a repair's drift event and the failed
+ *    event; 2 × 30 s), each bounded by its Task timeout;
  * 2. the last check of each of the 5 phases (5 × 90 s);
  * 3. Step Functions retries: the failed attempts (each bounded by the Task timeout) and the pauses between
  *    them (bounded by the retrier: interval × backoff, capped at its maximum delay). One Task entry that
  *    exhausts its retriers costs 1172 s on the forward path (6 Lambda-service + 4 transient retries, 272 s
  *    of pauses), 1812 s in the cleanup (6 + 6 retries, 732 s of pauses), 662 s for the summary.
  *
- * The margin is 1 + 2 + one exhausted retry sequence in each of the 7 stages of {@link EXECUTION_STAGES}
- * (computed by {@link executionMargin}: 9444 s, 2 h 37 min 24 s). The guarantee, precisely: an execution
+ * The margin is 1 + 2 + one exhausted retry sequence in each of the 8 stages of {@link EXECUTION_STAGES}
+ * (computed by {@link executionMargin}: 11006 s, 3 h 3 min 26 s; the longest path is a repair: the inspection,
+ * the removal of the broken parts through the cleanup, then the whole create path). The guarantee, precisely: an execution
  * ends (succeeded, or failed after its cleanup and its failed event) before the execution timeout as long
  * as, in each stage, Step Functions retries add no more than one Task's full retry sequence. Retries are not
  * bounded per execution (every check is a new Task entry with fresh retriers), so a stage hit by long,
@@ -1347,7 +1350,7 @@ export const MIN_EXECUTION_MARGIN_SECONDS = executionMargin().totalSeconds;
 /**
  * Default margin when the construct derives the execution timeout from the budgets: the minimum plus at least
  * 30 min that requests may add to their phase budgets (request field `phaseBudgetSeconds`; validate-request
- * checks that their total still leaves the minimum margin), rounded up to a quarter hour: 11700 s (3 h 15 min),
- * so requests may add up to 2256 s.
+ * checks that their total still leaves the minimum margin), rounded up to a quarter hour: 13500 s (3 h 45 min),
+ * so requests may add up to 2494 s.
  */
 export const DEFAULT_EXECUTION_MARGIN_SECONDS = Math.ceil((MIN_EXECUTION_MARGIN_SECONDS + 1800) / 900) * 900;

@@ -418,7 +418,7 @@ export function reportOf(found: FoundConnection): CheckOutput {
 }
 
 /** What the cleanup steps should delete: the record's `atlas`, `vpcEndpoint` and `link`. */
-interface Removal {
+export interface Removal {
   readonly atlas?: AtlasSide;
   readonly vpcEndpoint?: VpcEndpointSide;
   readonly link?: LinkSide;
@@ -426,7 +426,7 @@ interface Removal {
 
 /** Delete: everything that belongs to the connection (`created: true`); the Atlas side also when not owned, so
  * the cleanup can see Atlas remove a shared service together with the connection's last interface endpoint. */
-function deletionOf(found: FoundConnection): Removal {
+export function deletionOf(found: FoundConnection): Removal {
   const { request, vpce, atlas, link } = found;
   const out: { -readonly [K in keyof Removal]: Removal[K] } = {};
   if (vpce !== undefined && found.vpceOwned) out.vpcEndpoint = toVpcEndpointSide(vpce, true);
