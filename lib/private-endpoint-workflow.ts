@@ -228,10 +228,10 @@ export interface PrivateEndpointWorkflowProps {
    *
    * The trade-off. Every new Lambda execution environment mints its own Atlas access token (cached for its
    * hour), a service account may hold at most 100 live tokens, and the token endpoint allows about 10
-   * requests per minute. Reserving 5 caps the Atlas functions at 40 environments (40 live tokens) at once;
+   * requests per minute. Reserving 5 caps the 10 Atlas functions at 50 environments (50 live tokens) at once;
    * invocations beyond that are throttled and retried by the state machine
    * (`Lambda.TooManyRequestsException`). But reserving needs room: Lambda keeps at least 100 of the account's
-   * concurrency unreserved, so 8 x 5 needs a quota of at least 140, and a new account (quota 10) cannot
+   * concurrency unreserved, so 10 x 5 needs a quota of at least 150, and a new account (quota 10) cannot
    * reserve any: the deployment would fail. Unreserved, a burst of more than about 12 executions starting
    * within a few minutes could reach the token limit (the failing executions clean up and report
    * `AtlasAuthFailed`). Set 5 when the account's quota allows and bursts are expected.
