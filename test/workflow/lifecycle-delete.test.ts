@@ -169,7 +169,7 @@ describe.each(['serverless', 'dedicated'] as const)('%s delete', (kind: Endpoint
           expect(heldIds(w, kind), `${plan}, rollback ${rollbackOnFailure}`).toEqual([]);
         },
       ),
-      { numRuns: 3, seed: SEED },
+      { numRuns: 2, seed: SEED },
     );
   });
 
@@ -196,7 +196,7 @@ describe.each(['serverless', 'dedicated'] as const)('%s delete', (kind: Endpoint
           expectWorldEmpty(w);
         },
       ),
-      { numRuns: 3, seed: SEED },
+      { numRuns: 2, seed: SEED },
     );
   });
 
