@@ -1,8 +1,5 @@
 /**
- * `npm start -- --action delete|check [--repair]` and `npm start -- --lifecycle`: the CLI's lifecycle parts,
- * kept apart from local/cli.ts (which only parses the options and calls these).
- *
- * `--lifecycle` runs the whole life of one connection in one simulated world: create → check → a VPC endpoint
+ * The whole life of one connection, for `npm start -- --lifecycle` (local/cli/lifecycle.ts prints it): it runs the whole life of one connection in one simulated world: create → check → a VPC endpoint
  * deleted outside the workflow → check (drift) → check with repair → delete, and ends with the world's
  * inventory, which must be empty. Every step is a real execution of the synthesized state machine.
  */
@@ -13,27 +10,6 @@ import { makeDrift } from './cloud/drift.ts';
 import { liveResources, type StartWorldOptions, startWorld } from './cloud/index.ts';
 import type { PresetName } from './cloud/timeline.ts';
 import { type LocalRunResult, runLocalWorkflow } from './engine.ts';
-
-/** The actions `--action` accepts. */
-export const CLI_ACTIONS = ['create', 'delete', 'check'] as const;
-export type CliAction = (typeof CLI_ACTIONS)[number];
-
-export function isCliAction(value: string): value is CliAction {
-  return (CLI_ACTIONS as readonly string[]).includes(value);
-}
-
-/**
- * The execution input for `--action` (and `--repair`): the file's request with the action set. A create's
- * output file works too: delete and check accept its fields.
- */
-export function withAction(input: unknown, action: CliAction, repair: boolean): unknown {
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) return input;
-  const out: Record<string, unknown> = { ...(input as Record<string, unknown>) };
-  if (action === 'create') delete out.action;
-  else out.action = action;
-  if (repair) out.repair = true;
-  return out;
-}
 
 /** One step of the lifecycle, as printed and as `--json` returns it. */
 export interface LifecycleStep {

@@ -5,28 +5,28 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { statusNote } from '../../local/cli/display.ts';
+import { withAction } from '../../local/cli/input.ts';
 import { main } from '../../local/cli.ts';
-import { type LifecycleResult, withAction } from '../../local/lifecycle.ts';
+import type { LifecycleResult } from '../../local/lifecycle.ts';
+import { FakeStream } from '../support/cli.ts';
 
 let dir: string;
-let out: string[];
-let err: string[];
+/** What the last run printed on stdout and stderr. */
+let out: string;
+let err: string;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'ape-lifecycle-cli-'));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-afterEach(() => vi.restoreAllMocks());
 
 async function cli(...args: string[]): Promise<number> {
-  out = [];
-  err = [];
-  vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => {
-    out.push(a.join(' '));
-  });
-  vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => {
-    err.push(a.join(' '));
-  });
-  return main(['run', ...args]);
+  const stdout = new FakeStream(false);
+  const stderr = new FakeStream(false);
+  const code = await main(['run', ...args], { stdout, stderr, env: process.env });
+  out = stdout.text();
+  err = stderr.text();
+  return code;
 }
 
 describe('--action and --repair', () => {
@@ -39,17 +39,20 @@ describe('--action and --repair', () => {
   });
 
   it.each([
-    [['--action', 'purge'], /--action must be create, delete or check, got "purge"/],
+    [['--action', 'purge'], /--action must be one of create, delete, check, got "purge"/],
     [['--repair'], /--repair needs --action check/],
     [['--action', 'delete', '--repair'], /--repair needs --action check/],
-    [['--lifecycle', '--action', 'delete'], /--lifecycle runs in the built-in world; drop --action/],
+    [
+      ['--lifecycle', '--action', 'delete'],
+      /--lifecycle runs its own actions in the built-in world; drop --action/,
+    ],
     [
       ['--lifecycle', '--atlas-url', 'http://127.0.0.1:1'],
-      /--lifecycle runs in the built-in world; drop --atlas-url/,
+      /--lifecycle runs its own actions in the built-in world; drop --atlas-url/,
     ],
   ])('%j exits 2 before running anything', async (args, message) => {
     expect(await cli(...args)).toBe(2);
-    expect(err.join('\n')).toMatch(message);
+    expect(err).toMatch(message);
   });
 
   it('validates the request the action makes of the input file (a create output refused for create)', async () => {
@@ -69,7 +72,21 @@ describe('--action and --repair', () => {
       }),
     );
     expect(await cli('--input', output, '--action', 'create')).toBe(2);
-    expect(err.join('\n')).toMatch(/atlasEndpointId: is a field of a create's output/);
+    expect(err).toMatch(/atlasEndpointId: is a field of a create's output/);
+  });
+});
+
+describe('status notes of the lifecycle steps', () => {
+  it('Inspect connection shows what the check saw; Summarize delete its outcome', () => {
+    const inspected = {
+      request: { kind: 'dedicated' },
+      inspection: {
+        report: { status: 'DRIFTED', drift: [{ kind: 'atlas-gone' }, { kind: 'tags-changed' }] },
+      },
+    };
+    expect(statusNote(inspected)).toBe('DRIFTED (atlas-gone, tags-changed)');
+    expect(statusNote({ inspection: { report: { status: 'HEALTHY', drift: [] } } })).toBe('HEALTHY');
+    expect(statusNote({ action: 'delete', outcome: 'already-gone', deleted: [] })).toBe('already-gone');
   });
 });
 
@@ -78,7 +95,7 @@ describe('--lifecycle', () => {
     expect(
       await cli('--lifecycle', '--kind', 'dedicated', '--preset', 'instant', '--time-scale', '0', '--json'),
     ).toBe(0);
-    const result = JSON.parse(out.join('\n')) as LifecycleResult;
+    const result = JSON.parse(out) as LifecycleResult;
     expect(result.steps.map((s) => [s.step, s.status])).toEqual([
       ['create', 'SUCCEEDED'],
       ['check', 'SUCCEEDED'],
