@@ -2,7 +2,6 @@
  * `npm start -- --lifecycle`: the whole life of one connection in one built-in world (local/lifecycle.ts runs
  * it; this prints it). The create request is the example of `--kind` or `--input`.
  */
-import { runLifecycle } from '../lifecycle.ts';
 import { Display } from './display.ts';
 import { exampleRequestFile, readJsonFile } from './input.ts';
 import type { CliIo } from './io.ts';
@@ -47,7 +46,8 @@ export async function lifecycleCommand(values: OptionValues, io: CliIo): Promise
     );
     display.line();
   }
-  const { formatInventory, formatStep } = await import('../lifecycle.ts');
+  // Loaded only now: it brings the engine (and aws-cdk-lib), which a refused option never needs.
+  const { formatInventory, formatStep, runLifecycle } = await import('../lifecycle.ts');
   const result = await runLifecycle({
     kind,
     request,
