@@ -3,7 +3,14 @@
  * VPC to MongoDB Atlas over AWS PrivateLink, one Lambda per step, an EventBridge rule that starts it, the
  * events it publishes, logs, tracing and alarms.
  *
+ * One state machine serves the whole life of a connection: the request's `action` is `create` (default),
+ * `delete` or `check` (with `repair`); `{"action": "audit"}` (the optional schedule, `auditEvery`) checks every
+ * connection this deployment manages. See lambdas/workflow/lifecycle.ts.
+ *
  * Starting an execution:
+ * - EventBridge (delete and check): detail-types `Atlas Private Endpoint Delete Requested` / `… Check
+ *   Requested` (same source) go through `lifecycleRule`, which passes the whole event; its detail-type names
+ *   the action.
  * - EventBridge: put an event with source `atlas-private-endpoint-workflow.requests` and detail-type
  *   `Atlas Private Endpoint Requested` (both configurable through `triggerEventPattern`) on the bus; the
  *   rule passes the event's `detail` as the execution input. Set `requestId` in the detail to make

@@ -90,6 +90,28 @@ describe('status notes of the lifecycle steps', () => {
   });
 });
 
+describe('--event with the delete and check detail-types', () => {
+  it('the delete event matches the lifecycle rule, which passes the whole event; the delete runs', async () => {
+    expect(
+      await cli(
+        '--event',
+        'examples/eventbridge-delete-event.json',
+        '--preset',
+        'instant',
+        '--time-scale',
+        '0',
+        '--json',
+      ),
+    ).toBe(0);
+    const document = JSON.parse(out) as { output: { action: string; outcome: string; requestId: string } };
+    expect(document.output).toMatchObject({
+      action: 'delete',
+      outcome: 'already-gone',
+      requestId: 'orders-prod-link',
+    });
+  });
+});
+
 describe('--lifecycle', () => {
   it('create, check, drift, check, repair, delete in one world; ends with nothing left (exit 0)', async () => {
     expect(
