@@ -10,6 +10,7 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorNames } from '../../lambdas/core/errors.ts';
 import type { EndpointKind, WorkflowOutput } from '../../lambdas/core/state.ts';
+import { TAG_MANAGED_BY } from '../../lambdas/core/tags.ts';
 import { DetailTypes } from '../../lambdas/workflow/events.ts';
 import type { AuditOutput, CheckOutput } from '../../lambdas/workflow/lifecycle.ts';
 import { StateNames as S } from '../../lambdas/workflow/steps.ts';
@@ -99,6 +100,34 @@ describe.each(['serverless', 'dedicated'] as const)('%s check', (kind: EndpointK
       id: created.vpcEndpointId,
     });
     expect(driftEvents(result)).toEqual([report]);
+    expect(result.path).not.toContain(S.PrepareRepair);
+    expect(mutatingCalls(w)).toBe(before);
+    expect(JSON.stringify(w.world.inventory())).toBe(inventory);
+  });
+
+  it('a repair that would have to touch what is not provably the connection changes nothing: ResourceConflict', async () => {
+    const w = await open();
+    const created = await createConnection(w, kind);
+    w.world.aws.removeTags(created.vpcEndpointId, [TAG_MANAGED_BY]);
+    makeDrift(w.world, 'vpc-endpoint-rejected', created);
+    const inventory = JSON.stringify(w.world.inventory());
+    const before = mutatingCalls(w);
+    const result = await runAction(w, {
+      ...created,
+      action: 'check',
+      repair: true,
+      subnetIds: [...w.world.demo.subnetIds],
+      securityGroupIds: [...w.world.demo.securityGroupIds],
+    });
+    expect(result.status).toBe('FAILED');
+    expect(result.error?.error).toBe(ErrorNames.ResourceConflict);
+    expect(causeText(result)).toMatch(
+      new RegExp(
+        `vpc-endpoint ${created.vpcEndpointId}: .*not provably this connection's.*Nothing was changed`,
+      ),
+    );
+    // The drift was still reported, before the refusal.
+    expect(driftEvents(result).map((r) => r.status)).toEqual(['DRIFTED']);
     expect(result.path).not.toContain(S.PrepareRepair);
     expect(mutatingCalls(w)).toBe(before);
     expect(JSON.stringify(w.world.inventory())).toBe(inventory);
