@@ -123,6 +123,7 @@ export const REPAIR_OUTPUT_FIELDS: { readonly [K in keyof CheckOutput]-?: string
   vpcEndpoint: '$.inspection.report.vpcEndpoint',
   link: '$.inspection.report.link',
   privateSrvConnectionString: '$.inspection.report.privateSrvConnectionString',
+  pendingRegions: '$.inspection.report.pendingRegions',
   refused: '$.inspection.report.refused',
   repaired: true,
   connection: '$.output',

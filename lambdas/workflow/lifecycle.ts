@@ -30,7 +30,8 @@ import type { ResourceRef } from './events.ts';
  * - `vpc-endpoint-rejected`: the VPC endpoint is `rejected`, `failed` or `expired` in AWS.
  * - `atlas-failed`: the Atlas side is FAILED, or Atlas REJECTED / FAILED the link.
  * - `atlas-gone`: the Atlas side (or, with a live VPC endpoint, its link) no longer exists.
- * - `connection-string-missing`: the link is AVAILABLE but Atlas lists no private connection string for it.
+ * - `connection-string-missing`: the link is AVAILABLE and the deployment is done applying it (IDLE), but Atlas
+ *   lists no private connection string for it (and no other region is waiting for an endpoint).
  * - `tags-changed`: the VPC endpoint's tags differ from what the workflow wrote (or what the request asks for).
  */
 export type DriftKind =
@@ -113,6 +114,11 @@ export interface CheckOutput {
   readonly vpcEndpoint: InspectedVpcEndpoint | null;
   readonly link: InspectedLink | null;
   readonly privateSrvConnectionString: string | null;
+  /**
+   * Regions of a multi-region cluster that still need a private endpoint before Atlas publishes the
+   * connection string (the check is then PENDING, as the create ended); empty otherwise.
+   */
+  readonly pendingRegions: readonly string[];
   /** Found but not provably the connection's: a repair leaves them alone. */
   readonly refused: readonly RefusedResource[];
   /** True once a repair brought the connection back to AVAILABLE (then `connection` is its output). */

@@ -70,6 +70,13 @@ export interface FoundConnection {
   readonly link: LinkView | undefined;
   /** Null when looked for and not found; undefined when not looked for (the link is not AVAILABLE). */
   readonly connection: ConnectionSide | null | undefined;
+  /**
+   * The deployment's `stateName` when the connection string was looked for: UPDATING while Atlas applies a
+   * private endpoint (the string comes after), IDLE once it is done; `DELETED` when the deployment is gone.
+   */
+  readonly deploymentState?: string;
+  /** Regions of a multi-region cluster that still need a private endpoint before Atlas publishes the string. */
+  readonly pendingRegions: readonly string[];
   /** Dedicated: interface endpoints of other VPC endpoints on the endpoint service. */
   readonly otherLinks: readonly string[];
   readonly refused: readonly RefusedResource[];
@@ -210,6 +217,8 @@ export async function findConnection(
     // 3. The link, and the connection string once the link is AVAILABLE.
     let link: LinkView | undefined;
     let connection: ConnectionSide | null | undefined;
+    let deploymentState: string | undefined;
+    let pendingRegions: readonly string[] = [];
     const atlasLive = atlas !== undefined && atlas.status !== 'gone' && atlas.status !== 'deleting';
     if (vpce !== undefined && atlas !== undefined && atlasLive) {
       link = atlas.linkedVpcEndpointIds.includes(vpce.vpcEndpointId)
@@ -217,11 +226,17 @@ export async function findConnection(
         : { status: 'gone', atlasStatus: 'DELETED', errorMessage: null };
       if (link.status === 'available') {
         try {
-          connection = (await atlasClient.readConnectionString(target, vpce.vpcEndpointId)) ?? null;
+          const deployment = await atlasClient.describeDeployment(target, vpce.vpcEndpointId);
+          connection = deployment.connection ?? null;
+          deploymentState = deployment.stateName;
+          if (connection === null && deployment.stateName === 'IDLE' && deployment.awsRegions.length > 1) {
+            pendingRegions = await atlasClient.missingRegions(target, deployment);
+          }
         } catch (error) {
           // The instance or cluster itself is gone: no connection string (reported as drift).
           if (!(error instanceof Error && error.name === ErrorNames.AtlasNotFound)) throw error;
           connection = null;
+          deploymentState = 'DELETED';
         }
       }
     }
@@ -255,6 +270,8 @@ export async function findConnection(
       atlasOwned,
       link,
       connection,
+      ...(deploymentState === undefined ? {} : { deploymentState }),
+      pendingRegions,
       otherLinks,
       refused,
       tagProblems,
@@ -356,7 +373,10 @@ export function assess(found: FoundConnection): { status: ConnectionStatus; drif
       });
     }
   }
-  if (vpceLive && link?.status === 'available' && connection === null) {
+  // Missing only once the deployment is done applying it (UPDATING comes first, facts §10), and not while a
+  // multi-region cluster waits for endpoints in other regions (the create ends that way too).
+  const stillApplying = found.deploymentState === 'UPDATING' || found.pendingRegions.length > 0;
+  if (vpceLive && link?.status === 'available' && connection === null && !stillApplying) {
     drift.push({
       kind: 'connection-string-missing',
       resource: vpceRef(vpce!.vpcEndpointId),
@@ -411,6 +431,7 @@ export function reportOf(found: FoundConnection): CheckOutput {
         ? null
         : { vpcEndpointId: vpce.vpcEndpointId, status: link.atlasStatus },
     privateSrvConnectionString: connection?.srvConnectionString ?? null,
+    pendingRegions: found.pendingRegions,
     refused: found.refused,
     repaired: false,
     connection: null,
