@@ -79,6 +79,7 @@ export const OUTPUT_INFO_FIELDS = [
   'endpointServiceName',
   'status',
   'privateSrvConnectionString',
+  'pendingRegions',
   'dnsEntries',
 ] as const;
 /**
@@ -145,7 +146,8 @@ const EXPECTED: Readonly<Record<string, string>> = {
   vpcEndpointId: 'a VPC endpoint id: "vpce-" followed by 8 or 17 lowercase hexadecimal characters',
   endpointServiceName: "the endpoint service name of a create's output (a string)",
   status: "the status of a create's output (a string)",
-  privateSrvConnectionString: "the connection string of a create's output (a string)",
+  privateSrvConnectionString: "the connection string of a create's output (a string, or null)",
+  pendingRegions: "the pending regions of a create's output (a list)",
   dnsEntries: "the DNS entries of a create's output (a list)",
   kind: '"dedicated" (the default) or "serverless" (retired by MongoDB on 2026-01-22)',
   groupId: 'the Atlas project id: 24 lowercase hexadecimal characters, e.g. "5f7cac1adf5d6c6306f4b283"',
@@ -302,7 +304,12 @@ export const requestInputSchema = z.strictObject({
     .meta({ description: FIELD_DESCRIPTIONS.vpcEndpointId }),
   endpointServiceName: z.string().optional().meta({ description: FIELD_DESCRIPTIONS.outputField }),
   status: z.string().optional().meta({ description: FIELD_DESCRIPTIONS.outputField }),
-  privateSrvConnectionString: z.string().optional().meta({ description: FIELD_DESCRIPTIONS.outputField }),
+  privateSrvConnectionString: z
+    .string()
+    .nullable()
+    .optional()
+    .meta({ description: FIELD_DESCRIPTIONS.outputField }),
+  pendingRegions: z.array(z.string()).optional().meta({ description: FIELD_DESCRIPTIONS.outputField }),
   dnsEntries: z.array(z.unknown()).optional().meta({ description: FIELD_DESCRIPTIONS.outputField }),
   // Step Functions links a child execution to the parent that started it (startExecution.sync) through this
   // input key; it is accepted so callers can follow that convention, and otherwise ignored.

@@ -36,6 +36,7 @@ const OUTPUT = {
   vpcEndpointId: 'vpce-5d654432ded06e5ca',
   status: 'AVAILABLE',
   privateSrvConnectionString: 'mongodb+srv://orders-dedicated-pl-0.b4ao4.mongodb.net',
+  pendingRegions: [],
   dnsEntries: [
     { dnsName: 'vpce-5d654432ded06e5ca-29sgwr6n.vpce-svc-a19c79c65a41054e4.us-east-1.vpce.amazonaws.com' },
   ],
@@ -110,6 +111,7 @@ describe('action', () => {
       'endpointServiceName',
       'status',
       'privateSrvConnectionString',
+      'pendingRegions',
       'dnsEntries',
     ] as const;
     fc.assert(
