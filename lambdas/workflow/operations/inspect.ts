@@ -157,6 +157,9 @@ export async function findConnection(
   const refused: RefusedResource[] = [];
 
   // 1. The VPC endpoint.
+  // ASSUMPTION: EC2 keeps listing a deleted VPC endpoint (state `deleted`, tags intact) for a while, as the
+  // simulator does for 10 minutes; no source gives the period. Within it, a tombstone's tags prove whose the
+  // endpoint was, so the interface endpoint it leaves behind can be removed; after it, that proof is gone.
   const tagged = await ops.findVpcEndpoints({
     vpcId: request.vpcId,
     tags: {
