@@ -105,7 +105,7 @@ describe.each(['serverless', 'dedicated'] as const)('%s check', (kind: EndpointK
     expect(JSON.stringify(w.world.inventory())).toBe(inventory);
   });
 
-  it('a repair that would have to touch what is not provably the connection changes nothing: ResourceConflict', async () => {
+  it('what is not provably the connection: a repair changes nothing (ResourceConflict), a delete leaves it, named', async () => {
     const w = await open();
     const created = await createConnection(w, kind);
     w.world.aws.removeTags(created.vpcEndpointId, [TAG_MANAGED_BY]);
@@ -131,6 +131,18 @@ describe.each(['serverless', 'dedicated'] as const)('%s check', (kind: EndpointK
     expect(result.path).not.toContain(S.PrepareRepair);
     expect(mutatingCalls(w)).toBe(before);
     expect(JSON.stringify(w.world.inventory())).toBe(inventory);
+
+    // A delete of the same connection leaves the untagged VPC endpoint alone and names it; it deletes only
+    // what is still provably the connection's (serverless: the endpoint carrying the request's marker).
+    const removed = deleteOutput(await runAction(w, { ...created, action: 'delete' }));
+    expect(removed.refused).toEqual(
+      expect.arrayContaining([expect.objectContaining({ type: 'vpc-endpoint', id: created.vpcEndpointId })]),
+    );
+    expect(removed.deleted.map((d) => d.id)).not.toContain(created.vpcEndpointId);
+    expect(removed.deleted.map((d) => d.type)).toEqual(
+      kind === 'serverless' ? ['atlas-serverless-endpoint'] : [],
+    );
+    expect(w.world.aws.getVpcEndpoint(created.vpcEndpointId)?.state).toBe('rejected');
   });
 
   it('repairs every kind of drift, in any order, back to one healthy connection; then re-creates a deleted one', async () => {
