@@ -147,6 +147,24 @@ export function toLambdaError(err: unknown): Error {
   return out;
 }
 
+/**
+ * One interpreter per definition: building it validates the whole definition (asl-validator, which compiles
+ * JSON schemas with ajv: most of an execution's cost if done per run). Every run passes its own Task handlers
+ * and retry overrides to `run()`, so the machine itself holds nothing of a run and is safely shared.
+ */
+const machines = new WeakMap<AslDefinition, StateMachine>();
+
+function machineFor(definition: AslDefinition, states: Record<string, AslState>): StateMachine {
+  let machine = machines.get(definition);
+  if (machine === undefined) {
+    machine = new StateMachine({ ...definition, States: states } as unknown as StateMachineDefinition, {
+      validationOptions: { checkArn: false },
+    });
+    machines.set(definition, machine);
+  }
+  return machine;
+}
+
 export async function runDefinition(options: CoreRunOptions): Promise<CoreRunResult> {
   const { definition, clock } = options;
   const realStart = performance.now();
@@ -215,9 +233,7 @@ export async function runDefinition(options: CoreRunOptions): Promise<CoreRunRes
     };
   }
 
-  const machine = new StateMachine({ ...definition, States: states } as unknown as StateMachineDefinition, {
-    validationOptions: { checkArn: false },
-  });
+  const machine = machineFor(definition, states);
   const execution = machine.run(options.input as JSONValue, {
     overrides: { taskResourceLocalHandlers: handlers, retryIntervalOverrides: retryOverrides },
     ...(options.context ? { context: options.context } : {}),

@@ -12,6 +12,12 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import {
+  type Capabilities,
+  defaultHandlerDeps,
+  type HandlerDeps,
+} from '../lambdas/handlers/support/runtime.ts';
+import type { StepId } from '../lambdas/workflow/steps.ts';
 import { extractDefinition } from '../lib/asl.ts';
 import {
   PrivateEndpointWorkflow,
@@ -219,11 +225,11 @@ const ENV_KEYS_WE_SET = [
 ];
 
 /**
- * The URL to import a handler entry (repo-relative) from, with a per-run query so each run gets a fresh
- * module instance. Built as a URL throughout: `URL.pathname` is percent-encoded (a space is `%20`), and
- * turning it back into a URL would encode it twice.
+ * The URL to import a handler entry (repo-relative) from, with a query naming who imports it (the engine's
+ * instance is its own, apart from any test's). Built as a URL throughout: `URL.pathname` is percent-encoded (a
+ * space is `%20`), and turning it back into a URL would encode it twice.
  */
-export function handlerModuleUrl(entry: string, runId: number, root: URL = repoRoot): string {
+export function handlerModuleUrl(entry: string, runId: number | string, root: URL = repoRoot): string {
   const url = new URL(entry, root);
   url.search = `run=${runId}`;
   return url.href;
@@ -241,23 +247,115 @@ function functionEnvironment(binding: LambdaBinding, baseEnv: Record<string, str
   return Object.assign(env, fnEnv, baseEnv);
 }
 
+type Handler = (event: unknown, context: unknown) => Promise<unknown>;
+
+interface HandlerModule {
+  readonly makeHandler: (deps: HandlerDeps) => Handler;
+  readonly capabilities: Capabilities;
+}
+
+/** What a warm container knows of the invocation it runs: where its clock stood when it started. */
+interface InvocationTime {
+  /** World time (epoch ms) and `performance.now()` when the invocation started. */
+  readonly virtualStart: number;
+  readonly realStart: number;
+}
+
 /**
- * Loads a handler module the way a fresh Lambda container would: with that function's environment while the
- * module initializes (its module-scope clients read it once), and as a new module instance per run so
- * nothing is shared with another run's world.
+ * A warm Lambda container: the handler built once from the function's environment (module-scope clients,
+ * logger, Atlas token cache), running one invocation at a time, on the world's clock.
  */
-async function loadHandler(
+interface Container {
+  readonly handler: Handler;
+  /** The container's clock (epoch ms): what the handler's dependencies read. */
+  readonly now: () => number;
+  /** The invocation it runs now (its clock reads it); undefined while idle. */
+  current: InvocationTime | undefined;
+}
+
+const handlerModules = new Map<string, Promise<HandlerModule>>();
+/** Idle containers per (function, environment, clock). */
+const idleContainers = new Map<string, Container[]>();
+const clockIds = new WeakMap<VirtualClock, number>();
+let clockCounter = 0;
+
+function clockId(clock: VirtualClock): number {
+  let id = clockIds.get(clock);
+  if (id === undefined) {
+    id = ++clockCounter;
+    clockIds.set(clock, id);
+  }
+  return id;
+}
+
+/** Imports a handler entry once (the engine builds each container's dependencies itself). */
+function handlerModule(binding: LambdaBinding, env: EnvironmentRecord): Promise<HandlerModule> {
+  let mod = handlerModules.get(binding.entry);
+  if (mod === undefined) {
+    mod = withEnvironment(env, () => import(handlerModuleUrl(binding.entry, 'engine'))).then((loaded) => {
+      const m = loaded as Partial<HandlerModule> & { default?: Partial<HandlerModule> };
+      const found = typeof m.makeHandler === 'function' ? m : m.default;
+      if (typeof found?.makeHandler !== 'function' || found.capabilities === undefined) {
+        throw new Error(`${binding.entry} exports no makeHandler and capabilities`);
+      }
+      return found as HandlerModule;
+    });
+    handlerModules.set(binding.entry, mod);
+    mod.catch(() => handlerModules.delete(binding.entry));
+  }
+  return mod;
+}
+
+/**
+ * A container for one invocation: an idle one of the same function, environment and clock (a warm start), or
+ * a new one (a cold start: the dependencies are built with that function's environment, as the module scope
+ * of a fresh Lambda container would). Real Lambda reuses containers the same way; concurrent invocations get
+ * containers of their own, so module-scope state (the logger's keys) is never shared by two at once.
+ */
+async function takeContainer(
   binding: LambdaBinding,
   env: EnvironmentRecord,
-  runId: number,
-): Promise<(event: unknown, context: unknown) => Promise<unknown>> {
-  const mod = (await withEnvironment(env, () => import(handlerModuleUrl(binding.entry, runId)))) as {
-    handler?: (event: unknown, context: unknown) => Promise<unknown>;
-    default?: { handler?: (event: unknown, context: unknown) => Promise<unknown> };
+  envKey: string,
+  clock: VirtualClock,
+): Promise<{ container: Container; release: () => void }> {
+  const key = `${binding.entry}\u0000${clockId(clock)}\u0000${envKey}`;
+  const idle = idleContainers.get(key) ?? [];
+  idleContainers.set(key, idle);
+  let container = idle.pop();
+  if (container === undefined) {
+    const mod = await handlerModule(binding, env);
+    let current: InvocationTime | undefined;
+    // The container's clock: world time when the invocation started, plus the real time it has run since
+    // (a frozen world clock still sees a handler take time), never behind the world's own clock.
+    const now = () =>
+      current === undefined
+        ? clock.now()
+        : Math.max(clock.now(), current.virtualStart + (performance.now() - current.realStart));
+    // The Atlas client's pauses between attempts pass on the world's clock too.
+    const sleep = (ms: number) => clock.sleep(ms);
+    const deps = withEnvironment(env, () =>
+      defaultHandlerDeps(binding.stepId as StepId, mod.capabilities, env, { now, sleep }),
+    );
+    const built: Container = {
+      handler: mod.makeHandler(deps),
+      now,
+      get current() {
+        return current;
+      },
+      set current(value) {
+        current = value;
+      },
+    };
+    container = built;
+  }
+  const taken = container;
+  return {
+    container: taken,
+    release: () => {
+      taken.current = undefined;
+      idle.push(taken);
+    },
   };
-  const handler = mod.handler ?? mod.default?.handler;
-  if (typeof handler !== 'function') throw new Error(`${binding.entry} exports no handler`);
-  return handler;
 }
 
 function lambdaContext(
@@ -265,8 +363,9 @@ function lambdaContext(
   executionName: string,
   timeoutSeconds: number,
   invocation: number,
+  now: () => number,
 ) {
-  const deadline = Date.now() + timeoutSeconds * 1000;
+  const deadline = now() + timeoutSeconds * 1000;
   return {
     functionName,
     functionVersion: '$LATEST',
@@ -276,7 +375,7 @@ function lambdaContext(
     logGroupName: `/aws/lambda/${functionName}`,
     logStreamName: 'local',
     callbackWaitsForEmptyEventLoop: false,
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    getRemainingTimeInMillis: () => Math.max(0, deadline - now()),
     done: () => undefined,
     fail: () => undefined,
     succeed: () => undefined,
@@ -319,26 +418,37 @@ export async function runLocalWorkflow(options: LocalRunOptions): Promise<LocalR
   const lastResults = new Map<string, unknown>();
 
   const tasks: Record<string, TaskFunction> = {};
-  const handlers = new Map<string, Promise<(event: unknown, context: unknown) => Promise<unknown>>>();
+  // Each function's environment and its key, computed once per run.
+  const environments = new Map<LambdaBinding, { env: EnvironmentRecord; key: string }>();
+  const environmentOf = (binding: LambdaBinding) => {
+    let found = environments.get(binding);
+    if (found === undefined) {
+      const env = functionEnvironment(binding, baseEnv);
+      found = { env, key: JSON.stringify(Object.entries(env).sort(([a], [b]) => (a < b ? -1 : 1))) };
+      environments.set(binding, found);
+    }
+    return found;
+  };
   for (const [stateName, binding] of synthesized.lambdaTasks) {
     tasks[stateName] = async (input) => {
-      const env = functionEnvironment(binding, baseEnv);
-      let handler = handlers.get(binding.entry);
-      if (!handler) {
-        handler = loadHandler(binding, env, runId);
-        handlers.set(binding.entry, handler);
+      const { env, key } = environmentOf(binding);
+      const { container, release } = await takeContainer(binding, env, key, clock);
+      container.current = { virtualStart: clock.now(), realStart: performance.now() };
+      try {
+        invocations += 1;
+        const context = lambdaContext(
+          `local-${binding.stepId}`,
+          executionName,
+          binding.timeoutSeconds,
+          invocations,
+          container.now,
+        );
+        const result = await withEnvironment(env, () => container.handler(input, context));
+        lastResults.set(stateName, result);
+        return result;
+      } finally {
+        release();
       }
-      const run = await handler;
-      invocations += 1;
-      const context = lambdaContext(
-        `local-${binding.stepId}`,
-        executionName,
-        binding.timeoutSeconds,
-        invocations,
-      );
-      const result = await withEnvironment(env, () => run(input, context));
-      lastResults.set(stateName, result);
-      return result;
     };
   }
   for (const stateName of synthesized.eventTasks) {

@@ -99,6 +99,18 @@ export interface HandlerDeps {
   readonly deadlineMarginMs?: number;
 }
 
+/**
+ * The container's clock: what the handler, the phase budgets and the Atlas client's deadlines, token expiry and
+ * retry pauses read. On Lambda it is the machine's (the defaults); the local engine passes the simulated
+ * world's, so a Lambda there lives on the same (virtual) time as Step Functions and the clouds.
+ */
+export interface HandlerClock {
+  /** Epoch ms. @default Date.now */
+  readonly now?: () => number;
+  /** Waits `ms` (the Atlas client's pauses between attempts). @default setTimeout */
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
 /** Default safety margin: enough for the handler to log and return the error. */
 export const DEFAULT_DEADLINE_MARGIN_MS = 3000;
 
@@ -126,7 +138,7 @@ export interface AtlasAccess {
  */
 export interface Capabilities {
   /** Atlas steps: `atlasAccess` from ./atlas.ts. */
-  readonly atlas?: (env: Environment, logger: Logger) => AtlasAccess;
+  readonly atlas?: (env: Environment, logger: Logger, clock?: HandlerClock) => AtlasAccess;
   /** EC2 steps: `ec2Access` from ./ec2.ts. */
   readonly ec2?: (env: Environment) => (region: string) => VpcEndpointOperations;
   /** validate-request: `loadRequestDefaults` from #workflow/config. */
@@ -141,6 +153,7 @@ export function defaultHandlerDeps(
   id: StepId,
   capabilities: Capabilities = {},
   env: Environment = process.env,
+  clock: HandlerClock = {},
 ): HandlerDeps {
   // A snapshot: the function's environment as it was when the container started.
   const snapshot: Environment = { ...env };
@@ -210,7 +223,7 @@ export function defaultHandlerDeps(
   if (spec.atlas) {
     if (capabilities.atlas === undefined) missingCapability('Atlas access');
     else {
-      atlas = capabilities.atlas(snapshot, logger);
+      atlas = capabilities.atlas(snapshot, logger, clock);
       problems.push(...atlas.problems);
     }
   }
@@ -235,6 +248,7 @@ export function defaultHandlerDeps(
     ...(spec.requestDefaults ? { env: snapshot } : {}),
     ...(pollIntervalsSeconds === undefined ? {} : { pollIntervalsSeconds }),
     ...(configurationError === undefined ? {} : { configurationError }),
+    ...(clock.now === undefined ? {} : { now: clock.now }),
   };
 }
 
