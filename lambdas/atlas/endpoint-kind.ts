@@ -88,9 +88,11 @@ export interface EndpointKindClient {
   readonly kind: EndpointKind;
   /**
    * The endpoint this target already has, if any. Serverless: the endpoint linked to `vpcEndpointId`, else
-   * an unlinked, usable one (RESERVATION_REQUESTED or RESERVED) that carries the target's ownership marker
-   * (without a marker: the same comment when the target has one). Dedicated: the endpoint service of the
-   * target's region (preferring one that already lists `vpcEndpointId`).
+   * the one that carries the target's ownership marker, whatever its status but DELETING (a usable unlinked
+   * one first, a FAILED one last: it is still the target's own, to report and delete, never to duplicate);
+   * without a marker, an unlinked usable one (RESERVATION_REQUESTED or RESERVED) with the same comment when
+   * the target has one. Dedicated: the endpoint service of the target's region (preferring one that already
+   * lists `vpcEndpointId`).
    */
   findExisting(target: EndpointTarget, vpcEndpointId?: string): Promise<AtlasEndpointView | undefined>;
   /**

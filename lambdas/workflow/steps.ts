@@ -13,7 +13,7 @@
  *
  * | key | written by |
  * |---|---|
- * | `request`, `settings`, `existing` | `validate-request` (the whole record) |
+ * | `request`, `settings`, `existing`, `execution` | `validate-request` (the whole record) |
  * | `atlas` | `create-atlas-endpoint`, then "Record endpoint service" (copy of `poll.observed`) |
  * | `vpcEndpoint` | `create-vpc-endpoint`, then "Record VPC endpoint" |
  * | `link` | `link-endpoint`, then "Record link" |
@@ -40,6 +40,7 @@ import { DeadlineExceededError, type FieldIssue, THROWN_ERROR_NAMES, TRANSIENT_E
 import type {
   AtlasSide,
   ConnectionSide,
+  ExecutionInfo,
   LinkSide,
   VpcEndpointSide,
   WorkflowOutput,
@@ -708,6 +709,8 @@ export interface WorkflowState {
   readonly request: WorkflowRequest;
   readonly settings: WorkflowSettings;
   readonly existing: ExistingResources;
+  /** The execution (written by validate-request; absent only in records built by hand, e.g. by tools). */
+  readonly execution?: ExecutionInfo;
   readonly atlas?: AtlasSide;
   readonly vpcEndpoint?: VpcEndpointSide;
   readonly link?: LinkSide;
@@ -729,10 +732,16 @@ export interface WorkflowState {
 /** A check step's input: the record with the current phase's poll. */
 export type PollingState = WorkflowState & { readonly poll: PollRecord };
 
-/** validate-request's input (Task Parameters): the raw request and the execution name (default request id). */
+/**
+ * validate-request's input (Task Parameters): the raw request, the execution name (default request id), and
+ * the execution's ARN and start time (`$$.Execution`; optional for callers outside Step Functions, which then
+ * stand for the execution with its name and the time of the call).
+ */
 export interface ValidateRequestInput {
   readonly input: unknown;
   readonly executionName: string;
+  readonly executionId?: string;
+  readonly startTime?: string;
 }
 
 /** validate-request's output: the whole new record. */
@@ -740,6 +749,7 @@ export interface ValidatedState {
   readonly request: WorkflowRequest;
   readonly settings: WorkflowSettings;
   readonly existing: ExistingResources;
+  readonly execution: ExecutionInfo;
 }
 
 /** The record when validation itself failed: the raw input and the caught error, nothing else. */
@@ -791,8 +801,10 @@ export interface StepContracts {
    * Adopts `existing.atlas` if present; otherwise looks up again before every POST (a Step Functions retry
    * is a new invocation, and an earlier attempt's answer may have been lost) and creates only when nothing
    * is found. Serverless: an endpoint is this request's only when its comment carries the request's
-   * ownership marker. Dedicated: the region's endpoint service is adopted, and owned (`created: true`) only
-   * when Atlas answered this request's own POST; a 409 "already exists for region" adopts it not owned.
+   * ownership marker, and then whatever its status (a FAILED one is adopted, reported and cleaned up, never
+   * duplicated). Dedicated: an existing service of the region is adopted not owned; a service this step's POST
+   * made (answered, or found after the answer was lost, the look-up before having found none) is owned
+   * (`created: true`); a 409 "already exists for region" adopts it not owned.
    */
   'create-atlas-endpoint': { input: WorkflowState; output: AtlasSide };
   /**
@@ -802,8 +814,8 @@ export interface StepContracts {
   'describe-atlas-endpoint': { input: PollingState; output: PollRecord<AtlasSide> };
   /**
    * Adopts `existing.vpcEndpoint` if present, else creates the interface endpoint for
-   * `$.atlas.endpointServiceName` with the managing tags (ClientToken from the request id and the service
-   * name).
+   * `$.atlas.endpointServiceName` with the managing tags (ClientToken from the execution ARN and the service
+   * name: stable across the execution's retries, new for each execution).
    */
   'create-vpc-endpoint': { input: WorkflowState; output: VpcEndpointSide };
   /** `done` at pendingAcceptance or available; rejected/failed -> EndpointRejected. Keeps `created`. */
@@ -898,7 +910,12 @@ export const STEPS: { readonly [Id in StepId]: StepSpec<Id> } = {
     atlas: true,
     ec2Actions: ['DescribeVpcEndpoints', 'DescribeSubnets', 'DescribeSecurityGroups'],
     requestDefaults: true,
-    parameters: { 'input.$': '$.input', 'executionName.$': '$$.Execution.Name' },
+    parameters: {
+      'input.$': '$.input',
+      'executionName.$': '$$.Execution.Name',
+      'executionId.$': '$$.Execution.Id',
+      'startTime.$': '$$.Execution.StartTime',
+    },
     resultPath: 'replace',
     compensation: false,
   }),

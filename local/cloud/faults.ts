@@ -14,7 +14,7 @@ export type FaultEffect =
   /** Destroy the socket without answering. */
   | { readonly kind: 'drop-connection' }
   /**
-   * Atlas: do the work (the resource is created, the change made), then destroy the socket instead of
+   * Atlas and EC2: do the work (the resource is created, the change made), then destroy the socket instead of
    * answering: the answer is lost after the commit. The request log keeps the status the answer would have had.
    */
   | { readonly kind: 'drop-after-commit' }

@@ -35,6 +35,7 @@ import {
   type StepId,
   type StepInput,
   type StepOutput,
+  type ValidateRequestInput,
 } from '../../lambdas/workflow/steps.ts';
 import { type AslDefinition, extractDefinition } from '../../lib/asl.ts';
 import { synthWorkflow } from './support.ts';
@@ -154,6 +155,15 @@ async function run(
 
 const settings = resolvePhaseBudgets({}, undefined).settings;
 
+/** The record's `execution` from the validate Task's parameters (this file's interpreter runs no clock). */
+function executionOf(input: ValidateRequestInput) {
+  return {
+    id: input.executionId ?? input.executionName,
+    name: input.executionName,
+    startTime: input.startTime ?? '2026-11-28T09:00:00.000Z',
+  };
+}
+
 function request(overrides: Partial<WorkflowRequest> = {}): WorkflowRequest {
   return {
     kind: 'dedicated',
@@ -187,6 +197,7 @@ function happy(overrides: Handlers = {}, req: Partial<WorkflowRequest> = {}): Ha
       request: request({ requestId: input.executionName, ...req }),
       settings,
       existing: {},
+      execution: executionOf(input),
     }),
     'create-atlas-endpoint': () => atlasSide('pending'),
     'describe-atlas-endpoint': (s, call) =>
@@ -283,7 +294,14 @@ describe('happy path', () => {
       dnsEntries: DNS,
     };
     expect(r.output).toEqual(expected);
-    expect(r.inputs['validate-request']).toEqual([{ input: RAW_REQUEST, executionName: 'exec-1' }]);
+    expect(r.inputs['validate-request']).toEqual([
+      {
+        input: RAW_REQUEST,
+        executionName: 'exec-1',
+        executionId: 'arn:aws:states:us-east-1:123456789012:execution:Workflow:exec-1',
+        startTime: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      },
+    ]);
     expect(count(r.path, StateNames.CheckEndpointService)).toBe(2);
     expect(count(r.path, StateNames.CheckLink)).toBe(3);
     expect(count(r.path, StateNames.ReadConnectionString)).toBe(2);
@@ -475,6 +493,7 @@ describe('failure paths', () => {
           request: request({ requestId: input.executionName }),
           settings: { phaseBudgetSeconds: { ...settings.phaseBudgetSeconds, vpcEndpoint: 60 } },
           existing: {},
+          execution: executionOf(input),
         }),
         'describe-vpc-endpoint': (s) =>
           nextPoll(s.poll, 'vpcEndpoint', s.vpcEndpoint!, false, 'state pending'),

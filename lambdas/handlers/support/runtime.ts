@@ -317,7 +317,17 @@ export function validateRequestEvent(event: unknown): ValidateRequestInput {
   if (typeof event.executionName !== 'string') {
     throw wiringError('validate-request', expected, '$.executionName is not a string');
   }
-  return { input: event.input, executionName: event.executionName };
+  for (const key of ['executionId', 'startTime'] as const) {
+    if (event[key] !== undefined && typeof event[key] !== 'string') {
+      throw wiringError('validate-request', expected, `$.${key} is not a string`);
+    }
+  }
+  return {
+    input: event.input,
+    executionName: event.executionName,
+    ...(typeof event.executionId === 'string' ? { executionId: event.executionId } : {}),
+    ...(typeof event.startTime === 'string' ? { startTime: event.startTime } : {}),
+  };
 }
 
 export function summarizeFailureEvent(event: unknown): SummarizeFailureInput {
@@ -436,6 +446,7 @@ export function stepHandler<Id extends StepId>(
         };
       }
       const stepDeps: StepDeps = {
+        now,
         atlas,
         vpcEndpoints: deps.vpcEndpoints ?? (() => unavailable(id, 'EC2 access')),
         managedBy: deps.managedBy ?? '',

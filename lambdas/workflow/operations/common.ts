@@ -30,6 +30,8 @@ export interface StepDeps {
   /** The deployment's managed-by tag value (`MANAGED_BY_TAG_VALUE`). */
   readonly managedBy: string;
   readonly logger: StepLogger;
+  /** The clock (epoch ms): the whole-run deadline, the lease's expiry. */
+  readonly now: () => number;
   /**
    * Check steps: pass to `nextPoll` — the seconds this invocation has run so far (read when called) and the
    * deployment's intervals of the phase.

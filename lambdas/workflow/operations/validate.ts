@@ -25,7 +25,7 @@ import {
   InvalidRequestError,
   THROWN_ERROR_NAMES,
 } from '#core/errors';
-import type { AtlasSide, WorkflowRequest } from '#core/state';
+import type { AtlasSide, ExecutionInfo, WorkflowRequest } from '#core/state';
 import {
   TAG_ATLAS_CREATED,
   TAG_ATLAS_ENDPOINT_ID,
@@ -161,7 +161,16 @@ export async function validateRequest(
       link: existing.link ? { status: existing.link.atlasStatus, created: existing.link.created } : null,
     },
   });
-  return { request, settings, existing };
+  return { request, settings, existing, execution: executionOf(input, deps.now) };
+}
+
+/** The execution from the Task's parameters; outside Step Functions, its name and the time of the call. */
+export function executionOf(input: ValidateRequestInput, now: () => number): ExecutionInfo {
+  return {
+    id: input.executionId ?? input.executionName,
+    name: input.executionName,
+    startTime: input.startTime ?? new Date(now()).toISOString(),
+  };
 }
 
 /** One of the workflow's named errors (matched by name, as Step Functions does), not a bug. */

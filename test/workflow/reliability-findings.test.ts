@@ -1,0 +1,169 @@
+/**
+ * The reproductions of issue 9's findings, each run through the engine (the synthesized definition, the real
+ * handlers, the simulated world over HTTP). Each test failed on the code before its fix; the classes they
+ * belong to are kept under test by the generated plans in reliability-properties.test.ts.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { ErrorNames } from '../../lambdas/core/errors.ts';
+import type { EndpointKind } from '../../lambdas/core/state.ts';
+import { DetailTypes } from '../../lambdas/workflow/events.ts';
+import type { FaultRule } from '../../local/cloud/faults.ts';
+import type { LocalRunResult } from '../../local/engine.ts';
+import { startTestWorld } from '../support/world.ts';
+import { causeText, live, newWorld, requestFor, run, type TestWorld } from './harness.ts';
+
+let world: TestWorld | undefined;
+afterEach(async () => {
+  if (world) {
+    expect(world.contractViolations()).toEqual([]);
+    await world.close();
+    world = undefined;
+  }
+});
+
+const CREATE = { serverless: 'createServerlessPrivateEndpoint', dedicated: 'createPrivateEndpointService' };
+
+type Failure = {
+  error: string;
+  cause: string;
+  cleanup: string;
+  resources: { type: string; id: string; disposition: string; lastStatus?: string }[];
+};
+
+function failureOf(result: LocalRunResult): Failure {
+  expect(result.status, JSON.stringify(result.output)).toBe('FAILED');
+  const event = result.events.find((e) => e.detailType === DetailTypes.Failed);
+  expect(event, 'a failed event').toBeDefined();
+  return (event!.detail as { failure: Failure }).failure;
+}
+
+/** Create POSTs Atlas acted on (a 401 challenge of HTTP Digest is not one). */
+function creates(w: TestWorld, kind: EndpointKind) {
+  return w.world.log.of(CREATE[kind]).filter((e) => e.status !== 401 && e.status !== 0);
+}
+
+const reservationFails: FaultRule = {
+  operation: 'lifecycle:serverlessEndpoint.reserve',
+  effect: { kind: 'fail-transition', errorMessage: 'Atlas could not reserve an endpoint service.' },
+};
+
+describe('finding 1: a lost create answer plus a FAILED endpoint', () => {
+  it.each(['drop-after-commit', 'slow'] as const)(
+    'serverless (%s): the FAILED endpoint is found as this request own, reported and deleted; never a second one',
+    async (loss) => {
+      world = await newWorld({
+        preset: 'instant',
+        faults: [
+          {
+            operation: CREATE.serverless,
+            effect:
+              loss === 'slow' ? { kind: 'slow-response', delayMs: 10_001 } : { kind: 'drop-after-commit' },
+          },
+          reservationFails,
+        ],
+      });
+      const result = await run(world, requestFor('serverless', world));
+      const failure = failureOf(result);
+      expect(failure.error).toBe(ErrorNames.EndpointFailed);
+      expect(creates(world, 'serverless')).toHaveLength(1);
+      expect(failure.cleanup).toBe('complete');
+      expect(failure.resources).toEqual([
+        expect.objectContaining({ type: 'atlas-serverless-endpoint', disposition: 'deleted' }),
+      ]);
+      expect(live(world).total).toBe(0);
+    },
+  );
+});
+
+describe('finding 2: a re-run after a kept failure', () => {
+  it('serverless: adopts the kept FAILED endpoint (reports it again), creates no second one', async () => {
+    world = await newWorld({ preset: 'instant', faults: [reservationFails] });
+    const input = requestFor('serverless', world, { requestId: 'kept-failed', rollbackOnFailure: false });
+    const first = failureOf(await run(world, input, { executionName: 'kept-1' }));
+    expect(first.error).toBe(ErrorNames.EndpointFailed);
+    const kept = first.resources.find((r) => r.type === 'atlas-serverless-endpoint');
+    expect(kept?.disposition).toBe('kept');
+
+    const second = failureOf(await run(world, input, { executionName: 'kept-2' }));
+    expect(second.error).toBe(ErrorNames.EndpointFailed);
+    expect(second.resources).toContainEqual(
+      expect.objectContaining({ type: 'atlas-serverless-endpoint', id: kept?.id, disposition: 'kept' }),
+    );
+    expect(creates(world, 'serverless')).toHaveLength(1);
+    expect(live(world).serverlessEndpoints.map((e) => e.id)).toEqual([kept?.id]);
+
+    // With rollback on, the same request cleans up what it kept; then it starts afresh and succeeds.
+    const third = failureOf(
+      await run(world, { ...input, rollbackOnFailure: true }, { executionName: 'kept-3' }),
+    );
+    expect(third.cleanup).toBe('complete');
+    expect(live(world).total).toBe(0);
+    const fourth = await run(world, { ...input, rollbackOnFailure: true }, { executionName: 'kept-4' });
+    expect(fourth.status, causeText(fourth)).toBe('SUCCEEDED');
+    expect(live(world).serverlessEndpoints).toHaveLength(1);
+  });
+});
+
+describe('finding 3: a re-run right after a rolled-back failure', () => {
+  it('dedicated, shared endpoint service: the re-run gets a new VPC endpoint, not the one the rollback deleted', async () => {
+    // The project's service for the region exists before the request (not owned) and outlives the rollback.
+    world = await startTestWorld({
+      preset: 'instant',
+      keepServiceAfterLastEndpoint: true,
+      faults: [
+        {
+          operation: 'lifecycle:interfaceEndpoint.accept',
+          effect: { kind: 'fail-transition', errorMessage: 'Atlas rejected it.' },
+        },
+      ],
+    });
+    const d = world.world.demo;
+    world.world.atlas.createEndpointService(d.groupId, { providerName: 'AWS', region: d.atlasRegion });
+    const input = requestFor('dedicated', world, { requestId: 'rerun-dedicated' });
+    const first = failureOf(await run(world, input, { executionName: 'rerun-1' }));
+    expect(first.error).toBe(ErrorNames.EndpointRejected);
+    expect(first.cleanup).toBe('complete');
+    const deleted = first.resources.find((r) => r.type === 'vpc-endpoint');
+    expect(deleted).toMatchObject({ disposition: 'deleted' });
+
+    const second = await run(world, input, { executionName: 'rerun-2' });
+    expect(second.status, causeText(second)).toBe('SUCCEEDED');
+    expect((second.output as { vpcEndpointId: string }).vpcEndpointId).not.toBe(deleted?.id);
+    expect(live(world).vpcEndpoints).toHaveLength(1);
+  });
+
+  it('retries of the create inside one execution still get the same VPC endpoint (one CreateVpcEndpoint acted)', async () => {
+    world = await newWorld({
+      preset: 'instant',
+      faults: [{ operation: 'CreateVpcEndpoint', times: 3, effect: { kind: 'drop-after-commit' } }],
+    });
+    const result = await run(world, requestFor('dedicated', world));
+    expect(result.status, causeText(result)).toBe('SUCCEEDED');
+    expect(world.world.log.of('CreateVpcEndpoint').length).toBeGreaterThan(1);
+    expect(live(world).vpcEndpoints).toHaveLength(1);
+  });
+});
+
+describe('finding 4: a dedicated service created by a POST whose answer was lost', () => {
+  it('is this execution own: a later transient failure deletes it', async () => {
+    world = await newWorld({
+      preset: 'instant',
+      faults: [
+        { operation: CREATE.dedicated, effect: { kind: 'drop-after-commit' } },
+        {
+          operation: 'CreateVpcEndpoint',
+          times: Number.POSITIVE_INFINITY,
+          effect: { kind: 'ec2-error', code: 'RequestLimitExceeded', status: 503, message: 'Slow down.' },
+        },
+      ],
+    });
+    const failure = failureOf(await run(world, requestFor('dedicated', world)));
+    expect(failure.error).toBe(ErrorNames.AwsTransientError);
+    expect(creates(world, 'dedicated')).toHaveLength(1);
+    expect(failure.resources).toEqual([
+      expect.objectContaining({ type: 'atlas-endpoint-service', disposition: 'deleted' }),
+    ]);
+    expect(failure.cleanup).toBe('complete');
+    expect(live(world).total).toBe(0);
+  });
+});
