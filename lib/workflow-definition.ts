@@ -299,7 +299,9 @@ export function buildWorkflowDefinition(scope: Construct, props: WorkflowDefinit
 
   const receive = new sfn.Pass(scope, StateNames.ReceiveRequest, {
     comment: 'Wrap the raw input as $.input, so a rejected request never mixes with the record',
-    parameters: { input: sfn.JsonPath.entirePayload },
+    // The execution input from the context object: the same value as `$` here, but it also works for a `null`
+    // input (which a path on `$` does not resolve, ending the execution in an unnamed States.Runtime error).
+    parameters: { 'input.$': '$$.Execution.Input' },
   });
   const validate = task('validate-request');
   catchInto(validate, summarize, '$.error');

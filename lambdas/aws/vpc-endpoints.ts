@@ -29,6 +29,7 @@ import {
   DescribeSecurityGroupsCommand,
   DescribeSubnetsCommand,
   DescribeVpcEndpointsCommand,
+  DescribeVpcsCommand,
   type EC2Client,
   type Filter,
   type Tag,
@@ -175,8 +176,8 @@ export interface CheckNetworkInput {
 /** The operations the handlers use; implemented by `Ec2VpcEndpoints`. */
 export interface VpcEndpointOperations {
   /**
-   * Checks, before anything is created, that every subnet and security group exists, belongs to the
-   * VPC, and that the subnets sit in distinct Availability Zones. Returns request issues (field paths
+   * Checks, before anything is created, that the VPC exists, that every subnet and security group exists
+   * and belongs to it, and that the subnets sit in distinct Availability Zones. Returns request issues (field paths
    * such as `subnetIds[1]`) for validate-request to report in its InvalidRequest; empty when all is well.
    */
   checkNetwork(input: CheckNetworkInput): Promise<FieldIssue[]>;
@@ -277,7 +278,10 @@ export class Ec2VpcEndpoints implements VpcEndpointOperations {
     // Filters (not id lists) so that unknown ids simply come back missing instead of failing the call.
     const subnetIds = [...new Set(input.subnetIds)];
     const groupIds = [...new Set(input.securityGroupIds)];
-    const [subnets, groups] = await Promise.all([
+    const [vpcs, subnets, groups] = await Promise.all([
+      guarded({ operation: 'DescribeVpcs', vpcId: input.vpcId }, () =>
+        this.ec2.send(new DescribeVpcsCommand({ Filters: [{ Name: 'vpc-id', Values: [input.vpcId] }] })),
+      ).then((r) => r.Vpcs ?? []),
       subnetIds.length === 0
         ? []
         : guarded({ operation: 'DescribeSubnets', vpcId: input.vpcId }, () =>
@@ -294,6 +298,14 @@ export class Ec2VpcEndpoints implements VpcEndpointOperations {
           ).then((r) => r.SecurityGroups ?? []),
     ]);
     const region = await this.ec2.config.region();
+    // A VPC that does not exist: say so, rather than that every subnet "belongs to another VPC".
+    const vpcExists = vpcs.some((v) => v.VpcId === input.vpcId);
+    if (!vpcExists) {
+      issues.push({
+        field: 'vpcId',
+        problem: `there is no VPC "${input.vpcId}" in this account in ${region}`,
+      });
+    }
 
     const zoneOwner = new Map<string, number>();
     input.subnetIds.forEach((id, index) => {
@@ -302,7 +314,8 @@ export class Ec2VpcEndpoints implements VpcEndpointOperations {
       if (subnet === undefined) {
         issues.push({ field, problem: `subnet "${id}" does not exist in this account in ${region}` });
       } else if (subnet.VpcId !== input.vpcId) {
-        issues.push({ field, problem: `subnet "${id}" belongs to ${subnet.VpcId}, not to ${input.vpcId}` });
+        if (vpcExists)
+          issues.push({ field, problem: `subnet "${id}" belongs to ${subnet.VpcId}, not to ${input.vpcId}` });
       } else if (subnet.AvailabilityZone !== undefined) {
         const first = zoneOwner.get(subnet.AvailabilityZone);
         if (first === undefined) zoneOwner.set(subnet.AvailabilityZone, index);
@@ -320,7 +333,7 @@ export class Ec2VpcEndpoints implements VpcEndpointOperations {
       const group = groups.find((g) => g.GroupId === id);
       if (group === undefined) {
         issues.push({ field, problem: `security group "${id}" does not exist in this account in ${region}` });
-      } else if (group.VpcId !== input.vpcId) {
+      } else if (group.VpcId !== input.vpcId && vpcExists) {
         issues.push({
           field,
           problem: `security group "${id}" belongs to ${group.VpcId}, not to ${input.vpcId}`,

@@ -870,6 +870,7 @@ export type Ec2Action =
   | 'CreateTags'
   | 'DeleteVpcEndpoints'
   | 'DescribeVpcEndpoints'
+  | 'DescribeVpcs'
   | 'DescribeSubnets'
   | 'DescribeSecurityGroups';
 
@@ -908,7 +909,7 @@ export const STEPS: { readonly [Id in StepId]: StepSpec<Id> } = {
     stateName: StateNames.ValidateRequest,
     description: 'Validate the request, fill defaults, find what already exists',
     atlas: true,
-    ec2Actions: ['DescribeVpcEndpoints', 'DescribeSubnets', 'DescribeSecurityGroups'],
+    ec2Actions: ['DescribeVpcEndpoints', 'DescribeVpcs', 'DescribeSubnets', 'DescribeSecurityGroups'],
     requestDefaults: true,
     parameters: {
       'input.$': '$.input',

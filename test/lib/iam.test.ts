@@ -46,7 +46,12 @@ const EXPECTED: Record<StepId, (id: StepId) => Statement[]> = {
     XRAY,
     SECRET,
     {
-      Action: ['ec2:DescribeSecurityGroups', 'ec2:DescribeSubnets', 'ec2:DescribeVpcEndpoints'],
+      Action: [
+        'ec2:DescribeSecurityGroups',
+        'ec2:DescribeSubnets',
+        'ec2:DescribeVpcEndpoints',
+        'ec2:DescribeVpcs',
+      ],
       Effect: 'Allow',
       Resource: '*',
       Sid: 'Ec2Describe',

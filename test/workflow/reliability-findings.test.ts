@@ -4,9 +4,10 @@
  * belong to are kept under test by the generated plans in reliability-properties.test.ts.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { ErrorNames } from '../../lambdas/core/errors.ts';
+import { ErrorNames, InvalidRequestError } from '../../lambdas/core/errors.ts';
 import type { EndpointKind } from '../../lambdas/core/state.ts';
 import { DetailTypes } from '../../lambdas/workflow/events.ts';
+import { parseRequest } from '../../lambdas/workflow/request.ts';
 import type { FaultRule } from '../../local/cloud/faults.ts';
 import type { LocalRunResult } from '../../local/engine.ts';
 import { startTestWorld } from '../support/world.ts';
@@ -167,3 +168,77 @@ describe('finding 4: a dedicated service created by a POST whose answer was lost
     expect(live(world).total).toBe(0);
   });
 });
+
+describe('finding 7: input that passes validation and cannot work', () => {
+  it('a comment longer than Atlas allows in UTF-16 units (what Atlas counts) is refused, naming the field', () => {
+    const emoji = '\u{1F600}'.repeat(32); // 32 code points, 64 UTF-16 units
+    const issues = issuesOf({ ...baseRequest('serverless'), comment: emoji });
+    expect(issues).toEqual([expect.objectContaining({ field: 'comment' })]);
+    expect(issues[0]?.problem).toMatch(/64 UTF-16 code units/);
+    // 63 units fit (the limit is the units Atlas keeps minus the marker the workflow appends).
+    expect(issuesOf({ ...baseRequest('serverless'), comment: `${'\u{1F600}'.repeat(31)}a` })).toEqual([]);
+  });
+
+  it('a comment with characters Atlas does not take (control characters, lone surrogates) is refused', () => {
+    for (const comment of ['tab\there', 'line\nbreak', 'half \uD83D pair']) {
+      expect(issuesOf({ ...baseRequest('serverless'), comment })).toEqual([
+        expect.objectContaining({ field: 'comment' }),
+      ]);
+    }
+  });
+
+  it('privateDnsEnabled: true is refused with the reason, before anything is created', () => {
+    const issues = issuesOf({ ...baseRequest('dedicated'), privateDnsEnabled: true });
+    expect(issues).toEqual([expect.objectContaining({ field: 'privateDnsEnabled' })]);
+    expect(issues[0]?.problem).toMatch(/publish no private DNS name/);
+    expect(issuesOf({ ...baseRequest('dedicated'), privateDnsEnabled: false })).toEqual([]);
+  });
+
+  it.each([[null], ['a string'], [42], [[1, 2]]])(
+    'a %j input ends in a named InvalidRequest with a failed event, no Atlas or EC2 call',
+    async (input) => {
+      world = world ?? (await newWorld({ preset: 'instant' }));
+      const before = world.world.log.entries.length;
+      const failure = failureOf(await run(world, input));
+      expect(failure.error).toBe(ErrorNames.InvalidRequest);
+      expect(failure.cause).toMatch(/\(input\)/);
+      expect(failure.cleanup).toBe('not-needed');
+      expect(world.world.log.entries.length).toBe(before);
+    },
+  );
+
+  it('a well-formed VPC id that does not exist is reported as no such VPC', async () => {
+    world = await newWorld({ preset: 'instant' });
+    const failure = failureOf(
+      await run(world, requestFor('dedicated', world, { vpcId: 'vpc-0123456789abcdef0' })),
+    );
+    expect(failure.error).toBe(ErrorNames.InvalidRequest);
+    expect(failure.cause).toMatch(/vpcId: there is no VPC "vpc-0123456789abcdef0"/);
+    expect(failure.cause).not.toMatch(/belongs to/);
+    expect(world.world.log.of('CreateVpcEndpoint')).toEqual([]);
+  });
+});
+
+/** A valid request for the demo world, without the world. */
+function baseRequest(kind: EndpointKind): Record<string, unknown> {
+  return {
+    kind,
+    groupId: '5f7cac1adf5d6c6306f4b283',
+    instanceName: kind === 'serverless' ? 'orders' : 'orders-dedicated',
+    region: 'us-east-1',
+    vpcId: 'vpc-0a1b2c3d4e5f60718',
+    subnetIds: ['subnet-0a1b2c3d4e5f60718'],
+    securityGroupIds: ['sg-0a1b2c3d4e5f60718'],
+    requestId: 'finding-7',
+  };
+}
+
+function issuesOf(input: unknown): readonly { field: string; problem: string }[] {
+  try {
+    parseRequest(input);
+    return [];
+  } catch (error) {
+    if (error instanceof InvalidRequestError) return error.issues;
+    throw error;
+  }
+}
