@@ -10,11 +10,12 @@
  *   Receive request → Validate request → Create Atlas endpoint → [endpoint service loop] → Create VPC
  *   endpoint → [VPC endpoint loop] → Link Atlas endpoint → [link loop] → [connection string loop] →
  *   Shape output → Publish available event → Succeeded
- *   any forward failure → Roll back? → (Delete VPC endpoint) → (Delete Atlas side) → [cleanup loop] →
+ *   any forward failure → Delete VPC endpoint → Delete Atlas side → Roll back? → [cleanup loop] →
  *   Summarize failure → Publish failed event → Failed
- * A validation failure goes straight to Summarize failure (nothing exists yet); so does any failure when
- * nothing was created or `rollbackOnFailure` is false. A cleanup failure also goes to Summarize failure,
- * which turns it into `CleanupIncomplete` naming the leftovers: nothing loops without a budget.
+ * A validation failure goes straight to Summarize failure (nothing exists yet). The delete steps find what
+ * the request made by its tags and marker too; with `rollbackOnFailure` false they only find it (named as
+ * kept) and "Roll back?" skips the cleanup loop. A cleanup failure also goes to Summarize failure, which
+ * turns it into `CleanupIncomplete` naming the leftovers: nothing loops without a budget.
  */
 import { Duration } from 'aws-cdk-lib';
 import type * as events from 'aws-cdk-lib/aws-events';
@@ -113,14 +114,6 @@ function resultPathOf(spec: StepSpec): string | undefined {
   if (spec.resultPath === 'replace') return undefined;
   if (spec.resultPath === 'discard') return sfn.JsonPath.DISCARD;
   return spec.resultPath;
-}
-
-/** `<path>.created == true`, false when absent. */
-function created(path: string): sfn.Condition {
-  return sfn.Condition.and(
-    sfn.Condition.isPresent(`${path}.created`),
-    sfn.Condition.booleanEquals(`${path}.created`, true),
-  );
 }
 
 /** Catches every named workflow error, then anything else (a crash or timeout must still clean up). */
@@ -231,22 +224,11 @@ export function buildWorkflowDefinition(scope: Construct, props: WorkflowDefinit
   const cleanupLoop = pollLoop('cleanup', cleanupError);
   cleanupLoop.record.next(summarize);
 
-  const deleteAtlas = task('delete-atlas-side');
-  cleanupError(deleteAtlas);
-  deleteAtlas.next(cleanupLoop.start);
-  const atlasToDelete = new sfn.Choice(scope, StateNames.AtlasSideToDelete)
-    .when(sfn.Condition.or(created('$.atlas'), created('$.link')), deleteAtlas)
-    .otherwise(cleanupLoop.start);
-
-  const deleteVpc = task('delete-vpc-endpoint');
-  cleanupError(deleteVpc);
-  deleteVpc.next(atlasToDelete);
-  const vpcToDelete = new sfn.Choice(scope, StateNames.VpcEndpointToDelete)
-    .when(created('$.vpcEndpoint'), deleteVpc)
-    .otherwise(atlasToDelete);
-
+  // The delete steps always run: they delete what the record says this request created and what its tags
+  // and marker say it made without the record knowing (a step that died after its create took effect). With
+  // rollbackOnFailure false they only find it, so the failure names everything kept; then no cleanup loop.
   const rollBack = new sfn.Choice(scope, StateNames.RollBack, {
-    comment: 'Keep everything when rollbackOnFailure is false; skip the cleanup when nothing was created',
+    comment: 'Keep everything when rollbackOnFailure is false; otherwise wait until what was deleted is gone',
   })
     .when(
       sfn.Condition.and(
@@ -255,11 +237,18 @@ export function buildWorkflowDefinition(scope: Construct, props: WorkflowDefinit
       ),
       summarize,
     )
-    .when(sfn.Condition.or(created('$.vpcEndpoint'), created('$.atlas'), created('$.link')), vpcToDelete)
-    .otherwise(summarize);
+    .otherwise(cleanupLoop.start);
+
+  const deleteAtlas = task('delete-atlas-side');
+  cleanupError(deleteAtlas);
+  deleteAtlas.next(rollBack);
+
+  const deleteVpc = task('delete-vpc-endpoint');
+  cleanupError(deleteVpc);
+  deleteVpc.next(deleteAtlas);
 
   // ---- forward path ---------------------------------------------------------------------------------------
-  const forwardError = (state: tasks.LambdaInvoke) => catchInto(state, rollBack, '$.error');
+  const forwardError = (state: tasks.LambdaInvoke) => catchInto(state, deleteVpc, '$.error');
 
   const succeeded = new sfn.Succeed(scope, StateNames.Succeeded, {
     comment: 'Output: the WorkflowOutput built by "Shape output"',

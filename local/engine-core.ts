@@ -86,6 +86,25 @@ interface Retrier {
   MaxAttempts?: number;
 }
 
+/**
+ * The interpreter stamps `$$.Execution.StartTime` with the machine's clock whatever the context says; the
+ * execution runs on the world's clock. Paths to it read {@link WORLD_START_TIME} instead, which the engine sets
+ * from the world's clock (any `StartTime` the caller passes in the context is copied there).
+ */
+export const WORLD_START_TIME = 'WorldStartTime';
+const START_TIME_PATH = '$$.Execution.StartTime';
+
+function onWorldStartTime<T>(value: T): T {
+  if (typeof value === 'string') {
+    return (value === START_TIME_PATH ? `$$.Execution.${WORLD_START_TIME}` : value) as T;
+  }
+  if (Array.isArray(value)) return value.map(onWorldStartTime) as T;
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, onWorldStartTime(v)])) as T;
+  }
+  return value;
+}
+
 /** Seconds a Wait state would wait for this input (Seconds, SecondsPath, Timestamp, TimestampPath). */
 export function waitSecondsFor(state: AslState, input: unknown, nowMs: number): number {
   if (typeof state.Seconds === 'number') return state.Seconds;
@@ -199,7 +218,7 @@ export async function runDefinition(options: CoreRunOptions): Promise<CoreRunRes
       };
       continue;
     }
-    states[name] = state;
+    states[name] = onWorldStartTime(state);
     if (state.Type !== 'Task') continue;
     const fn = options.tasks[name];
     if (!fn) throw new Error(`no local function bound to Task state "${name}" (${String(state.Resource)})`);
@@ -234,9 +253,14 @@ export async function runDefinition(options: CoreRunOptions): Promise<CoreRunRes
   }
 
   const machine = machineFor(definition, states);
+  const context = options.context ?? {};
+  const given = (context.Execution ?? {}) as Record<string, unknown>;
   const execution = machine.run(options.input as JSONValue, {
     overrides: { taskResourceLocalHandlers: handlers, retryIntervalOverrides: retryOverrides },
-    ...(options.context ? { context: options.context } : {}),
+    context: {
+      ...context,
+      Execution: { ...given, [WORLD_START_TIME]: given.StartTime ?? new Date(clock.now()).toISOString() },
+    },
   });
 
   const drain = (async () => {

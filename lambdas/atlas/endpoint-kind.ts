@@ -96,6 +96,12 @@ export interface EndpointKindClient {
    */
   findExisting(target: EndpointTarget, vpcEndpointId?: string): Promise<AtlasEndpointView | undefined>;
   /**
+   * Everything that provably belongs to the target's request, whatever its status but DELETING: serverless,
+   * every endpoint carrying the target's ownership marker (none without a marker); dedicated, nothing (an
+   * endpoint service carries no mark of who made it). What a cleanup deletes besides what its record names.
+   */
+  findOwned(target: EndpointTarget): Promise<readonly AtlasEndpointView[]>;
+  /**
    * Creates the Atlas side with one POST (resent only when Atlas certainly did not act on it). After an
    * ambiguous failure the converge look-up runs first: serverless, the endpoint carrying the target's marker
    * (without a marker: an unlinked one with the target's comment, none when it has no comment); dedicated,

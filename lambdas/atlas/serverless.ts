@@ -179,6 +179,15 @@ export function serverlessClient(atlas: AtlasClient): EndpointKindClient {
     kind: 'serverless',
     findExisting,
 
+    async findOwned(target) {
+      const marker = target.ownershipMarker;
+      if (marker === undefined) return [];
+      const raws = await listRaw(target);
+      return raws
+        .filter((raw) => carriesMarker(raw.comment, marker) && raw.status !== 'DELETING')
+        .map((raw) => toView(raw, 'listServerlessPrivateEndpoint', target));
+    },
+
     async create(target) {
       const comment = commentOf(target);
       let converged = false;

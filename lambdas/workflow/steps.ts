@@ -19,6 +19,7 @@
  * | `link` | `link-endpoint`, then "Record link" |
  * | `connection` | "Record connection string" |
  * | `poll` | the "Start … polling" Pass states and every check step |
+ * | `cleanupVpcEndpoints`, `cleanupAtlas` | `delete-vpc-endpoint`, `delete-atlas-side` (what the cleanup handles) |
  * | `cleanup` | "Record cleanup" |
  * | `error` / `cleanupError` | the Catch of a forward step / of a cleanup step |
  * | `failure` | `summarize-failure` |
@@ -88,11 +89,9 @@ export const StateNames = {
   PublishAvailableEvent: 'Publish available event',
   Succeeded: 'Succeeded',
 
-  RollBack: 'Roll back?',
-  VpcEndpointToDelete: 'VPC endpoint to delete?',
   DeleteVpcEndpoint: 'Delete VPC endpoint',
-  AtlasSideToDelete: 'Atlas side to delete?',
   DeleteAtlasSide: 'Delete Atlas side',
+  RollBack: 'Roll back?',
   StartCleanupPolling: 'Start cleanup polling',
   WaitForCleanup: 'Wait for cleanup',
   CheckCleanup: 'Check cleanup',
@@ -544,6 +543,53 @@ export const REQUEST_BUDGET_FIELD = 'phaseBudgetSeconds';
 export interface WorkflowSettings {
   /** Effective budget of every phase (request override, else deployment env, else {@link PHASES} default). */
   readonly phaseBudgetSeconds: Readonly<Record<PollPhase, number>>;
+  /**
+   * The whole-run deadline (ISO timestamp; see {@link runDeadline}): past it, no forward step starts, and the
+   * execution cleans up instead. Absent when the deployment gives no execution timeout (tools, tests).
+   */
+  readonly runDeadline?: string;
+}
+
+/**
+ * The whole-run deadline: the execution's start plus its timeout, minus what the failure path needs at
+ * worst (the cleanup budget and the whole {@link MIN_EXECUTION_MARGIN_SECONDS}). Phase budgets bound the
+ * waiting of each phase, but not Step Functions retries: a stage that keeps meeting outages (each check
+ * retried, then succeeding) can run for hours more than its budget. Past this deadline every forward step
+ * throws DeadlineExceeded at once (`runDeadlineError`), so such an execution still cleans up, with the time
+ * that needs, before the state machine timeout (which cleans nothing up). Since validate-request checks that
+ * the budgets plus the minimum margin fit in the timeout, the deadline is never earlier than the start plus
+ * the forward phases' budgets.
+ */
+export function runDeadline(
+  startTime: string,
+  executionTimeoutSeconds: number,
+  budgets: Readonly<Record<PollPhase, number>>,
+): string | undefined {
+  const start = Date.parse(startTime);
+  if (!Number.isFinite(start)) return undefined;
+  const reserve = budgets.cleanup + MIN_EXECUTION_MARGIN_SECONDS;
+  return new Date(start + (executionTimeoutSeconds - reserve) * 1000).toISOString();
+}
+
+/**
+ * DeadlineExceeded when a forward step starts past the record's whole-run deadline (`now` in epoch ms), else
+ * undefined.
+ */
+export function runDeadlineError(
+  state: { readonly settings?: WorkflowSettings },
+  stateName: string,
+  now: number,
+): DeadlineExceededError | undefined {
+  const deadline = state.settings?.runDeadline;
+  if (deadline === undefined) return undefined;
+  const at = Date.parse(deadline);
+  if (!Number.isFinite(at) || now <= at) return undefined;
+  return new DeadlineExceededError(
+    `The execution passed its whole-run deadline (${deadline}: the execution timeout minus what the cleanup ` +
+      `needs) before "${stateName}"; retries after repeated outages took longer than the phase budgets ` +
+      'allow for. It stops here and cleans up.',
+    { details: { runDeadline: deadline, state: stateName, phase: 'execution' } },
+  );
 }
 
 function isBudget(value: unknown): value is number {
@@ -677,6 +723,16 @@ export interface ExistingResources {
   readonly link?: LinkSide;
 }
 
+/**
+ * A resource the cleanup handles (deletes, or with `rollbackOnFailure: false` names as kept) that the record
+ * may not name: found by this request's tags (VPC endpoints) or ownership marker (serverless endpoints), or
+ * known to exist (interface endpoints of its VPC endpoints). Written by the delete steps.
+ */
+export interface CleanupTarget extends ResourceRef {
+  /** The status seen when it was found or asked to go. */
+  readonly lastStatus: string;
+}
+
 /** What the cleanup check saw. `remaining` empty means done. */
 export interface CleanupObservation {
   /**
@@ -717,6 +773,10 @@ export interface WorkflowState {
   readonly connection?: ConnectionSide;
   readonly poll?: PollRecord;
   readonly cleanup?: CleanupObservation;
+  /** delete-vpc-endpoint: this request's VPC endpoints it deleted (or found, rollback off). */
+  readonly cleanupVpcEndpoints?: readonly CleanupTarget[];
+  /** delete-atlas-side: this request's Atlas resources it deleted (or found) beyond `$.atlas` and `$.link`. */
+  readonly cleanupAtlas?: readonly CleanupTarget[];
   /** Catch of a forward step: the error that started the failure path. */
   readonly error?: CaughtError;
   /** Catch of a cleanup step. */
@@ -833,17 +893,22 @@ export interface StepContracts {
    */
   'read-connection-string': { input: PollingState; output: PollRecord<ConnectionSide | null> };
   /**
-   * Deletes `$.vpcEndpoint` (only called when `created`; re-checks the managed-by tag). Idempotent: an
-   * endpoint already gone is success. Output discarded.
+   * Deletes this request's VPC endpoints: `$.vpcEndpoint` when `created`, and every one its tags name
+   * (managed-by, request id, Atlas target) in the request's VPC, so one a dying create step made is found too;
+   * re-checks the tags before each delete. Idempotent: an endpoint already gone is success. With
+   * `rollbackOnFailure: false` it deletes nothing and only finds them (to be named as kept). Output: what it
+   * handled (`$.cleanupVpcEndpoints`).
    */
-  'delete-vpc-endpoint': { input: WorkflowState; output: unknown };
+  'delete-vpc-endpoint': { input: WorkflowState; output: readonly CleanupTarget[] };
   /**
-   * Deletes on Atlas what this request created: serverless — the endpoint; dedicated — the interface
-   * endpoint (if `$.link.created`), then the endpoint service (if `$.atlas.created`) once it has no
-   * interface endpoints left (if it still has some, leaves that to check-cleanup). Idempotent. Output
-   * discarded.
+   * Deletes on Atlas what this request created: serverless — the recorded endpoint and every endpoint
+   * carrying the request's ownership marker; dedicated — the interface endpoints of its VPC endpoints
+   * (recorded or found by delete-vpc-endpoint), then the endpoint service (if `$.atlas.created`) once it has
+   * no interface endpoints left (if it still has some, leaves that to check-cleanup). Idempotent. With
+   * `rollbackOnFailure: false` it deletes nothing and only finds them. Output: what it handled beyond the
+   * record (`$.cleanupAtlas`).
    */
-  'delete-atlas-side': { input: WorkflowState; output: unknown };
+  'delete-atlas-side': { input: WorkflowState; output: readonly CleanupTarget[] };
   /**
    * Looks at everything the cleanup deletes; finishes deletes that had to wait (dedicated: the endpoint
    * service once its interface endpoint is gone); `done` when nothing remains. DeadlineExceeded when the
@@ -993,11 +1058,12 @@ export const STEPS: { readonly [Id in StepId]: StepSpec<Id> } = {
   'delete-vpc-endpoint': step({
     id: 'delete-vpc-endpoint',
     stateName: StateNames.DeleteVpcEndpoint,
-    description: 'Compensation: delete the VPC endpoint this request created',
+    description:
+      'Compensation: delete the VPC endpoints this request created (recorded, or found by its tags)',
     atlas: false,
     ec2Actions: ['DeleteVpcEndpoints', 'DescribeVpcEndpoints'],
     requestDefaults: false,
-    resultPath: 'discard',
+    resultPath: '$.cleanupVpcEndpoints',
     compensation: true,
   }),
   'delete-atlas-side': step({
@@ -1007,7 +1073,7 @@ export const STEPS: { readonly [Id in StepId]: StepSpec<Id> } = {
     atlas: true,
     ec2Actions: [],
     requestDefaults: false,
-    resultPath: 'discard',
+    resultPath: '$.cleanupAtlas',
     compensation: true,
   }),
   'check-cleanup': step({
@@ -1079,6 +1145,11 @@ export const EXECUTION_STAGES: readonly { readonly stage: string; readonly steps
   { stage: 'cleanup', steps: ['delete-vpc-endpoint', 'delete-atlas-side', 'check-cleanup'] },
   { stage: 'failure', steps: ['summarize-failure'] },
 ];
+
+/** The steps the whole-run deadline stops: every forward step after validation. */
+export const DEADLINE_STEPS: readonly StepId[] = EXECUTION_STAGES.filter((s) =>
+  ['atlasEndpoint', 'vpcEndpoint', 'link', 'connection'].includes(s.stage),
+).flatMap((s) => s.steps);
 
 /** The retriers of a step's Task, in the order the definition lists them. */
 export function retryPoliciesOf(id: StepId): readonly RetryPolicySpec[] {

@@ -34,6 +34,11 @@ export interface FaultRule {
   readonly occurrence?: number;
   /** How many consecutive occurrences it fires for. Infinity = from `occurrence` on. @default 1 */
   readonly times?: number;
+  /**
+   * Repeats the pattern every `period` occurrences: fires `times` times, lets `period - times` through, and
+   * again (a service that keeps failing, with short recoveries). @default - no repetition
+   */
+  readonly period?: number;
   readonly effect: FaultEffect;
 }
 
@@ -64,7 +69,9 @@ export class FaultPlan {
       if (rule.operation !== operation) continue;
       const first = rule.occurrence ?? 1;
       const times = rule.times ?? 1;
-      if (n >= first && n < first + times) {
+      const offset = n - first;
+      const inWindow = rule.period === undefined ? offset < times : offset % rule.period < times;
+      if (offset >= 0 && inWindow) {
         this.fired.push({ operation, occurrence: n, effect: rule.effect });
         return rule.effect;
       }

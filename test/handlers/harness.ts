@@ -230,7 +230,6 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     return poll('connection', state);
   };
 
-  const created = (side: { created?: boolean } | undefined) => side?.created === true;
   const compensate = async (start: WorkflowState) => {
     let state = start;
     let failedStep: StepId | undefined;
@@ -245,22 +244,16 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         failedStep = id;
       }
     };
-    const rollBack =
-      state.request.rollbackOnFailure !== false &&
-      (created(state.vpcEndpoint) || created(state.atlas) || created(state.link));
-    if (rollBack) {
-      if (created(state.vpcEndpoint)) {
-        await cleanupStep('delete-vpc-endpoint', async () => {
-          await call('delete-vpc-endpoint', state);
-          return state;
-        });
-      }
-      if (created(state.atlas) || created(state.link)) {
-        await cleanupStep('delete-atlas-side', async () => {
-          await call('delete-atlas-side', state);
-          return state;
-        });
-      }
+    // As the definition does: both delete steps (with rollback off they only find), then the cleanup loop.
+    await cleanupStep('delete-vpc-endpoint', async () => ({
+      ...state,
+      cleanupVpcEndpoints: await call('delete-vpc-endpoint', state),
+    }));
+    await cleanupStep('delete-atlas-side', async () => ({
+      ...state,
+      cleanupAtlas: await call('delete-atlas-side', state),
+    }));
+    if (state.request.rollbackOnFailure !== false) {
       await cleanupStep('check-cleanup', () => poll('cleanup', state));
     }
     const failure = await call('summarize-failure', state);

@@ -235,8 +235,8 @@ function happy(overrides: Handlers = {}, req: Partial<WorkflowRequest> = {}): Ha
       call < 2
         ? nextPoll(s.poll, 'connection', null, false)
         : nextPoll(s.poll, 'connection', { srvConnectionString: SRV }, true),
-    'delete-vpc-endpoint': () => ({ outcome: 'deleting' }),
-    'delete-atlas-side': () => ({ deleted: true }),
+    'delete-vpc-endpoint': () => [],
+    'delete-atlas-side': () => [],
     'check-cleanup': (s, call) =>
       nextPoll(
         s.poll,
@@ -395,7 +395,7 @@ describe('failure paths', () => {
     expect(detail.failure.error).toBe('InvalidRequest');
   });
 
-  it('first Atlas call fails (retired API): nothing was created, so no cleanup', async () => {
+  it('first Atlas call fails (retired API): the cleanup looks for what the request made, finds nothing', async () => {
     const r = await run(
       happy({
         'create-atlas-endpoint': () => {
@@ -404,9 +404,19 @@ describe('failure paths', () => {
       }),
     );
     expect(r.error?.name).toBe(ErrorNames.AtlasApiGone);
-    expect(r.path.slice(-5)).toEqual([
+    expect(r.path.slice(r.path.indexOf(StateNames.CreateAtlasEndpoint))).toEqual([
       StateNames.CreateAtlasEndpoint,
+      StateNames.DeleteVpcEndpoint,
+      StateNames.DeleteAtlasSide,
       StateNames.RollBack,
+      StateNames.StartCleanupPolling,
+      StateNames.WaitForCleanup,
+      StateNames.CheckCleanup,
+      StateNames.CleanupDone,
+      StateNames.WaitForCleanup,
+      StateNames.CheckCleanup,
+      StateNames.CleanupDone,
+      StateNames.RecordCleanup,
       StateNames.SummarizeFailure,
       StateNames.PublishFailedEvent,
       StateNames.Failed,
@@ -422,12 +432,10 @@ describe('failure paths', () => {
       }),
     );
     expect(r.error).toEqual({ name: 'EndpointRejected', message: 'summary of EndpointRejected' });
-    expect(r.path.slice(r.path.indexOf(StateNames.RollBack))).toEqual([
-      StateNames.RollBack,
-      StateNames.VpcEndpointToDelete,
+    expect(r.path.slice(r.path.indexOf(StateNames.DeleteVpcEndpoint))).toEqual([
       StateNames.DeleteVpcEndpoint,
-      StateNames.AtlasSideToDelete,
       StateNames.DeleteAtlasSide,
+      StateNames.RollBack,
       StateNames.StartCleanupPolling,
       StateNames.WaitForCleanup,
       StateNames.CheckCleanup,
@@ -450,7 +458,7 @@ describe('failure paths', () => {
     expect(r.published.map((p) => p.detailType)).toEqual([DetailTypes.Failed]);
   });
 
-  it('adopted Atlas side (created: false): deletes only the VPC endpoint', async () => {
+  it('adopted Atlas side (created: false): both delete steps run (they decide what is this request own)', async () => {
     const r = await run(
       happy({
         'create-atlas-endpoint': () => atlasSide('pending', false),
@@ -461,11 +469,11 @@ describe('failure paths', () => {
     );
     expect(r.error?.name).toBe('AwsRequestRejected');
     expect(r.inputs['delete-vpc-endpoint']).toHaveLength(1);
-    expect(r.inputs['delete-atlas-side']).toBeUndefined();
+    expect(r.inputs['delete-atlas-side']).toHaveLength(1);
     expect(r.path).toContain(StateNames.CheckCleanup);
   });
 
-  it('rollbackOnFailure false: deletes nothing and goes to the summary with everything kept', async () => {
+  it('rollbackOnFailure false: the delete steps only look (they keep everything), no cleanup loop, then the summary', async () => {
     const r = await run(
       happy(
         {
@@ -477,7 +485,16 @@ describe('failure paths', () => {
       ),
     );
     expect(r.error?.name).toBe('EndpointRejected');
-    expect(r.path.filter((p) => p.startsWith('Delete') || p.includes('cleanup'))).toEqual([]);
+    expect(r.path.filter((p) => p.startsWith('Delete') || p.includes('cleanup'))).toEqual([
+      StateNames.DeleteVpcEndpoint,
+      StateNames.DeleteAtlasSide,
+    ]);
+    expect(r.path.slice(r.path.indexOf(StateNames.RollBack))).toEqual([
+      StateNames.RollBack,
+      StateNames.SummarizeFailure,
+      StateNames.PublishFailedEvent,
+      StateNames.Failed,
+    ]);
     const summary = r.inputs['summarize-failure']![0] as StepInput<'summarize-failure'>;
     expect(summary).toMatchObject({
       atlas: { created: true },

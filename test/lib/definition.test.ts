@@ -206,7 +206,7 @@ describe('the definition', () => {
     }
   });
 
-  it('catches every forward failure into "Roll back?", validation into the summary, cleanup failures into the summary', () => {
+  it('catches every forward failure into the cleanup, validation into the summary, cleanup failures into the summary', () => {
     const catchTargets = (name: string) =>
       (state(name).Catch as { ErrorEquals: string[]; Next: string; ResultPath: string }[]).map((c) => ({
         errors: c.ErrorEquals,
@@ -227,7 +227,9 @@ describe('the definition', () => {
         continue;
       }
       const next =
-        id === 'validate-request' || spec.compensation ? StateNames.SummarizeFailure : StateNames.RollBack;
+        id === 'validate-request' || spec.compensation
+          ? StateNames.SummarizeFailure
+          : StateNames.DeleteVpcEndpoint;
       const resultPath = spec.compensation ? '$.cleanupError' : '$.error';
       expect(catchTargets(spec.stateName), id).toEqual([
         { errors: named, next, resultPath },

@@ -8,7 +8,7 @@ import { FAULT_CATALOG } from '../../local/cloud/fault-catalog.ts';
 import type { FaultRule } from '../../local/cloud/faults.ts';
 import type { RunningWorld } from '../../local/cloud/index.ts';
 import type { PresetName } from '../../local/cloud/timeline.ts';
-import { type LocalRunResult, runLocalWorkflow } from '../../local/engine.ts';
+import { type LocalRunResult, type LocalWorkflowProps, runLocalWorkflow } from '../../local/engine.ts';
 import { startTestWorld } from '../support/world.ts';
 
 export type TestWorld = Awaited<ReturnType<typeof startTestWorld>>;
@@ -55,7 +55,7 @@ export function requestFor(kind: EndpointKind, world: RunningWorld, extra: Recor
 export async function run(
   world: RunningWorld,
   input: unknown,
-  options: { executionName?: string; auth?: 'service-account' | 'api-key' } = {},
+  options: { executionName?: string; auth?: 'service-account' | 'api-key'; props?: LocalWorkflowProps } = {},
 ): Promise<LocalRunResult> {
   const d = world.world.demo;
   return runLocalWorkflow({
@@ -70,6 +70,7 @@ export async function run(
     clock: world.world.clock,
     requestLog: world.world.log,
     ...(options.executionName ? { executionName: options.executionName } : {}),
+    ...(options.props ? { props: options.props } : {}),
   });
 }
 

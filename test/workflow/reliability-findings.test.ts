@@ -3,13 +3,15 @@
  * handlers, the simulated world over HTTP). Each test failed on the code before its fix; the classes they
  * belong to are kept under test by the generated plans in reliability-properties.test.ts.
  */
+import { Duration } from 'aws-cdk-lib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorNames, InvalidRequestError } from '../../lambdas/core/errors.ts';
 import type { EndpointKind } from '../../lambdas/core/state.ts';
 import { DetailTypes } from '../../lambdas/workflow/events.ts';
 import { parseRequest } from '../../lambdas/workflow/request.ts';
+import { MIN_EXECUTION_MARGIN_SECONDS } from '../../lambdas/workflow/steps.ts';
 import type { FaultRule } from '../../local/cloud/faults.ts';
-import type { LocalRunResult } from '../../local/engine.ts';
+import type { LocalRunResult, LocalWorkflowProps } from '../../local/engine.ts';
 import { startTestWorld } from '../support/world.ts';
 import { causeText, live, newWorld, requestFor, run, type TestWorld } from './harness.ts';
 
@@ -242,3 +244,85 @@ function issuesOf(input: unknown): readonly { field: string; problem: string }[]
     throw error;
   }
 }
+
+describe('finding 6: the cleanup finds what a dying step made, and a whole-run deadline', () => {
+  it.each(['serverless', 'dedicated'] as const)(
+    '%s: a VPC endpoint whose create answer never arrives is found by its tags and deleted',
+    async (kind) => {
+      world = await newWorld({
+        preset: 'instant',
+        faults: [
+          {
+            operation: 'CreateVpcEndpoint',
+            times: Number.POSITIVE_INFINITY,
+            effect: { kind: 'drop-after-commit' },
+          },
+        ],
+      });
+      const failure = failureOf(await run(world, requestFor(kind, world)));
+      expect(failure.error).toBe(ErrorNames.AwsTransientError);
+      expect(world.world.log.of('CreateVpcEndpoint', 200).length).toBeGreaterThan(0);
+      expect(failure.resources).toContainEqual(
+        expect.objectContaining({ type: 'vpc-endpoint', disposition: 'deleted' }),
+      );
+      expect(failure.cleanup).toBe('complete');
+      expect(live(world).total).toBe(0);
+    },
+  );
+
+  it('the same, for an Atlas side this request does not own (dedicated, shared service): the VPC endpoint goes', async () => {
+    world = await startTestWorld({
+      preset: 'instant',
+      keepServiceAfterLastEndpoint: true,
+      faults: [
+        {
+          operation: 'CreateVpcEndpoint',
+          times: Number.POSITIVE_INFINITY,
+          effect: { kind: 'drop-after-commit' },
+        },
+      ],
+    });
+    const d = world.world.demo;
+    world.world.atlas.createEndpointService(d.groupId, { providerName: 'AWS', region: d.atlasRegion });
+    const failure = failureOf(await run(world, requestFor('dedicated', world)));
+    expect(failure.resources).toContainEqual(
+      expect.objectContaining({ type: 'vpc-endpoint', disposition: 'deleted' }),
+    );
+    expect(live(world).vpcEndpoints).toEqual([]);
+    expect(live(world).endpointServices).toHaveLength(1);
+  });
+
+  it('repeated outages inside one stage end in a cleanup before the execution timeout', async () => {
+    // Minimal margins: the execution timeout is the budgets plus the minimum margin.
+    const budgets = { atlasEndpoint: 60, vpcEndpoint: 60, link: 3600, connection: 60, cleanup: 60 };
+    const total = Object.values(budgets).reduce((a, b) => a + b, 0);
+    const timeoutSeconds = total + MIN_EXECUTION_MARGIN_SECONDS;
+    const props: LocalWorkflowProps = {
+      phaseBudgets: Object.fromEntries(Object.entries(budgets).map(([p, s]) => [p, Duration.seconds(s)])),
+      executionTimeout: Duration.seconds(timeoutSeconds),
+    };
+    world = await newWorld({
+      preset: 'instant',
+      faults: [
+        // The interface endpoint never becomes AVAILABLE, and every check of it meets an outage: Atlas
+        // answers 429 with Retry-After 25 s to the first 8 requests of every 9, so each check is retried by
+        // Step Functions 4 times (uncounted by the phase budget) before one answer gets through.
+        { operation: 'lifecycle:interfaceEndpoint.available', effect: { kind: 'stuck' } },
+        {
+          operation: 'getPrivateEndpoint',
+          times: 8,
+          period: 9,
+          effect: { kind: 'rate-limit', retryAfterSeconds: 25 },
+        },
+      ],
+    });
+    const start = world.world.clock.now();
+    const result = await run(world, requestFor('dedicated', world), { props });
+    const failure = failureOf(result);
+    expect(failure.error).toBe(ErrorNames.DeadlineExceeded);
+    expect(failure.cause).toMatch(/whole-run deadline/);
+    expect(failure.cleanup).toBe('complete');
+    expect(live(world).total).toBe(0);
+    expect((world.world.clock.now() - start) / 1000).toBeLessThan(timeoutSeconds);
+  });
+});

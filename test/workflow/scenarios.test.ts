@@ -252,8 +252,12 @@ describe.each(['serverless', 'dedicated'] as const)('%s scenarios', (kind) => {
     });
     const result = await run(w, requestFor(kind, w, { rollbackOnFailure: false }));
     expect(result.status).toBe('FAILED');
-    expect(result.path).not.toContain(S.DeleteVpcEndpoint);
-    expect(result.path).not.toContain(S.DeleteAtlasSide);
+    // The delete steps only look (so everything kept is named); no cleanup loop.
+    expect(result.path).toContain(S.DeleteVpcEndpoint);
+    expect(result.path).not.toContain(S.CheckCleanup);
+    expect(
+      w.world.log.entries.filter((e) => e.method === 'DELETE' || e.operation.startsWith('Delete')),
+    ).toEqual([]);
     const failure = failedEvent(result);
     expect(failure.cleanup).toBe('disabled');
     expect(failure.rollbackOnFailure).toBe(false);

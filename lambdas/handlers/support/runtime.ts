@@ -41,6 +41,7 @@ import type { Environment } from '#workflow/config';
 import type { StepDeps } from '#workflow/operations/common';
 import type { RequestDefaults } from '#workflow/request';
 import {
+  DEADLINE_STEPS,
   HandlerEnv,
   PHASES,
   POLL_PHASES,
@@ -49,6 +50,7 @@ import {
   phaseOfCheckStep,
   pollIntervalsFromEnv,
   resolvePhaseBudgets,
+  runDeadlineError,
   STEPS,
   type StepId,
   type StepInput,
@@ -362,6 +364,7 @@ function deferredKindClient(kind: EndpointKind, client: () => Promise<AtlasClien
   return {
     kind,
     findExisting: async (target, vpcEndpointId) => (await get()).findExisting(target, vpcEndpointId),
+    findOwned: async (target) => (await get()).findOwned(target),
     create: async (target) => (await get()).create(target),
     describe: async (target, atlasId) => (await get()).describe(target, atlasId),
     link: async (target, atlasId, vpcEndpointId) => (await get()).link(target, atlasId, vpcEndpointId),
@@ -420,6 +423,10 @@ export function stepHandler<Id extends StepId>(
     try {
       if (deps.configurationError !== undefined) throw deps.configurationError;
       const input = checkEvent(event);
+      if (DEADLINE_STEPS.includes(id)) {
+        const late = runDeadlineError(input as WorkflowState, spec.stateName, now());
+        if (late !== undefined) throw late;
+      }
       let atlas: StepDeps['atlas'] = () => unavailable(id, 'Atlas access');
       if (spec.atlas) {
         const loadAtlas = deps.atlasClient;

@@ -39,8 +39,10 @@ import type { Environment } from '#workflow/config';
 import { type ParsedRequest, parseRequest, type RequestDefaults } from '#workflow/request';
 import {
   type ExistingResources,
+  HandlerEnv,
   REQUEST_BUDGET_FIELD,
   resolvePhaseBudgets,
+  runDeadline,
   type ValidatedState,
   type ValidateRequestInput,
 } from '#workflow/steps';
@@ -161,7 +163,20 @@ export async function validateRequest(
       link: existing.link ? { status: existing.link.atlasStatus, created: existing.link.created } : null,
     },
   });
-  return { request, settings, existing, execution: executionOf(input, deps.now) };
+  const execution = executionOf(input, deps.now);
+  return { request, settings: withRunDeadline(settings, execution, deps.env), existing, execution };
+}
+
+/** The settings with the whole-run deadline, when the deployment gives its execution timeout. */
+function withRunDeadline(
+  settings: ValidatedState['settings'],
+  execution: ExecutionInfo,
+  env: Environment,
+): ValidatedState['settings'] {
+  const timeout = Number(env[HandlerEnv.ExecutionTimeoutSeconds]);
+  if (!Number.isInteger(timeout) || timeout <= 0) return settings;
+  const deadline = runDeadline(execution.startTime, timeout, settings.phaseBudgetSeconds);
+  return deadline === undefined ? settings : { ...settings, runDeadline: deadline };
 }
 
 /** The execution from the Task's parameters; outside Step Functions, its name and the time of the call. */
