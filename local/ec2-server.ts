@@ -14,7 +14,7 @@
  * `drop-after-commit` fault lets the action run, records the status its answer would have had, and then
  * destroys the socket (the answer is lost after EC2 acted).
  */
-import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import {
@@ -33,6 +33,7 @@ import {
 import type { VirtualClock } from './cloud/clock.ts';
 import type { FaultEffect, FaultPlan } from './cloud/faults.ts';
 import type { AuthKind, RequestLog } from './cloud/request-log.ts';
+import { verifySigV4 } from './sigv4.ts';
 
 export interface HttpFront {
   readonly url: string;
@@ -358,141 +359,20 @@ function isAction(action: string): action is Ec2Action {
 // ---------------------------------------------------------------------------------------------------------
 // SigV4
 
-interface AuthOutcome {
-  readonly kind: AuthKind;
-  readonly error?: Ec2Error;
-}
-
-function sha256Hex(data: string | Buffer): string {
-  return createHash('sha256').update(data).digest('hex');
-}
-
-function hmac(key: string | Buffer, data: string): Buffer {
-  return createHmac('sha256', key).update(data).digest();
-}
-
-function rfc3986(value: string): string {
-  return encodeURIComponent(value).replace(
-    /[!'()*]/g,
-    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
-  );
-}
-
-/** All values of one header from the raw list, trimmed, inner whitespace collapsed, comma-joined. */
-function canonicalHeaderValue(req: IncomingMessage, name: string): string | undefined {
-  const values: string[] = [];
-  for (let i = 0; i < req.rawHeaders.length; i += 2) {
-    if (req.rawHeaders[i]!.toLowerCase() === name)
-      values.push(req.rawHeaders[i + 1]!.trim().replace(/\s+/g, ' '));
-  }
-  return values.length === 0 ? undefined : values.join(',');
-}
-
-const SIGNATURE_MISMATCH =
-  'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.';
-
-/**
- * Checks the AWS4-HMAC-SHA256 Authorization header and recomputes the signature with the model's secret.
- * The request time is not compared with the clock (the world runs on virtual time).
- */
-function verifySigV4(req: IncomingMessage, body: Buffer, model: AwsModel): AuthOutcome {
-  const header = req.headers.authorization;
-  if (!header) {
-    return {
-      kind: 'none',
-      error: new Ec2Error('MissingAuthenticationToken', 'The request must contain valid credentials.'),
-    };
-  }
-  const fail = (code: string, message: string): AuthOutcome => ({
-    kind: 'sigv4',
-    error: new Ec2Error(code, message),
+/** SigV4 as EC2 checks it (failures become EC2 error answers). */
+function verifyEc2SigV4(
+  req: IncomingMessage,
+  body: Buffer,
+  model: AwsModel,
+): { kind: AuthKind; error?: Ec2Error } {
+  const outcome = verifySigV4(req, body, {
+    service: 'ec2',
+    region: model.region,
+    secretFor: (key) => model.secretFor(key),
   });
-  const m = /^AWS4-HMAC-SHA256\s+(.+)$/.exec(header);
-  if (!m) return fail('IncompleteSignature', 'Unsupported Authorization Type; expected AWS4-HMAC-SHA256.');
-  const parts = new Map<string, string>();
-  for (const piece of m[1]!.split(',')) {
-    const eq = piece.indexOf('=');
-    if (eq > 0) parts.set(piece.slice(0, eq).trim(), piece.slice(eq + 1).trim());
-  }
-  const credential = parts.get('Credential');
-  const signedHeadersRaw = parts.get('SignedHeaders');
-  const signature = parts.get('Signature');
-  if (!credential || !signedHeadersRaw || !signature) {
-    return fail(
-      'IncompleteSignature',
-      "Authorization header requires 'Credential', 'SignedHeaders' and 'Signature' parameters.",
-    );
-  }
-  const scope = credential.split('/');
-  if (scope.length !== 5 || scope[4] !== 'aws4_request') {
-    return fail(
-      'IncompleteSignature',
-      'Credential must have the form <key>/<date>/<region>/<service>/aws4_request.',
-    );
-  }
-  const [accessKeyId, date, region, service] = scope as [string, string, string, string];
-  const secret = model.secretFor(accessKeyId);
-  if (secret === undefined) {
-    return {
-      kind: 'sigv4',
-      error: new Ec2Error('AuthFailure', 'AWS was not able to validate the provided access credentials'),
-    };
-  }
-  if (service !== 'ec2')
-    return fail('SignatureDoesNotMatch', "Credential should be scoped to correct service: 'ec2'.");
-  if (region !== model.region)
-    return fail('SignatureDoesNotMatch', 'Credential should be scoped to a valid region.');
-  const amzDate = canonicalHeaderValue(req, 'x-amz-date');
-  if (!amzDate || !/^\d{8}T\d{6}Z$/.test(amzDate)) {
-    return fail(
-      'IncompleteSignature',
-      'Authorization header requires existence of either a X-Amz-Date or a Date header.',
-    );
-  }
-  if (amzDate.slice(0, 8) !== date) {
-    return fail(
-      'SignatureDoesNotMatch',
-      'Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date.',
-    );
-  }
-  const signedHeaders = signedHeadersRaw.split(';');
-  if (!signedHeaders.includes('host')) {
-    return fail('IncompleteSignature', "'Host' must be a signed header.");
-  }
-  const bodyHash = sha256Hex(body);
-  const declaredHash = canonicalHeaderValue(req, 'x-amz-content-sha256');
-  if (declaredHash !== undefined && declaredHash !== bodyHash && declaredHash !== 'UNSIGNED-PAYLOAD') {
-    return fail('SignatureDoesNotMatch', SIGNATURE_MISMATCH);
-  }
-  const url = new URL(req.url ?? '/', 'http://localhost');
-  const query = [...url.searchParams.entries()]
-    .map(([k, v]) => [rfc3986(k), rfc3986(v)] as const)
-    .sort((a, b) => (a[0] === b[0] ? (a[1] < b[1] ? -1 : 1) : a[0] < b[0] ? -1 : 1))
-    .map(([k, v]) => `${k}=${v}`)
-    .join('&');
-  const canonicalHeaders = signedHeaders.map((h) => `${h}:${canonicalHeaderValue(req, h) ?? ''}\n`).join('');
-  const canonicalRequest = [
-    req.method ?? 'POST',
-    url.pathname || '/',
-    query,
-    canonicalHeaders,
-    signedHeadersRaw,
-    declaredHash ?? bodyHash,
-  ].join('\n');
-  const stringToSign = [
-    'AWS4-HMAC-SHA256',
-    amzDate,
-    `${date}/${region}/${service}/aws4_request`,
-    sha256Hex(canonicalRequest),
-  ].join('\n');
-  const key = hmac(hmac(hmac(hmac(`AWS4${secret}`, date), region), service), 'aws4_request');
-  const expected = createHmac('sha256', key).update(stringToSign).digest('hex');
-  const given = Buffer.from(signature);
-  const want = Buffer.from(expected);
-  if (given.length !== want.length || !timingSafeEqual(given, want)) {
-    return fail('SignatureDoesNotMatch', SIGNATURE_MISMATCH);
-  }
-  return { kind: 'sigv4' };
+  return outcome.error === undefined
+    ? { kind: outcome.kind }
+    : { kind: outcome.kind, error: new Ec2Error(outcome.error.code, outcome.error.message) };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -584,7 +464,7 @@ export async function startEc2Server(options: Ec2ServerOptions): Promise<HttpFro
     }
     const action = params.get('Action') ?? '';
     const operation = action || 'unknown';
-    const auth = verifySigV4(req, body, model);
+    const auth = verifyEc2SigV4(req, body, model);
     let fault: FaultEffect | undefined;
     let answer: Answer;
     const record = (status: number, errorCode: string | undefined) =>

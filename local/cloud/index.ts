@@ -3,15 +3,18 @@
  * the Atlas and EC2 HTTP fronts in front of it on loopback. Tests, the local engine and the CLI use this.
  */
 import { type AtlasResponseHook, startAtlasServer } from '../atlas-server.ts';
+import { startDynamoDbServer } from '../dynamodb-server.ts';
 import { startEc2Server } from '../ec2-server.ts';
 import { World, type WorldOptions } from './world.ts';
 
 export type { AtlasResponseHook, HttpFront } from '../atlas-server.ts';
 export { startAtlasServer } from '../atlas-server.ts';
+export { startDynamoDbServer } from '../dynamodb-server.ts';
 export { startEc2Server } from '../ec2-server.ts';
 export * from './atlas-model.ts';
 export { AwsModel, DEMO_AWS, type VpcEndpointRecord } from './aws-model.ts';
 export { VirtualClock } from './clock.ts';
+export { type AttributeValue, DynamoDbError, DynamoDbModel, type Item } from './dynamodb-model.ts';
 export { atlasHttpError, atlasSlowRules, FAULT_CATALOG, type FaultCatalogEntry } from './fault-catalog.ts';
 export { type FaultEffect, FaultPlan, type FaultRule } from './faults.ts';
 export { type AuthKind, RequestLog, type RequestLogEntry } from './request-log.ts';
@@ -23,6 +26,8 @@ export interface RunningWorld {
   /** e.g. `http://127.0.0.1:PORT` — no trailing slash, no `/api` path. */
   readonly atlasUrl: string;
   readonly ec2Url: string;
+  /** The DynamoDB front (same credentials as EC2). */
+  readonly dynamodbUrl: string;
   close(): Promise<void>;
 }
 
@@ -31,6 +36,8 @@ export interface StartWorldOptions extends WorldOptions {
   readonly atlasPort?: number;
   /** @default 0 (ephemeral) */
   readonly ec2Port?: number;
+  /** @default 0 (ephemeral) */
+  readonly dynamodbPort?: number;
   /** @default '127.0.0.1' */
   readonly host?: string;
   readonly onAtlasResponse?: AtlasResponseHook;
@@ -51,6 +58,7 @@ export async function startWorld(options: StartWorldOptions = {}): Promise<Runni
     ...(options.onAtlasResponse ? { onResponse: options.onAtlasResponse } : {}),
   });
   let ec2: Awaited<ReturnType<typeof startEc2Server>>;
+  let dynamodb: Awaited<ReturnType<typeof startDynamoDbServer>>;
   try {
     ec2 = await startEc2Server({
       ...common,
@@ -61,13 +69,25 @@ export async function startWorld(options: StartWorldOptions = {}): Promise<Runni
     await atlas.close();
     throw err;
   }
+  try {
+    dynamodb = await startDynamoDbServer({
+      ...common,
+      model: world.dynamodb,
+      secretFor: (key) => world.aws.secretFor(key),
+      ...(options.dynamodbPort === undefined ? {} : { port: options.dynamodbPort }),
+    });
+  } catch (err) {
+    await Promise.all([atlas.close(), ec2.close()]);
+    throw err;
+  }
   let closed: Promise<void> | undefined;
   return {
     world,
     atlasUrl: atlas.url,
     ec2Url: ec2.url,
+    dynamodbUrl: dynamodb.url,
     close: () => {
-      closed ??= Promise.all([atlas.close(), ec2.close()]).then(() => undefined);
+      closed ??= Promise.all([atlas.close(), ec2.close(), dynamodb.close()]).then(() => undefined);
       return closed;
     },
   };

@@ -10,6 +10,7 @@ import {
 } from './atlas-model.ts';
 import { AwsModel, DEMO_AWS, type VpcEndpointRecord } from './aws-model.ts';
 import { VirtualClock } from './clock.ts';
+import { DynamoDbModel, type Item } from './dynamodb-model.ts';
 import { FaultPlan, type FaultRule } from './faults.ts';
 import { RequestLog } from './request-log.ts';
 import { isPresetName, PRESETS, type PresetName, type Timeline } from './timeline.ts';
@@ -54,6 +55,8 @@ export interface DemoSeed {
 export interface Inventory {
   atlas: AtlasInventory;
   aws: { vpcEndpoints: VpcEndpointRecord[] };
+  /** Items per DynamoDB table (the workflow's target leases). Not counted as live resources. */
+  dynamodb: Record<string, Item[]>;
 }
 
 /** Total number of live resources on both sides (FAILED/REJECTED records still count: they exist). */
@@ -75,6 +78,8 @@ export class World {
   readonly log: RequestLog;
   readonly atlas: AtlasModel;
   readonly aws: AwsModel;
+  /** DynamoDB of the demo account and region (the workflow's lease table lives here). */
+  readonly dynamodb: DynamoDbModel;
   readonly demo: DemoSeed;
 
   constructor(options: WorldOptions = {}) {
@@ -89,6 +94,11 @@ export class World {
     this.faults = new FaultPlan(options.faults ?? []);
     this.log = new RequestLog();
     this.aws = new AwsModel({ clock: this.clock, timeline: this.timeline, faults: this.faults });
+    this.dynamodb = new DynamoDbModel({
+      clock: this.clock,
+      region: DEMO_AWS.region,
+      accountId: DEMO_AWS.accountId,
+    });
     this.atlas = new AtlasModel({
       clock: this.clock,
       timeline: this.timeline,
@@ -127,6 +137,9 @@ export class World {
   /** Everything that exists right now on both sides (after running every due transition). */
   inventory(): Inventory {
     this.clock.settle();
-    return { atlas: this.atlas.inventory(), aws: { vpcEndpoints: this.aws.inventory() } };
+    const dynamodb = Object.fromEntries(
+      this.dynamodb.tableNames().map((name) => [name, this.dynamodb.items(name)]),
+    );
+    return { atlas: this.atlas.inventory(), aws: { vpcEndpoints: this.aws.inventory() }, dynamodb };
   }
 }
