@@ -9,10 +9,11 @@
  * Shape (see the README diagram):
  *   Receive request → Validate request → Create Atlas endpoint → [endpoint service loop] → Create VPC
  *   endpoint → [VPC endpoint loop] → Link Atlas endpoint → [link loop] → [connection string loop] →
- *   Shape output → Publish available event → Succeeded
+ *   Shape output → Release target → Connection made? → Publish available event → Succeeded
  *   any forward failure → Delete VPC endpoint → Delete Atlas side → Roll back? → [cleanup loop] →
- *   Summarize failure → Publish failed event → Failed
- * A validation failure goes straight to Summarize failure (nothing exists yet). The delete steps find what
+ *   Release target → Connection made? → Summarize failure → Publish failed event → Failed
+ * A validation failure goes straight to Summarize failure (nothing exists yet, and validate-request gives back
+ * the target lease itself when it fails after taking it); every other ending gives it back in Release target. The delete steps find what
  * the request made by its tags and marker too; with `rollbackOnFailure` false they only find it (named as
  * kept) and "Roll back?" skips the cleanup loop. A cleanup failure also goes to Summarize failure, which
  * turns it into `CleanupIncomplete` naming the leftovers: nothing loops without a budget.
@@ -219,10 +220,22 @@ export function buildWorkflowDefinition(scope: Construct, props: WorkflowDefinit
   summarize.next(publishFailed);
   publishFailed.next(failed);
 
+  // ---- the target lease goes back before every ending (validation failures hold none) -----------------------
+  const release = task('release-lease');
+  const connectionMade = new sfn.Choice(scope, StateNames.ConnectionMade, {
+    comment: 'Succeeded (Shape output wrote $.output) or failed',
+  });
+  // A lease that cannot be given back expires on its own: the outcome stands.
+  release.addCatch(connectionMade, {
+    errors: [DefinitionErrorNames.StatesAll],
+    resultPath: '$.releaseError',
+  });
+  release.next(connectionMade);
+
   // ---- compensation ---------------------------------------------------------------------------------------
-  const cleanupError = (state: tasks.LambdaInvoke) => catchInto(state, summarize, '$.cleanupError');
+  const cleanupError = (state: tasks.LambdaInvoke) => catchInto(state, release, '$.cleanupError');
   const cleanupLoop = pollLoop('cleanup', cleanupError);
-  cleanupLoop.record.next(summarize);
+  cleanupLoop.record.next(release);
 
   // The delete steps always run: they delete what the record says this request created and what its tags
   // and marker say it made without the record knowing (a step that died after its create took effect). With
@@ -235,7 +248,7 @@ export function buildWorkflowDefinition(scope: Construct, props: WorkflowDefinit
         sfn.Condition.isPresent('$.request.rollbackOnFailure'),
         sfn.Condition.booleanEquals('$.request.rollbackOnFailure', false),
       ),
-      summarize,
+      release,
     )
     .otherwise(cleanupLoop.start);
 
@@ -318,7 +331,8 @@ export function buildWorkflowDefinition(scope: Construct, props: WorkflowDefinit
   link.next(linkLoop.start);
   linkLoop.record.next(connectionLoop.start);
   connectionLoop.record.next(shapeOutput);
-  shapeOutput.next(publishAvailable);
+  shapeOutput.next(release);
+  connectionMade.when(sfn.Condition.isPresent('$.output'), publishAvailable).otherwise(summarize);
   publishAvailable.next(succeeded);
 
   return receive;

@@ -306,6 +306,7 @@ async function run(argv: string[]): Promise<number> {
     target = {
       atlasUrl: running.atlasUrl,
       ec2Url: running.ec2Url,
+      dynamodbUrl: running.dynamodbUrl,
       atlasCredentials: auth === 'api-key' ? demo.apiKey : demo.serviceAccount,
       awsCredentials: { accessKeyId: DEMO_AWS.accessKeyId, secretAccessKey: DEMO_AWS.secretAccessKey },
       awsRegion: demo.awsRegion,
@@ -414,11 +415,14 @@ async function simulator(argv: string[]): Promise<number> {
     serverlessRetired: values.retired === true,
     atlasPort,
     ec2Port,
+    // The lease table's DynamoDB, next to EC2.
+    dynamodbPort: ec2Port === 0 ? 0 : ec2Port + 1,
   });
   const { DEMO_AWS } = await import('./cloud/aws-model.ts');
   const d = running.world.demo;
   console.log(`Simulated Atlas Admin API: ${running.atlasUrl}/api/atlas/v2`);
   console.log(`Simulated EC2:             ${running.ec2Url}`);
+  console.log(`Simulated DynamoDB:        ${running.dynamodbUrl}`);
   console.log(`Preset ${preset}, time scale ${timeScale}${values.fault ? `, fault ${values.fault}` : ''}\n`);
   console.log(
     `Demo project ${d.groupId}: serverless instance "${d.serverlessInstanceName}", cluster "${d.clusterName}"`,
@@ -437,7 +441,7 @@ async function simulator(argv: string[]): Promise<number> {
   console.log('Run the workflow against it from another terminal:');
   console.log(
     `  MONGODB_ATLAS_CLIENT_ID=${d.serviceAccount.clientId} MONGODB_ATLAS_CLIENT_SECRET=${d.serviceAccount.clientSecret} \\\n` +
-      `  AWS_ENDPOINT_URL_EC2=${running.ec2Url} AWS_REGION=${d.awsRegion} AWS_ACCESS_KEY_ID=${DEMO_AWS.accessKeyId} AWS_SECRET_ACCESS_KEY=${DEMO_AWS.secretAccessKey} \\\n` +
+      `  AWS_ENDPOINT_URL_EC2=${running.ec2Url} AWS_ENDPOINT_URL_DYNAMODB=${running.dynamodbUrl} AWS_REGION=${d.awsRegion} AWS_ACCESS_KEY_ID=${DEMO_AWS.accessKeyId} AWS_SECRET_ACCESS_KEY=${DEMO_AWS.secretAccessKey} \\\n` +
       `  npm start -- --atlas-url ${running.atlasUrl} --time-scale ${timeScale}\n`,
   );
   console.log('Press Ctrl-C to stop.');

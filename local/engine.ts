@@ -8,6 +8,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import {
+  CreateTableCommand,
+  DynamoDBClient,
+  ResourceInUseException,
+  UpdateTimeToLiveCommand,
+} from '@aws-sdk/client-dynamodb';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
@@ -52,8 +58,19 @@ interface LambdaBinding {
   readonly timeoutSeconds: number;
 }
 
+/** A DynamoDB table of the template, as the engine deploys it into the target's DynamoDB. */
+export interface LocalTable {
+  /** The physical name the engine gives it (the template leaves the name to CloudFormation). */
+  readonly name: string;
+  readonly keySchema: readonly { AttributeName: string; KeyType: 'HASH' | 'RANGE' }[];
+  readonly attributeDefinitions: readonly { AttributeName: string; AttributeType: 'S' | 'N' | 'B' }[];
+  readonly ttlAttribute?: string;
+}
+
 export interface SynthesizedWorkflow {
   readonly definition: AslDefinition;
+  /** The template's DynamoDB tables (the target lease table). */
+  readonly tables: readonly LocalTable[];
   /** Task state name -> the Lambda it invokes. */
   readonly lambdaTasks: ReadonlyMap<string, LambdaBinding>;
   /** Task state names that put events on EventBridge. */
@@ -83,6 +100,21 @@ export function synthesizeWorkflow(props: LocalWorkflowProps = {}): SynthesizedW
     const template = Template.fromStack(stack);
     const definition = extractDefinition(template);
     const functions = template.findResources('AWS::Lambda::Function');
+    // Tables get a name of the engine's (CloudFormation would generate one); `Ref`s to them resolve to it.
+    const tableNames = new Map<string, string>();
+    const tables: LocalTable[] = [];
+    for (const [logicalId, resource] of Object.entries(template.findResources('AWS::DynamoDB::Table'))) {
+      const p = (resource as { Properties: Record<string, unknown> }).Properties;
+      const name = `${stack.stackName}-${logicalId}`;
+      tableNames.set(logicalId, name);
+      const ttl = p.TimeToLiveSpecification as { AttributeName?: string; Enabled?: boolean } | undefined;
+      tables.push({
+        name,
+        keySchema: p.KeySchema as LocalTable['keySchema'],
+        attributeDefinitions: p.AttributeDefinitions as LocalTable['attributeDefinitions'],
+        ...(ttl?.Enabled && ttl.AttributeName ? { ttlAttribute: ttl.AttributeName } : {}),
+      });
+    }
 
     const byLogicalId = new Map<string, LambdaBinding>();
     for (const [stepId, fn] of Object.entries(workflow.functions)) {
@@ -92,7 +124,11 @@ export function synthesizeWorkflow(props: LocalWorkflowProps = {}): SynthesizedW
       const vars = ((resource.Properties.Environment as { Variables?: Record<string, unknown> } | undefined)
         ?.Variables ?? {}) as Record<string, unknown>;
       const environment: Record<string, string> = {};
-      for (const [k, v] of Object.entries(vars)) if (typeof v === 'string') environment[k] = v;
+      for (const [k, v] of Object.entries(vars)) {
+        if (typeof v === 'string') environment[k] = v;
+        const ref = (v as { Ref?: unknown } | null)?.Ref;
+        if (typeof ref === 'string' && tableNames.has(ref)) environment[k] = tableNames.get(ref)!;
+      }
       byLogicalId.set(logicalId, {
         stepId,
         entry: workflow.handlerEntries[stepId as keyof typeof workflow.handlerEntries],
@@ -119,7 +155,7 @@ export function synthesizeWorkflow(props: LocalWorkflowProps = {}): SynthesizedW
       if (!binding) throw new Error(`Task state "${name}" invokes ${resource}, which no workflow step owns`);
       lambdaTasks.set(name, binding);
     }
-    const out: SynthesizedWorkflow = { definition, lambdaTasks, eventTasks };
+    const out: SynthesizedWorkflow = { definition, tables, lambdaTasks, eventTasks };
     synthCache.set(key, out);
     return out;
   } finally {
@@ -133,6 +169,12 @@ export interface LocalTarget {
   readonly atlasUrl: string;
   /** EC2 endpoint URL; when absent the SDK's own configuration (AWS_ENDPOINT_URL_EC2 etc.) applies. */
   readonly ec2Url?: string;
+  /**
+   * DynamoDB endpoint URL (the lease table); when absent the SDK's own configuration applies
+   * (AWS_ENDPOINT_URL_DYNAMODB, else the regional endpoint). The engine creates the template's tables there
+   * when they do not exist yet.
+   */
+  readonly dynamodbUrl?: string;
   /** Atlas credentials, as the MONGODB_ATLAS_* variables MongoDB's tools use. */
   readonly atlasCredentials:
     | { readonly clientId: string; readonly clientSecret: string }
@@ -171,6 +213,8 @@ export interface LocalRunMetrics {
   readonly lambdaInvocations: number;
   readonly atlasCalls: Readonly<Record<string, number>>;
   readonly ec2Calls: Readonly<Record<string, number>>;
+  /** Calls to the lease table. */
+  readonly dynamodbCalls: Readonly<Record<string, number>>;
   /** Virtual time from start to end. */
   readonly virtualDurationMs: number;
   /** Virtual time spent waiting on the clouds (Wait states and retry pauses). */
@@ -200,6 +244,7 @@ function targetEnvironment(target: LocalTarget): Record<string, string> {
     AWS_DEFAULT_REGION: target.awsRegion ?? REGION,
   };
   if (target.ec2Url) env.AWS_ENDPOINT_URL_EC2 = target.ec2Url;
+  if (target.dynamodbUrl) env.AWS_ENDPOINT_URL_DYNAMODB = target.dynamodbUrl;
   if ('clientId' in target.atlasCredentials) {
     env.MONGODB_ATLAS_CLIENT_ID = target.atlasCredentials.clientId;
     env.MONGODB_ATLAS_CLIENT_SECRET = target.atlasCredentials.clientSecret;
@@ -391,11 +436,72 @@ function diffCounts(after: Record<string, number>, before: Record<string, number
   return out;
 }
 
-function countsFor(log: RequestLog | undefined, service: 'atlas' | 'ec2'): Record<string, number> {
+function countsFor(
+  log: RequestLog | undefined,
+  service: 'atlas' | 'ec2' | 'dynamodb',
+): Record<string, number> {
   const out: Record<string, number> = {};
   for (const e of log?.entries ?? [])
     if (e.service === service) out[e.operation] = (out[e.operation] ?? 0) + 1;
   return out;
+}
+
+const deployedTables = new Map<string, Promise<void>>();
+
+/**
+ * Deploys the template's tables into the target's DynamoDB once per endpoint and table (what CloudFormation
+ * does on AWS): CreateTable (an existing table is kept) and its TTL, through the real SDK.
+ */
+function deployTables(tables: readonly LocalTable[], target: LocalTarget): Promise<void> {
+  const endpoint = target.dynamodbUrl ?? ownEnvironment().AWS_ENDPOINT_URL_DYNAMODB;
+  const jobs = tables.map((table) => {
+    const key = `${endpoint ?? '(sdk default)'}\u0000${table.name}`;
+    let job = deployedTables.get(key);
+    if (job === undefined) {
+      job = createTable(table, target, endpoint);
+      deployedTables.set(key, job);
+      job.catch(() => deployedTables.delete(key));
+    }
+    return job;
+  });
+  return Promise.all(jobs).then(() => undefined);
+}
+
+async function createTable(
+  table: LocalTable,
+  target: LocalTarget,
+  endpoint: string | undefined,
+): Promise<void> {
+  const client = new DynamoDBClient({
+    region: target.awsRegion ?? REGION,
+    ...(endpoint === undefined ? {} : { endpoint }),
+    ...(target.awsCredentials === undefined ? {} : { credentials: target.awsCredentials }),
+  });
+  try {
+    try {
+      await client.send(
+        new CreateTableCommand({
+          TableName: table.name,
+          KeySchema: [...table.keySchema],
+          AttributeDefinitions: [...table.attributeDefinitions],
+          BillingMode: 'PAY_PER_REQUEST',
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ResourceInUseException) return;
+      throw error;
+    }
+    if (table.ttlAttribute !== undefined) {
+      await client.send(
+        new UpdateTimeToLiveCommand({
+          TableName: table.name,
+          TimeToLiveSpecification: { AttributeName: table.ttlAttribute, Enabled: true },
+        }),
+      );
+    }
+  } finally {
+    client.destroy();
+  }
 }
 
 /** Runs one execution of the synthesized workflow locally. */
@@ -403,6 +509,7 @@ export async function runLocalWorkflow(options: LocalRunOptions): Promise<LocalR
   const runId = ++runCounter;
   const executionName = options.executionName ?? `local-${Date.now().toString(36)}-${runId}`;
   const synthesized = synthesizeWorkflow(options.props);
+  await deployTables(synthesized.tables, options.target);
   const clock = options.clock ?? new VirtualClock({ timeScale: 0 });
   const baseEnv = {
     ...targetEnvironment(options.target),
@@ -412,6 +519,7 @@ export async function runLocalWorkflow(options: LocalRunOptions): Promise<LocalR
   const events: PublishedEvent[] = [];
   const atlasBefore = countsFor(options.requestLog, 'atlas');
   const ec2Before = countsFor(options.requestLog, 'ec2');
+  const dynamodbBefore = countsFor(options.requestLog, 'dynamodb');
   const startVirtual = clock.now();
   const startReal = performance.now();
   let invocations = 0;
@@ -509,6 +617,7 @@ export async function runLocalWorkflow(options: LocalRunOptions): Promise<LocalR
       lambdaInvocations: invocations,
       atlasCalls: diffCounts(countsFor(options.requestLog, 'atlas'), atlasBefore),
       ec2Calls: diffCounts(countsFor(options.requestLog, 'ec2'), ec2Before),
+      dynamodbCalls: diffCounts(countsFor(options.requestLog, 'dynamodb'), dynamodbBefore),
       virtualDurationMs: clock.now() - startVirtual,
       providerTimeMs: result.waitedMs,
       realDurationMs: performance.now() - startReal,

@@ -13,6 +13,7 @@
  * throttling, 5xx and network errors. The state machine retries `AwsTransientError` on top of that
  * with longer waits, so the in-Lambda budget is kept short.
  */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client, type EC2ClientConfig } from '@aws-sdk/client-ec2';
 import { ConfigurationError } from '#core/errors';
 
@@ -80,4 +81,39 @@ export function createEc2Client(options: Ec2ClientOptions = {}): EC2Client {
 
 function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+/** In-Lambda attempts per DynamoDB call (the lease table; SDK standard retry mode). */
+export const DEFAULT_DYNAMODB_MAX_ATTEMPTS = 3;
+
+/**
+ * The DynamoDB client of the lease table, in the function's own region (the table is the deployment's, not
+ * the request's). The SDK honours `AWS_ENDPOINT_URL_DYNAMODB` like `AWS_ENDPOINT_URL_EC2` (the simulator).
+ * Throws ConfigurationError when no valid region is configured.
+ */
+export function createDynamoDbClient(
+  options: Pick<Ec2ClientOptions, 'env' | 'region' | 'credentials' | 'endpoint'> = {},
+): DynamoDBClient {
+  const env = options.env ?? process.env;
+  const region = options.region ?? nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION);
+  if (region === undefined || !REGION_PATTERN.test(region)) {
+    throw new ConfigurationError(
+      'AWS_REGION is not set to an AWS region name: the DynamoDB client needs one',
+      {
+        details: { variable: 'AWS_REGION' },
+      },
+    );
+  }
+  return new DynamoDBClient({
+    region,
+    maxAttempts: DEFAULT_DYNAMODB_MAX_ATTEMPTS,
+    retryMode: 'standard',
+    requestHandler: {
+      connectionTimeout: DEFAULT_EC2_CONNECTION_TIMEOUT_MS,
+      requestTimeout: DEFAULT_EC2_REQUEST_TIMEOUT_MS,
+      throwOnRequestTimeout: true,
+    },
+    ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
+    ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
+  });
 }

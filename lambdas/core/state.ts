@@ -26,6 +26,20 @@ export interface ExecutionInfo {
   readonly startTime: string;
 }
 
+/**
+ * The target lease this execution holds (`$.lease`): one item per target in the deployment's lease table,
+ * taken by validate-request before it looks at anything, released before the execution ends. Its expiry
+ * (the execution's start plus its timeout) frees the target of an execution that died without releasing it.
+ */
+export interface LeaseSide {
+  /** The lease item's key: kind, project, instance or cluster, region and VPC. */
+  readonly key: string;
+  /** The holder: the execution ARN. */
+  readonly holder: string;
+  /** ISO timestamp the lease expires at. */
+  readonly expiresAt: string;
+}
+
 /** The validated, defaults-filled execution input (produced by the request schema). */
 export interface WorkflowRequest {
   readonly kind: EndpointKind;

@@ -13,7 +13,7 @@
  *
  * | key | written by |
  * |---|---|
- * | `request`, `settings`, `existing`, `execution` | `validate-request` (the whole record) |
+ * | `request`, `settings`, `existing`, `execution`, `lease` | `validate-request` (the whole record) |
  * | `atlas` | `create-atlas-endpoint`, then "Record endpoint service" (copy of `poll.observed`) |
  * | `vpcEndpoint` | `create-vpc-endpoint`, then "Record VPC endpoint" |
  * | `link` | `link-endpoint`, then "Record link" |
@@ -42,6 +42,7 @@ import type {
   AtlasSide,
   ConnectionSide,
   ExecutionInfo,
+  LeaseSide,
   LinkSide,
   VpcEndpointSide,
   WorkflowOutput,
@@ -86,6 +87,8 @@ export const StateNames = {
   RecordConnectionString: 'Record connection string',
 
   ShapeOutput: 'Shape output',
+  ReleaseTarget: 'Release target',
+  ConnectionMade: 'Connection made?',
   PublishAvailableEvent: 'Publish available event',
   Succeeded: 'Succeeded',
 
@@ -698,6 +701,8 @@ export const HandlerEnv = {
   ExecutionTimeoutSeconds: 'EXECUTION_TIMEOUT_SECONDS',
   /** Every function: its step id (a persistent log key). */
   WorkflowStep: 'WORKFLOW_STEP',
+  /** Functions with lease actions (validate-request, release-lease): the lease table's name. */
+  LeaseTableName: 'LEASE_TABLE_NAME',
 } as const;
 
 // ---------------------------------------------------------------------------------------------------------
@@ -767,6 +772,8 @@ export interface WorkflowState {
   readonly existing: ExistingResources;
   /** The execution (written by validate-request; absent only in records built by hand, e.g. by tools). */
   readonly execution?: ExecutionInfo;
+  /** The target lease this execution holds (validate-request takes it before it looks at anything). */
+  readonly lease?: LeaseSide;
   readonly atlas?: AtlasSide;
   readonly vpcEndpoint?: VpcEndpointSide;
   readonly link?: LinkSide;
@@ -810,6 +817,8 @@ export interface ValidatedState {
   readonly settings: WorkflowSettings;
   readonly existing: ExistingResources;
   readonly execution: ExecutionInfo;
+  /** Absent only when the deployment has no lease table (tools, tests without one). */
+  readonly lease?: LeaseSide;
 }
 
 /** The record when validation itself failed: the raw input and the caught error, nothing else. */
@@ -921,6 +930,12 @@ export interface StepContracts {
    * and each resource's disposition (deleted / kept / left-over / not-owned). Uses {@link causeMessage}.
    */
   'summarize-failure': { input: SummarizeFailureInput; output: FailureSummary };
+  /**
+   * Gives back `$.lease` when this execution holds it (a conditional delete: never another execution's); a
+   * record without a lease, or a lease already gone or taken over, is success. Runs before every ending
+   * (the definition catches its failure: the lease then expires on its own). Output discarded.
+   */
+  'release-lease': { input: WorkflowState; output: { readonly released: boolean } };
 }
 
 export type StepId = keyof StepContracts;
@@ -928,6 +943,9 @@ export type StepInput<Id extends StepId> = StepContracts[Id]['input'];
 export type StepOutput<Id extends StepId> = StepContracts[Id]['output'];
 /** What `lambdas/handlers/<id>.ts` exports as `handler`. */
 export type StepHandler<Id extends StepId> = (input: StepInput<Id>) => Promise<StepOutput<Id>>;
+
+/** DynamoDB actions on the lease table (resource-scoped to the table). */
+export type LeaseAction = 'PutItem' | 'DeleteItem';
 
 /** EC2 actions the handlers call. Describe* actions need `Resource: "*"`; the others are resource-scoped. */
 export type Ec2Action =
@@ -950,6 +968,8 @@ export interface StepSpec<Id extends StepId = StepId> {
   readonly atlas: boolean;
   /** EC2 actions it calls (IAM is granted from this list; non-empty also means the managed-by env). */
   readonly ec2Actions: readonly Ec2Action[];
+  /** DynamoDB actions on the lease table (IAM from this list; non-empty also means the table's name in env). */
+  readonly leaseActions: readonly LeaseAction[];
   /** Receives the deployment's request defaults and budgets through env (validate-request only). */
   readonly requestDefaults: boolean;
   /**
@@ -975,6 +995,7 @@ export const STEPS: { readonly [Id in StepId]: StepSpec<Id> } = {
     description: 'Validate the request, fill defaults, find what already exists',
     atlas: true,
     ec2Actions: ['DescribeVpcEndpoints', 'DescribeVpcs', 'DescribeSubnets', 'DescribeSecurityGroups'],
+    leaseActions: ['PutItem', 'DeleteItem'],
     requestDefaults: true,
     parameters: {
       'input.$': '$.input',
@@ -991,6 +1012,7 @@ export const STEPS: { readonly [Id in StepId]: StepSpec<Id> } = {
     description: 'Create (or adopt) the Atlas endpoint / endpoint service',
     atlas: true,
     ec2Actions: [],
+    leaseActions: [],
     requestDefaults: false,
     resultPath: '$.atlas',
     compensation: false,
@@ -1001,6 +1023,7 @@ export const STEPS: { readonly [Id in StepId]: StepSpec<Id> } = {
     description: 'Check whether the Atlas endpoint service is ready for a VPC endpoint',
     atlas: true,
     ec2Actions: [],
+    leaseActions: [],
     requestDefaults: false,
     resultPath: '$.poll',
     compensation: false,
@@ -1011,6 +1034,7 @@ export const STEPS: { readonly [Id in StepId]: StepSpec<Id> } = {
     description: 'Create (or adopt) the tagged interface VPC endpoint',
     atlas: false,
     ec2Actions: ['CreateVpcEndpoint', 'CreateTags', 'DescribeVpcEndpoints'],
+    leaseActions: [],
     requestDefaults: false,
     resultPath: '$.vpcEndpoint',
     compensation: false,
@@ -1021,6 +1045,7 @@ export const STEPS: { readonly [Id in StepId]: StepSpec<Id> } = {
     description: 'Check whether the VPC endpoint awaits acceptance',
     atlas: false,
     ec2Actions: ['DescribeVpcEndpoints'],
+    leaseActions: [],
     requestDefaults: false,
     resultPath: '$.poll',
     compensation: false,
@@ -1031,6 +1056,7 @@ export const STEPS: { readonly [Id in StepId]: StepSpec<Id> } = {
     description: 'Register the VPC endpoint with Atlas',
     atlas: true,
     ec2Actions: [],
+    leaseActions: [],
     requestDefaults: false,
     resultPath: '$.link',
     compensation: false,
@@ -1041,6 +1067,7 @@ export const STEPS: { readonly [Id in StepId]: StepSpec<Id> } = {
     description: 'Check whether Atlas reports the link AVAILABLE',
     atlas: true,
     ec2Actions: [],
+    leaseActions: [],
     requestDefaults: false,
     resultPath: '$.poll',
     compensation: false,
@@ -1051,6 +1078,7 @@ export const STEPS: { readonly [Id in StepId]: StepSpec<Id> } = {
     description: 'Read the private SRV connection string',
     atlas: true,
     ec2Actions: [],
+    leaseActions: [],
     requestDefaults: false,
     resultPath: '$.poll',
     compensation: false,
@@ -1062,6 +1090,7 @@ export const STEPS: { readonly [Id in StepId]: StepSpec<Id> } = {
       'Compensation: delete the VPC endpoints this request created (recorded, or found by its tags)',
     atlas: false,
     ec2Actions: ['DeleteVpcEndpoints', 'DescribeVpcEndpoints'],
+    leaseActions: [],
     requestDefaults: false,
     resultPath: '$.cleanupVpcEndpoints',
     compensation: true,
@@ -1072,6 +1101,7 @@ export const STEPS: { readonly [Id in StepId]: StepSpec<Id> } = {
     description: 'Compensation: delete the Atlas endpoint / interface endpoint / endpoint service it created',
     atlas: true,
     ec2Actions: [],
+    leaseActions: [],
     requestDefaults: false,
     resultPath: '$.cleanupAtlas',
     compensation: true,
@@ -1082,6 +1112,7 @@ export const STEPS: { readonly [Id in StepId]: StepSpec<Id> } = {
     description: 'Compensation: check that everything deleted is gone',
     atlas: true,
     ec2Actions: ['DescribeVpcEndpoints'],
+    leaseActions: [],
     requestDefaults: false,
     resultPath: '$.poll',
     compensation: true,
@@ -1092,8 +1123,20 @@ export const STEPS: { readonly [Id in StepId]: StepSpec<Id> } = {
     description: 'Build the failure error, cause and event report',
     atlas: false,
     ec2Actions: [],
+    leaseActions: [],
     requestDefaults: false,
     resultPath: '$.failure',
+    compensation: false,
+  }),
+  'release-lease': step({
+    id: 'release-lease',
+    stateName: StateNames.ReleaseTarget,
+    description: "Give back the target's lease (on every ending; its failure changes nothing)",
+    atlas: false,
+    ec2Actions: [],
+    leaseActions: ['DeleteItem'],
+    requestDefaults: false,
+    resultPath: 'discard',
     compensation: false,
   }),
 };
@@ -1111,6 +1154,7 @@ export function envNamesFor(id: StepId): string[] {
   const names: string[] = [HandlerEnv.WorkflowStep];
   if (spec.atlas) names.push(HandlerEnv.AtlasSecretArn, HandlerEnv.AtlasBaseUrl);
   if (spec.ec2Actions.length > 0) names.push(HandlerEnv.ManagedByTagValue);
+  if (spec.leaseActions.length > 0) names.push(HandlerEnv.LeaseTableName);
   if (spec.requestDefaults) {
     names.push(
       HandlerEnv.DefaultKind,
@@ -1143,7 +1187,7 @@ export const EXECUTION_STAGES: readonly { readonly stage: string; readonly steps
   { stage: 'link', steps: ['link-endpoint', 'describe-link'] },
   { stage: 'connection', steps: ['read-connection-string'] },
   { stage: 'cleanup', steps: ['delete-vpc-endpoint', 'delete-atlas-side', 'check-cleanup'] },
-  { stage: 'failure', steps: ['summarize-failure'] },
+  { stage: 'failure', steps: ['summarize-failure', 'release-lease'] },
 ];
 
 /** The steps the whole-run deadline stops: every forward step after validation. */
@@ -1153,7 +1197,9 @@ export const DEADLINE_STEPS: readonly StepId[] = EXECUTION_STAGES.filter((s) =>
 
 /** The retriers of a step's Task, in the order the definition lists them. */
 export function retryPoliciesOf(id: StepId): readonly RetryPolicySpec[] {
-  if (id === 'summarize-failure') return [RETRY_POLICIES.lambdaService];
+  // Neither can do better by being retried on a named error: the summary is pure, and a lease that cannot be
+  // given back expires on its own (the SDK already retried its DynamoDB call).
+  if (id === 'summarize-failure' || id === 'release-lease') return [RETRY_POLICIES.lambdaService];
   return [
     RETRY_POLICIES.lambdaService,
     STEPS[id].compensation ? RETRY_POLICIES.transientCleanup : RETRY_POLICIES.transient,
@@ -1204,20 +1250,24 @@ export function executionMargin(): ExecutionMargin {
  * absorbs the tens of milliseconds of invocation overhead around a handler). Since the last wait of a phase
  * is clipped to the budget, a phase lasts at most its budget plus its last check. What no budget counts:
  * 1. the Lambda tasks outside the polling loops (validate, the three creates/link, the two deletes, the
- *    summary; 7 × 90 s) and the failed event's publish (30 s), each bounded by its Task timeout;
+ *    lease's release, the summary; 8 × 90 s) and the failed event's publish (30 s), each bounded by its
+ *    Task timeout;
  * 2. the last check of each of the 5 phases (5 × 90 s);
  * 3. Step Functions retries: the failed attempts (each bounded by the Task timeout) and the pauses between
  *    them (bounded by the retrier: interval × backoff, capped at its maximum delay). One Task entry that
  *    exhausts its retriers costs 1172 s on the forward path (6 Lambda-service + 4 transient retries, 272 s
- *    of pauses), 1812 s in the cleanup (6 + 6 retries, 732 s of pauses), 662 s for the summary.
+ *    of pauses), 1812 s in the cleanup (6 + 6 retries, 732 s of pauses), 662 s for the summary or the
+ *    lease's release (6 Lambda-service retries only).
  *
  * The margin is 1 + 2 + one exhausted retry sequence in each of the 7 stages of {@link EXECUTION_STAGES}
- * (computed by {@link executionMargin}: 9444 s, 2 h 37 min 24 s). The guarantee, precisely: an execution
+ * (computed by {@link executionMargin}: 9534 s, 2 h 38 min 54 s). The guarantee, precisely: an execution
  * ends (succeeded, or failed after its cleanup and its failed event) before the execution timeout as long
  * as, in each stage, Step Functions retries add no more than one Task's full retry sequence. Retries are not
- * bounded per execution (every check is a new Task entry with fresh retriers), so a stage hit by long,
- * repeated outages can still run past the timeout; the `ExecutionsTimedOut` alarm reports that case, with
- * no cleanup done.
+ * bounded per execution (every check is a new Task entry with fresh retriers), so a forward stage hit by
+ * long, repeated outages could run on past that; the whole-run deadline ({@link runDeadline}: the timeout
+ * minus the cleanup budget and this margin) stops the forward path in time for the cleanup. Only a cleanup
+ * that itself meets more than one full retry sequence can still reach the timeout (the `ExecutionsTimedOut`
+ * alarm reports that case).
  */
 export const MIN_EXECUTION_MARGIN_SECONDS = executionMargin().totalSeconds;
 
@@ -1225,6 +1275,6 @@ export const MIN_EXECUTION_MARGIN_SECONDS = executionMargin().totalSeconds;
  * Default margin when the construct derives the execution timeout from the budgets: the minimum plus at least
  * 30 min that requests may add to their phase budgets (request field `phaseBudgetSeconds`; validate-request
  * checks that their total still leaves the minimum margin), rounded up to a quarter hour: 11700 s (3 h 15 min),
- * so requests may add up to 2256 s.
+ * so requests may add up to 2166 s.
  */
 export const DEFAULT_EXECUTION_MARGIN_SECONDS = Math.ceil((MIN_EXECUTION_MARGIN_SECONDS + 1800) / 900) * 900;

@@ -28,6 +28,7 @@ import * as describeLink from '../../lambdas/handlers/describe-link.ts';
 import * as describeVpcEndpoint from '../../lambdas/handlers/describe-vpc-endpoint.ts';
 import * as linkEndpoint from '../../lambdas/handlers/link-endpoint.ts';
 import * as readConnectionString from '../../lambdas/handlers/read-connection-string.ts';
+import * as releaseLease from '../../lambdas/handlers/release-lease.ts';
 import * as summarizeFailure from '../../lambdas/handlers/summarize-failure.ts';
 import type { HandlerDeps, LambdaContextLike } from '../../lambdas/handlers/support/runtime.ts';
 import * as validateRequest from '../../lambdas/handlers/validate-request.ts';
@@ -68,6 +69,7 @@ export const MAKE_HANDLER: Readonly<Record<StepId, MakeHandler>> = {
   'delete-atlas-side': deleteAtlasSide.makeHandler,
   'check-cleanup': checkCleanup.makeHandler,
   'summarize-failure': summarizeFailure.makeHandler,
+  'release-lease': releaseLease.makeHandler,
 };
 
 /** A Lambda-like context with plenty of time left. */

@@ -417,6 +417,8 @@ describe('failure paths', () => {
       StateNames.CheckCleanup,
       StateNames.CleanupDone,
       StateNames.RecordCleanup,
+      StateNames.ReleaseTarget,
+      StateNames.ConnectionMade,
       StateNames.SummarizeFailure,
       StateNames.PublishFailedEvent,
       StateNames.Failed,
@@ -444,6 +446,8 @@ describe('failure paths', () => {
       StateNames.CheckCleanup,
       StateNames.CleanupDone,
       StateNames.RecordCleanup,
+      StateNames.ReleaseTarget,
+      StateNames.ConnectionMade,
       StateNames.SummarizeFailure,
       StateNames.PublishFailedEvent,
       StateNames.Failed,
@@ -491,6 +495,8 @@ describe('failure paths', () => {
     ]);
     expect(r.path.slice(r.path.indexOf(StateNames.RollBack))).toEqual([
       StateNames.RollBack,
+      StateNames.ReleaseTarget,
+      StateNames.ConnectionMade,
       StateNames.SummarizeFailure,
       StateNames.PublishFailedEvent,
       StateNames.Failed,

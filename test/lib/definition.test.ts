@@ -173,7 +173,7 @@ describe('the definition', () => {
         MaxDelaySeconds: 60,
         JitterStrategy: 'FULL',
       });
-      if (id === 'summarize-failure') {
+      if (id === 'summarize-failure' || id === 'release-lease') {
         expect(retry, id).toHaveLength(1);
         continue;
       }
@@ -226,10 +226,20 @@ describe('the definition', () => {
         ]);
         continue;
       }
+      if (id === 'release-lease') {
+        // A lease that cannot be given back expires on its own: the outcome stands.
+        expect(catchTargets(spec.stateName)).toEqual([
+          { errors: ['States.ALL'], next: StateNames.ConnectionMade, resultPath: '$.releaseError' },
+        ]);
+        continue;
+      }
+      // Validation holds no lease when it fails (it gives it back itself); a failed cleanup still releases.
       const next =
-        id === 'validate-request' || spec.compensation
+        id === 'validate-request'
           ? StateNames.SummarizeFailure
-          : StateNames.DeleteVpcEndpoint;
+          : spec.compensation
+            ? StateNames.ReleaseTarget
+            : StateNames.DeleteVpcEndpoint;
       const resultPath = spec.compensation ? '$.cleanupError' : '$.error';
       expect(catchTargets(spec.stateName), id).toEqual([
         { errors: named, next, resultPath },

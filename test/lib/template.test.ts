@@ -65,6 +65,9 @@ describe('functions', () => {
         expected[HandlerEnv.AtlasBaseUrl] = 'https://cloud.mongodb.com';
       }
       if (spec.ec2Actions.length > 0) expected[HandlerEnv.ManagedByTagValue] = managedBy;
+      if (spec.leaseActions.length > 0) {
+        expected[HandlerEnv.LeaseTableName] = { Ref: logicalIdOf(synth.stack, synth.workflow.leaseTable) };
+      }
       if (spec.requestDefaults) {
         expected[HandlerEnv.DefaultRegion] = 'us-east-1';
         expected[HandlerEnv.DefaultRollbackOnFailure] = 'true';

@@ -172,6 +172,7 @@ describe('npm run simulator + npm start -- --atlas-url', () => {
       banner,
     )?.[1];
     const ec2Url = /Simulated EC2:\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(banner)?.[1];
+    const dynamodbUrl = /Simulated DynamoDB:\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(banner)?.[1];
     const env = (name: string) => new RegExp(`${name}=(\\S+)`).exec(banner)?.[1];
     expect(atlasUrl).toBeDefined();
     expect(ec2Url).toBeDefined();
@@ -181,6 +182,7 @@ describe('npm run simulator + npm start -- --atlas-url', () => {
       AWS_ACCESS_KEY_ID: env('AWS_ACCESS_KEY_ID'),
       AWS_SECRET_ACCESS_KEY: env('AWS_SECRET_ACCESS_KEY'),
       AWS_ENDPOINT_URL_EC2: ec2Url,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamodbUrl,
       AWS_REGION: 'us-east-1',
     };
     for (const [k, v] of Object.entries(vars)) expect(v, k).toBeDefined();

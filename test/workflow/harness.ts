@@ -63,6 +63,7 @@ export async function run(
     target: {
       atlasUrl: world.atlasUrl,
       ec2Url: world.ec2Url,
+      dynamodbUrl: world.dynamodbUrl,
       atlasCredentials: options.auth === 'api-key' ? d.apiKey : d.serviceAccount,
       awsCredentials: { accessKeyId: DEMO_AWS.accessKeyId, secretAccessKey: DEMO_AWS.secretAccessKey },
       awsRegion: d.awsRegion,

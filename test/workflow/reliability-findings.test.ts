@@ -200,12 +200,13 @@ describe('finding 7: input that passes validation and cannot work', () => {
     'a %j input ends in a named InvalidRequest with a failed event, no Atlas or EC2 call',
     async (input) => {
       world = world ?? (await newWorld({ preset: 'instant' }));
-      const before = world.world.log.entries.length;
+      const calls = () => world!.world.log.entries.filter((e) => e.service !== 'dynamodb').length;
+      const before = calls();
       const failure = failureOf(await run(world, input));
       expect(failure.error).toBe(ErrorNames.InvalidRequest);
       expect(failure.cause).toMatch(/\(input\)/);
       expect(failure.cleanup).toBe('not-needed');
-      expect(world.world.log.entries.length).toBe(before);
+      expect(calls()).toBe(before);
     },
   );
 
@@ -325,4 +326,48 @@ describe('finding 6: the cleanup finds what a dying step made, and a whole-run d
     expect(live(world).total).toBe(0);
     expect((world.world.clock.now() - start) / 1000).toBeLessThan(timeoutSeconds);
   });
+});
+
+describe('finding 5: executions that race for one target', () => {
+  it.each([
+    ['serverless', 'different request ids'],
+    ['dedicated', 'different request ids'],
+    ['serverless', 'one request id'],
+    ['dedicated', 'one request id'],
+  ] as const)(
+    '%s, %s: one connection; the others converge on it or are refused naming the holder',
+    async (kind, ids) => {
+      world = await newWorld({ preset: 'instant' });
+      const w = world;
+      const runs = await Promise.all(
+        [1, 2, 3, 4, 5].map((n) =>
+          run(
+            w,
+            requestFor(kind, w, { requestId: ids === 'one request id' ? 'double-click' : `race-${n}` }),
+            {
+              executionName: `race-${kind}-${n}`,
+            },
+          ),
+        ),
+      );
+      const succeeded = runs.filter((r) => r.status === 'SUCCEEDED');
+      expect(succeeded.length, JSON.stringify(runs.map((r) => r.error))).toBeGreaterThan(0);
+      // Every success reports the one pair.
+      const pairs = new Set(succeeded.map((r) => JSON.stringify(r.output)));
+      expect(pairs.size).toBe(1);
+      // Every other execution was refused up front, naming an execution of this race, having created nothing.
+      for (const r of runs.filter((x) => x.status === 'FAILED')) {
+        expect(r.error?.error).toBe(ErrorNames.TargetBusy);
+        expect(causeText(r)).toMatch(
+          /Another execution is already working on this target .*: execution arn:aws:states:.*:race-/,
+        );
+        expect(r.path).not.toContain('Create Atlas endpoint');
+      }
+      const inv = live(w);
+      expect(inv.vpcEndpoints).toHaveLength(1);
+      expect(kind === 'serverless' ? inv.serverlessEndpoints : inv.endpointServices).toHaveLength(1);
+      // The leases were all given back.
+      expect(Object.values(w.world.inventory().dynamodb).flat()).toEqual([]);
+    },
+  );
 });

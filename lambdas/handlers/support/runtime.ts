@@ -34,6 +34,7 @@ import type { Context } from 'aws-lambda';
 import { type AtlasClient, lambdaDeadline } from '#atlas/client';
 import type { EndpointKindClient } from '#atlas/endpoint-kind';
 import { endpointKindClient } from '#atlas/kinds';
+import type { LeaseStore } from '#aws/leases';
 import type { VpcEndpointOperations } from '#aws/vpc-endpoints';
 import { ConfigurationError, ErrorNames, WorkflowError } from '#core/errors';
 import type { EndpointKind } from '#core/state';
@@ -82,6 +83,8 @@ export interface HandlerDeps {
   readonly onAtlasAuthFailed?: () => void;
   /** EC2 VPC endpoint operations in a region (EC2 steps). */
   readonly vpcEndpoints?: (region: string) => VpcEndpointOperations;
+  /** The lease table (steps with lease actions). */
+  readonly leases?: LeaseStore;
   /** `MANAGED_BY_TAG_VALUE` (EC2 steps). */
   readonly managedBy?: string;
   /** The deployment's request defaults (validate-request). */
@@ -145,6 +148,8 @@ export interface Capabilities {
   readonly ec2?: (env: Environment) => (region: string) => VpcEndpointOperations;
   /** validate-request: `loadRequestDefaults` from #workflow/config. */
   readonly requestDefaults?: (env: Environment) => RequestDefaults;
+  /** Steps with lease actions: `leaseAccess` from ./leases.ts. */
+  readonly leases?: (env: Environment, tableName: string) => LeaseStore;
 }
 
 /**
@@ -188,6 +193,19 @@ export function defaultHandlerDeps(
     }
     if (capabilities.ec2 === undefined) missingCapability('EC2 access');
     else vpcEndpoints = capabilities.ec2(snapshot);
+  }
+
+  let leases: LeaseStore | undefined;
+  if (spec.leaseActions.length > 0) {
+    const tableName = nonEmpty(snapshot[HandlerEnv.LeaseTableName]);
+    if (tableName === undefined) {
+      problems.push({
+        variables: [HandlerEnv.LeaseTableName],
+        problem: `${HandlerEnv.LeaseTableName} is not set (the table of the target leases)`,
+      });
+    }
+    if (capabilities.leases === undefined) missingCapability('lease table access');
+    else if (tableName !== undefined) leases = capabilities.leases(snapshot, tableName);
   }
 
   let requestDefaults: RequestDefaults | undefined;
@@ -245,6 +263,7 @@ export function defaultHandlerDeps(
     logger,
     ...(atlas === undefined ? {} : { atlasClient: atlas.client, onAtlasAuthFailed: atlas.onAuthFailed }),
     ...(vpcEndpoints === undefined ? {} : { vpcEndpoints }),
+    ...(leases === undefined ? {} : { leases }),
     ...(managedBy === undefined ? {} : { managedBy }),
     ...(requestDefaults === undefined ? {} : { requestDefaults }),
     ...(spec.requestDefaults ? { env: snapshot } : {}),
@@ -457,6 +476,7 @@ export function stepHandler<Id extends StepId>(
         atlas,
         vpcEndpoints: deps.vpcEndpoints ?? (() => unavailable(id, 'EC2 access')),
         managedBy: deps.managedBy ?? '',
+        ...(deps.leases === undefined ? {} : { leases: deps.leases }),
         logger,
         pollTiming: (): PollTiming => ({
           spentSeconds: Math.max(0, Math.ceil((now() - startedAt) / 1000)),

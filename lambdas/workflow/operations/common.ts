@@ -9,6 +9,7 @@
 import type { AtlasLogger } from '#atlas/client';
 import type { AtlasEndpointView, EndpointKindClient, EndpointTarget } from '#atlas/endpoint-kind';
 import { ownershipMarker } from '#atlas/kind-common';
+import type { LeaseStore } from '#aws/leases';
 import type { VpcEndpointOperations, VpcEndpointView } from '#aws/vpc-endpoints';
 import { AtlasApiGoneError, ConfigurationError, ErrorNames, type WorkflowError } from '#core/errors';
 import type { AtlasSide, EndpointKind, LinkSide, VpcEndpointSide, WorkflowRequest } from '#core/state';
@@ -29,6 +30,8 @@ export interface StepDeps {
   readonly vpcEndpoints: (region: string) => VpcEndpointOperations;
   /** The deployment's managed-by tag value (`MANAGED_BY_TAG_VALUE`). */
   readonly managedBy: string;
+  /** The target leases (steps with lease actions; absent where the deployment has no lease table: tools). */
+  readonly leases?: LeaseStore;
   readonly logger: StepLogger;
   /** The clock (epoch ms): the whole-run deadline, the lease's expiry. */
   readonly now: () => number;

@@ -138,6 +138,8 @@ function nextStep(error: string): string {
       return 'Atlas kept failing or did not answer in time, even after retries: start a new execution later';
     case ErrorNames.AwsTransientError:
       return 'EC2 kept throttling or failing, even after retries: start a new execution later';
+    case ErrorNames.TargetBusy:
+      return 'once the execution named above has ended, start a new execution (it converges on what that one made)';
     case ErrorNames.AtlasNotFound:
       return 'check that the project and the instance or cluster exist and that the credentials can see them, then start a new execution';
     default:

@@ -7,7 +7,9 @@
  *    the first checks accepted, the Atlas target (project and instance or cluster exist, of the requested
  *    kind), so Atlas credentials are never loaded for a malformed request. Every problem found goes into ONE
  *    InvalidRequest, which wins over a named error of a check that could not run; nothing is created.
- * 2. Look up what exists for (project, instance, VPC): VPC endpoints this deployment tagged for the same
+ * 2. Take the target's lease (./lease.ts): another execution working on the same target ends this one with
+ *    TargetBusy, before anything is looked at. Every later failure of this step gives the lease back.
+ * 3. Look up what exists for (project, instance, VPC): VPC endpoints this deployment tagged for the same
  *    Atlas target (this request's own first), the Atlas side they point at (or, without one, the Atlas side
  *    `findExisting` would adopt), and the link between them. Each entry gets `created` by the ownership
  *    rule: true only when it carries this request's id (VPC endpoint tags; a serverless endpoint's comment
@@ -55,6 +57,7 @@ import {
   toAtlasSide,
   toVpcEndpointSide,
 } from './common.ts';
+import { acquireTargetLease, DEFAULT_LEASE_SECONDS, releaseAfterFailure } from './lease.ts';
 
 export interface ValidateDeps extends StepDeps {
   /** The deployment's request defaults (`loadRequestDefaults(env)`). */
@@ -152,7 +155,18 @@ export async function validateRequest(
   }
 
   const { phaseBudgetSeconds: _overrides, ...request } = parsed;
-  const existing = await lookUpExisting(request, deps);
+  // The target's lease before anything is looked at: what the look-up finds can then no longer change under
+  // this execution's feet (another execution for the target is refused, or has ended).
+  const execution = executionOf(input, deps.now);
+  const lease = await acquireTargetLease(request, execution, leaseSecondsOf(deps.env), deps);
+  let existing: ExistingResources;
+  try {
+    existing = await lookUpExisting(request, deps);
+  } catch (error) {
+    // Nothing was created: the lease goes back now, so a retry of this step or another execution may take it.
+    await releaseAfterFailure(lease, request, deps);
+    throw error;
+  }
   deps.logger.info('Request validated', {
     ...requestKeys(request),
     existing: {
@@ -163,8 +177,19 @@ export async function validateRequest(
       link: existing.link ? { status: existing.link.atlasStatus, created: existing.link.created } : null,
     },
   });
-  const execution = executionOf(input, deps.now);
-  return { request, settings: withRunDeadline(settings, execution, deps.env), existing, execution };
+  return {
+    request,
+    settings: withRunDeadline(settings, execution, deps.env),
+    existing,
+    execution,
+    ...(lease === undefined ? {} : { lease }),
+  };
+}
+
+/** The lease lasts as long as the execution may (its timeout), else a day. */
+function leaseSecondsOf(env: Environment): number {
+  const timeout = Number(env[HandlerEnv.ExecutionTimeoutSeconds]);
+  return Number.isInteger(timeout) && timeout > 0 ? timeout : DEFAULT_LEASE_SECONDS;
 }
 
 /** The settings with the whole-run deadline, when the deployment gives its execution timeout. */
