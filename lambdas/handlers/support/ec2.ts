@@ -6,13 +6,19 @@
 import { createEc2Client } from '#aws/client';
 import { Ec2VpcEndpoints, type VpcEndpointOperations } from '#aws/vpc-endpoints';
 import type { Environment } from '#workflow/config';
+import type { HandlerClock } from './runtime.ts';
 
-export function ec2Access(env: Environment): (region: string) => VpcEndpointOperations {
+export function ec2Access(
+  env: Environment,
+  clock: HandlerClock = {},
+): (region: string) => VpcEndpointOperations {
   const byRegion = new Map<string, VpcEndpointOperations>();
   return (region) => {
     let ops = byRegion.get(region);
     if (ops === undefined) {
-      ops = new Ec2VpcEndpoints(createEc2Client({ region, env }));
+      ops = new Ec2VpcEndpoints(
+        createEc2Client({ region, env, ...(clock.sleep === undefined ? {} : { sleep: clock.sleep }) }),
+      );
       byRegion.set(region, ops);
     }
     return ops;

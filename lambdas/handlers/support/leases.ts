@@ -7,11 +7,13 @@
 import { createDynamoDbClient } from '#aws/client';
 import { DynamoDbLeaseStore, type LeaseStore } from '#aws/leases';
 import type { Environment } from '#workflow/config';
+import type { HandlerClock } from './runtime.ts';
 
-export function leaseAccess(env: Environment, tableName: string): LeaseStore {
+export function leaseAccess(env: Environment, tableName: string, clock: HandlerClock = {}): LeaseStore {
   let store: LeaseStore | undefined;
   const get = () => {
-    store ??= new DynamoDbLeaseStore(createDynamoDbClient({ env }), tableName);
+    const sleep = clock.sleep === undefined ? {} : { sleep: clock.sleep };
+    store ??= new DynamoDbLeaseStore(createDynamoDbClient({ env, ...sleep }), tableName);
     return store;
   };
   return {

@@ -145,11 +145,11 @@ export interface Capabilities {
   /** Atlas steps: `atlasAccess` from ./atlas.ts. */
   readonly atlas?: (env: Environment, logger: Logger, clock?: HandlerClock) => AtlasAccess;
   /** EC2 steps: `ec2Access` from ./ec2.ts. */
-  readonly ec2?: (env: Environment) => (region: string) => VpcEndpointOperations;
+  readonly ec2?: (env: Environment, clock?: HandlerClock) => (region: string) => VpcEndpointOperations;
   /** validate-request: `loadRequestDefaults` from #workflow/config. */
   readonly requestDefaults?: (env: Environment) => RequestDefaults;
   /** Steps with lease actions: `leaseAccess` from ./leases.ts. */
-  readonly leases?: (env: Environment, tableName: string) => LeaseStore;
+  readonly leases?: (env: Environment, tableName: string, clock?: HandlerClock) => LeaseStore;
 }
 
 /**
@@ -192,7 +192,7 @@ export function defaultHandlerDeps(
       });
     }
     if (capabilities.ec2 === undefined) missingCapability('EC2 access');
-    else vpcEndpoints = capabilities.ec2(snapshot);
+    else vpcEndpoints = capabilities.ec2(snapshot, clock);
   }
 
   let leases: LeaseStore | undefined;
@@ -205,7 +205,7 @@ export function defaultHandlerDeps(
       });
     }
     if (capabilities.leases === undefined) missingCapability('lease table access');
-    else if (tableName !== undefined) leases = capabilities.leases(snapshot, tableName);
+    else if (tableName !== undefined) leases = capabilities.leases(snapshot, tableName, clock);
   }
 
   let requestDefaults: RequestDefaults | undefined;
