@@ -61,6 +61,13 @@ export class FaultPlan {
     this.rules.push(rule);
   }
 
+  /** Starts over with `rules`: counts and the list of fired faults are cleared too (one world, many plans). */
+  replace(rules: readonly FaultRule[]): void {
+    this.rules.splice(0, this.rules.length, ...rules);
+    this.counts.clear();
+    this.fired.length = 0;
+  }
+
   /** Counts one occurrence of `operation` and returns the effect to apply, if a rule fires. */
   take(operation: string): FaultEffect | undefined {
     const n = (this.counts.get(operation) ?? 0) + 1;

@@ -19,7 +19,15 @@ export { atlasHttpError, atlasSlowRules, FAULT_CATALOG, type FaultCatalogEntry }
 export { type FaultEffect, FaultPlan, type FaultRule } from './faults.ts';
 export { type AuthKind, RequestLog, type RequestLogEntry } from './request-log.ts';
 export { isPresetName, PRESETS, type PresetName, type Timeline } from './timeline.ts';
-export { type DemoSeed, type Inventory, liveResources, World, type WorldOptions } from './world.ts';
+export {
+  type DemoSeed,
+  type Inventory,
+  liveResources,
+  secretHits,
+  World,
+  type WorldOptions,
+  worldSecrets,
+} from './world.ts';
 
 export interface RunningWorld {
   readonly world: World;

@@ -71,6 +71,28 @@ export function liveResources(inv: Inventory): number {
 
 export const DEMO_GROUP_ID = '5f7cac1adf5d6c6306f4b283';
 
+/** Every world this process built (for leak scans of what tests print: `worldSecrets`). */
+const worlds: World[] = [];
+
+/**
+ * The secrets of every world this process built: Atlas client secrets, private keys, access tokens and digest
+ * responses, and the AWS secret access keys. None of them may ever appear in a log line, an output, an event,
+ * an error cause or an execution history.
+ */
+export function worldSecrets(): { readonly kind: string; readonly value: string }[] {
+  return worlds.flatMap((w) => [
+    ...w.atlas.access.secrets(),
+    { kind: 'AWS secret access key', value: DEMO_AWS.secretAccessKey },
+  ]);
+}
+
+/** The kinds of `worldSecrets()` found in `text` (never the values). */
+export function secretHits(text: string): string[] {
+  return worldSecrets()
+    .filter((s) => s.value.length >= 8 && text.includes(s.value))
+    .map((s) => s.kind);
+}
+
 export class World {
   readonly clock: VirtualClock;
   readonly timeline: Timeline;
@@ -119,6 +141,7 @@ export class World {
     const serviceAccount = this.atlas.access.addServiceAccount(orgId, options.credentials?.serviceAccount);
     const apiKey = this.atlas.access.addApiKey(orgId, options.credentials?.apiKey);
 
+    worlds.push(this);
     this.demo = {
       groupId: DEMO_GROUP_ID,
       orgId,
