@@ -14,6 +14,8 @@
  *
  * These functions are the reusable rule (other actions on a connection take and give back the same lease).
  */
+
+import type { LeaseStore } from '#aws/leases';
 import { TargetBusyError } from '#core/errors';
 import type { ExecutionInfo, LeaseSide, WorkflowRequest } from '#core/state';
 import { instanceLabel, requestKeys, type StepDeps } from './common.ts';
@@ -44,13 +46,21 @@ export async function acquireTargetLease(
   const now = deps.now();
   const started = Date.parse(execution.startTime);
   const expiresAtMs = (Number.isFinite(started) ? started : now) + leaseSeconds * 1000;
-  const result = await deps.leases.acquire({
-    key,
-    holder: execution.id,
-    requestId: request.requestId,
-    now,
-    expiresAt: Math.ceil(expiresAtMs / 1000),
-  });
+  let result: Awaited<ReturnType<LeaseStore['acquire']>>;
+  try {
+    result = await deps.leases.acquire({
+      key,
+      holder: execution.id,
+      requestId: request.requestId,
+      now,
+      expiresAt: Math.ceil(expiresAtMs / 1000),
+    });
+  } catch (error) {
+    // The write may have taken effect with its answer lost: give back what may be ours before failing (a
+    // retry of this step would take it again as the same holder; another execution must not wait for expiry).
+    await releaseAfterFailure({ key, holder: execution.id, expiresAt: '' }, request, deps);
+    throw error;
+  }
   if (result.acquired) {
     const lease: LeaseSide = { key, holder: execution.id, expiresAt: new Date(expiresAtMs).toISOString() };
     deps.logger.info('Took the target lease', { ...requestKeys(request), lease });

@@ -2,11 +2,11 @@
  * validate-request: turn the raw execution input into the state record, and find what already exists.
  *
  * 1. Parse the request with the deployment defaults (`parseRequest`) and resolve the phase budgets
- *    (`resolvePhaseBudgets`): `checkRequest`, pure, before anything else. Then check the network (subnets
- *    and security groups exist, belong to the VPC, one subnet per Availability Zone) and, only for a request
- *    the first checks accepted, the Atlas target (project and instance or cluster exist, of the requested
- *    kind), so Atlas credentials are never loaded for a malformed request. Every problem found goes into ONE
- *    InvalidRequest, which wins over a named error of a check that could not run; nothing is created.
+ *    (`resolvePhaseBudgets`): `checkRequest`, pure, before anything else. A request refused here ends in
+ *    InvalidRequest with no EC2 or Atlas call at all. Then check the network (the VPC exists; subnets and
+ *    security groups exist, belong to it, one subnet per Availability Zone) and the Atlas target (project and
+ *    instance or cluster exist, of the requested kind). Every problem these find goes into ONE InvalidRequest,
+ *    which wins over a named error of a check that could not run; nothing is created.
  * 2. Take the target's lease (./lease.ts): another execution working on the same target ends this one with
  *    TargetBusy, before anything is looked at. Every later failure of this step gives the lease back.
  * 3. Look up what exists for (project, instance, VPC): VPC endpoints this deployment tagged for the same
@@ -73,8 +73,6 @@ const LIVE_STATES = new Set(['pending', 'pendingAcceptance', 'available']);
 /** At most this many tagged endpoints are looked at (there is normally one). */
 const MAX_CANDIDATES = 5;
 
-const NETWORK_FIELDS = ['vpcId', 'subnetIds', 'securityGroupIds', 'region'] as const;
-
 /** The request on its own: what the schema and the phase budgets say, before anything is asked of AWS or Atlas. */
 export interface CheckedRequest {
   /** Undefined when the schema rejected the request. */
@@ -128,13 +126,14 @@ export async function validateRequest(
   const { parsed, raw, settings, ...checked } = checkRequest(input, deps);
   const issues: FieldIssue[] = [...checked.issues];
 
-  // 2. The network (EC2) and the Atlas target. The network is checked even for a request the schema refused,
-  // so one InvalidRequest lists every problem; Atlas (and so its credentials) only for a well-formed request.
-  const network = parsed ?? networkCandidate(raw, deps.defaults, issues);
-  const target = issues.length === 0 ? parsed : undefined;
+  // A request the schema refuses is answered from the request alone: no EC2 or Atlas call, whatever it holds
+  // (a hostile or broken input costs nothing and reaches nobody).
+  if (issues.length > 0 || parsed === undefined) throw new InvalidRequestError(issues);
+
+  // 2. The network (EC2) and the Atlas target, together, so one InvalidRequest lists every problem they find.
   const [networkCheck, atlasCheck] = await Promise.allSettled([
-    network === undefined ? [] : deps.vpcEndpoints(network.region).checkNetwork(network),
-    target === undefined ? [] : checkAtlasTarget(target, deps.atlas(target.kind)),
+    deps.vpcEndpoints(parsed.region).checkNetwork(parsed),
+    checkAtlasTarget(parsed, deps.atlas(parsed.kind)),
   ]);
   const failures: unknown[] = [];
   for (const check of [atlasCheck, networkCheck]) {
@@ -145,7 +144,7 @@ export async function validateRequest(
   // that problem, if it is still there, shows up once the request is fixed.
   const bug = failures.find((f) => !isNamedWorkflowError(f));
   if (bug !== undefined || (failures.length > 0 && issues.length === 0)) throw bug ?? failures[0];
-  if (issues.length > 0 || parsed === undefined) {
+  if (issues.length > 0) {
     for (const failure of failures as Error[]) {
       deps.logger.warn('A validation check failed; reporting the request problems found instead', {
         error: { name: failure.name, message: failure.message },
@@ -220,30 +219,6 @@ function isNamedWorkflowError(error: unknown): error is Error {
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/**
- * The network fields of a request the schema rejected for other reasons, so their problems are reported in
- * the same InvalidRequest. Undefined when a network field itself is already reported (or absent).
- */
-function networkCandidate(
-  raw: Record<string, unknown> | undefined,
-  defaults: RequestDefaults,
-  issues: readonly FieldIssue[],
-): { vpcId: string; subnetIds: string[]; securityGroupIds: string[]; region: string } | undefined {
-  if (raw === undefined) return undefined;
-  const touched = (field: string) =>
-    issues.some((i) => i.field === field || i.field.startsWith(`${field}[`) || i.field === '(input)');
-  if (NETWORK_FIELDS.some(touched)) return undefined;
-  const value = (field: (typeof NETWORK_FIELDS)[number]) => raw[field] ?? defaults[field];
-  const vpcId = value('vpcId');
-  const subnetIds = value('subnetIds');
-  const securityGroupIds = value('securityGroupIds');
-  const region = value('region');
-  const strings = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === 'string');
-  if (typeof vpcId !== 'string' || typeof region !== 'string') return undefined;
-  if (!strings(subnetIds) || !strings(securityGroupIds)) return undefined;
-  return { vpcId, subnetIds, securityGroupIds, region };
 }
 
 /**
