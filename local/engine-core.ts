@@ -64,6 +64,11 @@ export interface CoreRunOptions {
   readonly onHistory?: (entry: HistoryEntry) => void;
   /** Called with the seconds a Wait state is about to wait (before the clock advances), for progress displays. */
   readonly onWait?: (state: string, seconds: number) => Promise<void> | void;
+  /**
+   * How a Wait state or a retry pause lets virtual time pass (the engine shares one clock among concurrent
+   * executions, see local/virtual-time.ts). @default advance the clock at once
+   */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 export interface CoreRunResult {
@@ -186,6 +191,11 @@ function machineFor(definition: AslDefinition, states: Record<string, AslState>)
 
 export async function runDefinition(options: CoreRunOptions): Promise<CoreRunResult> {
   const { definition, clock } = options;
+  const sleep =
+    options.sleep ??
+    (async (ms: number) => {
+      clock.advance(ms);
+    });
   const realStart = performance.now();
   const history: HistoryEntry[] = [];
   const originalTypes = new Map(Object.entries(definition.States).map(([name, s]) => [name, s.Type]));
@@ -211,7 +221,7 @@ export async function runDefinition(options: CoreRunOptions): Promise<CoreRunRes
         await new Promise((resolve) => setImmediate(resolve));
         const seconds = waitSecondsFor(state, input, clock.now());
         await options.onWait?.(name, seconds);
-        clock.advance(seconds * 1000);
+        await sleep(seconds * 1000);
         waitedMs += seconds * 1000;
         record({ kind: 'waited', state: name, type: 'Wait', waitSeconds: seconds });
         return input;
@@ -233,7 +243,7 @@ export async function runDefinition(options: CoreRunOptions): Promise<CoreRunRes
           retryCount += 1;
           const interval = (retrier.IntervalSeconds ?? 1) * (retrier.BackoffRate ?? 2) ** (retryCount - 1);
           const pause = Math.min(interval, retrier.MaxDelaySeconds ?? Number.POSITIVE_INFINITY);
-          clock.advance(pause * 1000);
+          await sleep(pause * 1000);
           waitedMs += pause * 1000;
         }
       } else {

@@ -39,6 +39,7 @@ import {
   type TaskFunction,
 } from './engine-core.ts';
 import { type EnvironmentRecord, ownEnvironment, withEnvironment } from './env-scope.ts';
+import { virtualTimeOf } from './virtual-time.ts';
 
 export type { HistoryEntry } from './engine-core.ts';
 
@@ -318,6 +319,18 @@ interface Container {
   current: InvocationTime | undefined;
 }
 
+/**
+ * How an execution lets virtual time pass: on a frozen clock (timeScale 0) through the clock's coordinator, so
+ * concurrent executions' waits overlap; on a running clock, in (scaled) real time.
+ */
+function worldSleep(clock: VirtualClock): (ms: number) => Promise<void> {
+  if (clock.timeScale === 0) {
+    const time = virtualTimeOf(clock);
+    return (ms) => time.sleep(ms);
+  }
+  return (ms) => clock.sleep(ms);
+}
+
 const handlerModules = new Map<string, Promise<HandlerModule>>();
 /** Idle containers per (function, environment, clock). */
 const idleContainers = new Map<string, Container[]>();
@@ -376,8 +389,8 @@ async function takeContainer(
       current === undefined
         ? clock.now()
         : Math.max(clock.now(), current.virtualStart + (performance.now() - current.realStart));
-    // The Atlas client's pauses between attempts pass on the world's clock too.
-    const sleep = (ms: number) => clock.sleep(ms);
+    // The Atlas client's (and the AWS SDK's) pauses between attempts pass on the world's clock too.
+    const sleep = worldSleep(clock);
     const deps = withEnvironment(env, () =>
       defaultHandlerDeps(binding.stepId as StepId, mod.capabilities, env, { now, sleep }),
     );
@@ -580,29 +593,41 @@ export async function runLocalWorkflow(options: LocalRunOptions): Promise<LocalR
     };
   }
 
-  const result: CoreRunResult = await runDefinition({
-    definition: synthesized.definition,
-    tasks,
-    clock,
-    input: options.input,
-    context: {
-      Execution: {
-        Id: `arn:aws:states:${REGION}:${ACCOUNT}:execution:LocalPrivateEndpointWorkflow:${executionName}`,
-        Name: executionName,
-        StartTime: new Date(startVirtual).toISOString(),
-        Input: options.input,
-        RoleArn: `arn:aws:iam::${ACCOUNT}:role/local`,
+  // The execution takes part in the clock's time from here to its end (concurrent runs' waits overlap).
+  const time = clock.timeScale === 0 ? virtualTimeOf(clock) : undefined;
+  time?.enter();
+  let result: CoreRunResult;
+  try {
+    result = await runDefinition({
+      definition: synthesized.definition,
+      tasks,
+      clock,
+      input: options.input,
+      context: {
+        Execution: {
+          Id: `arn:aws:states:${REGION}:${ACCOUNT}:execution:LocalPrivateEndpointWorkflow:${executionName}`,
+          Name: executionName,
+          StartTime: new Date(startVirtual).toISOString(),
+          Input: options.input,
+          RoleArn: `arn:aws:iam::${ACCOUNT}:role/local`,
+        },
+        StateMachine: {
+          Id: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:LocalPrivateEndpointWorkflow`,
+          Name: 'local',
+        },
       },
-      StateMachine: {
-        Id: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:LocalPrivateEndpointWorkflow`,
-        Name: 'local',
+      ...(options.onWait ? { onWait: options.onWait } : {}),
+      ...(clock.timeScale === 0 ? { sleep: worldSleep(clock) } : {}),
+      onHistory: (entry) => {
+        options.onHistory?.(
+          entry,
+          entry.kind === 'succeeded' ? { result: lastResults.get(entry.state) } : {},
+        );
       },
-    },
-    ...(options.onWait ? { onWait: options.onWait } : {}),
-    onHistory: (entry) => {
-      options.onHistory?.(entry, entry.kind === 'succeeded' ? { result: lastResults.get(entry.state) } : {});
-    },
-  });
+    });
+  } finally {
+    time?.leave();
+  }
 
   return {
     executionName,
