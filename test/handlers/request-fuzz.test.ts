@@ -55,6 +55,7 @@ const trickyString = fc.oneof(
     '../../etc/passwd',
     '<script>alert(1)</script>',
     "'; DROP TABLE x; --",
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a log4j-style lookup string is the hostile input
     '${jndi:ldap://x}',
     '%s%n%x',
     'null',
@@ -103,7 +104,14 @@ const HOSTILE: Readonly<Record<string, fc.Arbitrary<unknown>>> = {
   // Wrong whatever the kind (another spoil may make the kind itself unknown).
   comment: fc.oneof(
     wrongType,
-    fc.constantFrom('x'.repeat(64), '😀'.repeat(32), 'a\tb', 'a\u0000b', 'half \uD83D pair', 'y'.repeat(100_000)),
+    fc.constantFrom(
+      'x'.repeat(64),
+      '😀'.repeat(32),
+      'a\tb',
+      'a\u0000b',
+      'half \uD83D pair',
+      'y'.repeat(100_000),
+    ),
   ),
   vpcId: fc.oneof(wrongType, trickyString, nearMissId('vpc')),
   subnetIds: fc.oneof(
