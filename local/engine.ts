@@ -4,6 +4,14 @@
  * with the environment the template gives that function, with the production clients pointed at the
  * simulated world (or at any Atlas-compatible API and EC2 endpoint); the EventBridge task goes to a local
  * event sink. Nothing in lambdas/ knows it is running locally: only configuration differs.
+ *
+ * Lambda containers: each function's handler is built like a warm container (module-scope clients, logger,
+ * Atlas token cache) from that function's environment, reused by later invocations with the same environment
+ * and world clock, one invocation at a time (concurrent invocations get containers of their own). The
+ * container's clock is the world's: its `now` starts each invocation at the world's time, and its pauses (the
+ * Atlas client's and the AWS SDK's retries) let the world's time pass (`HandlerClock`). On a frozen clock
+ * (timeScale 0) concurrent executions share time through local/virtual-time.ts, so their waits overlap.
+ * DynamoDB tables of the template (the target leases) are created in the target's DynamoDB before a run.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -459,25 +467,14 @@ function countsFor(
   return out;
 }
 
-const deployedTables = new Map<string, Promise<void>>();
-
 /**
- * Deploys the template's tables into the target's DynamoDB once per endpoint and table (what CloudFormation
- * does on AWS): CreateTable (an existing table is kept) and its TTL, through the real SDK.
+ * Deploys the template's tables into the target's DynamoDB before each run (what CloudFormation does on AWS):
+ * CreateTable, kept when the table exists (one call; a cache could not tell a new world on a reused port), and
+ * its TTL, through the real SDK.
  */
 function deployTables(tables: readonly LocalTable[], target: LocalTarget): Promise<void> {
   const endpoint = target.dynamodbUrl ?? ownEnvironment().AWS_ENDPOINT_URL_DYNAMODB;
-  const jobs = tables.map((table) => {
-    const key = `${endpoint ?? '(sdk default)'}\u0000${table.name}`;
-    let job = deployedTables.get(key);
-    if (job === undefined) {
-      job = createTable(table, target, endpoint);
-      deployedTables.set(key, job);
-      job.catch(() => deployedTables.delete(key));
-    }
-    return job;
-  });
-  return Promise.all(jobs).then(() => undefined);
+  return Promise.all(tables.map((table) => createTable(table, target, endpoint))).then(() => undefined);
 }
 
 async function createTable(

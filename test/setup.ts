@@ -10,21 +10,28 @@ import { format } from 'node:util';
 import { afterAll } from 'vitest';
 import { secretHits } from '../local/cloud/world.ts';
 
-const written: string[] = [];
+/** What this file wrote; the capture is installed once per process (files may share a worker). */
+const capture = globalThis as typeof globalThis & { __secretHygieneWritten?: string[] };
+const installed = capture.__secretHygieneWritten !== undefined;
+capture.__secretHygieneWritten ??= [];
+const written = capture.__secretHygieneWritten;
+written.length = 0;
 
-for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const) {
-  const original = console[method].bind(console);
-  console[method] = (...args: unknown[]) => {
-    written.push(format(...args));
-    original(...args);
-  };
-}
-for (const stream of [process.stdout, process.stderr]) {
-  const original = stream.write.bind(stream) as (...args: unknown[]) => boolean;
-  stream.write = ((chunk: unknown, ...rest: unknown[]) => {
-    written.push(typeof chunk === 'string' ? chunk : Buffer.isBuffer(chunk) ? chunk.toString('utf8') : '');
-    return original(chunk, ...rest);
-  }) as typeof stream.write;
+if (!installed) {
+  for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const) {
+    const original = console[method].bind(console);
+    console[method] = (...args: unknown[]) => {
+      written.push(format(...args));
+      original(...args);
+    };
+  }
+  for (const stream of [process.stdout, process.stderr]) {
+    const original = stream.write.bind(stream) as (...args: unknown[]) => boolean;
+    stream.write = ((chunk: unknown, ...rest: unknown[]) => {
+      written.push(typeof chunk === 'string' ? chunk : Buffer.isBuffer(chunk) ? chunk.toString('utf8') : '');
+      return original(chunk, ...rest);
+    }) as typeof stream.write;
+  }
 }
 
 afterAll(() => {

@@ -51,19 +51,14 @@ const reservationFails: FaultRule = {
 };
 
 describe('finding 1: a lost create answer plus a FAILED endpoint', () => {
-  it.each(['drop-after-commit', 'slow'] as const)(
+  // (An answer slower than the client timeout takes the same converge path as a dropped one: the catalog's
+  // atlas-create-slow runs that, in real time; here the drop keeps the test instant.)
+  it.each(['drop-after-commit'] as const)(
     'serverless (%s): the FAILED endpoint is found as this request own, reported and deleted; never a second one',
     async (loss) => {
       world = await newWorld({
         preset: 'instant',
-        faults: [
-          {
-            operation: CREATE.serverless,
-            effect:
-              loss === 'slow' ? { kind: 'slow-response', delayMs: 10_001 } : { kind: 'drop-after-commit' },
-          },
-          reservationFails,
-        ],
+        faults: [{ operation: CREATE.serverless, effect: { kind: loss } }, reservationFails],
       });
       const result = await run(world, requestFor('serverless', world));
       const failure = failureOf(result);
