@@ -340,6 +340,8 @@ function worldSleep(clock: VirtualClock): (ms: number) => Promise<void> {
 }
 
 const handlerModules = new Map<string, Promise<HandlerModule>>();
+/** Each function's environment per run target (the target's URLs and credentials, the log level). */
+const environments = new WeakMap<LambdaBinding, Map<string, { env: EnvironmentRecord; key: string }>>();
 /** Idle containers per (function, environment, clock). */
 const idleContainers = new Map<string, Container[]>();
 const clockIds = new WeakMap<VirtualClock, number>();
@@ -537,13 +539,27 @@ export async function runLocalWorkflow(options: LocalRunOptions): Promise<LocalR
 
   const tasks: Record<string, TaskFunction> = {};
   // Each function's environment and its key, computed once per run.
-  const environments = new Map<LambdaBinding, { env: EnvironmentRecord; key: string }>();
+  // The run's target and the process variables the handlers' SDKs and clients read.
+  const own = ownEnvironment();
+  const baseKey = JSON.stringify([
+    baseEnv,
+    Object.keys(own)
+      .filter((k) => /^(AWS_|MONGODB_|ATLAS_|POWERTOOLS_)/.test(k))
+      .sort()
+      .map((k) => [k, own[k]]),
+  ]);
   const environmentOf = (binding: LambdaBinding) => {
-    let found = environments.get(binding);
+    // Per function and that key, computed once.
+    let byTarget = environments.get(binding);
+    if (byTarget === undefined) {
+      byTarget = new Map();
+      environments.set(binding, byTarget);
+    }
+    let found = byTarget.get(baseKey);
     if (found === undefined) {
       const env = functionEnvironment(binding, baseEnv);
       found = { env, key: JSON.stringify(Object.entries(env).sort(([a], [b]) => (a < b ? -1 : 1))) };
-      environments.set(binding, found);
+      byTarget.set(baseKey, found);
     }
     return found;
   };

@@ -12,6 +12,7 @@ import { ErrorNames } from '../../lambdas/core/errors.ts';
 import type { EndpointKind } from '../../lambdas/core/state.ts';
 import { ATLAS_LIFECYCLE } from '../../local/cloud/atlas-model.ts';
 import type { FaultRule } from '../../local/cloud/faults.ts';
+import { type RunningWorld, startWorld } from '../../local/cloud/index.ts';
 import type { LocalRunResult } from '../../local/engine.ts';
 import {
   addTarget,
@@ -22,15 +23,15 @@ import {
   SHORT_BUDGETS,
   type Target,
 } from '../support/reliability.ts';
-import { startTestWorld, type TestWorld } from '../support/world.ts';
 import { causeText, run } from './harness.ts';
 
-let world: TestWorld;
+let world: RunningWorld;
 beforeAll(async () => {
-  world = await startTestWorld({ preset: 'instant', timeScale: 0 });
+  // A plain world: the OpenAPI contract of every answer is checked by the other suites; here it would
+  // cost a third of the time of these many runs.
+  world = await startWorld({ preset: 'instant', timeScale: 0 });
 });
 afterAll(async () => {
-  expect(world.contractViolations()).toEqual([]);
   await world.close();
 });
 
