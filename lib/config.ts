@@ -10,14 +10,22 @@
  * | `atlasSecretArn` | complete ARN of the Atlas credentials secret (with its 6-character suffix) | unset: the stack takes it as the CloudFormation parameter `AtlasSecretArn` |
  * | `atlasSecretKmsKeyArn` | customer managed KMS key of that secret | AWS managed key |
  * | `atlasBaseUrl` | Atlas Admin API base URL | `https://cloud.mongodb.com` |
- * | `defaultKind` | `serverless` or `dedicated` | the request schema's default |
+ * | `defaultKind` | `dedicated` or `serverless` | the request schema's default, `dedicated` |
  * | `defaultVpcId`, `defaultRegion` | request defaults | none / the stack region |
+ * | `allowedRegions` | regions requests may name (IAM is written for exactly these): a list or comma-separated | the stack region (+ `defaultRegion`) |
+ * | `vpcAccountIds` | other accounts whose VPCs requests may name (`vpcAccountId`): a list or comma-separated | none |
+ * | `vpcAccountRoleName`, `vpcAccountExternalId` | the role assumed in those accounts, and its external id | `AtlasPrivateEndpointVpcAccess` / none |
+ * | `atlasFunctionsVpcId`, `atlasFunctionsSubnetIds`, `atlasFunctionsSecurityGroupIds` | run the Atlas-calling functions in these private subnets (fixed egress address) | outside any VPC |
+ * | `alarmTopicArn` | SNS topic every alarm notifies | none |
+ * | `stateMachineName` | the state machine's name (log group `/aws/vendedlogs/states/<name>`) | generated |
+ * | `workflowAccountId` | also define the stack for a VPC account (`vpcAccessStackName`): the role the workflow in this account assumes | not defined |
+ * | `vpcAccessStackName` | name of that stack | `AtlasPrivateEndpointVpcAccess` |
  * | `defaultSubnetIds`, `defaultSecurityGroupIds` | request defaults: a list, or comma-separated ids | none |
  * | `rollbackOnFailure` | `true` / `false` | `true` |
  * | `phaseBudgetSeconds` | object (or its JSON) of phase -> seconds, e.g. `{"link":7200}` | see steps.ts PHASES |
  * | `pollingSchedule` | object (or its JSON) of phase -> `{ "initialDelaySeconds": n, "intervalsSeconds": [n, …] or "n,n,…" }`, e.g. `{"link":{"intervalsSeconds":[20,40,60]}}` | see steps.ts PHASES |
  * | `executionTimeoutMinutes` | state machine timeout | budgets + 3 h 15 min |
- * | `atlasReservedConcurrency` | number, or `false` | 5 |
+ * | `atlasReservedConcurrency` | number, or `false` | `false` |
  * | `managedByTagValue` | value of the managed-by tag | derived from the construct path |
  * | `logLevel` | DEBUG, INFO, WARN, ERROR | INFO |
  * | `includeExecutionDataInLogs` | `true` / `false` | `false` |
@@ -26,13 +34,60 @@ import { Duration } from 'aws-cdk-lib';
 import type { EndpointKind } from '#core/state';
 import { POLL_PHASES, type PollPhase } from '#workflow/steps';
 import type { HandlerLogLevel } from './handler-function.ts';
-import type { PhasePollingSchedule, PrivateEndpointWorkflowProps } from './private-endpoint-workflow.ts';
+import {
+  type PhasePollingSchedule,
+  type PrivateEndpointWorkflowProps,
+  validateWorkflowSettings,
+} from './private-endpoint-workflow.ts';
 
 export const DEFAULT_STACK_NAME = 'AtlasPrivateEndpointWorkflow';
+export const DEFAULT_VPC_ACCESS_STACK_NAME = 'AtlasPrivateEndpointVpcAccess';
 
 /** Complete Secrets Manager ARN: the secret name is followed by `-` and 6 random characters. */
 export const SECRET_COMPLETE_ARN =
   /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+-[A-Za-z0-9]{6}$/;
+
+/** Every configuration key the app reads (cdk.json `context` or `-c key=value`). */
+export const CONTEXT_KEYS = [
+  'stackName',
+  'account',
+  'region',
+  'atlasSecretArn',
+  'atlasSecretKmsKeyArn',
+  'atlasBaseUrl',
+  'defaultKind',
+  'defaultVpcId',
+  'defaultSubnetIds',
+  'defaultSecurityGroupIds',
+  'defaultRegion',
+  'allowedRegions',
+  'vpcAccountIds',
+  'vpcAccountRoleName',
+  'vpcAccountExternalId',
+  'atlasFunctionsVpcId',
+  'atlasFunctionsSubnetIds',
+  'atlasFunctionsSecurityGroupIds',
+  'alarmTopicArn',
+  'stateMachineName',
+  'workflowAccountId',
+  'vpcAccessStackName',
+  'rollbackOnFailure',
+  'phaseBudgetSeconds',
+  'pollingSchedule',
+  'executionTimeoutMinutes',
+  'atlasReservedConcurrency',
+  'managedByTagValue',
+  'logLevel',
+  'includeExecutionDataInLogs',
+] as const;
+
+/** The Atlas-calling functions' network (`atlasFunctions*` keys). */
+export interface AtlasFunctionsNetwork {
+  readonly vpcId: string;
+  readonly subnetIds: readonly string[];
+  /** @default - one security group per function, all outbound allowed */
+  readonly securityGroupIds?: readonly string[];
+}
 
 export interface AppConfig {
   readonly stackName: string;
@@ -40,7 +95,23 @@ export interface AppConfig {
   readonly region?: string;
   readonly atlasSecretArn?: string;
   readonly atlasSecretKmsKeyArn?: string;
-  readonly workflow: Omit<PrivateEndpointWorkflowProps, 'atlasSecret'>;
+  /** `atlasFunctionsVpcId` / `atlasFunctionsSubnetIds` / `atlasFunctionsSecurityGroupIds`. */
+  readonly atlasFunctionsNetwork?: AtlasFunctionsNetwork;
+  /** `alarmTopicArn`. */
+  readonly alarmTopicArn?: string;
+  /**
+   * `workflowAccountId` (and `vpcAccessStackName`): the app also defines the stack of a VPC account, whose role
+   * takes `vpcAccountExternalId`, `managedByTagValue` and `allowedRegions` from the same configuration.
+   */
+  readonly vpcAccess?: { readonly stackName: string; readonly workflowAccountId: string };
+  readonly workflow: Omit<
+    PrivateEndpointWorkflowProps,
+    | 'atlasSecret'
+    | 'atlasFunctionsVpc'
+    | 'atlasFunctionsVpcSubnets'
+    | 'atlasFunctionsSecurityGroups'
+    | 'alarmTopic'
+  >;
 }
 
 type Lookup = (key: string) => unknown;
@@ -117,6 +188,11 @@ export function readConfig(
   set('defaultSubnetIds', list('defaultSubnetIds'));
   set('defaultSecurityGroupIds', list('defaultSecurityGroupIds'));
   set('defaultRegion', str('defaultRegion'));
+  set('allowedRegions', list('allowedRegions'));
+  set('vpcAccountIds', list('vpcAccountIds'));
+  set('vpcAccountRoleName', str('vpcAccountRoleName'));
+  set('vpcAccountExternalId', str('vpcAccountExternalId'));
+  set('stateMachineName', str('stateMachineName'));
   set('rollbackOnFailure', bool('rollbackOnFailure'));
   set('managedByTagValue', str('managedByTagValue'));
   set('logLevel', str('logLevel') as HandlerLogLevel | undefined);
@@ -173,15 +249,170 @@ export function readConfig(
     problems.push('atlasSecretKmsKeyArn: must be a KMS key ARN');
   }
 
+  const network = atlasFunctionsNetwork(str('atlasFunctionsVpcId'), list, problems);
+  const workflowAccountId = str('workflowAccountId');
+  if (workflowAccountId !== undefined) {
+    if (!/^\d{12}$/.test(workflowAccountId)) {
+      problems.push(
+        `workflowAccountId: ${JSON.stringify(workflowAccountId)} is not a 12-digit AWS account id`,
+      );
+    }
+    if (workflow.vpcAccountExternalId === undefined) {
+      problems.push('vpcAccountExternalId: required with workflowAccountId (the role requires it)');
+    }
+    if (workflow.managedByTagValue === undefined) {
+      problems.push('managedByTagValue: required with workflowAccountId (the role compares it)');
+    }
+  }
+  const vpcAccessStackName = str('vpcAccessStackName');
+  if (vpcAccessStackName !== undefined && workflowAccountId === undefined) {
+    problems.push('vpcAccessStackName: needs workflowAccountId');
+  }
+  const alarmTopicArn = str('alarmTopicArn');
+  if (
+    alarmTopicArn !== undefined &&
+    !/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/.test(alarmTopicArn)
+  ) {
+    problems.push('alarmTopicArn: must be an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)');
+  }
+
   const config: AppConfig = {
     stackName: str('stackName') ?? DEFAULT_STACK_NAME,
     account: str('account') ?? env.CDK_DEFAULT_ACCOUNT,
     region: str('region') ?? env.CDK_DEFAULT_REGION,
     atlasSecretArn,
     atlasSecretKmsKeyArn,
+    ...(network === undefined ? {} : { atlasFunctionsNetwork: network }),
+    ...(alarmTopicArn === undefined ? {} : { alarmTopicArn }),
+    ...(workflowAccountId === undefined
+      ? {}
+      : {
+          vpcAccess: { stackName: vpcAccessStackName ?? DEFAULT_VPC_ACCESS_STACK_NAME, workflowAccountId },
+        }),
     workflow,
   };
   return { config, problems };
+}
+
+/** `atlasFunctions*` keys: shapes and ids, all or none. */
+function atlasFunctionsNetwork(
+  vpcId: string | undefined,
+  list: (key: string) => string[] | undefined,
+  problems: string[],
+): AtlasFunctionsNetwork | undefined {
+  const subnetIds = list('atlasFunctionsSubnetIds');
+  const securityGroupIds = list('atlasFunctionsSecurityGroupIds');
+  if (vpcId === undefined) {
+    if (subnetIds !== undefined || securityGroupIds !== undefined) {
+      problems.push('atlasFunctionsSubnetIds, atlasFunctionsSecurityGroupIds: need atlasFunctionsVpcId');
+    }
+    return undefined;
+  }
+  const before = problems.length;
+  if (!/^vpc-(?:[0-9a-f]{8}|[0-9a-f]{17})$/.test(vpcId)) {
+    problems.push(`atlasFunctionsVpcId: ${JSON.stringify(vpcId)} is not a VPC id (vpc-…)`);
+  }
+  if (subnetIds === undefined || subnetIds.length === 0) {
+    problems.push(
+      'atlasFunctionsSubnetIds: required with atlasFunctionsVpcId (private subnets with a NAT route)',
+    );
+  }
+  for (const [i, id] of (subnetIds ?? []).entries()) {
+    if (!/^subnet-(?:[0-9a-f]{8}|[0-9a-f]{17})$/.test(id)) {
+      problems.push(`atlasFunctionsSubnetIds[${i}]: ${JSON.stringify(id)} is not a subnet id`);
+    }
+  }
+  for (const [i, id] of (securityGroupIds ?? []).entries()) {
+    if (!/^sg-(?:[0-9a-f]{8}|[0-9a-f]{17})$/.test(id)) {
+      problems.push(`atlasFunctionsSecurityGroupIds[${i}]: ${JSON.stringify(id)} is not a security group id`);
+    }
+  }
+  if (problems.length > before || subnetIds === undefined) return undefined;
+  return { vpcId, subnetIds, ...(securityGroupIds === undefined ? {} : { securityGroupIds }) };
+}
+
+/** Construct prop paths whose cdk.json key differs (the rest keep their names). */
+const PROP_TO_CONTEXT_KEY: readonly [RegExp, string][] = [
+  [/^phaseBudgets(?=[.:])/, 'phaseBudgetSeconds'],
+  [/^executionTimeout(?=:)/, 'executionTimeoutMinutes'],
+  [/^(pollingSchedule\.[A-Za-z]+)\.initialDelay(?=:)/, '$1.initialDelaySeconds'],
+  [/^(pollingSchedule\.[A-Za-z]+)\.intervals(?=:)/, '$1.intervalsSeconds'],
+  [
+    /^atlasFunctionsVpcSubnets, atlasFunctionsSecurityGroups: need atlasFunctionsVpc$/,
+    'atlasFunctionsSubnetIds, atlasFunctionsSecurityGroupIds: need atlasFunctionsVpcId',
+  ],
+  [/^alarmTopic(?=:)/, 'alarmTopicArn'],
+];
+
+/** A construct validation problem, worded with the cdk.json key the user wrote instead of the prop name. */
+export function asContextProblem(problem: string): string {
+  for (const [pattern, key] of PROP_TO_CONTEXT_KEY) {
+    if (pattern.test(problem)) return problem.replace(pattern, key);
+  }
+  return problem;
+}
+
+/** Keys that look like this app's settings (camelCase) but are not: with the closest known key. */
+export function unknownKeyProblems(context: Readonly<Record<string, unknown>>): string[] {
+  const problems: string[] = [];
+  for (const key of Object.keys(context)) {
+    // CDK's own keys: feature flags (@aws-cdk/…), lookups and CLI settings (with ':' or '-').
+    if (!/^[A-Za-z][A-Za-z0-9]*$/.test(key)) continue;
+    if ((CONTEXT_KEYS as readonly string[]).includes(key)) continue;
+    const suggestion = closestKey(key);
+    problems.push(
+      `${key}: not a setting of this app${suggestion === undefined ? '' : ` (did you mean "${suggestion}"?)`}; ` +
+        'the settings are listed in lib/config.ts and the README',
+    );
+  }
+  return problems;
+}
+
+function closestKey(key: string): string | undefined {
+  const lower = key.toLowerCase();
+  let best: { key: string; distance: number } | undefined;
+  for (const known of CONTEXT_KEYS) {
+    const candidate = known.toLowerCase();
+    if (candidate === lower || candidate === `${lower}s` || `${candidate}s` === lower) return known;
+    const distance = editDistance(lower, candidate);
+    const limit = Math.max(2, Math.floor(known.length / 5));
+    if (distance <= limit && (best === undefined || distance < best.distance))
+      best = { key: known, distance };
+  }
+  return best?.key;
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let previous = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const current = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
+      previous = current;
+    }
+  }
+  return row[b.length]!;
+}
+
+/**
+ * The whole configuration check of the app: unknown keys (with a "did you mean"), shapes, and the construct's
+ * own validation of the values, every problem named by the cdk.json key the user wrote.
+ */
+export function checkConfig(
+  context: Readonly<Record<string, unknown>>,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): { config: AppConfig; problems: string[] } {
+  const { config, problems } = readConfig((key) => context[key], env);
+  return {
+    config,
+    problems: [
+      ...unknownKeyProblems(context),
+      ...problems,
+      ...validateWorkflowSettings(config.workflow).map(asContextProblem),
+    ],
+  };
 }
 
 /** A non-negative number of seconds as a Duration (the construct checks the range and whole seconds). */

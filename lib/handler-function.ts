@@ -1,41 +1,51 @@
 /**
- * The house `NodejsFunction`: one place that pins runtime, architecture, bundling, logs and tracing.
+ * The house Lambda function: one place that pins runtime, architecture, code, logs, tracing and networking.
  *
- * Decisions (measured in the toolchain notes, §1.4 and §7):
- * - `Runtime.NODEJS_LATEST` (nodejs24.x with aws-cdk-lib 2.276) on arm64.
- * - Bundled locally by the esbuild devDependency (no Docker), ESM output (`index.mjs`) so handlers may use
- *   top-level await; ESM bundles of CJS dependencies need the `createRequire` banner below, without it the
- *   SDK crashes at load with "Dynamic require of node:https".
- * - The AWS SDK is bundled (`externalModules: []`) with `mainFields: ['module', 'main']`: the tree-shaken
- *   EC2 client loads in about half the time of the runtime-provided SDK, and the deployed code runs the
- *   exact SDK version the tests ran.
- * - Minified, with source maps (`NODE_OPTIONS=--enable-source-maps`, source contents left out).
+ * Decisions:
+ * - `nodejs24.x` on arm64, pinned (not `NODEJS_LATEST`, whose meaning moves with the aws-cdk-lib version of the
+ *   app that installs this package): the bundles target node24 and the tests run on Node 24.
+ * - Code: the pre-built bundle of the installed package when there is one, else bundled at synth time from the
+ *   TypeScript sources (see ./handler-bundle.ts, which holds the one esbuild configuration).
  * - An explicit log group (retention) and an explicit role that may write only to it: no
  *   AWSLambdaBasicExecutionRole (which may create and write to any log group).
+ * - In a VPC: the network-interface permissions Lambda needs, as an inline statement of that role (no
+ *   AWSLambdaVPCAccessExecutionRole managed policy).
  * - X-Ray active tracing; Powertools Logger configured by env.
  */
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { join } from 'node:path';
+import { AssetHashType, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
+import {
+  bundleHandler,
+  ESM_REQUIRE_BANNER,
+  HANDLER_FILE,
+  PACKAGE_ROOT,
+  prebuiltHandlerDir,
+} from './handler-bundle.ts';
+
+export { ESM_REQUIRE_BANNER };
 
 /** Value of POWERTOOLS_SERVICE_NAME on every function. */
 export const SERVICE_NAME = 'atlas-private-endpoint-workflow';
 
-/** Makes `require` exist inside the ESM bundle (for bundled CommonJS dependencies). */
-export const ESM_REQUIRE_BANNER =
-  "import{createRequire as __cr}from'module';const require=__cr(import.meta.url);";
+/** The functions' runtime (the bundles target it: `HANDLER_TARGET`). */
+export const HANDLER_RUNTIME = lambda.Runtime.NODEJS_24_X;
 
 export type HandlerLogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 
 export interface HandlerFunctionProps {
-  /** Absolute path of the handler's TypeScript entry. */
+  /** The handler's TypeScript entry, relative to the project root (`lambdas/handlers/<step>.ts`). */
   readonly entry: string;
-  /** Absolute path of the project root (holds package.json, package-lock.json, tsconfig.json). */
-  readonly projectRoot: string;
+  /**
+   * The project root holding the sources, package.json and tsconfig.json (for bundling from source).
+   * @default - the directory above lib/
+   */
+  readonly projectRoot?: string;
   readonly description?: string;
   /** Extra environment variables. */
   readonly environment?: Readonly<Record<string, string>>;
@@ -51,10 +61,40 @@ export interface HandlerFunctionProps {
   readonly logLevel?: HandlerLogLevel;
   /** @default - unreserved */
   readonly reservedConcurrentExecutions?: number;
+  /** IAM path of the function's role. @default '/' */
+  readonly rolePath?: string;
+  /** Runs the function in this VPC. @default - no VPC */
+  readonly vpc?: ec2.IVpc;
+  /** @default - the VPC's private subnets */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  /** @default - a new security group allowing all outbound traffic */
+  readonly securityGroups?: readonly ec2.ISecurityGroup[];
+}
+
+/**
+ * The Lambda code of a handler entry: the installed package's pre-built bundle, or a synth-time bundle of the
+ * source (skipped, like every asset bundling, for stacks outside `aws:cdk:bundling-stacks`).
+ */
+export function handlerCode(entry: string, projectRoot: string = PACKAGE_ROOT): lambda.Code {
+  const prebuilt = prebuiltHandlerDir(entry);
+  if (prebuilt !== undefined) return lambda.Code.fromAsset(prebuilt);
+  return lambda.Code.fromAsset(projectRoot, {
+    assetHashType: AssetHashType.OUTPUT,
+    bundling: {
+      // Never pulled: local bundling either succeeds or throws with what to install.
+      image: HANDLER_RUNTIME.bundlingImage,
+      local: {
+        tryBundle(outputDir: string): boolean {
+          bundleHandler(join(projectRoot, entry), outputDir, projectRoot);
+          return true;
+        },
+      },
+    },
+  });
 }
 
 /** The house Lambda function. */
-export class HandlerFunction extends NodejsFunction {
+export class HandlerFunction extends lambda.Function {
   /** The log group the function writes to (retention set). */
   readonly handlerLogGroup: logs.LogGroup;
 
@@ -66,16 +106,33 @@ export class HandlerFunction extends NodejsFunction {
     const role = new iam.Role(scope, `${id}Role`, {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: `Execution role of ${id}`,
+      ...(props.rolePath === undefined ? {} : { path: props.rolePath }),
     });
     logGroup.grantWrite(role);
+    if (props.vpc !== undefined) {
+      // What AWSLambdaVPCAccessExecutionRole grants for the function's network interfaces (these actions
+      // support no resource-level permissions for Lambda's use).
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'LambdaVpcNetworkInterfaces',
+          actions: [
+            'ec2:CreateNetworkInterface',
+            'ec2:DescribeNetworkInterfaces',
+            'ec2:DescribeSubnets',
+            'ec2:DeleteNetworkInterface',
+            'ec2:AssignPrivateIpAddresses',
+            'ec2:UnassignPrivateIpAddresses',
+          ],
+          resources: ['*'],
+        }),
+      );
+    }
 
     super(scope, id, {
-      entry: props.entry,
-      projectRoot: props.projectRoot,
-      depsLockFilePath: `${props.projectRoot}/package-lock.json`,
-      handler: 'handler',
+      code: handlerCode(props.entry, props.projectRoot),
+      handler: `${HANDLER_FILE.replace(/\.mjs$/, '')}.handler`,
       description: props.description,
-      runtime: lambda.Runtime.NODEJS_LATEST,
+      runtime: HANDLER_RUNTIME,
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 512,
       timeout: props.timeout ?? Duration.seconds(60),
@@ -89,17 +146,13 @@ export class HandlerFunction extends NodejsFunction {
         NODE_OPTIONS: '--enable-source-maps',
         ...props.environment,
       },
-      bundling: {
-        format: OutputFormat.ESM,
-        mainFields: ['module', 'main'],
-        externalModules: [],
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        banner: ESM_REQUIRE_BANNER,
-        tsconfig: `${props.projectRoot}/tsconfig.json`,
-        logLevel: LogLevel.WARNING,
-      },
+      ...(props.vpc === undefined
+        ? {}
+        : {
+            vpc: props.vpc,
+            ...(props.vpcSubnets === undefined ? {} : { vpcSubnets: props.vpcSubnets }),
+            ...(props.securityGroups === undefined ? {} : { securityGroups: [...props.securityGroups] }),
+          }),
     });
     this.handlerLogGroup = logGroup;
   }

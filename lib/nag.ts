@@ -48,12 +48,31 @@ function acknowledge(scope: IConstruct, ack: NagAcknowledgement): void {
 const XRAY =
   'X-Ray tracing (xray:PutTraceSegments, xray:PutTelemetryRecords) supports no resource-level permissions.';
 
+/** Acknowledgements of the VPC access role (another account): the Describe calls and the tag-narrowed wildcards. */
+export function acknowledgeVpcAccessRole(
+  role: iam.IRole,
+  wildcards: readonly { readonly arn: string; readonly reason: string }[],
+): NagAcknowledgement[] {
+  const all: NagAcknowledgement[] = [
+    {
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'The EC2 Describe* actions the workflow calls (DescribeVpcEndpoints, DescribeSubnets, DescribeSecurityGroups) support no resource-level permissions; they are read-only and limited to those three.',
+    },
+    ...wildcards.map((w) => ({ id: iam5ResourceId(role, w.arn), reason: w.reason })),
+  ];
+  for (const ack of all) acknowledge(role, ack);
+  return all;
+}
+
 export interface NagParts {
   /** Function roles, with the wildcard EC2 resources their policies use (already in the policy). */
   readonly functions: readonly {
     readonly role: iam.IRole;
     readonly ec2Describe: boolean;
     readonly ec2WildcardResources: readonly { readonly arn: string; readonly reason: string }[];
+    /** The function runs in a VPC (its role manages network interfaces). */
+    readonly vpcNetworking?: boolean;
   }[];
   readonly stateMachineRole: iam.IRole;
   readonly invokedFunctions: readonly IFunction[];
@@ -69,12 +88,18 @@ export function acknowledgeNagFindings(parts: NagParts): NagAcknowledgement[] {
   };
 
   for (const fn of parts.functions) {
-    add(fn.role, {
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: fn.ec2Describe
-        ? `${XRAY} The EC2 Describe* actions granted (DescribeVpcEndpoints and, for validation, DescribeSubnets/DescribeSecurityGroups) support no resource-level permissions either; they are read-only and limited to the actions the handler calls.`
-        : XRAY,
-    });
+    const reasons = [XRAY];
+    if (fn.ec2Describe) {
+      reasons.push(
+        'The EC2 Describe* actions granted (DescribeVpcEndpoints and, for validation, DescribeSubnets/DescribeSecurityGroups) support no resource-level permissions either; they are read-only and limited to the actions the handler calls.',
+      );
+    }
+    if (fn.vpcNetworking) {
+      reasons.push(
+        "The function runs in a VPC: Lambda manages its network interfaces with the function's role (ec2:CreateNetworkInterface, DescribeNetworkInterfaces, DescribeSubnets, DeleteNetworkInterface, Assign/UnassignPrivateIpAddresses, as in AWSLambdaVPCAccessExecutionRole), on interfaces whose ids are unknown in advance.",
+      );
+    }
+    add(fn.role, { id: 'AwsSolutions-IAM5[Resource::*]', reason: reasons.join(' ') });
     for (const wildcard of fn.ec2WildcardResources) {
       add(fn.role, { id: iam5ResourceId(fn.role, wildcard.arn), reason: wildcard.reason });
     }

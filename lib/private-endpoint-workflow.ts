@@ -23,27 +23,26 @@
  *   `StepFunctionsGetEventsForStepFunctionsExecutionRule` that `.sync` needs (CDK's
  *   `StepFunctionsStartExecution` task adds them for you).
  */
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Duration, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { LEASE_ATTRIBUTES } from '#core/leases';
 import type { EndpointKind } from '#core/state';
-import { TAG_MANAGED_BY } from '#core/tags';
 import { DetailTypes, EVENT_SOURCE, REQUEST_EVENT_SOURCE } from '#workflow/events';
 import {
   DEFAULT_EXECUTION_MARGIN_SECONDS,
   defaultPollSchedule,
-  type Ec2Action,
   HandlerEnv,
   initialDelayProblem,
   intervalsProblem,
@@ -60,17 +59,29 @@ import {
   type StepId,
   type StepSpec,
 } from '#workflow/steps';
+import { type Ec2Scope, ec2Statements, ec2WildcardResources } from './ec2-permissions.ts';
+import { PACKAGE_ROOT } from './handler-bundle.ts';
 import { HandlerFunction, type HandlerLogLevel } from './handler-function.ts';
 import { acknowledgeNagFindings, type NagAcknowledgement } from './nag.ts';
+import { regionProblems } from './regions.ts';
+import { DEFAULT_VPC_ACCOUNT_ROLE_NAME, EXTERNAL_ID, WORKFLOW_ROLE_PATH } from './vpc-access-role.ts';
 import { buildWorkflowDefinition, LAMBDA_TIMEOUT_SECONDS } from './workflow-definition.ts';
 
 /** Default Atlas Admin API base URL. Atlas for Government: `https://cloud.mongodbgov.com`. */
 export const DEFAULT_ATLAS_BASE_URL = 'https://cloud.mongodb.com';
-/** Default reserved concurrency of each Atlas-calling function. */
-export const DEFAULT_ATLAS_RESERVED_CONCURRENCY = 5;
+/**
+ * Default reserved concurrency of each Atlas-calling function: none (`false`), so a deployment works in any
+ * account, including new ones whose concurrency quota (10) leaves nothing to reserve. See
+ * `PrivateEndpointWorkflowProps.atlasReservedConcurrency` for the trade-off.
+ */
+export const DEFAULT_ATLAS_RESERVED_CONCURRENCY: number | false = false;
+/** The reserved concurrency the README recommends for accounts with room for it (8 functions x 5 = 40). */
+export const RECOMMENDED_ATLAS_RESERVED_CONCURRENCY = 5;
+/** Log group names under this prefix share one CloudWatch Logs resource policy for vended logs. */
+export const VENDED_LOGS_PREFIX = '/aws/vendedlogs/states/';
 
 /** The repository root (this file lives in `<root>/lib/`). */
-export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const PROJECT_ROOT = PACKAGE_ROOT;
 
 export interface PrivateEndpointWorkflowProps {
   /**
@@ -88,7 +99,7 @@ export interface PrivateEndpointWorkflowProps {
   /**
    * Endpoint kind for requests that do not name one. MongoDB retired serverless private endpoints on
    * 2026-01-22; `dedicated` is what works today.
-   * @default - the request schema's own default
+   * @default - the request schema's own default (`dedicated`)
    */
   readonly defaultKind?: EndpointKind;
 
@@ -103,6 +114,59 @@ export interface PrivateEndpointWorkflowProps {
 
   /** AWS region of the VPCs, for requests that do not name one. @default - the stack's region */
   readonly defaultRegion?: string;
+
+  /**
+   * The AWS regions requests may name. The EC2 permissions are written for exactly these regions, and
+   * validation refuses a request for any other region (`InvalidRequest`) before anything is created.
+   * @default - the stack's region, plus `defaultRegion` when that is another one
+   */
+  readonly allowedRegions?: readonly string[];
+
+  /**
+   * Other AWS accounts whose VPCs requests may name (request field `vpcAccountId`, hub and spoke). The EC2
+   * steps reach such a VPC by assuming the role `vpcAccountRoleName` in its account (deploy
+   * `PrivateEndpointVpcAccessRole` there); they may assume exactly those roles and no other. Requires
+   * `vpcAccountExternalId` and an explicit `managedByTagValue` (the roles compare both).
+   * @default - only VPCs of the workflow's own account
+   */
+  readonly vpcAccountIds?: readonly string[];
+
+  /** Name of the role in each `vpcAccountIds` account. @default 'AtlasPrivateEndpointVpcAccess' */
+  readonly vpcAccountRoleName?: string;
+
+  /**
+   * External id the EC2 steps pass when assuming the roles in `vpcAccountIds` (their trust policies require
+   * it; 2 to 1224 letters, digits or `+=,.@:/-_`). Required with `vpcAccountIds`.
+   * @default - none
+   */
+  readonly vpcAccountExternalId?: string;
+
+  /**
+   * Runs the functions that call Atlas in this VPC, for organisations whose Atlas API access list admits only
+   * fixed addresses: put them in private subnets whose NAT gateway has an Elastic IP, and add that address to
+   * the access list. The subnets need a route to the internet (NAT) and to Secrets Manager and EC2 (NAT or
+   * interface endpoints).
+   * @default - the functions run outside any VPC (Lambda's shared egress addresses)
+   */
+  readonly atlasFunctionsVpc?: ec2.IVpc;
+
+  /** Subnets of `atlasFunctionsVpc` for the Atlas-calling functions. @default - its private subnets */
+  readonly atlasFunctionsVpcSubnets?: ec2.SubnetSelection;
+
+  /**
+   * Security groups of the Atlas-calling functions in `atlasFunctionsVpc` (they need outbound HTTPS).
+   * @default - one security group per function, allowing all outbound traffic
+   */
+  readonly atlasFunctionsSecurityGroups?: readonly ec2.ISecurityGroup[];
+
+  /**
+   * Topic every alarm notifies (ALARM and OK). Add other actions with `alarmActions` or on `alarms`.
+   * @default - no notification
+   */
+  readonly alarmTopic?: sns.ITopic;
+
+  /** Further actions of every alarm when it goes to ALARM. @default - none */
+  readonly alarmActions?: readonly cloudwatch.IAlarmAction[];
 
   /**
    * Whether a failed execution deletes what it created. Requests may override it.
@@ -159,17 +223,18 @@ export interface PrivateEndpointWorkflowProps {
   readonly triggerEventPattern?: events.EventPattern;
 
   /**
-   * Reserved concurrency of each function that calls Atlas; `false` leaves them unreserved.
+   * Reserved concurrency of each function that calls Atlas (8 functions); `false` leaves them unreserved.
    *
-   * Why: every new Lambda execution environment mints its own Atlas access token (cached for its hour).
-   * A service account may hold at most 100 live tokens, and the token endpoint allows about 10 requests
-   * per minute; a burst of parallel executions would otherwise start enough environments to hit both.
-   * With 8 Atlas functions at 5 each, at most 40 environments (40 live tokens) exist at once; excess
-   * invocations are throttled and retried by the state machine (`Lambda.TooManyRequestsException`).
-   * A burst of cold starts can still exceed 10 token requests per minute; the client backs off on 429.
-   * Note: reserved concurrency needs unreserved account concurrency left (new accounts with a limit of
-   * 10 cannot reserve any): use `false` there.
-   * @default 5
+   * The trade-off. Every new Lambda execution environment mints its own Atlas access token (cached for its
+   * hour), a service account may hold at most 100 live tokens, and the token endpoint allows about 10
+   * requests per minute. Reserving 5 caps the Atlas functions at 40 environments (40 live tokens) at once;
+   * invocations beyond that are throttled and retried by the state machine
+   * (`Lambda.TooManyRequestsException`). But reserving needs room: Lambda keeps at least 100 of the account's
+   * concurrency unreserved, so 8 x 5 needs a quota of at least 140, and a new account (quota 10) cannot
+   * reserve any: the deployment would fail. Unreserved, a burst of more than about 12 executions starting
+   * within a few minutes could reach the token limit (the failing executions clean up and report
+   * `AtlasAuthFailed`). Set 5 when the account's quota allows and bursts are expected.
+   * @default false (unreserved)
    */
   readonly atlasReservedConcurrency?: number | false;
 
@@ -196,7 +261,11 @@ export interface PrivateEndpointWorkflowProps {
    */
   readonly includeExecutionDataInLogs?: boolean;
 
-  /** @default - generated by CloudFormation */
+  /**
+   * Name of the state machine (1 to 80 letters, digits, `-` or `_`); its log group is
+   * `/aws/vendedlogs/states/<name>`.
+   * @default - generated by CloudFormation (the log group name is derived from the construct path)
+   */
   readonly stateMachineName?: string;
 }
 
@@ -211,18 +280,25 @@ export interface PhasePollingSchedule {
   readonly intervals?: readonly Duration[];
 }
 
-/** The four alarms on the state machine. */
+/** The alarms: four on the state machine, two on the trigger. */
 export interface WorkflowAlarms {
   readonly executionsFailed: cloudwatch.Alarm;
   readonly executionsTimedOut: cloudwatch.Alarm;
   readonly executionsAborted: cloudwatch.Alarm;
   readonly executionThrottled: cloudwatch.Alarm;
+  /** Request events in the trigger's dead-letter queue (EventBridge gave up delivering them). */
+  readonly deadLetterQueueNotEmpty: cloudwatch.Alarm;
+  /** The trigger rule failed to start executions (`FailedInvocations`). */
+  readonly triggerFailedInvocations: cloudwatch.Alarm;
 }
 
 const VPC_ID = /^vpc-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
 const SUBNET_ID = /^subnet-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
 const SG_ID = /^sg-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
 const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
+const ACCOUNT_ID = /^\d{12}$/;
+const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
+const STATE_MACHINE_NAME = /^[A-Za-z0-9_-]{1,80}$/;
 const TAG_VALUE = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,256}$/u;
 const KINDS: readonly EndpointKind[] = ['serverless', 'dedicated'];
 const LOG_LEVELS: readonly HandlerLogLevel[] = ['DEBUG', 'INFO', 'WARN', 'ERROR'];
@@ -420,6 +496,69 @@ export function validateWorkflowSettings(props: Omit<PrivateEndpointWorkflowProp
   if (props.logLevel !== undefined && !LOG_LEVELS.includes(props.logLevel)) {
     problems.push(`logLevel: must be one of ${LOG_LEVELS.join(', ')}`);
   }
+  problems.push(...deploymentTargetProblems(props));
+  if (
+    props.stateMachineName !== undefined &&
+    resolved(props.stateMachineName) &&
+    !STATE_MACHINE_NAME.test(props.stateMachineName)
+  ) {
+    problems.push('stateMachineName: must be 1 to 80 letters, digits, - or _');
+  }
+  if (
+    props.atlasFunctionsVpc === undefined &&
+    (props.atlasFunctionsVpcSubnets !== undefined || props.atlasFunctionsSecurityGroups !== undefined)
+  ) {
+    problems.push('atlasFunctionsVpcSubnets, atlasFunctionsSecurityGroups: need atlasFunctionsVpc');
+  }
+  return problems;
+}
+
+/** Problems with the regions and accounts the deployment reaches. */
+function deploymentTargetProblems(props: Omit<PrivateEndpointWorkflowProps, 'atlasSecret'>): string[] {
+  const problems = regionProblems('allowedRegions', props.allowedRegions);
+  const regions = props.allowedRegions;
+  if (
+    regions !== undefined &&
+    props.defaultRegion !== undefined &&
+    resolved(props.defaultRegion) &&
+    regions.every(resolved) &&
+    !regions.includes(props.defaultRegion)
+  ) {
+    problems.push(
+      `defaultRegion: ${props.defaultRegion} is not one of allowedRegions (${regions.join(', ')})`,
+    );
+  }
+  const accounts = props.vpcAccountIds;
+  if (accounts !== undefined) {
+    if (!Array.isArray(accounts)) problems.push('vpcAccountIds: must be a list of 12-digit account ids');
+    else {
+      accounts.forEach((account, i) => {
+        if (typeof account !== 'string' || (resolved(account) && !ACCOUNT_ID.test(account))) {
+          problems.push(`vpcAccountIds[${i}]: ${JSON.stringify(account)} is not a 12-digit AWS account id`);
+        }
+      });
+      if (new Set(accounts).size !== accounts.length) problems.push('vpcAccountIds: contains duplicates');
+    }
+  }
+  const reachesOthers = Array.isArray(accounts) && accounts.length > 0;
+  const externalId = props.vpcAccountExternalId;
+  if (externalId !== undefined && resolved(externalId) && !EXTERNAL_ID.test(externalId)) {
+    problems.push('vpcAccountExternalId: must be 2 to 1224 letters, digits or +=,.@:/-_');
+  }
+  if (reachesOthers && externalId === undefined) {
+    problems.push(
+      'vpcAccountExternalId: required with vpcAccountIds (the roles in those accounts require it)',
+    );
+  }
+  if (reachesOthers && props.managedByTagValue === undefined) {
+    problems.push(
+      'managedByTagValue: required with vpcAccountIds (the roles in those accounts compare it; the default is derived from the construct path)',
+    );
+  }
+  const roleName = props.vpcAccountRoleName;
+  if (roleName !== undefined && resolved(roleName) && !ROLE_NAME.test(roleName)) {
+    problems.push('vpcAccountRoleName: must be 1-64 letters, digits or +=,.@-_');
+  }
   return problems;
 }
 
@@ -458,6 +597,10 @@ export class PrivateEndpointWorkflow extends Construct {
   readonly pollSchedules: Readonly<Record<PollPhase, PollSchedule>>;
   /** Value of the managed-by tag IAM conditions compare. */
   readonly managedByTagValue: string;
+  /** The regions requests may name (the EC2 permissions cover exactly these). */
+  readonly allowedRegions: readonly string[];
+  /** The role ARN the EC2 steps assume in each other VPC account, by account id. */
+  readonly vpcAccountRoleArns: Readonly<Record<string, string>>;
   /** The cdk-nag acknowledgements this construct records (each with its rule id and reason). */
   readonly nagAcknowledgements: readonly NagAcknowledgement[];
 
@@ -479,10 +622,24 @@ export class PrivateEndpointWorkflow extends Construct {
     this.managedByTagValue = props.managedByTagValue ?? Names.uniqueResourceName(this, { maxLength: 128 });
     this.eventBus = props.eventBus ?? events.EventBus.fromEventBusName(this, 'DefaultEventBus', 'default');
     const atlasBaseUrl = (props.atlasBaseUrl ?? DEFAULT_ATLAS_BASE_URL).replace(/\/+$/, '');
-    const concurrency =
-      props.atlasReservedConcurrency === false
-        ? undefined
-        : (props.atlasReservedConcurrency ?? DEFAULT_ATLAS_RESERVED_CONCURRENCY);
+    const reserved = props.atlasReservedConcurrency ?? DEFAULT_ATLAS_RESERVED_CONCURRENCY;
+    const concurrency = reserved === false ? undefined : reserved;
+    this.allowedRegions = props.allowedRegions ?? [
+      ...new Set([stack.region, ...(props.defaultRegion === undefined ? [] : [props.defaultRegion])]),
+    ];
+    const ec2Scope: Ec2Scope = {
+      regions: this.allowedRegions,
+      account: stack.account,
+      managedByTagValue: this.managedByTagValue,
+    };
+    const roleName = props.vpcAccountRoleName ?? DEFAULT_VPC_ACCOUNT_ROLE_NAME;
+    this.vpcAccountRoleArns = Object.fromEntries(
+      (props.vpcAccountIds ?? []).map((account) => [
+        account,
+        `arn:${stack.partition}:iam::${account}:role/${roleName}`,
+      ]),
+    );
+    const vpcAccountRoles = Object.values(this.vpcAccountRoleArns);
 
     // ---- target leases -------------------------------------------------------------------------------------
     this.leaseTable = new dynamodb.Table(this, 'LeaseTable', {
@@ -499,23 +656,45 @@ export class PrivateEndpointWorkflow extends Construct {
     const entries = {} as Record<StepId, string>;
     for (const stepId of STEP_IDS) {
       const spec: StepSpec = STEPS[stepId];
+      const ec2Step = spec.ec2Actions.length > 0;
+      const inVpc = spec.atlas && props.atlasFunctionsVpc !== undefined;
       const fn = new HandlerFunction(this, `${pascal(stepId)}Function`, {
-        entry: join(PROJECT_ROOT, spec.entry),
-        projectRoot: PROJECT_ROOT,
+        entry: spec.entry,
         description: `${spec.stateName}: ${spec.description}`,
         timeout: Duration.seconds(LAMBDA_TIMEOUT_SECONDS),
         logLevel: props.logLevel,
         logRetention: props.logRetention,
         reservedConcurrentExecutions: spec.atlas ? concurrency : undefined,
         environment: { [HandlerEnv.WorkflowStep]: stepId },
+        // The VPC access role in other accounts trusts only roles under this path.
+        ...(ec2Step ? { rolePath: WORKFLOW_ROLE_PATH } : {}),
+        ...(inVpc
+          ? {
+              vpc: props.atlasFunctionsVpc,
+              vpcSubnets: props.atlasFunctionsVpcSubnets,
+              securityGroups: props.atlasFunctionsSecurityGroups,
+            }
+          : {}),
       });
       if (spec.atlas) {
         fn.useAtlasSecret(props.atlasSecret, HandlerEnv.AtlasSecretArn);
         fn.addEnvironment(HandlerEnv.AtlasBaseUrl, atlasBaseUrl);
       }
-      if (spec.ec2Actions.length > 0) {
+      if (ec2Step) {
         fn.addEnvironment(HandlerEnv.ManagedByTagValue, this.managedByTagValue);
-        for (const statement of this.ec2Statements(stack, spec.ec2Actions)) fn.addToRolePolicy(statement);
+        fn.addEnvironment(HandlerEnv.WorkflowAccountId, stack.account);
+        for (const statement of ec2Statements(this, spec.ec2Actions, ec2Scope)) fn.addToRolePolicy(statement);
+        if (vpcAccountRoles.length > 0) {
+          fn.addEnvironment(HandlerEnv.VpcAccountRoleArns, vpcAccountRoles.join(','));
+          fn.addEnvironment(HandlerEnv.VpcAccountExternalId, props.vpcAccountExternalId ?? '');
+          fn.addToRolePolicy(
+            new iam.PolicyStatement({
+              sid: 'AssumeVpcAccountRoles',
+              actions: ['sts:AssumeRole'],
+              resources: vpcAccountRoles,
+            }),
+          );
+        }
       }
       if (spec.leaseActions.length > 0) {
         fn.addEnvironment(HandlerEnv.LeaseTableName, this.leaseTable.tableName);
@@ -539,7 +718,10 @@ export class PrivateEndpointWorkflow extends Construct {
     this.handlerEntries = entries;
 
     // ---- state machine --------------------------------------------------------------------------------------
+    // Under /aws/vendedlogs/: such log groups share one CloudWatch Logs resource policy for Step Functions log
+    // delivery, instead of each adding to the account's resource policy, whose size is limited.
     this.logGroup = new logs.LogGroup(this, 'StateMachineLogGroup', {
+      logGroupName: `${VENDED_LOGS_PREFIX}${props.stateMachineName ?? Names.uniqueResourceName(this, { maxLength: 200 })}`,
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.RETAIN,
     });
@@ -622,7 +804,37 @@ export class PrivateEndpointWorkflow extends Construct {
         this.stateMachine.metricThrottled(period),
         'executions throttled',
       ),
+      deadLetterQueueNotEmpty: alarm(
+        'TriggerDeadLetterQueueAlarm',
+        this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+          period: Duration.minutes(5),
+          statistic: cloudwatch.Stats.MAXIMUM,
+        }),
+        'request events in the trigger dead-letter queue (EventBridge could not start executions for them)',
+      ),
+      triggerFailedInvocations: alarm(
+        'TriggerFailedInvocationsAlarm',
+        new cloudwatch.Metric({
+          namespace: 'AWS/Events',
+          metricName: 'FailedInvocations',
+          // Rules on the default bus publish with RuleName only; rules on another bus also name the bus.
+          dimensionsMap:
+            props.eventBus === undefined
+              ? { RuleName: this.rule.ruleName }
+              : { EventBusName: this.eventBus.eventBusName, RuleName: this.rule.ruleName },
+          ...period,
+        }),
+        'the trigger rule failed to start executions',
+      ),
     };
+    const actions: cloudwatch.IAlarmAction[] = [
+      ...(props.alarmTopic === undefined ? [] : [new cloudwatchActions.SnsAction(props.alarmTopic)]),
+      ...(props.alarmActions ?? []),
+    ];
+    for (const a of Object.values(this.alarms)) {
+      a.addAlarmAction(...actions);
+      if (props.alarmTopic !== undefined) a.addOkAction(new cloudwatchActions.SnsAction(props.alarmTopic));
+    }
 
     this.nagAcknowledgements = acknowledgeNagFindings({
       functions: STEP_IDS.map((stepId) => {
@@ -630,109 +842,14 @@ export class PrivateEndpointWorkflow extends Construct {
         return {
           role: functions[stepId].role!,
           ec2Describe: actions.some((a) => a.startsWith('Describe')),
-          ec2WildcardResources: this.ec2WildcardResources(stack, actions),
+          ec2WildcardResources: ec2WildcardResources(this, actions, ec2Scope),
+          vpcNetworking: STEPS[stepId].atlas && props.atlasFunctionsVpc !== undefined,
         };
       }),
       stateMachineRole: this.stateMachine.role,
       invokedFunctions: STEP_IDS.map((stepId) => functions[stepId]),
       deadLetterQueue: this.deadLetterQueue,
     });
-  }
-
-  private ec2Arn(stack: Stack, resource: string): string {
-    return stack.formatArn({ service: 'ec2', resource, resourceName: '*' });
-  }
-
-  /** The wildcard EC2 ARNs a step's statements use, with why each is as narrow as EC2 allows. */
-  private ec2WildcardResources(
-    stack: Stack,
-    actions: readonly Ec2Action[],
-  ): { arn: string; reason: string }[] {
-    const out: { arn: string; reason: string }[] = [];
-    const endpointReasons: string[] = [];
-    if (actions.includes('CreateVpcEndpoint')) {
-      endpointReasons.push(
-        `ec2:CreateVpcEndpoint only with the request tag ${TAG_MANAGED_BY}=<this deployment> (aws:RequestTag + aws:TagKeys)`,
-      );
-    }
-    if (actions.includes('CreateTags')) {
-      endpointReasons.push('ec2:CreateTags only as part of CreateVpcEndpoint (ec2:CreateAction)');
-    }
-    if (actions.includes('DeleteVpcEndpoints')) {
-      endpointReasons.push(
-        `ec2:DeleteVpcEndpoints only on endpoints tagged ${TAG_MANAGED_BY}=<this deployment>`,
-      );
-    }
-    if (endpointReasons.length > 0) {
-      out.push({
-        arn: this.ec2Arn(stack, 'vpc-endpoint'),
-        reason: `New endpoint ids are unknown before creation; the wildcard is narrowed by tag conditions: ${endpointReasons.join('; ')}.`,
-      });
-    }
-    if (actions.includes('CreateVpcEndpoint')) {
-      for (const resource of ['vpc', 'subnet', 'security-group']) {
-        out.push({
-          arn: this.ec2Arn(stack, resource),
-          reason: `CreateVpcEndpoint also authorizes the ${resource} it attaches to; requests choose the VPC, subnets and security groups, so any ${resource} of this account and region (the endpoint itself stays tag-conditioned).`,
-        });
-      }
-    }
-    return out;
-  }
-
-  /** Least-privilege EC2 statements for a step's actions. */
-  private ec2Statements(stack: Stack, actions: readonly Ec2Action[]): iam.PolicyStatement[] {
-    const arn = (resource: string) => this.ec2Arn(stack, resource);
-    const statements: iam.PolicyStatement[] = [];
-    const describe = actions.filter((a) => a.startsWith('Describe'));
-    if (describe.length > 0) {
-      statements.push(
-        new iam.PolicyStatement({
-          sid: 'Ec2Describe',
-          actions: describe.map((a) => `ec2:${a}`),
-          resources: ['*'], // EC2 Describe* actions support no resource-level permissions
-        }),
-      );
-    }
-    if (actions.includes('CreateVpcEndpoint')) {
-      statements.push(
-        new iam.PolicyStatement({
-          sid: 'CreateTaggedVpcEndpoint',
-          actions: ['ec2:CreateVpcEndpoint'],
-          resources: [arn('vpc-endpoint')],
-          conditions: {
-            StringEquals: { [`aws:RequestTag/${TAG_MANAGED_BY}`]: this.managedByTagValue },
-            'ForAnyValue:StringEquals': { 'aws:TagKeys': [TAG_MANAGED_BY] },
-          },
-        }),
-        new iam.PolicyStatement({
-          sid: 'CreateVpcEndpointInNetwork',
-          actions: ['ec2:CreateVpcEndpoint'],
-          resources: [arn('vpc'), arn('subnet'), arn('security-group')],
-        }),
-      );
-    }
-    if (actions.includes('CreateTags')) {
-      statements.push(
-        new iam.PolicyStatement({
-          sid: 'TagOnCreateOnly',
-          actions: ['ec2:CreateTags'],
-          resources: [arn('vpc-endpoint')],
-          conditions: { StringEquals: { 'ec2:CreateAction': 'CreateVpcEndpoint' } },
-        }),
-      );
-    }
-    if (actions.includes('DeleteVpcEndpoints')) {
-      statements.push(
-        new iam.PolicyStatement({
-          sid: 'DeleteManagedVpcEndpoints',
-          actions: ['ec2:DeleteVpcEndpoints'],
-          resources: [arn('vpc-endpoint')],
-          conditions: { StringEquals: { [`aws:ResourceTag/${TAG_MANAGED_BY}`]: this.managedByTagValue } },
-        }),
-      );
-    }
-    return statements;
   }
 
   /** validate-request's env: request defaults, budgets and the execution timeout. */
@@ -746,6 +863,7 @@ export class PrivateEndpointWorkflow extends Construct {
       fn.addEnvironment(HandlerEnv.DefaultSecurityGroupIds, props.defaultSecurityGroupIds.join(','));
     }
     fn.addEnvironment(HandlerEnv.DefaultRegion, props.defaultRegion ?? stack.region);
+    fn.addEnvironment(HandlerEnv.AllowedRegions, this.allowedRegions.join(','));
     fn.addEnvironment(HandlerEnv.DefaultRollbackOnFailure, String(props.rollbackOnFailure ?? true));
     fn.addEnvironment(HandlerEnv.ExecutionTimeoutSeconds, String(this.executionTimeout.toSeconds()));
     for (const phase of POLL_PHASES) {

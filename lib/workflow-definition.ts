@@ -7,16 +7,18 @@
  * steps table in lambdas/workflow/steps.ts; error names from lambdas/core/errors.ts.
  *
  * Shape (see the README diagram):
- *   Receive request → Validate request → Create Atlas endpoint → [endpoint service loop] → Create VPC
- *   endpoint → [VPC endpoint loop] → Link Atlas endpoint → [link loop] → [connection string loop] →
- *   Shape output → Release target → Connection made? → Publish available event → Succeeded
- *   any forward failure → Delete VPC endpoint → Delete Atlas side → Roll back? → [cleanup loop] →
- *   Release target → Connection made? → Summarize failure → Publish failed event → Failed
- * A validation failure goes straight to Summarize failure (nothing exists yet, and validate-request gives back
- * the target lease itself when it fails after taking it); every other ending gives it back in Release target. The delete steps find what
- * the request made by its tags and marker too; with `rollbackOnFailure` false they only find it (named as
- * kept) and "Roll back?" skips the cleanup loop. A cleanup failure also goes to Summarize failure, which
- * turns it into `CleanupIncomplete` naming the leftovers: nothing loops without a budget.
+ *   Receive request → Validate request → Create Atlas endpoint → (already ready? skip) [endpoint service
+ *   loop] → Create VPC endpoint → (already ready? skip) [VPC endpoint loop] → Link Atlas endpoint → [link
+ *   loop] → [connection string loop] → Shape output → Release target → Connection made? → Publish available
+ *   event → Succeeded
+ *   any forward failure → Delete VPC endpoint → Delete Atlas side → Roll back? → [cleanup loop] → Release
+ *   target → Connection made? → Summarize failure → Publish failed event → Failed
+ * A validation failure goes straight to Summarize failure (nothing exists yet, and validate-request gives
+ * back the target lease itself when it fails after taking it); every other ending gives it back in Release
+ * target. The delete steps find what the request made by its tags and marker too; with `rollbackOnFailure`
+ * false they only find it (named as kept) and "Roll back?" skips the cleanup loop. A cleanup failure also goes
+ * to Summarize failure, which turns it into `CleanupIncomplete` naming the leftovers: nothing loops without a
+ * budget.
  */
 import { Duration } from 'aws-cdk-lib';
 import type * as events from 'aws-cdk-lib/aws-events';
@@ -86,6 +88,7 @@ export const OUTPUT_FIELDS: { readonly [K in keyof WorkflowOutput]-?: string } =
   vpcEndpointId: '$.vpcEndpoint.vpcEndpointId',
   status: 'AVAILABLE',
   privateSrvConnectionString: '$.connection.srvConnectionString',
+  pendingRegions: '$.connection.pendingRegions',
   dnsEntries: '$.vpcEndpoint.dnsEntries',
 };
 
@@ -178,6 +181,33 @@ export function buildWorkflowDefinition(scope: Construct, props: WorkflowDefinit
     wait.next(check);
     check.next(ready);
     return { start, record };
+  };
+
+  /**
+   * The loop's entry: its "Start … polling", or, when the phase has a `skipIf`, a Choice that goes straight to
+   * `next` when the create step's result is already ready (no first wait) and to the loop otherwise.
+   */
+  const loopEntry = (phase: PollPhase, loopStart: sfn.IChainable, next: sfn.IChainable): sfn.IChainable => {
+    const skip = PHASES[phase].skipIf;
+    if (skip === undefined) return loopStart;
+    const ready = sfn.Condition.or(
+      ...skip.statuses.map((status) => sfn.Condition.stringEquals(skip.statusPath, status)),
+    );
+    const condition = sfn.Condition.and(
+      sfn.Condition.isPresent(skip.statusPath),
+      ready,
+      ...(skip.requiredStringPath === undefined
+        ? []
+        : [
+            sfn.Condition.isPresent(skip.requiredStringPath),
+            sfn.Condition.isString(skip.requiredStringPath),
+          ]),
+    );
+    return new sfn.Choice(scope, skip.choiceState, {
+      comment: `Skip waiting for the ${PHASES[phase].label} when it is already ready (adopted)`,
+    })
+      .when(condition, next)
+      .otherwise(loopStart);
   };
 
   // ---- failure end: summarize, publish, fail -------------------------------------------------------------
@@ -324,9 +354,9 @@ export function buildWorkflowDefinition(scope: Construct, props: WorkflowDefinit
 
   receive.next(validate);
   validate.next(createAtlas);
-  createAtlas.next(atlasLoop.start);
+  createAtlas.next(loopEntry('atlasEndpoint', atlasLoop.start, createVpc));
   atlasLoop.record.next(createVpc);
-  createVpc.next(vpcLoop.start);
+  createVpc.next(loopEntry('vpcEndpoint', vpcLoop.start, link));
   vpcLoop.record.next(link);
   link.next(linkLoop.start);
   linkLoop.record.next(connectionLoop.start);

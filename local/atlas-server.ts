@@ -68,7 +68,15 @@ export interface AtlasServerOptions {
   readonly host?: string;
   /** Called with every response the server sends (not for dropped connections). Token values are redacted. */
   readonly onResponse?: AtlasResponseHook;
+  /**
+   * Served as JSON at `GET /__simulator` (outside the Atlas API's paths) when set: `npm run simulator` uses it
+   * to publish its time scale and inventory to the CLI. Must not hold secrets.
+   */
+  readonly describe?: () => unknown;
 }
+
+/** Where a standalone simulator describes itself (see AtlasServerOptions.describe). */
+export const SIMULATOR_INFO_PATH = '/__simulator';
 
 /** `http-error` fault effects may carry a Retry-After (seconds) for 503; see FAULT_CATALOG. */
 export type AtlasHttpErrorEffect = Extract<FaultEffect, { kind: 'http-error' }> & {
@@ -228,6 +236,19 @@ const ROUTES: readonly Route[] = [
         providerName: str(asJson(body).providerName) ?? '',
         region: str(asJson(body).region) ?? '',
       }),
+    }),
+  },
+  {
+    // Facts §10 ("multi-region clusters") and §5 (the Private Endpoint Services set includes regionalMode):
+    // whether the project uses regionalized private endpoints. Not in the OpenAPI subset; the shape
+    // `{ "enabled": boolean }` is the documented v2 response (getGroupPrivateEndpointRegionalMode).
+    method: 'GET',
+    segments: seg('/groups/{groupId}/privateEndpoint/regionalMode'),
+    operation: 'getRegionalizedPrivateEndpointSetting',
+    ...ENDPOINT_SERVICE_ROUTE,
+    handle: (m, { params: p }) => ({
+      status: 200,
+      body: m.getRegionalizedPrivateEndpointSetting(p.groupId ?? ''),
     }),
   },
   {
@@ -938,6 +959,13 @@ export async function startAtlasServer(options: AtlasServerOptions): Promise<Htt
       auth: authKindOf(req.headers.authorization),
     };
     const answer = (out: Outgoing) => respond(res, served, out, pretty);
+
+    if (path === SIMULATOR_INFO_PATH && method === 'GET' && options.describe) {
+      const text = JSON.stringify(options.describe());
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+      res.end(text);
+      return;
+    }
 
     if (path === '/api/oauth/token' || path === '/api/oauth/revoke') {
       served.operation = path.endsWith('token') ? 'oauthToken' : 'oauthRevoke';

@@ -22,15 +22,15 @@ import {
 import type { FaultEffect, FaultPlan } from './cloud/faults.ts';
 import type { RequestLog } from './cloud/request-log.ts';
 import { type HttpFront, listen } from './ec2-server.ts';
-import { verifySigV4 } from './sigv4.ts';
+import { type SigningCredential, verifySigV4 } from './sigv4.ts';
 
 export interface DynamoDbServerOptions {
   readonly model: DynamoDbModel;
   readonly clock: VirtualClock;
   readonly faults: FaultPlan;
   readonly log: RequestLog;
-  /** Access key id -> secret (the AWS model's credentials). */
-  readonly secretFor: (accessKeyId: string) => string | undefined;
+  /** Access key id -> credential (the AWS model's keys, temporary ones with their session token). */
+  readonly credentialFor: (accessKeyId: string) => SigningCredential | undefined;
   /** @default 0 (ephemeral) */
   readonly port?: number;
   /** @default '127.0.0.1' */
@@ -140,8 +140,9 @@ export async function startDynamoDbServer(options: DynamoDbServerOptions): Promi
     const operation = target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : 'unknown';
     const auth = verifySigV4(req, body, {
       service: 'dynamodb',
-      region: model.region,
-      secretFor: options.secretFor,
+      region: (signed) => signed === model.region,
+      credentialFor: options.credentialFor,
+      unknownKeyCode: 'UnrecognizedClientException',
     });
     let fault: FaultEffect | undefined;
     const record = (status: number, errorCode: string | undefined) =>

@@ -17,6 +17,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { isSupportedAwsRegion } from '../lambdas/core/regions.ts';
 import {
   type AwsModel,
   EC2_ACTIONS,
@@ -32,7 +33,7 @@ import {
 } from './cloud/aws-model.ts';
 import type { VirtualClock } from './cloud/clock.ts';
 import type { FaultEffect, FaultPlan } from './cloud/faults.ts';
-import type { AuthKind, RequestLog } from './cloud/request-log.ts';
+import type { RequestLog } from './cloud/request-log.ts';
 import { verifySigV4 } from './sigv4.ts';
 
 export interface HttpFront {
@@ -41,7 +42,13 @@ export interface HttpFront {
 }
 
 export interface Ec2ServerOptions {
+  /** The account requests go to unless their access key belongs to one of `otherAccounts`. */
   readonly model: AwsModel;
+  /**
+   * Further accounts behind the same endpoint (hub and spoke): a request is served by the account whose
+   * credentials signed it, as AWS does. @default none
+   */
+  readonly otherAccounts?: readonly AwsModel[];
   readonly clock: VirtualClock;
   readonly faults: FaultPlan;
   readonly log: RequestLog;
@@ -357,25 +364,6 @@ function isAction(action: string): action is Ec2Action {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// SigV4
-
-/** SigV4 as EC2 checks it (failures become EC2 error answers). */
-function verifyEc2SigV4(
-  req: IncomingMessage,
-  body: Buffer,
-  model: AwsModel,
-): { kind: AuthKind; error?: Ec2Error } {
-  const outcome = verifySigV4(req, body, {
-    service: 'ec2',
-    region: model.region,
-    secretFor: (key) => model.secretFor(key),
-  });
-  return outcome.error === undefined
-    ? { kind: outcome.kind }
-    : { kind: outcome.kind, error: new Ec2Error(outcome.error.code, outcome.error.message) };
-}
-
-// ---------------------------------------------------------------------------------------------------------
 // Server
 
 interface Answer {
@@ -442,7 +430,8 @@ export async function listen(server: Server, port = 0, host = '127.0.0.1'): Prom
 
 /** Starts the EC2 front on 127.0.0.1 (ephemeral port unless given). */
 export async function startEc2Server(options: Ec2ServerOptions): Promise<HttpFront> {
-  const { model, clock, faults, log } = options;
+  const { clock, faults, log } = options;
+  const accounts = [options.model, ...(options.otherAccounts ?? [])];
   const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
 
@@ -464,7 +453,20 @@ export async function startEc2Server(options: Ec2ServerOptions): Promise<HttpFro
     }
     const action = params.get('Action') ?? '';
     const operation = action || 'unknown';
-    const auth = verifyEc2SigV4(req, body, model);
+    let model = options.model;
+    const auth = verifySigV4(req, body, {
+      service: 'ec2',
+      // One endpoint stands for every region's EC2 (AWS_ENDPOINT_URL_EC2 sends them all here): a request signed
+      // for another region Atlas supports is answered by that region's (empty) EC2, as it would be in AWS.
+      region: (region) => region === options.model.region || isSupportedAwsRegion(region),
+      unknownKeyCode: 'AuthFailure',
+      credentialFor: (accessKeyId) => {
+        const owner = accounts.find((m) => m.credentialFor(accessKeyId) !== undefined);
+        if (owner === undefined) return undefined;
+        model = owner;
+        return owner.credentialFor(accessKeyId);
+      },
+    });
     let fault: FaultEffect | undefined;
     let answer: Answer;
     const record = (status: number, errorCode: string | undefined) =>
@@ -481,7 +483,7 @@ export async function startEc2Server(options: Ec2ServerOptions): Promise<HttpFro
       });
 
     if (auth.error) {
-      answer = errorAnswer(auth.error, requestId);
+      answer = errorAnswer(new Ec2Error(auth.error.code, auth.error.message), requestId);
     } else if (!action) {
       answer = errorAnswer(
         new Ec2Error('MissingAction', 'The request must contain the parameter Action'),
@@ -516,7 +518,8 @@ export async function startEc2Server(options: Ec2ServerOptions): Promise<HttpFro
       } else {
         try {
           if (booleanParam(params, 'DryRun') === true) throw new Ec2Error('DryRunOperation');
-          answer = { status: 200, body: document(action, requestId, HANDLERS[action](params, model)) };
+          const regional = auth.region === undefined ? model : model.inRegion(auth.region);
+          answer = { status: 200, body: document(action, requestId, HANDLERS[action](params, regional)) };
         } catch (error) {
           if (!(error instanceof Ec2Error)) throw error;
           answer = errorAnswer(error, requestId);

@@ -22,7 +22,7 @@ import {
   ResourceInUseException,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
-import { App, Stack } from 'aws-cdk-lib';
+import { App, type CfnResource, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -32,7 +32,7 @@ import {
   type HandlerDeps,
 } from '../lambdas/handlers/support/runtime.ts';
 import type { StepId } from '../lambdas/workflow/steps.ts';
-import { extractDefinition } from '../lib/asl.ts';
+import { extractDefinition, resolveIntrinsics } from '../lib/asl.ts';
 import {
   PrivateEndpointWorkflow,
   type PrivateEndpointWorkflowProps,
@@ -76,10 +76,26 @@ export interface LocalTable {
   readonly ttlAttribute?: string;
 }
 
+/** An EventBridge rule of the template with a target that starts the state machine (for `--event`). */
+export interface TriggerRule {
+  readonly logicalId: string;
+  /** The bus name (or ARN) the rule is on; not a string when the bus is a resource of the template. */
+  readonly eventBusName: unknown;
+  readonly eventPattern: unknown;
+  readonly inputPath?: string;
+  readonly input?: string;
+  readonly inputTransformer?: {
+    readonly inputPathsMap?: Readonly<Record<string, string>>;
+    readonly inputTemplate: string;
+  };
+}
+
 export interface SynthesizedWorkflow {
   readonly definition: AslDefinition;
   /** The template's DynamoDB tables (the target lease table). */
   readonly tables: readonly LocalTable[];
+  /** The template's rules that start the state machine, as synthesized. */
+  readonly triggers: readonly TriggerRule[];
   /** Task state name -> the Lambda it invokes. */
   readonly lambdaTasks: ReadonlyMap<string, LambdaBinding>;
   /** Task state names that put events on EventBridge. */
@@ -87,6 +103,36 @@ export interface SynthesizedWorkflow {
 }
 
 const synthCache = new Map<string, SynthesizedWorkflow>();
+
+/** The rules of `template` with a target whose Arn is a Ref to the state machine `stateMachineId`. */
+function triggerRules(template: Template, stateMachineId: string): TriggerRule[] {
+  const rules: TriggerRule[] = [];
+  for (const [logicalId, resource] of Object.entries(template.findResources('AWS::Events::Rule'))) {
+    const props = (resource as { Properties?: Record<string, unknown> }).Properties ?? {};
+    for (const target of (props.Targets ?? []) as Record<string, unknown>[]) {
+      if ((target.Arn as { Ref?: string } | undefined)?.Ref !== stateMachineId) continue;
+      const transformer = target.InputTransformer as
+        | { InputPathsMap?: Record<string, string>; InputTemplate: string }
+        | undefined;
+      rules.push({
+        logicalId,
+        eventBusName: props.EventBusName ?? 'default',
+        eventPattern: props.EventPattern,
+        ...(typeof target.InputPath === 'string' ? { inputPath: target.InputPath } : {}),
+        ...(typeof target.Input === 'string' ? { input: target.Input } : {}),
+        ...(transformer
+          ? {
+              inputTransformer: {
+                inputTemplate: transformer.InputTemplate,
+                ...(transformer.InputPathsMap ? { inputPathsMap: transformer.InputPathsMap } : {}),
+              },
+            }
+          : {}),
+      });
+    }
+  }
+  return rules;
+}
 
 /** Synthesizes the construct (no bundling, no CloudFormation validation) and extracts what the engine runs. */
 export function synthesizeWorkflow(props: LocalWorkflowProps = {}): SynthesizedWorkflow {
@@ -132,11 +178,21 @@ export function synthesizeWorkflow(props: LocalWorkflowProps = {}): SynthesizedW
       if (!resource) throw new Error(`function for step ${stepId} (${logicalId}) not found in the template`);
       const vars = ((resource.Properties.Environment as { Variables?: Record<string, unknown> } | undefined)
         ?.Variables ?? {}) as Record<string, unknown>;
+      // Values with intrinsics (e.g. role ARNs with the partition) resolve as in AWS; others are left out.
       const environment: Record<string, string> = {};
       for (const [k, v] of Object.entries(vars)) {
-        if (typeof v === 'string') environment[k] = v;
         const ref = (v as { Ref?: unknown } | null)?.Ref;
-        if (typeof ref === 'string' && tableNames.has(ref)) environment[k] = tableNames.get(ref)!;
+        if (typeof ref === 'string' && tableNames.has(ref)) {
+          environment[k] = tableNames.get(ref)!;
+          continue;
+        }
+        let value: unknown = v;
+        try {
+          value = resolveIntrinsics(v, { account: ACCOUNT, region: REGION });
+        } catch {
+          continue;
+        }
+        if (typeof value === 'string') environment[k] = value;
       }
       byLogicalId.set(logicalId, {
         stepId,
@@ -164,7 +220,14 @@ export function synthesizeWorkflow(props: LocalWorkflowProps = {}): SynthesizedW
       if (!binding) throw new Error(`Task state "${name}" invokes ${resource}, which no workflow step owns`);
       lambdaTasks.set(name, binding);
     }
-    const out: SynthesizedWorkflow = { definition, tables, lambdaTasks, eventTasks };
+    const stateMachineId = stack.getLogicalId(workflow.stateMachine.node.defaultChild as CfnResource);
+    const out: SynthesizedWorkflow = {
+      definition,
+      tables,
+      lambdaTasks,
+      eventTasks,
+      triggers: triggerRules(template, stateMachineId),
+    };
     synthCache.set(key, out);
     return out;
   } finally {
@@ -178,6 +241,8 @@ export interface LocalTarget {
   readonly atlasUrl: string;
   /** EC2 endpoint URL; when absent the SDK's own configuration (AWS_ENDPOINT_URL_EC2 etc.) applies. */
   readonly ec2Url?: string;
+  /** STS endpoint URL (AssumeRole into other VPC accounts); when absent the SDK's own configuration applies. */
+  readonly stsUrl?: string;
   /**
    * DynamoDB endpoint URL (the lease table); when absent the SDK's own configuration applies
    * (AWS_ENDPOINT_URL_DYNAMODB, else the regional endpoint). The engine creates the template's tables there
@@ -254,6 +319,7 @@ function targetEnvironment(target: LocalTarget): Record<string, string> {
   };
   if (target.ec2Url) env.AWS_ENDPOINT_URL_EC2 = target.ec2Url;
   if (target.dynamodbUrl) env.AWS_ENDPOINT_URL_DYNAMODB = target.dynamodbUrl;
+  if (target.stsUrl) env.AWS_ENDPOINT_URL_STS = target.stsUrl;
   if ('clientId' in target.atlasCredentials) {
     env.MONGODB_ATLAS_CLIENT_ID = target.atlasCredentials.clientId;
     env.MONGODB_ATLAS_CLIENT_SECRET = target.atlasCredentials.clientSecret;
@@ -565,6 +631,8 @@ export async function runLocalWorkflow(options: LocalRunOptions): Promise<LocalR
   };
   for (const [stateName, binding] of synthesized.lambdaTasks) {
     tasks[stateName] = async (input) => {
+      // A failed attempt has no result: a display must not show the previous attempt's under the failure.
+      lastResults.delete(stateName);
       const { env, key } = environmentOf(binding);
       const { container, release } = await takeContainer(binding, env, key, clock);
       container.current = { virtualStart: clock.now(), realStart: performance.now() };
@@ -634,7 +702,9 @@ export async function runLocalWorkflow(options: LocalRunOptions): Promise<LocalR
       onHistory: (entry) => {
         options.onHistory?.(
           entry,
-          entry.kind === 'succeeded' ? { result: lastResults.get(entry.state) } : {},
+          entry.kind === 'succeeded' && lastResults.has(entry.state)
+            ? { result: lastResults.get(entry.state) }
+            : {},
         );
       },
     });

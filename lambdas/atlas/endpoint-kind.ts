@@ -11,8 +11,8 @@
  * | normalized | serverless endpoint | dedicated service | dedicated interface endpoint |
  * |---|---|---|---|
  * | pending | RESERVATION_REQUESTED | INITIATING, or WAITING_FOR_USER/AVAILABLE without a name | – |
- * | ready-for-vpc-endpoint | RESERVED | WAITING_FOR_USER or AVAILABLE with a service name | – |
- * | linking | INITIATING | – | PENDING_ACCEPTANCE, PENDING |
+ * | ready-for-vpc-endpoint | RESERVED | AVAILABLE (today) or WAITING_FOR_USER (older) with a service name | – |
+ * | linking | INITIATING | – | NONE, PENDING_ACCEPTANCE, PENDING |
  * | available | AVAILABLE | – | AVAILABLE |
  * | failed | FAILED | FAILED | REJECTED |
  * | deleting | DELETING | DELETING | DELETING (or deleteRequested) |
@@ -84,6 +84,30 @@ export interface LinkView {
   readonly errorMessage: string | null;
 }
 
+/**
+ * What a deployment is, as far as private endpoints care: `dedicated` (a dedicated cluster: private endpoints
+ * work), `serverless` (a serverless instance), `free` (an M0 tenant cluster), `shared` (M2/M5 tenant), `flex`
+ * (a Flex cluster, which the cluster API refuses), `cluster` (the serverless API says the name is a cluster;
+ * which kind, only the cluster API can tell).
+ */
+export type DeploymentTier = 'dedicated' | 'serverless' | 'free' | 'shared' | 'flex' | 'cluster';
+
+/** A serverless instance or cluster, read once (one GET; no other call). */
+export interface DeploymentView {
+  readonly tier: DeploymentTier;
+  /** Atlas's `stateName` (IDLE, UPDATING, …); `UNKNOWN` when Atlas gave none (a Flex cluster). */
+  readonly stateName: string;
+  /** Cloud providers of its nodes (a tenant cluster's backing provider). */
+  readonly providers: readonly string[];
+  /** Atlas names of the AWS regions its nodes are in, highest priority first (serverless: its region). */
+  readonly awsRegions: readonly string[];
+  /** The private connection strings that name the VPC endpoint asked about, once Atlas publishes them. */
+  readonly connection?: ConnectionSide;
+}
+
+/** What `remove` did: asked Atlas to delete it, found it gone, or Atlas refused because it is still in use. */
+export type RemoveOutcome = 'deleting' | 'gone' | 'in-use';
+
 export interface EndpointKindClient {
   readonly kind: EndpointKind;
   /**
@@ -124,8 +148,24 @@ export interface EndpointKindClient {
    * operation to detach a VPC endpoint, the link goes with the endpoint in `remove`, so this does nothing.
    */
   unlink(target: EndpointTarget, id: string, vpcEndpointId: string): Promise<void>;
-  /** Deletes the Atlas side; 404 is success. */
-  remove(target: EndpointTarget, id: string): Promise<void>;
+  /**
+   * Deletes the Atlas side; 404 is `gone`. Dedicated: Atlas refuses to delete a service that still has an
+   * interface endpoint, attached or deleting (facts §10); that refusal is `in-use`, not an error.
+   */
+  remove(target: EndpointTarget, id: string): Promise<RemoveOutcome>;
+  /**
+   * Reads the target's deployment (serverless: the instance; dedicated: the cluster) with one GET, and the
+   * private connection strings naming `vpcEndpointId` when given. A deployment of another kind is a `tier`
+   * (Flex, a serverless instance, a cluster), not an error; a missing one is (404).
+   */
+  describeDeployment(target: EndpointTarget, vpcEndpointId?: string): Promise<DeploymentView>;
+  /**
+   * The deployment's regions (Atlas names) that still need a private endpoint before Atlas publishes its
+   * private connection string (facts §10, "multi-region clusters"): serverless, a single-region cluster, or a
+   * project in regionalized private endpoint mode, none; otherwise each AWS region of the cluster in which
+   * the project has no AVAILABLE interface endpoint.
+   */
+  missingRegions(target: EndpointTarget, deployment: DeploymentView): Promise<readonly string[]>;
   /** The private connection string for this VPC endpoint, once Atlas publishes it. */
   readConnectionString(target: EndpointTarget, vpcEndpointId: string): Promise<ConnectionSide | undefined>;
 }

@@ -12,7 +12,15 @@
 import { AtlasNotFoundError, ResourceConflictError } from '#core/errors';
 import type { ConnectionSide, NormalizedAtlasStatus } from '#core/state';
 import { API_V2, type AtlasClient, pathParam } from './client.ts';
-import type { AtlasEndpointView, EndpointKindClient, EndpointTarget, LinkView } from './endpoint-kind.ts';
+import type {
+  AtlasEndpointView,
+  DeploymentTier,
+  DeploymentView,
+  EndpointKindClient,
+  EndpointTarget,
+  LinkView,
+  RemoveOutcome,
+} from './endpoint-kind.ts';
 import { isAtlasStatus } from './errors.ts';
 import {
   carriesMarker,
@@ -23,7 +31,12 @@ import {
   privateEndpointEntry,
   unlessNotFound,
 } from './kind-common.ts';
-import { asArray, asObject, type Json, optionalString, requiredString } from './shapes.ts';
+import { asArray, asObject, type Json, optionalString, regionKey, requiredString } from './shapes.ts';
+
+/** A deployment the serverless API refuses as another kind: a view of that kind (nothing else is known). */
+function otherKind(tier: DeploymentTier): DeploymentView {
+  return { tier, stateName: 'UNKNOWN', providers: [], awsRegions: [] };
+}
 
 const VERSION = '2023-01-01';
 
@@ -99,7 +112,48 @@ function ownEndpoint(raws: readonly Json[], marker: string): Json | undefined {
   return own.find(isUnlinkedAndUsable) ?? own.find((raw) => raw.status !== 'FAILED') ?? own[0];
 }
 
+/** Reads a serverless instance (`ServerlessInstanceDescription`) as a DeploymentView. */
+export function serverlessInstanceView(raw: unknown, vpcEndpointId: string | undefined): DeploymentView {
+  const body = asObject(raw, 'getServerlessInstance');
+  const settings =
+    typeof body.providerSettings === 'object' && body.providerSettings !== null
+      ? (body.providerSettings as Json)
+      : {};
+  const backing = optionalString(settings, 'backingProviderName');
+  const region = optionalString(settings, 'regionName');
+  const cs = connectionStringsOf(body);
+  const found =
+    cs === undefined || vpcEndpointId === undefined ? undefined : privateEndpointEntry(cs, vpcEndpointId);
+  return {
+    tier: 'serverless',
+    stateName: optionalString(body, 'stateName') ?? 'UNKNOWN',
+    providers: backing === null ? [] : [backing],
+    awsRegions: backing === 'AWS' && region !== null ? [regionKey(region)] : [],
+    ...(found === undefined ? {} : { connection: { srvConnectionString: found.srv } }),
+  };
+}
+
 export function serverlessClient(atlas: AtlasClient): EndpointKindClient {
+  const readDeployment = async (target: EndpointTarget, vpcEndpointId?: string): Promise<DeploymentView> => {
+    try {
+      const raw = await atlas.request<unknown>({
+        operation: 'getServerlessInstance',
+        method: 'GET',
+        path: `${API_V2}/groups/${pathParam(target.groupId)}/serverless/${pathParam(target.instanceName)}`,
+        version: VERSION,
+      });
+      return serverlessInstanceView(raw, vpcEndpointId);
+    } catch (error) {
+      // Former serverless instances were migrated to Free, Flex or Dedicated clusters, and their names now
+      // point at those (facts §10, "Flex clusters"): AKO #2105 saw NOT_SERVERLESS_TENANT_CLUSTER for a Flex
+      // cluster; a cluster answers CANNOT_USE_CLUSTER_IN_SERVERLESS_INSTANCE_API (facts §3d).
+      if (isAtlasStatus(error, 400, 'NOT_SERVERLESS_TENANT_CLUSTER')) return otherKind('flex');
+      if (isAtlasStatus(error, 400, 'CANNOT_USE_CLUSTER_IN_SERVERLESS_INSTANCE_API'))
+        return otherKind('cluster');
+      throw error;
+    }
+  };
+
   const listRaw = async (target: EndpointTarget): Promise<Json[]> => {
     const raw = await atlas.request<unknown>({
       operation: 'listServerlessPrivateEndpoint',
@@ -271,27 +325,28 @@ export function serverlessClient(atlas: AtlasClient): EndpointKindClient {
     },
 
     async remove(target, id) {
-      await unlessNotFound(
-        atlas.request<unknown>({
-          operation: 'deleteServerlessPrivateEndpoint',
-          method: 'DELETE',
-          path: `${endpointsPath(target)}/${pathParam(id)}`,
-          version: VERSION,
-        }),
-        undefined,
+      return unlessNotFound(
+        atlas
+          .request<unknown>({
+            operation: 'deleteServerlessPrivateEndpoint',
+            method: 'DELETE',
+            path: `${endpointsPath(target)}/${pathParam(id)}`,
+            version: VERSION,
+          })
+          .then((): RemoveOutcome => 'deleting'),
+        'gone' as RemoveOutcome,
       );
     },
 
+    describeDeployment: readDeployment,
+
+    async missingRegions() {
+      // A serverless instance lives in one region: its private endpoint is the only one it needs.
+      return [];
+    },
+
     async readConnectionString(target, vpcEndpointId): Promise<ConnectionSide | undefined> {
-      const raw = await atlas.request<unknown>({
-        operation: 'getServerlessInstance',
-        method: 'GET',
-        path: `${API_V2}/groups/${pathParam(target.groupId)}/serverless/${pathParam(target.instanceName)}`,
-        version: VERSION,
-      });
-      const cs = connectionStringsOf(asObject(raw, 'getServerlessInstance'));
-      const found = cs === undefined ? undefined : privateEndpointEntry(cs, vpcEndpointId);
-      return found === undefined ? undefined : { srvConnectionString: found.srv };
+      return (await readDeployment(target, vpcEndpointId)).connection;
     },
   };
 }

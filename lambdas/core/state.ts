@@ -54,6 +54,11 @@ export interface WorkflowRequest {
   readonly securityGroupIds: readonly string[];
   /** AWS region name of the VPC, e.g. `us-east-1`. */
   readonly region: string;
+  /**
+   * The AWS account of the VPC when it is not the workflow's own (hub and spoke): the EC2 steps then work
+   * through the role the deployment configured for that account. Absent: the workflow's own account.
+   */
+  readonly vpcAccountId?: string;
   readonly privateDnsEnabled: boolean;
   /** Extra tags for the VPC endpoint (the workflow adds its own managing tags too). */
   readonly tags: Readonly<Record<string, string>>;
@@ -64,6 +69,13 @@ export interface WorkflowRequest {
   readonly requestId: string;
   /** When false, a failure keeps what was created and the output names it. @default true */
   readonly rollbackOnFailure: boolean;
+}
+
+/** Where a VPC lives: what the EC2 steps need to pick their client (region, and account when not the own). */
+export interface VpcLocation {
+  readonly region: string;
+  /** Absent: the workflow's own account. */
+  readonly vpcAccountId?: string;
 }
 
 /** Atlas-side status normalized across both kinds. */
@@ -118,6 +130,21 @@ export interface ConnectionSide {
   readonly connectionString?: string;
 }
 
+/** `$.connection`: what the connection phase saw at its last check. */
+export interface ConnectionState {
+  /** The deployment's `stateName` at that check: UPDATING while it applies the private endpoint, then IDLE. */
+  readonly atlasStatus: string;
+  /** The private SRV connection string that names this VPC endpoint; null until Atlas publishes one. */
+  readonly srvConnectionString: string | null;
+  readonly connectionString?: string;
+  /**
+   * Atlas regions (e.g. `US_WEST_2`) of a multi-region cluster that still need a private endpoint before
+   * Atlas publishes the private connection string (facts §10, "multi-region clusters"); empty once it is
+   * published.
+   */
+  readonly pendingRegions: readonly string[];
+}
+
 /** The execution's success output. */
 export interface WorkflowOutput {
   readonly kind: EndpointKind;
@@ -127,7 +154,17 @@ export interface WorkflowOutput {
   readonly atlasEndpointId: string;
   readonly endpointServiceName: string;
   readonly vpcEndpointId: string;
+  /** The private endpoint (link) is AVAILABLE. */
   readonly status: 'AVAILABLE';
-  readonly privateSrvConnectionString: string;
+  /**
+   * The private SRV connection string for this VPC endpoint; null when a multi-region cluster still needs
+   * endpoints in `pendingRegions` before Atlas publishes it.
+   */
+  readonly privateSrvConnectionString: string | null;
+  /**
+   * Atlas regions that still need a private endpoint before the connection string appears (a multi-region
+   * cluster outside regionalized private endpoint mode); empty when the string is there.
+   */
+  readonly pendingRegions: readonly string[];
   readonly dnsEntries: readonly { readonly dnsName: string; readonly hostedZoneId?: string }[];
 }

@@ -6,7 +6,7 @@
  *
  * | variable                     | fills              | format                                   |
  * |------------------------------|--------------------|------------------------------------------|
- * | `DEFAULT_KIND`               | `kind`             | `serverless` or `dedicated`              |
+ * | `DEFAULT_KIND`               | `kind`             | `dedicated` or `serverless` (unset: `dedicated`) |
  * | `DEFAULT_VPC_ID`             | `vpcId`            | `vpc-…`                                  |
  * | `DEFAULT_SUBNET_IDS`         | `subnetIds`        | comma-separated `subnet-…` (spaces ok)   |
  * | `DEFAULT_SECURITY_GROUP_IDS` | `securityGroupIds` | comma-separated `sg-…`                   |

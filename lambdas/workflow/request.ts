@@ -57,7 +57,12 @@ import {
 } from '#workflow/steps';
 
 export const ENDPOINT_KINDS = ['serverless', 'dedicated'] as const satisfies readonly EndpointKind[];
-export const DEFAULT_KIND: EndpointKind = 'serverless';
+/**
+ * The kind of a request that names none (and of a deployment without `defaultKind`): `dedicated`, the flow
+ * that works on Atlas today. MongoDB retired serverless private endpoints on 2026-01-22 (facts §0.1, §6);
+ * `serverless` runs only where a request or the deployment names it.
+ */
+export const DEFAULT_KIND: EndpointKind = 'dedicated';
 /** What Atlas keeps of a serverless endpoint's comment (the spec's `maxLength: 80`). */
 export const ATLAS_COMMENT_MAX_LENGTH = 80;
 /** The request's `comment`: Atlas's limit minus the space and the ownership marker the workflow appends. */
@@ -110,7 +115,7 @@ export const DEFAULT_ENV_VARIABLES: Readonly<Record<keyof RequestDefaults, strin
 /** What each field must be, in words; used in every problem message. Keys are path templates. */
 const EXPECTED: Readonly<Record<string, string>> = {
   '': 'a JSON object with the request fields (groupId, instanceName, vpcId, …)',
-  kind: '"serverless" (the default) or "dedicated"',
+  kind: '"dedicated" (the default) or "serverless" (retired by MongoDB on 2026-01-22)',
   groupId: 'the Atlas project id: 24 lowercase hexadecimal characters, e.g. "5f7cac1adf5d6c6306f4b283"',
   instanceName: `the serverless instance or cluster name: 1 to ${INSTANCE_NAME_MAX_LENGTH} letters, digits and hyphens, starting with a letter or digit`,
   comment:
@@ -123,6 +128,7 @@ const EXPECTED: Readonly<Record<string, string>> = {
   securityGroupIds: `a list of 1 to ${MAX_SECURITY_GROUPS} unique security group ids`,
   'securityGroupIds[]': 'a security group id: "sg-" followed by 8 or 17 lowercase hexadecimal characters',
   region: 'the AWS region name of the VPC, one that MongoDB Atlas supports, e.g. "us-east-1"',
+  vpcAccountId: "a 12-digit AWS account id (the account of the VPC, when it is not the workflow's own)",
   privateDnsEnabled: 'false (the default): Atlas endpoint services publish no private DNS name',
   tags: `an object of at most ${MAX_REQUEST_TAGS} tags, tag key -> string value`,
   'tags.*': `a string of at most ${MAX_TAG_VALUE_LENGTH} characters`,
@@ -133,7 +139,7 @@ const EXPECTED: Readonly<Record<string, string>> = {
 };
 
 const FIELD_DESCRIPTIONS = {
-  kind: 'Which Atlas private endpoint flow to run. `serverless` (default) or `dedicated`.',
+  kind: 'Which Atlas private endpoint flow to run: `dedicated` (default; a dedicated cluster) or `serverless` (retired by MongoDB on 2026-01-22).',
   groupId: 'Atlas project (group) id.',
   instanceName: 'Serverless instance name (kind serverless) or cluster name (kind dedicated).',
   comment:
@@ -146,6 +152,8 @@ const FIELD_DESCRIPTIONS = {
     'Security groups for the endpoint network interfaces. Defaults to DEFAULT_SECURITY_GROUP_IDS.',
   region:
     'AWS region of the VPC (an AWS region Atlas supports). Defaults to DEFAULT_REGION, then AWS_REGION.',
+  vpcAccountId:
+    "AWS account of the VPC when it is not the workflow's own; the deployment must list it (vpcAccountIds).",
   privateDnsEnabled:
     'Private DNS on the VPC endpoint: only false is accepted (Atlas endpoint services publish no private DNS name, and EC2 refuses private DNS for them).',
   tags: `Extra tags for the VPC endpoint (keys 1-${MAX_TAG_KEY_LENGTH}, values 0-${MAX_TAG_VALUE_LENGTH} characters, no "aws:" or "${TAG_PREFIX}" keys).`,
@@ -209,6 +217,11 @@ export const requestInputSchema = z.strictObject({
     .superRefine(checkRegion)
     .optional()
     .meta({ description: FIELD_DESCRIPTIONS.region, examples: ['us-east-1'] }),
+  vpcAccountId: z
+    .string()
+    .regex(/^\d{12}$/)
+    .optional()
+    .meta({ description: FIELD_DESCRIPTIONS.vpcAccountId, examples: ['210987654321'] }),
   privateDnsEnabled: z
     .boolean()
     .superRefine(checkPrivateDns)
@@ -313,7 +326,7 @@ export function parseRequest(input: unknown, options: ParseRequestOptions = {}):
   issues.push(...duplicateIssues(merged.subnetIds, 'subnetIds', 'subnet id'));
   issues.push(...duplicateIssues(merged.securityGroupIds, 'securityGroupIds', 'security group id'));
   issues.push(...tagIssues(merged.tags));
-  if (merged.kind === 'dedicated' && merged.comment !== undefined) {
+  if ((merged.kind ?? DEFAULT_KIND) === 'dedicated' && merged.comment !== undefined) {
     issues.push({
       field: 'comment',
       problem:
@@ -363,6 +376,7 @@ function toWorkflowRequest(data: RequestInput, rawTags: unknown): ParsedRequest 
     rollbackOnFailure: data.rollbackOnFailure ?? true,
   };
   if (data.comment !== undefined) request.comment = data.comment;
+  if (data.vpcAccountId !== undefined) request.vpcAccountId = data.vpcAccountId;
   const budgets = data[REQUEST_BUDGET_FIELD];
   if (budgets !== undefined) {
     const given = Object.fromEntries(

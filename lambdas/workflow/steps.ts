@@ -40,7 +40,7 @@
 import { DeadlineExceededError, type FieldIssue, THROWN_ERROR_NAMES, TRANSIENT_ERRORS } from '#core/errors';
 import type {
   AtlasSide,
-  ConnectionSide,
+  ConnectionState,
   ExecutionInfo,
   LeaseSide,
   LinkSide,
@@ -66,7 +66,10 @@ export const StateNames = {
   EndpointServiceReady: 'Endpoint service ready?',
   RecordEndpointService: 'Record endpoint service',
 
+  EndpointServiceAlreadyReady: 'Endpoint service already ready?',
+
   CreateVpcEndpoint: 'Create VPC endpoint',
+  VpcEndpointAlreadyReady: 'VPC endpoint already ready?',
   StartVpcEndpointPolling: 'Start VPC endpoint polling',
   WaitForVpcEndpoint: 'Wait for VPC endpoint',
   CheckVpcEndpoint: 'Check VPC endpoint',
@@ -225,6 +228,23 @@ export function exhaustedRetrySeconds(policies: readonly RetryPolicySpec[], atte
 
 export type PollPhase = 'atlasEndpoint' | 'vpcEndpoint' | 'link' | 'connection' | 'cleanup';
 
+/**
+ * A Choice before a phase's loop that skips it when the create step's result already shows what the phase
+ * waits for: the string at `statusPath` is one of `statuses` (and, with `requiredStringPath`, that path holds
+ * a string).
+ */
+export interface SkipSpec {
+  readonly choiceState: StateName;
+  readonly statusPath: string;
+  readonly statuses: readonly string[];
+  readonly requiredStringPath?: string;
+}
+
+/** Normalized Atlas statuses from which the VPC endpoint can be created (or that are further along). */
+export const ATLAS_READY_STATUSES = ['ready-for-vpc-endpoint', 'linking', 'available'] as const;
+/** EC2 states in which the VPC endpoint can be registered with Atlas. */
+export const VPC_ENDPOINT_READY_STATES = ['pendingAcceptance', 'available'] as const;
+
 export interface PhaseSpec {
   readonly phase: PollPhase;
   /** Used in messages: "endpoint service did not become ready within …". */
@@ -237,8 +257,10 @@ export interface PhaseSpec {
   readonly recordState: StateName;
   /** Where "Record …" copies `$.poll.observed`. */
   readonly recordPath: '$.atlas' | '$.vpcEndpoint' | '$.link' | '$.connection' | '$.cleanup';
-  /** Built-in seconds of the first Wait, right after the create (nothing is ever ready at once). */
+  /** Built-in seconds of the first Wait, right after the create (a freshly created resource is never ready at once). */
   readonly initialDelaySeconds: number;
+  /** Skip the whole loop (no first wait) when the create step's result is already ready. */
+  readonly skipIf?: SkipSpec;
   /** Built-in seconds of the following Waits; the last value repeats. */
   readonly intervalsSeconds: readonly number[];
   /** Deployment default budget (seconds of waiting and checking) before the check throws DeadlineExceeded. */
@@ -257,6 +279,9 @@ export interface PhaseSpec {
  * transitions take 20 s (VPC endpoint) to 1–3 min (Atlas), bad days 30+ min. So: a short initial delay,
  * then back off to a 30–60 s cap — a change is seen within seconds early on, and a slow Atlas is asked at
  * most about once a minute (the Private Endpoint Services rate limit is 2000/min per project, far away).
+ * The connection phase is the exception: it waits for the cluster to apply the change, which takes minutes
+ * (facts §10), so it starts at 30 s and checks once a minute, then every two. The whole schedule is data:
+ * these tables, overridden per deployment by `pollingSchedule`.
  */
 export const PHASES: Readonly<Record<PollPhase, PhaseSpec>> = {
   atlasEndpoint: {
@@ -268,6 +293,13 @@ export const PHASES: Readonly<Record<PollPhase, PhaseSpec>> = {
     choiceState: StateNames.EndpointServiceReady,
     recordState: StateNames.RecordEndpointService,
     recordPath: '$.atlas',
+    // An adopted endpoint service that is already AVAILABLE (facts §10: the ready status today) needs no wait.
+    skipIf: {
+      choiceState: StateNames.EndpointServiceAlreadyReady,
+      statusPath: '$.atlas.status',
+      statuses: ATLAS_READY_STATUSES,
+      requiredStringPath: '$.atlas.endpointServiceName',
+    },
     initialDelaySeconds: 15,
     intervalsSeconds: [10, 15, 20, 30, 45, 60],
     defaultBudgetSeconds: 3600,
@@ -283,6 +315,12 @@ export const PHASES: Readonly<Record<PollPhase, PhaseSpec>> = {
     choiceState: StateNames.VpcEndpointReady,
     recordState: StateNames.RecordVpcEndpoint,
     recordPath: '$.vpcEndpoint',
+    // An adopted VPC endpoint that is already available (or awaiting acceptance) needs no wait.
+    skipIf: {
+      choiceState: StateNames.VpcEndpointAlreadyReady,
+      statusPath: '$.vpcEndpoint.state',
+      statuses: VPC_ENDPOINT_READY_STATES,
+    },
     initialDelaySeconds: 5,
     intervalsSeconds: [5, 10, 15, 20, 30],
     defaultBudgetSeconds: 900,
@@ -313,9 +351,12 @@ export const PHASES: Readonly<Record<PollPhase, PhaseSpec>> = {
     choiceState: StateNames.ConnectionStringReady,
     recordState: StateNames.RecordConnectionString,
     recordPath: '$.connection',
-    // Usually present as soon as the link is AVAILABLE: look at once, then back off.
-    initialDelaySeconds: 0,
-    intervalsSeconds: [10, 20, 30, 60],
+    // Facts §10 ("connection strings"): once the link is AVAILABLE the cluster goes UPDATING and names the
+    // VPC endpoint in privateEndpoint[] only when IDLE again, about 3-5 minutes later (Terraform's old
+    // serverless resource waited a fixed 5 minutes). So no quick checks: first look after 30 s (an instance
+    // that applies at once is seen then), then once a minute for the usual few minutes, then every 2 minutes.
+    initialDelaySeconds: 30,
+    intervalsSeconds: [60, 60, 60, 60, 120],
     defaultBudgetSeconds: 1800,
     budgetEnv: 'PHASE_BUDGET_CONNECTION_SECONDS',
     intervalsEnv: 'POLL_INTERVALS_CONNECTION_SECONDS',
@@ -426,6 +467,11 @@ export interface PollRecord<T = unknown> {
    * time (whole seconds, rounded up).
    */
   readonly elapsedSeconds: number;
+  /**
+   * Of `elapsedSeconds`, the part counted for the checks' own run time (the rest is the waits). Absent
+   * before the first check.
+   */
+  readonly checkSeconds?: number;
   readonly budgetSeconds: number;
   /** Seconds the next Wait state waits (an integer >= 0). 0 once done. */
   readonly waitSeconds: number;
@@ -511,20 +557,27 @@ export function nextPoll<T>(
     throw new Error(`nextPoll: spentSeconds must be a whole number of seconds >= 0, got ${spentSeconds}`);
   }
   const elapsedSeconds = prev.elapsedSeconds + prev.waitSeconds + spentSeconds;
+  const checkSeconds = (prev.checkSeconds ?? 0) + spentSeconds;
   const attempt = prev.attempt + 1;
-  const base = { phase, attempt, elapsedSeconds, budgetSeconds: prev.budgetSeconds, observed };
+  const base = { phase, attempt, elapsedSeconds, checkSeconds, budgetSeconds: prev.budgetSeconds, observed };
   if (done) return { ...base, waitSeconds: 0, done: true };
   const remaining = prev.budgetSeconds - elapsedSeconds;
   if (remaining <= 0) {
     const seen = statusText === undefined ? '' : `; last seen: ${statusText}`;
+    // The waits are what a clock shows between the phase's start and its last check; each check's own run
+    // time is counted rounded up to whole seconds, so the two parts are reported apart.
+    const waitedSeconds = elapsedSeconds - checkSeconds;
     throw new DeadlineExceededError(
       `The ${PHASES[phase].label} was not ready within its budget of ${prev.budgetSeconds} s ` +
-        `(${attempt} checks over ${elapsedSeconds} s of waiting and checking${seen})`,
+        `(${attempt} checks: ${waitedSeconds} s of waiting, plus ${checkSeconds} s counted for the checks ` +
+        `themselves, each rounded up to a whole second${seen})`,
       {
         details: {
           phase,
           attempt,
           elapsedSeconds,
+          waitedSeconds,
+          checkSeconds,
           budgetSeconds: prev.budgetSeconds,
           ...(statusText === undefined ? {} : { lastSeen: statusText }),
         },
@@ -699,6 +752,14 @@ export const HandlerEnv = {
   DefaultRollbackOnFailure: 'DEFAULT_ROLLBACK_ON_FAILURE',
   /** validate-request only: the state machine's timeout in seconds (per-request budgets must fit in it). */
   ExecutionTimeoutSeconds: 'EXECUTION_TIMEOUT_SECONDS',
+  /** validate-request only: comma-separated regions requests may name (lambdas/workflow/targets.ts). */
+  AllowedRegions: 'ALLOWED_REGIONS',
+  /** EC2 functions: the workflow's own AWS account id. */
+  WorkflowAccountId: 'WORKFLOW_ACCOUNT_ID',
+  /** EC2 functions, when other accounts are configured: comma-separated ARNs of the role to assume in each. */
+  VpcAccountRoleArns: 'VPC_ACCOUNT_ROLE_ARNS',
+  /** EC2 functions, when other accounts are configured: the external id those roles require. */
+  VpcAccountExternalId: 'VPC_ACCOUNT_EXTERNAL_ID',
   /** Every function: its step id (a persistent log key). */
   WorkflowStep: 'WORKFLOW_STEP',
   /** Functions with lease actions (validate-request, release-lease): the lease table's name. */
@@ -777,7 +838,7 @@ export interface WorkflowState {
   readonly atlas?: AtlasSide;
   readonly vpcEndpoint?: VpcEndpointSide;
   readonly link?: LinkSide;
-  readonly connection?: ConnectionSide;
+  readonly connection?: ConnectionState;
   readonly poll?: PollRecord;
   readonly cleanup?: CleanupObservation;
   /** delete-vpc-endpoint: this request's VPC endpoints it deleted (or found, rollback off). */
@@ -898,9 +959,10 @@ export interface StepContracts {
   'describe-link': { input: PollingState; output: PollRecord<LinkSide> };
   /**
    * Reads the serverless instance / cluster; `done` when a private-endpoint SRV string naming this VPC
-   * endpoint is present (`observed` is null until then).
+   * endpoint is present, or when a multi-region cluster has applied the change (IDLE) and still lacks
+   * endpoints in other regions (`observed.pendingRegions` names them, the string is null).
    */
-  'read-connection-string': { input: PollingState; output: PollRecord<ConnectionSide | null> };
+  'read-connection-string': { input: PollingState; output: PollRecord<ConnectionState> };
   /**
    * Deletes this request's VPC endpoints: `$.vpcEndpoint` when `created`, and every one its tags name
    * (managed-by, request id, Atlas target) in the request's VPC, so one a dying create step made is found too;
@@ -1153,7 +1215,14 @@ export function envNamesFor(id: StepId): string[] {
   const spec: StepSpec = STEPS[id];
   const names: string[] = [HandlerEnv.WorkflowStep];
   if (spec.atlas) names.push(HandlerEnv.AtlasSecretArn, HandlerEnv.AtlasBaseUrl);
-  if (spec.ec2Actions.length > 0) names.push(HandlerEnv.ManagedByTagValue);
+  if (spec.ec2Actions.length > 0) {
+    names.push(
+      HandlerEnv.ManagedByTagValue,
+      HandlerEnv.WorkflowAccountId,
+      HandlerEnv.VpcAccountRoleArns,
+      HandlerEnv.VpcAccountExternalId,
+    );
+  }
   if (spec.leaseActions.length > 0) names.push(HandlerEnv.LeaseTableName);
   if (spec.requestDefaults) {
     names.push(
@@ -1164,6 +1233,7 @@ export function envNamesFor(id: StepId): string[] {
       HandlerEnv.DefaultRegion,
       HandlerEnv.DefaultRollbackOnFailure,
       HandlerEnv.ExecutionTimeoutSeconds,
+      HandlerEnv.AllowedRegions,
       ...POLL_PHASES.map((p) => PHASES[p].budgetEnv),
     );
   }

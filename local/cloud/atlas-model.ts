@@ -10,15 +10,39 @@
  * Lifecycles run on the virtual clock: every asynchronous transition is scheduled with `clock.after()` using
  * the timeline, and asks the fault plan (`faults.take(<lifecycle name>)`) whether to fail or get stuck.
  *
+ * Today's Atlas (facts §10, "checked 2026-12-03"), row by row:
+ * - "endpoint service status": a new service goes INITIATING -> AVAILABLE (with endpointServiceName) before
+ *   any interface endpoint exists. The older behaviour, WAITING_FOR_USER until the first interface endpoint
+ *   is AVAILABLE, is the option `endpointServiceReadyStatus: 'WAITING_FOR_USER'`.
+ * - "deleting a service that has interface endpoints": refused while one is attached or still deleting.
+ * - "deleting the last AWS interface endpoint": also removes the service (unless keepServiceAfterLastEndpoint).
+ * - "duplicate interface endpoint": 409 (spec); AKO's legacy path expects a 400 (option
+ *   `duplicateInterfaceEndpointStatus: 400`).
+ * - "connectionStatus": `NONE` besides the spec's enum; here while Atlas sees no AWS VPC endpoint awaiting
+ *   acceptance yet (the VPC endpoint does not exist or is still `pending` when the interface endpoint is made).
+ * - "connection strings": when an interface endpoint (or a serverless endpoint) becomes AVAILABLE, every
+ *   deployment it serves goes UPDATING, and its `privateEndpoint[]` entry appears only when it is IDLE again
+ *   (timeline `privateEndpointApply`; fault `lifecycle:deployment.applyPrivateEndpoint` can keep it UPDATING).
+ * - "multi-region clusters": `privateEndpoint[]` appears only when every region of the cluster has one, unless
+ *   the project is in regionalized private endpoint mode (option `regionalizedPrivateEndpoints`; read with GET
+ *   `/groups/{groupId}/privateEndpoint/regionalMode`).
+ * - "Flex clusters": GET `/clusters/{name}` on a Flex cluster answers 400 CANNOT_USE_FLEX_CLUSTER_IN_CLUSTER_API;
+ *   the serverless API on a Flex name answers NOT_SERVERLESS_TENANT_CLUSTER (AKO #2105).
+ *
  * Error codes: the ones named in the facts file are used as documented. Where the sources name no code, the
- * model uses a plausible Atlas-style code and marks it ASSUMED below:
- * - 409 `INTERFACE_ENDPOINT_ALREADY_EXISTS` (duplicate interface endpoint; the spec declares 409, no code)   ASSUMED
- * - 400 `ENDPOINT_SERVICE_NOT_READY` (interface endpoint on a service that is not WAITING_FOR_USER/AVAILABLE) ASSUMED
- * - 400 `INVALID_REGION` (unknown AWS region on create endpoint service)                                    ASSUMED
- * - 400 `INVALID_PROVIDER` (providerName other than the resource's provider; the world models AWS only)     ASSUMED
- * - 400 `MISSING_ATTRIBUTE` (PATCH without cloudProviderEndpointId)                                         ASSUMED
- * - 400 `CANNOT_USE_SERVERLESS_INSTANCE_IN_CLUSTER_API` / `CANNOT_USE_CLUSTER_IN_SERVERLESS_INSTANCE_API`:
- *   codes from the facts, HTTP status 400 ASSUMED.
+ * model uses a plausible Atlas-style code, marked ASSUMPTION below (and at the throw site):
+ * - ASSUMPTION: 409 (or 400, see above) `INTERFACE_ENDPOINT_ALREADY_EXISTS` for a duplicate interface
+ *   endpoint: the spec declares 409 but no code (facts §8, §10).
+ * - ASSUMPTION: 400 `PRIVATE_ENDPOINT_SERVICE_HAS_INTERFACE_ENDPOINTS` for DELETE of a service that still has
+ *   an interface endpoint: facts §10 says Atlas refuses it, no source names the code; 400 because the spec
+ *   declares 400 (and no 409) for that operation.
+ * - ASSUMPTION: 400 `ENDPOINT_SERVICE_NOT_READY` (interface endpoint on a service that is not ready yet).
+ * - ASSUMPTION: 400 `INVALID_REGION` (unknown AWS region on create endpoint service).
+ * - ASSUMPTION: 400 `INVALID_PROVIDER` (providerName other than the resource's provider; AWS only here).
+ * - ASSUMPTION: 400 `MISSING_ATTRIBUTE` (PATCH without cloudProviderEndpointId).
+ * - `CANNOT_USE_SERVERLESS_INSTANCE_IN_CLUSTER_API` / `CANNOT_USE_CLUSTER_IN_SERVERLESS_INSTANCE_API` /
+ *   `NOT_SERVERLESS_TENANT_CLUSTER`: codes from the facts; ASSUMPTION: HTTP status 400 for each.
+ * - `CANNOT_USE_FLEX_CLUSTER_IN_CLUSTER_API` 400: facts §10 (CLI PR #3424), status and code as documented.
  */
 import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { AwsModel } from './aws-model.ts';
@@ -39,6 +63,8 @@ export const ATLAS_LIFECYCLE = {
   interfaceEndpointAccept: 'lifecycle:interfaceEndpoint.accept',
   interfaceEndpointAvailable: 'lifecycle:interfaceEndpoint.available',
   interfaceEndpointDelete: 'lifecycle:interfaceEndpoint.delete',
+  /** A cluster or serverless instance applying a private endpoint (UPDATING -> IDLE); `stuck` keeps it UPDATING. */
+  privateEndpointApply: 'lifecycle:deployment.applyPrivateEndpoint',
 } as const;
 export type AtlasLifecycleName = (typeof ATLAS_LIFECYCLE)[keyof typeof ATLAS_LIFECYCLE];
 
@@ -410,11 +436,8 @@ export type ServerlessEndpointStatus =
   | 'DELETING';
 export type EndpointServiceStatus = 'INITIATING' | 'AVAILABLE' | 'WAITING_FOR_USER' | 'FAILED' | 'DELETING';
 export type InterfaceEndpointStatus =
-  | 'PENDING_ACCEPTANCE'
-  | 'PENDING'
-  | 'AVAILABLE'
-  | 'REJECTED'
-  | 'DELETING';
+  /** Facts §10: "also NONE ('not configured') besides the spec's enum". */
+  'NONE' | 'PENDING_ACCEPTANCE' | 'PENDING' | 'AVAILABLE' | 'REJECTED' | 'DELETING';
 export type CloudProvider = 'AWS' | 'AZURE' | 'GCP';
 
 export interface AtlasProject {
@@ -424,23 +447,40 @@ export interface AtlasProject {
   readonly created: string;
 }
 
+export type DeploymentStateName = 'IDLE' | 'CREATING' | 'UPDATING' | 'DELETING' | 'REPAIRING';
+
 interface DeploymentBase {
   readonly id: string;
   readonly groupId: string;
   readonly name: string;
-  /** Atlas region name, e.g. US_EAST_1. */
+  /** Atlas region name of the (first) region, e.g. US_EAST_1. */
   readonly regionName: string;
   readonly createDate: string;
   /** The `abcde` in `name.abcde.mongodb.net`. */
   readonly dnsLabel: string;
-  stateName: 'IDLE' | 'CREATING' | 'UPDATING' | 'DELETING' | 'REPAIRING';
+  /** The state when nothing is being applied; `deploymentState()` says UPDATING while an apply is pending. */
+  stateName: DeploymentStateName;
+  /** VPC endpoint ids whose private endpoint this deployment has applied (facts §10, "connection strings"). */
+  readonly applied: Set<string>;
+  /** Applies in progress (UPDATING while > 0). */
+  applying: number;
 }
 export interface ServerlessInstanceRecord extends DeploymentBase {
   readonly backingProviderName: 'AWS';
   nextEndpointIndex: number;
 }
+/**
+ * What kind of cluster: `dedicated` (M10 and up; private endpoints work), `free` (M0, a TENANT region config)
+ * or `flex` (the cluster API refuses it; facts §10 "Flex clusters").
+ */
+export type ClusterTier = 'dedicated' | 'free' | 'flex';
+export type ClusterProvider = 'AWS' | 'GCP' | 'AZURE';
 export interface ClusterRecord extends DeploymentBase {
-  readonly providerName: 'AWS';
+  readonly tier: ClusterTier;
+  /** Cloud provider of the nodes (dedicated), or the backing provider (free, flex). */
+  readonly providerName: ClusterProvider;
+  /** Every region the cluster has electable nodes in, highest priority first (`regionName` is the first). */
+  readonly regionNames: readonly string[];
   readonly instanceSize: string;
   readonly replicaSetName: string;
   readonly replicationSpecId: string;
@@ -553,6 +593,53 @@ function randomLetters(length: number, alphabet = 'abcdefghijklmnopqrstuvwxyz'):
   return out;
 }
 
+const DISK_IOPS = 3000;
+
+/** One `replicationSpecs[].regionConfigs[]` entry of a cluster (`i`: its place, highest priority first). */
+function regionConfigOf(cluster: ClusterRecord, regionName: string, i: number): Record<string, unknown> {
+  const priority = 7 - i;
+  if (cluster.tier !== 'dedicated') {
+    // Free (M0) and Flex clusters are TENANT configurations on a backing provider (the spec's
+    // TenantRegionConfig20240805). ASSUMPTION: the exact electableSpecs Atlas returns for them.
+    return {
+      backingProviderName: cluster.providerName,
+      electableSpecs: { effectiveInstanceSize: cluster.tier === 'free' ? 'M0' : 'FLEX', instanceSize: 'M0' },
+      priority,
+      providerName: 'TENANT',
+      regionName,
+    };
+  }
+  const hardware = (nodeCount: number) =>
+    cluster.providerName === 'AWS'
+      ? {
+          diskIOPS: DISK_IOPS,
+          diskSizeGB: 10,
+          ebsVolumeType: 'STANDARD',
+          instanceSize: cluster.instanceSize,
+          nodeCount,
+        }
+      : { diskSizeGB: 10, instanceSize: cluster.instanceSize, nodeCount };
+  return {
+    analyticsSpecs: hardware(0),
+    autoScaling: {
+      compute: { enabled: false, predictiveEnabled: false, scaleDownEnabled: false },
+      diskGB: { enabled: true },
+    },
+    electableSpecs: hardware(3),
+    priority,
+    providerName: cluster.providerName,
+    readOnlySpecs: hardware(0),
+    regionName,
+  };
+}
+
+/** Throws (a seeding bug) when `regionName` is not a region name of `provider`. */
+function requireRegion(provider: ClusterProvider, regionName: string): void {
+  if (provider === 'AWS' ? !atlasToAwsRegion(regionName) : !/^[A-Z][A-Z0-9_]*$/.test(regionName)) {
+    throw new Error(`not an Atlas ${provider} region: ${regionName}`);
+  }
+}
+
 function notFound(errorCode: string, detail: string, parameters: readonly unknown[]): AtlasApiError {
   return new AtlasApiError(404, errorCode, detail, parameters);
 }
@@ -598,10 +685,25 @@ export interface AtlasModelOptions {
   readonly digestNonceTtlSeconds?: number;
   /**
    * The spec says removing the last interface endpoint also removes its endpoint service. Set true to keep
-   * the service (it goes back to WAITING_FOR_USER) instead. @default false
+   * the service (it goes back to its ready status) instead. @default false
    */
   readonly keepServiceAfterLastEndpoint?: boolean;
+  /**
+   * The status a new endpoint service reaches once its endpointServiceName is set. Facts §10: today's Atlas
+   * answers AVAILABLE before any interface endpoint exists; WAITING_FOR_USER is the older behaviour (it then
+   * turns AVAILABLE with its first AVAILABLE interface endpoint). @default 'AVAILABLE'
+   */
+  readonly endpointServiceReadyStatus?: EndpointServiceReadyStatus;
+  /** HTTP status of a duplicate interface endpoint: 409 (spec) or 400 (what AKO's legacy path expects). @default 409 */
+  readonly duplicateInterfaceEndpointStatus?: 409 | 400;
 }
+
+/** The status a ready endpoint service shows (see `AtlasModelOptions.endpointServiceReadyStatus`). */
+export type EndpointServiceReadyStatus = 'AVAILABLE' | 'WAITING_FOR_USER';
+export const ENDPOINT_SERVICE_READY_STATUSES: readonly EndpointServiceReadyStatus[] = [
+  'AVAILABLE',
+  'WAITING_FOR_USER',
+];
 
 export class AtlasModel {
   readonly clock: VirtualClock;
@@ -609,6 +711,8 @@ export class AtlasModel {
   readonly faults: FaultPlan;
   readonly serverlessRetired: boolean;
   readonly keepServiceAfterLastEndpoint: boolean;
+  readonly endpointServiceReadyStatus: EndpointServiceReadyStatus;
+  readonly duplicateInterfaceEndpointStatus: 409 | 400;
   readonly access: AtlasAccess;
   readonly rateLimits: TokenBuckets;
   private readonly aws: AwsPeer;
@@ -618,6 +722,8 @@ export class AtlasModel {
   private readonly clusters = new Map<string, ClusterRecord>();
   private readonly serverlessEndpoints = new Map<string, ServerlessEndpointRecord>();
   private readonly endpointServices = new Map<string, EndpointServiceRecord>();
+  /** Projects in regionalized private endpoint mode (facts §10, "multi-region clusters"). */
+  private readonly regionalized = new Set<string>();
   private idCounter = Math.floor(Math.random() * 0xffffff);
 
   constructor(options: AtlasModelOptions) {
@@ -627,6 +733,8 @@ export class AtlasModel {
     this.aws = options.aws;
     this.serverlessRetired = options.serverlessRetired ?? false;
     this.keepServiceAfterLastEndpoint = options.keepServiceAfterLastEndpoint ?? false;
+    this.endpointServiceReadyStatus = options.endpointServiceReadyStatus ?? 'AVAILABLE';
+    this.duplicateInterfaceEndpointStatus = options.duplicateInterfaceEndpointStatus ?? 409;
     this.access = new AtlasAccess(options.clock, options.digestNonceTtlSeconds);
     this.rateLimits = new TokenBuckets(options.clock, options.rateLimits);
   }
@@ -656,10 +764,19 @@ export class AtlasModel {
   }
 
   /** The fields every deployment starts with, for a new one in an existing project. */
-  private newDeployment(options: { groupId: string; name: string; regionName?: string }): DeploymentBase {
+  private newDeployment(
+    options: { groupId: string; name: string; regionName?: string },
+    provider: ClusterProvider = 'AWS',
+  ): DeploymentBase {
     this.requireProject(options.groupId);
     const regionName = options.regionName ?? 'US_EAST_1';
-    if (!atlasToAwsRegion(regionName)) throw new Error(`not an Atlas AWS region: ${regionName}`);
+    requireRegion(provider, regionName);
+    if (this.serverlessInstances.has(`${options.groupId}/${options.name}`)) {
+      throw new Error(`a serverless instance named ${options.name} exists already`);
+    }
+    if (this.clusters.has(`${options.groupId}/${options.name}`)) {
+      throw new Error(`a cluster named ${options.name} exists already`);
+    }
     return {
       id: this.newObjectId(),
       groupId: options.groupId,
@@ -668,7 +785,22 @@ export class AtlasModel {
       createDate: this.clock.iso(),
       dnsLabel: randomLetters(5, 'abcdefghijklmnopqrstuvwxyz0123456789'),
       stateName: 'IDLE',
+      applied: new Set(),
+      applying: 0,
     };
+  }
+
+  /** Sets the project's regionalized private endpoint mode (facts §10, "multi-region clusters"). */
+  setRegionalizedPrivateEndpoints(groupId: string, enabled: boolean): void {
+    this.requireProject(groupId);
+    if (enabled) this.regionalized.add(groupId);
+    else this.regionalized.delete(groupId);
+  }
+
+  /** GET /groups/{groupId}/privateEndpoint/regionalMode. */
+  getRegionalizedPrivateEndpointSetting(groupId: string): { enabled: boolean } {
+    this.requireProject(groupId);
+    return { enabled: this.regionalized.has(groupId) };
   }
 
   addServerlessInstance(options: {
@@ -685,16 +817,34 @@ export class AtlasModel {
     return record;
   }
 
+  /**
+   * A cluster. `regionNames` (highest priority first) makes it multi-region; `tier` `free` is an M0 (TENANT)
+   * cluster, `flex` a Flex cluster; `providerName` GCP or AZURE puts its nodes on another cloud.
+   */
   addCluster(options: {
     groupId: string;
     name: string;
     regionName?: string;
+    regionNames?: readonly string[];
     instanceSize?: string;
+    tier?: ClusterTier;
+    providerName?: ClusterProvider;
   }): ClusterRecord {
+    const providerName = options.providerName ?? 'AWS';
+    const tier = options.tier ?? 'dedicated';
+    const regionNames = options.regionNames ?? [options.regionName ?? 'US_EAST_1'];
+    if (regionNames.length === 0 || new Set(regionNames).size !== regionNames.length) {
+      throw new Error(`a cluster needs distinct regions, got [${regionNames.join(', ')}]`);
+    }
+    if (tier !== 'dedicated' && regionNames.length > 1) throw new Error(`a ${tier} cluster has one region`);
+    for (const r of regionNames) requireRegion(providerName, r);
+    const base = this.newDeployment({ ...options, regionName: regionNames[0] }, providerName);
     const record: ClusterRecord = {
-      ...this.newDeployment(options),
-      providerName: 'AWS',
-      instanceSize: options.instanceSize ?? 'M10',
+      ...base,
+      tier,
+      providerName,
+      regionNames: [...regionNames],
+      instanceSize: options.instanceSize ?? (tier === 'free' ? 'M0' : tier === 'flex' ? 'FLEX' : 'M10'),
       replicaSetName: `atlas-${randomLetters(6, 'abcdefghijklmnopqrstuvwxyz0123456789')}-shard-0`,
       replicationSpecId: this.newObjectId(),
       zoneId: this.newObjectId(),
@@ -720,7 +870,19 @@ export class AtlasModel {
     this.requireProject(groupId);
     const instance = this.serverlessInstances.get(`${groupId}/${name}`);
     if (instance) return instance;
-    if (this.clusters.has(`${groupId}/${name}`)) {
+    const cluster = this.clusters.get(`${groupId}/${name}`);
+    if (cluster?.tier === 'flex') {
+      // Facts §10 ("Flex clusters"): AKO #2105 saw NOT_SERVERLESS_TENANT_CLUSTER when the serverless API met a
+      // Flex cluster (a migrated serverless instance). ASSUMPTION: HTTP status 400.
+      throw new AtlasApiError(
+        400,
+        'NOT_SERVERLESS_TENANT_CLUSTER',
+        `${name} is a Flex cluster, not a serverless instance.`,
+        [name],
+      );
+    }
+    if (cluster) {
+      // ASSUMPTION: HTTP status 400 (the code is from the facts, §3d).
       throw new AtlasApiError(
         400,
         'CANNOT_USE_CLUSTER_IN_SERVERLESS_INSTANCE_API',
@@ -738,6 +900,15 @@ export class AtlasModel {
   private requireCluster(groupId: string, name: string): ClusterRecord {
     this.requireProject(groupId);
     const cluster = this.clusters.get(`${groupId}/${name}`);
+    if (cluster?.tier === 'flex') {
+      // Facts §10 ("Flex clusters", CLI PR #3424): the cluster API refuses Flex clusters with this 400.
+      throw new AtlasApiError(
+        400,
+        'CANNOT_USE_FLEX_CLUSTER_IN_CLUSTER_API',
+        `Cannot use the cluster API on Flex cluster ${name}; use the Flex cluster API instead.`,
+        [name],
+      );
+    }
     if (cluster) return cluster;
     if (this.serverlessInstances.has(`${groupId}/${name}`)) {
       throw new AtlasApiError(
@@ -860,7 +1031,8 @@ export class AtlasModel {
     ep.cloudProviderEndpointId = vpceId;
     if (body.comment !== undefined) ep.comment = body.comment;
     ep.status = 'INITIATING';
-    this.scheduleTransition(ep, this.clock.now() + this.timeline.serverlessAcceptance, {
+    const acceptAt = this.clock.now() + this.timeline.serverlessAcceptance;
+    this.scheduleTransition(ep, acceptAt, {
       fault: ATLAS_LIFECYCLE.serverlessAccept,
       fail: markFailed(ep, 'Atlas could not establish the private endpoint connection.'),
       run: () => {
@@ -869,6 +1041,9 @@ export class AtlasModel {
         if (problem) return problem;
         this.aws.acceptVpcEndpoint(vpceId);
         ep.status = 'AVAILABLE';
+        // Facts §10 ("connection strings"): the instance applies the change (UPDATING) before its
+        // privateEndpoint[] names the VPC endpoint (Terraform's old serverless resource waited for IDLE).
+        this.applyPrivateEndpoint([instance], vpceId, acceptAt);
       },
     });
     return this.serverlessWire(ep);
@@ -884,6 +1059,7 @@ export class AtlasModel {
       fail: markFailed(ep, 'Atlas could not delete the private endpoint.'),
       run: () => {
         this.serverlessEndpoints.delete(ep.id);
+        if (ep.cloudProviderEndpointId !== undefined) this.forgetPrivateEndpoint(ep.cloudProviderEndpointId);
         if (ep.endpointServiceName) this.retireEndpointServiceName(ep.endpointServiceName);
       },
     });
@@ -893,7 +1069,14 @@ export class AtlasModel {
     const instance = this.requireServerlessInstance(groupId, name);
     const host = `${name.toLowerCase()}.${instance.dnsLabel}.mongodb.net`;
     const privateEndpoint = [...this.serverlessEndpoints.values()]
-      .filter((ep) => ep.groupId === groupId && ep.instanceName === name && ep.status === 'AVAILABLE')
+      .filter(
+        (ep) =>
+          ep.groupId === groupId &&
+          ep.instanceName === name &&
+          ep.status === 'AVAILABLE' &&
+          ep.cloudProviderEndpointId !== undefined &&
+          instance.applied.has(ep.cloudProviderEndpointId),
+      )
       .sort((a, b) => a.index - b.index)
       .map((ep) => ({
         endpoints: [
@@ -920,7 +1103,7 @@ export class AtlasModel {
         regionName: instance.regionName,
       },
       serverlessBackupOptions: { serverlessContinuousBackupEnabled: true },
-      stateName: instance.stateName,
+      stateName: this.deploymentState(instance),
       tags: [],
       terminationProtectionEnabled: false,
     };
@@ -1014,7 +1197,9 @@ export class AtlasModel {
       fail: markFailed(svc, 'Atlas failed to create the private endpoint service.'),
       run: () => {
         svc.endpointServiceName = this.openEndpointService(awsRegion);
-        svc.status = 'WAITING_FOR_USER';
+        // Facts §10 ("endpoint service status"): AVAILABLE before any interface endpoint exists today;
+        // WAITING_FOR_USER is the older behaviour (world option).
+        svc.status = this.endpointServiceReadyStatus;
       },
     });
     return this.serviceWire(svc);
@@ -1034,12 +1219,17 @@ export class AtlasModel {
   deleteEndpointService(groupId: string, cloudProvider: string, serviceId: string): void {
     const svc = this.requireService(groupId, cloudProvider, serviceId);
     if (svc.status === 'DELETING') return;
-    // Assumed (the spec is silent): deleting a service takes its interface endpoints with it.
-    for (const ie of svc.endpoints.values()) {
-      ie.pending?.cancel();
-      ie.pending = undefined;
-      ie.connectionStatus = 'DELETING';
-      ie.deleteRequested = true;
+    if (svc.endpoints.size > 0) {
+      // Facts §10 ("deleting a service that has interface endpoints"): refused while an interface endpoint is
+      // attached or still deleting (TF PRs #4128, #3545). ASSUMPTION: 400 PRIVATE_ENDPOINT_SERVICE_HAS_INTERFACE_ENDPOINTS
+      // (no source names the code; the spec declares 400, not 409, for this operation).
+      const ids = [...svc.endpoints.keys()];
+      throw new AtlasApiError(
+        400,
+        'PRIVATE_ENDPOINT_SERVICE_HAS_INTERFACE_ENDPOINTS',
+        `Cannot delete private endpoint service ${serviceId} while it has interface endpoints (${ids.join(', ')}); delete them first.`,
+        [serviceId, ...ids],
+      );
     }
     this.scheduleServiceDeletion(svc);
   }
@@ -1075,19 +1265,25 @@ export class AtlasModel {
     }
     for (const other of this.endpointServices.values()) {
       if (other.groupId === groupId && other.endpoints.has(body.id)) {
+        // Facts §10 ("duplicate interface endpoint"): 409 (spec) or, as AKO's legacy path expects, 400.
+        // ASSUMPTION: the code INTERFACE_ENDPOINT_ALREADY_EXISTS (no source names one).
         throw new AtlasApiError(
-          409,
+          this.duplicateInterfaceEndpointStatus,
           'INTERFACE_ENDPOINT_ALREADY_EXISTS',
           `Interface endpoint ${body.id} already exists for private endpoint service ${other.id}.`,
           [body.id, other.id],
         );
       }
     }
+    // Facts §10 ("connectionStatus"): NONE, "not configured", exists besides the spec's enum. ASSUMPTION: Atlas
+    // shows it while it sees no AWS VPC endpoint awaiting acceptance yet (it does not exist, or AWS is still
+    // creating it); no source says when exactly NONE appears.
+    const vpce = this.aws.getVpcEndpoint(body.id);
     const ie: InterfaceEndpointRecord = {
       id: body.id,
       serviceId,
       index: svc.nextEndpointIndex++,
-      connectionStatus: 'PENDING_ACCEPTANCE',
+      connectionStatus: vpce === undefined || vpce.state === 'pending' ? 'NONE' : 'PENDING_ACCEPTANCE',
       deleteRequested: false,
       errorMessage: null,
     };
@@ -1103,12 +1299,15 @@ export class AtlasModel {
         if (problem) return problem;
         this.aws.acceptVpcEndpoint(ie.id);
         ie.connectionStatus = 'PENDING';
-        this.scheduleTransition(ie, acceptAt + this.timeline.interfaceEndpointAvailable, {
+        const availableAt = acceptAt + this.timeline.interfaceEndpointAvailable;
+        this.scheduleTransition(ie, availableAt, {
           fault: ATLAS_LIFECYCLE.interfaceEndpointAvailable,
           fail: markRejected(ie, 'Atlas could not finish configuring the interface endpoint.'),
           run: () => {
             ie.connectionStatus = 'AVAILABLE';
+            // The older behaviour: WAITING_FOR_USER until the first interface endpoint is AVAILABLE.
             if (svc.status === 'WAITING_FOR_USER') svc.status = 'AVAILABLE';
+            this.applyPrivateEndpoint(this.clustersServedBy(groupId, svc.regionName), ie.id, availableAt);
           },
         });
       },
@@ -1162,10 +1361,11 @@ export class AtlasModel {
       fail: markRejected(ie, 'Atlas could not remove the interface endpoint.'),
       run: () => {
         svc.endpoints.delete(ie.id);
+        this.forgetPrivateEndpoint(ie.id);
         this.rejectIfConnected(ie.id, svc.endpointServiceName);
         if (svc.endpoints.size > 0 || svc.status === 'DELETING') return;
         if (this.keepServiceAfterLastEndpoint) {
-          if (svc.status === 'AVAILABLE') svc.status = 'WAITING_FOR_USER';
+          if (svc.status === 'AVAILABLE') svc.status = this.endpointServiceReadyStatus;
           return;
         }
         // Spec: "When the last private endpoint is removed from a given private endpoint service, that
@@ -1179,65 +1379,41 @@ export class AtlasModel {
     const cluster = this.requireCluster(groupId, name);
     const lower = name.toLowerCase();
     const domain = `${cluster.dnsLabel}.mongodb.net`;
-    const awsRegion = atlasToAwsRegion(cluster.regionName) ?? 'us-east-1';
     const hosts = [0, 1, 2].map((n) => `${lower}-shard-00-0${n}.${domain}:27017`).join(',');
     const connectionStrings: Record<string, unknown> = {
       standard: `mongodb://${hosts}/?ssl=true&authSource=admin&replicaSet=${cluster.replicaSetName}`,
       standardSrv: `mongodb+srv://${lower}.${domain}`,
     };
-    const available: InterfaceEndpointRecord[] = [];
-    for (const svc of this.endpointServices.values()) {
-      if (svc.groupId !== groupId || svc.regionName !== cluster.regionName) continue;
-      for (const ie of svc.endpoints.values()) if (ie.connectionStatus === 'AVAILABLE') available.push(ie);
-    }
-    if (available.length > 0) {
+    const entries = this.privateEndpointEntries(cluster);
+    if (entries.length > 0) {
       const awsPrivateLink: Record<string, string> = {};
       const awsPrivateLinkSrv: Record<string, string> = {};
-      connectionStrings.privateEndpoint = available.map((ie) => {
-        const plHost = `pl-${ie.index}-${awsRegion}.${domain}`;
+      connectionStrings.privateEndpoint = entries.map((endpoints) => {
+        const [first] = endpoints;
+        const label = endpoints.map((e) => e.ie.index).join('-');
+        const awsRegion = atlasToAwsRegion(first?.regionName ?? cluster.regionName) ?? 'us-east-1';
+        const plHost = `pl-${label}-${awsRegion}.${domain}`;
         const connectionString = `mongodb://${plHost}:1024,${plHost}:1025,${plHost}:1026/?ssl=true&authSource=admin&replicaSet=${cluster.replicaSetName}`;
-        const srvConnectionString = `mongodb+srv://${lower}-pl-${ie.index}.${domain}`;
-        awsPrivateLink[ie.id] = connectionString;
-        awsPrivateLinkSrv[ie.id] = srvConnectionString;
+        const srvConnectionString = `mongodb+srv://${lower}-pl-${label}.${domain}`;
+        for (const e of endpoints) {
+          awsPrivateLink[e.ie.id] ??= connectionString;
+          awsPrivateLinkSrv[e.ie.id] ??= srvConnectionString;
+        }
         return {
           connectionString,
-          endpoints: [{ endpointId: ie.id, providerName: 'AWS', region: cluster.regionName }],
+          endpoints: endpoints.map((e) => ({
+            endpointId: e.ie.id,
+            providerName: 'AWS',
+            region: e.regionName,
+          })),
           srvConnectionString,
-          srvShardOptimizedConnectionString: `mongodb+srv://${lower}-pl-${ie.index}-lb.${domain}`,
+          srvShardOptimizedConnectionString: `mongodb+srv://${lower}-pl-${label}-lb.${domain}`,
           type: 'MONGOD',
         };
       });
       connectionStrings.awsPrivateLink = awsPrivateLink;
       connectionStrings.awsPrivateLinkSrv = awsPrivateLinkSrv;
     }
-    const hardware = (nodeCount: number) => ({
-      diskIOPS: 3000,
-      diskSizeGB: 10,
-      ebsVolumeType: 'STANDARD',
-      instanceSize: cluster.instanceSize,
-      nodeCount,
-    });
-    const replicationSpecs = [
-      {
-        id: cluster.replicationSpecId,
-        regionConfigs: [
-          {
-            analyticsSpecs: hardware(0),
-            autoScaling: {
-              compute: { enabled: false, predictiveEnabled: false, scaleDownEnabled: false },
-              diskGB: { enabled: true },
-            },
-            electableSpecs: hardware(3),
-            priority: 7,
-            providerName: cluster.providerName,
-            readOnlySpecs: hardware(0),
-            regionName: cluster.regionName,
-          },
-        ],
-        zoneId: cluster.zoneId,
-        zoneName: 'Zone 1',
-      },
-    ];
     return {
       backupEnabled: false,
       biConnector: { enabled: false, readPreference: 'SECONDARY' },
@@ -1260,13 +1436,177 @@ export class AtlasModel {
       pitEnabled: false,
       redactClientLogData: false,
       replicaSetScalingStrategy: 'WORKLOAD_TYPE',
-      replicationSpecs,
+      replicationSpecs: [
+        {
+          id: cluster.replicationSpecId,
+          regionConfigs: cluster.regionNames.map((regionName, i) => regionConfigOf(cluster, regionName, i)),
+          zoneId: cluster.zoneId,
+          zoneName: 'Zone 1',
+        },
+      ],
       rootCertType: 'ISRGROOTX1',
-      stateName: cluster.stateName,
+      stateName: this.deploymentState(cluster),
       tags: [],
       terminationProtectionEnabled: false,
       versionReleaseSystem: 'LTS',
     };
+  }
+
+  // ----- deployments applying private endpoints (facts §10, "connection strings") ------------------------
+
+  /** The deployment's stateName: UPDATING while it applies a private endpoint, else its resting state. */
+  private deploymentState(deployment: DeploymentBase): DeploymentStateName {
+    return deployment.applying > 0 ? 'UPDATING' : deployment.stateName;
+  }
+
+  /** A cluster's stateName (tests, the CLI); undefined when the project has no such cluster. */
+  clusterState(groupId: string, name: string): DeploymentStateName | undefined {
+    const cluster = this.clusters.get(`${groupId}/${name}`);
+    return cluster === undefined ? undefined : this.deploymentState(cluster);
+  }
+
+  /** A serverless instance's stateName (tests); undefined when the project has no such instance. */
+  serverlessInstanceState(groupId: string, name: string): DeploymentStateName | undefined {
+    const instance = this.serverlessInstances.get(`${groupId}/${name}`);
+    return instance === undefined ? undefined : this.deploymentState(instance);
+  }
+
+  /**
+   * A private endpoint (the VPC endpoint `vpceId`) became AVAILABLE at virtual time `from`: every deployment
+   * it serves goes UPDATING and applies it `privateEndpointApply` later, and only then does its
+   * `privateEndpoint[]` name it (facts §10, "connection strings"). The fault plan's
+   * `lifecycle:deployment.applyPrivateEndpoint` may keep a deployment UPDATING (`stuck`) or end the apply
+   * without the entry (`fail-transition`).
+   */
+  private applyPrivateEndpoint(deployments: readonly DeploymentBase[], vpceId: string, from: number): void {
+    for (const deployment of deployments) {
+      deployment.applying += 1;
+      this.scheduleTransition({}, from + this.timeline.privateEndpointApply, {
+        fault: ATLAS_LIFECYCLE.privateEndpointApply,
+        // ASSUMPTION (a fault plan only): a failed apply ends the UPDATING without the entry.
+        fail: () => {
+          deployment.applying -= 1;
+        },
+        run: () => {
+          deployment.applying -= 1;
+          deployment.applied.add(vpceId);
+          return undefined;
+        },
+      });
+    }
+  }
+
+  /**
+   * The project's dedicated AWS clusters with nodes in `regionName`: what one of its interface endpoints serves.
+   * ASSUMPTION: only those go UPDATING (Terraform waits for every cluster of the project; which ones Atlas
+   * actually updates is not documented).
+   */
+  private clustersServedBy(groupId: string, regionName: string): ClusterRecord[] {
+    return [...this.clusters.values()].filter(
+      (c) =>
+        c.groupId === groupId &&
+        c.tier === 'dedicated' &&
+        c.providerName === 'AWS' &&
+        c.regionNames.includes(regionName),
+    );
+  }
+
+  /** A removed private endpoint no longer counts as applied anywhere. */
+  private forgetPrivateEndpoint(vpceId: string): void {
+    for (const c of this.clusters.values()) c.applied.delete(vpceId);
+    for (const i of this.serverlessInstances.values()) i.applied.delete(vpceId);
+  }
+
+  /**
+   * The `privateEndpoint[]` entries of a cluster, each as the endpoints it names: only AVAILABLE interface
+   * endpoints the cluster has applied count. A single-region cluster, or any cluster of a project in
+   * regionalized mode, gets one entry per endpoint. A multi-region cluster otherwise gets entries only once
+   * every one of its regions has an endpoint, each entry naming one endpoint per region (facts §3c:
+   * "returns only if you deployed a private endpoint to all regions to which you deployed this clusters'
+   * nodes"; §10 "multi-region clusters").
+   */
+  // ASSUMPTION: an entry disappears as soon as its interface endpoint is no longer AVAILABLE (e.g. DELETING).
+  private privateEndpointEntries(
+    cluster: ClusterRecord,
+  ): { ie: InterfaceEndpointRecord; regionName: string }[][] {
+    if (cluster.tier !== 'dedicated' || cluster.providerName !== 'AWS') return [];
+    const perRegion = cluster.regionNames.map((regionName) => {
+      const found: { ie: InterfaceEndpointRecord; regionName: string }[] = [];
+      for (const svc of this.endpointServices.values()) {
+        if (svc.groupId !== cluster.groupId || svc.regionName !== regionName) continue;
+        for (const ie of svc.endpoints.values()) {
+          if (ie.connectionStatus === 'AVAILABLE' && cluster.applied.has(ie.id))
+            found.push({ ie, regionName });
+        }
+      }
+      return found.sort((a, b) => a.ie.index - b.ie.index);
+    });
+    if (perRegion.length === 1 || this.regionalized.has(cluster.groupId)) {
+      return perRegion.flatMap((found) => found.map((e) => [e]));
+    }
+    if (perRegion.some((found) => found.length === 0)) return [];
+    // ASSUMPTION: each endpoint paired with the first endpoint of every other region (the spec lists
+    // `endpoints[]` per entry, one per region; how Atlas combines several per region is not documented).
+    const entries: { ie: InterfaceEndpointRecord; regionName: string }[][] = [];
+    const seen = new Set<string>();
+    perRegion.forEach((found, r) => {
+      for (const e of found) {
+        const combo = perRegion.map((other, o) => (o === r ? e : other[0]!));
+        const key = combo.map((c) => c.ie.id).join(',');
+        if (!seen.has(key)) {
+          seen.add(key);
+          entries.push(combo);
+        }
+      }
+    });
+    return entries;
+  }
+
+  /**
+   * Seeds an interface endpoint that is AVAILABLE and already applied, for a VPC endpoint outside this world's
+   * AWS model (another account or region, which the simulated EC2 does not serve), creating the project's
+   * AVAILABLE service for `regionName` if it has none. Lets tests and demos give a multi-region cluster an
+   * endpoint in its other regions. Returns the service id.
+   */
+  seedForeignInterfaceEndpoint(options: {
+    groupId: string;
+    regionName: string;
+    vpcEndpointId: string;
+  }): string {
+    this.requireProject(options.groupId);
+    const awsRegion = atlasToAwsRegion(options.regionName);
+    if (!awsRegion) throw new Error(`not an Atlas AWS region: ${options.regionName}`);
+    let svc = [...this.endpointServices.values()].find(
+      (e) => e.groupId === options.groupId && e.regionName === options.regionName,
+    );
+    if (svc === undefined) {
+      svc = {
+        id: this.newObjectId(),
+        groupId: options.groupId,
+        cloudProvider: 'AWS',
+        regionName: options.regionName,
+        awsRegion,
+        status: 'AVAILABLE',
+        endpointServiceName: `com.amazonaws.vpce.${awsRegion}.vpce-svc-${hex(17)}`,
+        errorMessage: null,
+        endpoints: new Map(),
+        nextEndpointIndex: 0,
+      };
+      this.endpointServices.set(svc.id, svc);
+    }
+    svc.status = 'AVAILABLE';
+    svc.endpoints.set(options.vpcEndpointId, {
+      id: options.vpcEndpointId,
+      serviceId: svc.id,
+      index: svc.nextEndpointIndex++,
+      connectionStatus: 'AVAILABLE',
+      deleteRequested: false,
+      errorMessage: null,
+    });
+    for (const c of this.clustersServedBy(options.groupId, options.regionName)) {
+      c.applied.add(options.vpcEndpointId);
+    }
+    return svc.id;
   }
 
   // ----- lifecycle transitions ------------------------------------------------------------------------

@@ -38,6 +38,24 @@ export const DEMO_AWS = {
   secretAccessKey: 'sImUlAtEd/eC2/sEcReT/kEy/0000000000000000',
 } as const;
 
+/**
+ * A second account (hub and spoke): its VPC is reached through the role `roleName`, which trusts the demo
+ * account's workflow roles (IAM path `/atlas-private-endpoint-workflow/`) with the external id `externalId`.
+ */
+export const DEMO_SPOKE_AWS = {
+  accountId: '210987654321',
+  region: 'us-east-1',
+  vpcId: 'vpc-0b2c3d4e5f6071829',
+  /** us-east-1a, us-east-1b */
+  subnetIds: ['subnet-0b2c3d4e5f6071829', 'subnet-0e1d2c3b4a5968778'],
+  securityGroupIds: ['sg-0b2c3d4e5f6071829'],
+  roleName: 'AtlasPrivateEndpointVpcAccess',
+  externalId: 'demo-atlas-private-endpoint',
+} as const;
+
+/** Who the demo access key is: a workflow function role of the demo account (as the Lambdas' credentials are). */
+export const DEMO_WORKFLOW_PRINCIPAL_ARN = `arn:aws:iam::${DEMO_AWS.accountId}:role/atlas-private-endpoint-workflow/local-workflow-functions`;
+
 /** Lifecycle fault operation names this model takes from the FaultPlan. */
 export const AWS_LIFECYCLE_FAULTS = {
   provision: 'lifecycle:vpcEndpoint.provision',
@@ -331,6 +349,16 @@ class TokenBucket {
 export interface AwsCredential {
   readonly accessKeyId: string;
   readonly secretAccessKey: string;
+  /** Temporary credentials (issued by the STS front) carry one; requests must present it. */
+  readonly sessionToken?: string;
+}
+
+/** The network a model seeds (ids are unique across accounts, as in AWS). */
+export interface SeedNetwork {
+  readonly vpcId: string;
+  /** Two subnets, in the region's AZs a and b. */
+  readonly subnetIds: readonly [string, string];
+  readonly securityGroupIds: readonly [string];
 }
 
 export interface AwsModelOptions {
@@ -351,6 +379,8 @@ export interface AwsModelOptions {
   readonly throttle?: ThrottleConfig;
   /** Seed the DEMO VPC, subnets and security group. @default true */
   readonly seed?: boolean;
+  /** The network to seed. @default DEMO_AWS's */
+  readonly seedNetwork?: SeedNetwork;
 }
 
 interface StoredEndpoint {
@@ -525,7 +555,7 @@ export class AwsModel {
   private readonly clock: VirtualClock;
   private readonly timeline: Timeline;
   private readonly faults: FaultPlan;
-  private readonly credentials = new Map<string, string>();
+  private readonly credentials = new Map<string, AwsCredential>();
   private readonly vpcs = new Map<string, VpcRecord>();
   private readonly subnets = new Map<string, SubnetRecord>();
   private readonly securityGroups = new Map<string, SecurityGroupRecord>();
@@ -534,6 +564,7 @@ export class AwsModel {
   private readonly clientTokens = new Map<string, { endpointId: string; fingerprint: string }>();
   private readonly listeners = new Set<(change: VpcEndpointChange) => void>();
   private buckets: { mutating?: TokenBucket; nonMutating?: TokenBucket } = {};
+  private readonly otherRegions = new Map<string, AwsModel>();
 
   constructor(options: AwsModelOptions) {
     this.clock = options.clock;
@@ -543,31 +574,54 @@ export class AwsModel {
     this.accountId = options.accountId ?? DEMO_AWS.accountId;
     this.endpointLimitPerVpc = options.endpointLimitPerVpc ?? DEFAULT_ENDPOINT_LIMIT_PER_VPC;
     this.deletedRetentionMs = options.deletedRetentionMs ?? 10 * 60 * 1000;
-    for (const c of options.credentials ?? [DEMO_AWS]) this.credentials.set(c.accessKeyId, c.secretAccessKey);
+    for (const c of options.credentials ?? [DEMO_AWS]) this.addCredential(c);
     this.setThrottle(options.throttle);
-    if (options.seed ?? true) this.seedDemo();
+    if (options.seed ?? true) this.seedDemo(options.seedNetwork ?? DEMO_AWS);
   }
 
-  private seedDemo(): void {
+  /**
+   * This account's EC2 in another region: the same credentials, clock, timeline and fault plan, and nothing
+   * in it (the world's VPCs are all in `region`). The EC2 front serves a request signed for another region
+   * from it, as that region's own endpoint would: the VPCs and subnets of this region are not found there.
+   */
+  inRegion(region: string): AwsModel {
+    if (region === this.region) return this;
+    let model = this.otherRegions.get(region);
+    if (model === undefined) {
+      model = new AwsModel({
+        clock: this.clock,
+        timeline: this.timeline,
+        faults: this.faults,
+        region,
+        accountId: this.accountId,
+        credentials: [...this.credentials.values()],
+        seed: false,
+      });
+      this.otherRegions.set(region, model);
+    }
+    return model;
+  }
+
+  private seedDemo(network: SeedNetwork): void {
     const r = this.region;
-    this.addVpc({ id: DEMO_AWS.vpcId, cidrBlock: '10.0.0.0/16', tags: { Name: 'demo' } });
+    this.addVpc({ id: network.vpcId, cidrBlock: '10.0.0.0/16', tags: { Name: 'demo' } });
     this.addSubnet({
-      id: DEMO_AWS.subnetIds[0],
-      vpcId: DEMO_AWS.vpcId,
+      id: network.subnetIds[0],
+      vpcId: network.vpcId,
       cidrBlock: '10.0.1.0/24',
       availabilityZone: `${r}a`,
       tags: { Name: 'demo-private-a' },
     });
     this.addSubnet({
-      id: DEMO_AWS.subnetIds[1],
-      vpcId: DEMO_AWS.vpcId,
+      id: network.subnetIds[1],
+      vpcId: network.vpcId,
       cidrBlock: '10.0.2.0/24',
       availabilityZone: `${r}b`,
       tags: { Name: 'demo-private-b' },
     });
     this.addSecurityGroup({
-      id: DEMO_AWS.securityGroupIds[0],
-      vpcId: DEMO_AWS.vpcId,
+      id: network.securityGroupIds[0],
+      vpcId: network.vpcId,
       name: 'default',
       description: 'default VPC security group',
     });
@@ -650,12 +704,23 @@ export class AwsModel {
 
   /** Adds an access key pair the EC2 front accepts. */
   addCredential(credential: AwsCredential): void {
-    this.credentials.set(credential.accessKeyId, credential.secretAccessKey);
+    this.credentials.set(credential.accessKeyId, { ...credential });
   }
 
   /** Secret of a known access key (for SigV4 verification); undefined when the key is unknown. */
   secretFor(accessKeyId: string): string | undefined {
-    return this.credentials.get(accessKeyId);
+    return this.credentials.get(accessKeyId)?.secretAccessKey;
+  }
+
+  /** A known access key's credential (with its session token, if temporary); undefined when unknown. */
+  credentialFor(accessKeyId: string): AwsCredential | undefined {
+    const credential = this.credentials.get(accessKeyId);
+    return credential && { ...credential };
+  }
+
+  /** Whether this account holds the VPC endpoint (in any state, deleted included). */
+  holdsVpcEndpoint(id: string): boolean {
+    return this.endpoints.has(id);
   }
 
   /** Turns token-bucket throttling on (or off with undefined); buckets start full. */

@@ -222,7 +222,7 @@ export const FAULT_CATALOG: Readonly<Record<string, FaultCatalogEntry>> = {
   },
   'dedicated-service-failed': {
     outcome: 'EndpointFailed',
-    description: 'The dedicated endpoint service goes FAILED instead of WAITING_FOR_USER.',
+    description: 'The dedicated endpoint service goes FAILED instead of becoming ready (AVAILABLE).',
     kinds: ['dedicated'],
     rules: [
       {
@@ -253,6 +253,20 @@ export const FAULT_CATALOG: Readonly<Record<string, FaultCatalogEntry>> = {
     description: 'The dedicated interface endpoint stays PENDING forever.',
     kinds: ['dedicated'],
     rules: [{ operation: 'lifecycle:interfaceEndpoint.available', effect: { kind: 'stuck' } }],
+  },
+  'cluster-stuck-updating': {
+    outcome: 'DeadlineExceeded',
+    description:
+      'After the link is AVAILABLE, the cluster (or serverless instance) stays UPDATING and never names the ' +
+      'VPC endpoint in privateEndpoint[] (facts §10): the connection phase deadline must fire.',
+    kinds: ['serverless', 'dedicated'],
+    rules: [
+      {
+        operation: 'lifecycle:deployment.applyPrivateEndpoint',
+        times: Number.POSITIVE_INFINITY,
+        effect: { kind: 'stuck' },
+      },
+    ],
   },
   'ec2-throttle': {
     outcome: 'SUCCEEDED',

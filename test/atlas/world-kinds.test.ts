@@ -4,6 +4,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ATLAS_LIFECYCLE } from '../../local/cloud/atlas-model.ts';
+import { PRESETS } from '../../local/cloud/timeline.ts';
 import { type AtlasHarness, AUTH_METHODS, KINDS, startAtlasHarness, thrown } from './harness.ts';
 
 const CASES = KINDS.flatMap((kind) => AUTH_METHODS.map((method) => [kind, method] as const));
@@ -31,12 +32,19 @@ describe.each(CASES)('%s endpoints, %s auth', (kind, method) => {
     h.tick();
     const ready = await k.describe(t, view.id);
     expect(ready).toMatchObject({ id: view.id, status: 'ready-for-vpc-endpoint', errorMessage: null });
-    expect(ready.atlasStatus).toBe(kind === 'serverless' ? 'RESERVED' : 'WAITING_FOR_USER');
+    // Facts §10: a dedicated endpoint service is AVAILABLE (with its name) before any interface endpoint.
+    expect(ready.atlasStatus).toBe(kind === 'serverless' ? 'RESERVED' : 'AVAILABLE');
     expect(ready.endpointServiceName).toMatch(/^com\.amazonaws\.vpce\.us-east-1\.vpce-svc-[0-9a-f]{17}$/);
     expect((await k.findExisting(t))?.id).toBe(view.id);
 
     const vpce = await h.createVpcEndpoint(ready.endpointServiceName ?? '');
     expect(await k.readConnectionString(t, vpce)).toBeUndefined();
+    expect(await k.describeDeployment(t, vpce)).toEqual({
+      tier: kind,
+      stateName: 'IDLE',
+      providers: ['AWS'],
+      awsRegions: ['US_EAST_1'],
+    });
 
     const link = await k.link(t, view.id, vpce);
     expect(link.status).toBe('linking');
@@ -55,9 +63,14 @@ describe.each(CASES)('%s endpoints, %s auth', (kind, method) => {
     const connection = await k.readConnectionString(t, vpce);
     expect(connection?.srvConnectionString).toMatch(/^mongodb\+srv:\/\/\S+\.mongodb\.net/);
     if (kind === 'dedicated') expect(connection?.connectionString).toMatch(/^mongodb:\/\//);
+    const deployment = await k.describeDeployment(t, vpce);
+    expect(deployment).toMatchObject({ stateName: 'IDLE', connection });
+    expect(await k.missingRegions(t, deployment)).toEqual([]);
 
     await k.unlink(t, view.id, vpce);
-    await k.remove(t, view.id);
+    // Dedicated: on the instant timeline Atlas has already removed the service with its last interface
+    // endpoint (spec) by the time the DELETE arrives.
+    expect(await k.remove(t, view.id)).toBe(kind === 'serverless' ? 'deleting' : 'gone');
     h.tick();
     h.tick();
     expect(await k.describe(t, view.id)).toMatchObject({
@@ -72,7 +85,7 @@ describe.each(CASES)('%s endpoints, %s auth', (kind, method) => {
     });
     // Both removals are idempotent.
     await k.unlink(t, view.id, vpce);
-    await k.remove(t, view.id);
+    expect(await k.remove(t, view.id)).toBe('gone');
     expect(await k.findExisting(t, vpce)).toBeUndefined();
 
     const writes = h.calls().filter((c) => /^(update|create)\w*PrivateEndpoint /.test(c));
@@ -274,5 +287,140 @@ describe('dedicated specifics', () => {
     const error = await thrown(() => k.link(t, view.id, 'vpce-0123456789abcdef0'));
     expect(error.name).toBe('AtlasRequestRejected');
     expect(error.details).toMatchObject({ status: 400, errorCode: 'ENDPOINT_SERVICE_NOT_READY' });
+  });
+
+  /** A created service with one AVAILABLE interface endpoint (instant world); ids. */
+  async function linked(k: ReturnType<AtlasHarness['kind']>, t: ReturnType<AtlasHarness['target']>) {
+    const { view } = await k.create(t);
+    h.tick();
+    const vpce = await h.createVpcEndpoint((await k.describe(t, view.id)).endpointServiceName ?? '');
+    await k.link(t, view.id, vpce);
+    h.tick();
+    h.tick();
+    return { id: view.id, vpce };
+  }
+
+  it('remove reports a service that still has an interface endpoint as in-use, whatever code Atlas sends', async () => {
+    await h.close();
+    h = await startAtlasHarness({ preset: { ...PRESETS.instant, interfaceEndpointDeletion: 30_000 } });
+    const k = h.kind('dedicated', 'service-account');
+    const t = h.target('dedicated');
+    const { id, vpce } = await linked(k, t);
+    expect(await k.remove(t, id)).toBe('in-use');
+    expect(h.world.log.of('deletePrivateEndpointService', 400)).toHaveLength(1);
+    // Still refused while the interface endpoint is being deleted (facts §10)...
+    await k.unlink(t, id, vpce);
+    expect(await k.describeLink(t, id, vpce)).toMatchObject({ status: 'deleting' });
+    expect(await k.remove(t, id)).toBe('in-use');
+    // ...then Atlas removes the service together with its last interface endpoint.
+    h.tick(30_000);
+    expect(await k.remove(t, id)).toBe('gone');
+    expect(h.world.inventory().atlas.endpointServices).toEqual([]);
+  });
+
+  it('reads connectionStatus NONE (facts §10) as linking', async () => {
+    await h.close();
+    h = await startAtlasHarness({
+      preset: { ...PRESETS.instant, vpcEndpointProvisioning: 10_000, interfaceEndpointAcceptance: 30_000 },
+    });
+    const k = h.kind('dedicated', 'service-account');
+    const t = h.target('dedicated');
+    const { view } = await k.create(t);
+    h.tick();
+    const name = (await k.describe(t, view.id)).endpointServiceName ?? '';
+    const vpce = h.world.aws.createVpcEndpoint({
+      vpcId: h.demo.vpcId,
+      serviceName: name,
+      vpcEndpointType: 'Interface',
+      subnetIds: [...h.demo.subnetIds],
+      securityGroupIds: [...h.demo.securityGroupIds],
+    }).endpoint.id;
+    expect(await k.link(t, view.id, vpce)).toEqual({
+      status: 'linking',
+      atlasStatus: 'NONE',
+      errorMessage: null,
+    });
+    expect((await k.describeLink(t, view.id, vpce)).status).toBe('linking');
+  });
+
+  it.each([409, 400] as const)(
+    'converges on an existing interface endpoint when Atlas answers a duplicate with %i',
+    async (status) => {
+      await h.close();
+      h = await startAtlasHarness({ duplicateInterfaceEndpointStatus: status });
+      const k = h.kind('dedicated', 'service-account');
+      const t = h.target('dedicated');
+      const { id, vpce } = await linked(k, t);
+      expect(await k.link(t, id, vpce)).toMatchObject({ status: 'available', atlasStatus: 'AVAILABLE' });
+      expect(h.world.log.of('createPrivateEndpoint', status)).toHaveLength(1);
+    },
+  );
+
+  it('describes Flex, free, GCP, multi-region and serverless deployments by tier and AWS regions', async () => {
+    const k = h.kind('dedicated', 'api-key');
+    const t = (instanceName: string) => ({ ...h.target('dedicated'), instanceName });
+    expect(await k.describeDeployment(t('orders-flex'))).toEqual({
+      tier: 'flex',
+      stateName: 'UNKNOWN',
+      providers: [],
+      awsRegions: [],
+    });
+    expect(await k.describeDeployment(t('orders-free'))).toMatchObject({
+      tier: 'free',
+      providers: ['AWS'],
+      awsRegions: [],
+    });
+    expect(await k.describeDeployment(t('orders-gcp'))).toMatchObject({
+      tier: 'dedicated',
+      providers: ['GCP'],
+      awsRegions: [],
+    });
+    expect(await k.describeDeployment(t('orders-multi-region'))).toMatchObject({
+      tier: 'dedicated',
+      stateName: 'IDLE',
+      awsRegions: ['US_EAST_1', 'US_WEST_2'],
+    });
+    expect((await k.describeDeployment(t('orders'))).tier).toBe('serverless');
+    const s = h.kind('serverless', 'api-key');
+    expect((await s.describeDeployment(t('orders-flex'))).tier).toBe('flex');
+    expect((await s.describeDeployment(t('orders-dedicated'))).tier).toBe('cluster');
+    expect(await s.describeDeployment(t('orders'))).toMatchObject({
+      tier: 'serverless',
+      stateName: 'IDLE',
+      awsRegions: ['US_EAST_1'],
+    });
+  });
+
+  it('missingRegions names the regions of a multi-region cluster without an AVAILABLE endpoint', async () => {
+    const k = h.kind('dedicated', 'service-account');
+    const multi = { ...h.target('dedicated'), instanceName: 'orders-multi-region' };
+    const before = await k.describeDeployment(multi);
+    expect(await k.missingRegions(multi, before)).toEqual(['US_EAST_1', 'US_WEST_2']);
+    const { vpce } = await linked(k, multi);
+    const after = await k.describeDeployment(multi, vpce);
+    expect(after.connection).toBeUndefined();
+    expect(await k.missingRegions(multi, after)).toEqual(['US_WEST_2']);
+    h.world.atlas.seedForeignInterfaceEndpoint({
+      groupId: h.demo.groupId,
+      regionName: 'US_WEST_2',
+      vpcEndpointId: 'vpce-0bbbbbbbbbbbbbbb2',
+    });
+    const both = await k.describeDeployment(multi, vpce);
+    expect(both.connection?.srvConnectionString).toMatch(/^mongodb\+srv:\/\//);
+    expect(await k.missingRegions(multi, both)).toEqual([]);
+    // A single-region cluster needs nothing else (and no call is made for it).
+    const calls = h.calls().length;
+    expect(
+      await k.missingRegions(h.target('dedicated'), await k.describeDeployment(h.target('dedicated'))),
+    ).toEqual([]);
+    expect(h.calls().length).toBe(calls + 1);
+  });
+
+  it('missingRegions is empty in regionalized private endpoint mode', async () => {
+    h.world.atlas.setRegionalizedPrivateEndpoints(h.demo.groupId, true);
+    const k = h.kind('dedicated', 'service-account');
+    const multi = { ...h.target('dedicated'), instanceName: 'orders-multi-region' };
+    expect(await k.missingRegions(multi, await k.describeDeployment(multi))).toEqual([]);
+    expect(h.world.log.of('getRegionalizedPrivateEndpointSetting', 200)).toHaveLength(1);
   });
 });

@@ -13,7 +13,7 @@ import {
   TAG_MANAGED_BY,
   TAG_REQUEST_ID,
 } from '../../lambdas/core/tags.ts';
-import { type PollRecord, startPoll, type WorkflowState } from '../../lambdas/workflow/steps.ts';
+import { PHASES, type PollRecord, startPoll, type WorkflowState } from '../../lambdas/workflow/steps.ts';
 import { ATLAS_LIFECYCLE } from '../../local/cloud/atlas-model.ts';
 import { PRESETS } from '../../local/cloud/timeline.ts';
 import { type AuthMethod, type Harness, KINDS, MANAGED_BY, startHarness } from './harness.ts';
@@ -275,7 +275,7 @@ describe('polling on the phase schedule', () => {
     ]);
   });
 
-  it('read-connection-string reports null until Atlas publishes the private string', async () => {
+  it('read-connection-string reports no string (and the cluster state) until Atlas publishes it', async () => {
     h = await startHarness({
       faults: [{ operation: ATLAS_LIFECYCLE.interfaceEndpointAvailable, effect: { kind: 'stuck' } }],
     });
@@ -285,9 +285,25 @@ describe('polling on the phase schedule', () => {
       phase: 'connection',
       attempt: 1,
       done: false,
-      observed: null,
-      waitSeconds: 10,
+      observed: { atlasStatus: 'IDLE', srvConnectionString: null, pendingRegions: [] },
+      waitSeconds: PHASES.connection.intervalsSeconds[0],
     });
+  });
+
+  it('read-connection-string waits while the cluster is UPDATING, then reads the string once IDLE', async () => {
+    h = await startHarness({ preset: { ...PRESETS.instant, privateEndpointApply: 240_000 } });
+    const state = await h.drive(h.request('dedicated'), 'exec-updating', 'link-endpoint');
+    const linked = await h.poll('link', state);
+    const first = await h.call('read-connection-string', { ...linked, poll: startPoll('connection', 1800) });
+    expect(first).toMatchObject({
+      done: false,
+      observed: { atlasStatus: 'UPDATING', srvConnectionString: null, pendingRegions: [] },
+    });
+    h.world.clock.advance(240_000);
+    const second = await h.call('read-connection-string', { ...linked, poll: first });
+    expect(second.done).toBe(true);
+    expect(second.observed).toMatchObject({ atlasStatus: 'IDLE', pendingRegions: [] });
+    expect(second.observed?.srvConnectionString).toMatch(/^mongodb\+srv:\/\/orders-dedicated-pl-0\./);
   });
 });
 

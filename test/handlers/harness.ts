@@ -17,7 +17,7 @@ import {
 import { type AtlasClientOptions, createAtlasClient } from '../../lambdas/atlas/client.ts';
 import { createEc2Client } from '../../lambdas/aws/client.ts';
 import { Ec2VpcEndpoints, type VpcEndpointOperations } from '../../lambdas/aws/vpc-endpoints.ts';
-import type { EndpointKind } from '../../lambdas/core/state.ts';
+import type { EndpointKind, VpcLocation } from '../../lambdas/core/state.ts';
 import * as checkCleanup from '../../lambdas/handlers/check-cleanup.ts';
 import * as createAtlasEndpoint from '../../lambdas/handlers/create-atlas-endpoint.ts';
 import * as createVpcEndpoint from '../../lambdas/handlers/create-vpc-endpoint.ts';
@@ -136,7 +136,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const logger = options.logger ?? silentLogger();
   const ec2Clients: EC2Client[] = [];
   const ec2ByRegion = new Map<string, VpcEndpointOperations>();
-  const vpcEndpoints = (region: string): VpcEndpointOperations => {
+  const vpcEndpoints = ({ region }: VpcLocation): VpcEndpointOperations => {
     let ops = ec2ByRegion.get(region);
     if (!ops) {
       const client = createEc2Client({
@@ -268,7 +268,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     demo: world.demo,
     auth,
     deps,
-    ec2: () => vpcEndpoints(world.demo.awsRegion),
+    ec2: () => vpcEndpoints({ region: world.demo.awsRegion }),
     call: call as Harness['call'],
     request: (kind, overrides = {}) => ({
       kind,

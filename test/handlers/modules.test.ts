@@ -39,6 +39,10 @@ function constructEnv(id: StepId): Record<string, string> {
       'arn:aws:secretsmanager:us-east-1:123456789012:secret:atlas-credentials-AbCdEf',
     [HandlerEnv.AtlasBaseUrl]: 'https://cloud.mongodb.com',
     [HandlerEnv.ManagedByTagValue]: 'PrivateEndpointStackWorkflowAbCd1234',
+    [HandlerEnv.WorkflowAccountId]: '123456789012',
+    [HandlerEnv.VpcAccountRoleArns]: 'arn:aws:iam::210987654321:role/AtlasPrivateEndpointVpcAccess',
+    [HandlerEnv.VpcAccountExternalId]: 'orders-platform-external-id',
+    [HandlerEnv.AllowedRegions]: 'us-east-1,eu-west-1',
     [HandlerEnv.DefaultKind]: 'dedicated',
     [HandlerEnv.DefaultVpcId]: DEMO_AWS.vpcId,
     [HandlerEnv.DefaultSubnetIds]: DEMO_AWS.subnetIds.join(','),
@@ -136,6 +140,27 @@ describe('handler modules', () => {
       expect(mod.handlerDeps.configurationError?.message).toMatch(
         /ATLAS_SECRET_ARN is not set .*no Atlas credentials/,
       );
+    },
+  );
+
+  it.each(STEP_IDS.filter((id) => STEPS[id].ec2Actions.length > 0))(
+    '%s with malformed deployment targets fails every invocation with ConfigurationError naming them',
+    async (id) => {
+      const mod = await load(id, {
+        ...constructEnv(id),
+        [HandlerEnv.VpcAccountRoleArns]: 'arn:aws:iam::210987654321:user/someone',
+        [HandlerEnv.VpcAccountExternalId]: '',
+        ...(STEPS[id].requestDefaults ? { [HandlerEnv.AllowedRegions]: 'us-east-1,Europe' } : {}),
+      });
+      const error = mod.handlerDeps.configurationError!;
+      expect(error.name).toBe(ErrorNames.ConfigurationError);
+      expect(error.details.variables).toEqual(
+        expect.arrayContaining([
+          HandlerEnv.VpcAccountRoleArns,
+          ...(STEPS[id].requestDefaults ? [HandlerEnv.AllowedRegions] : []),
+        ]),
+      );
+      expect(error.message).toContain('is not an IAM role ARN');
     },
   );
 

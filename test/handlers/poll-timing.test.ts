@@ -92,9 +92,15 @@ describe('a check counts its own run time against the phase budget', () => {
     // Slow: each check adds 30 s, so 5+30, +5+30, +10+30, then 10 (clipped to the 10 s left) +30.
     expect(slow.records.map((r) => r.elapsedSeconds)).toEqual([35, 70, 110]);
     expect(slow.waits).toEqual([5, 5, 10, 10]);
-    expect(slow.error.details).toMatchObject({ attempt: 4, elapsedSeconds: 150 });
+    expect(slow.error.details).toMatchObject({
+      attempt: 4,
+      elapsedSeconds: 150,
+      waitedSeconds: 30,
+      checkSeconds: 120,
+    });
+    // The waits and the checks' counted run time are reported apart, so the waits agree with a clock.
     expect(slow.error.message).toMatch(
-      /4 checks over 150 s of waiting and checking; last seen: state pending/,
+      /4 checks: 30 s of waiting, plus 120 s counted for the checks themselves, .*; last seen: state pending/,
     );
   });
 

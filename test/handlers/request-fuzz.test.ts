@@ -94,7 +94,7 @@ const HOSTILE: Readonly<Record<string, fc.Arbitrary<unknown>>> = {
     trickyString,
     hexOf(23),
     hexOf(25),
-    hexOf(24).map((s) => s.toUpperCase() + 'Z'),
+    hexOf(24).map((s) => `${s.toUpperCase()}Z`),
   ),
   instanceName: fc.oneof(
     wrongType,

@@ -163,18 +163,81 @@ describe('validate-request', () => {
   });
 
   it.each([
-    ['dedicated', 'orders', /is a serverless instance, not a dedicated cluster; use "kind": "serverless"/],
+    [
+      'dedicated',
+      'orders',
+      'instanceName',
+      /"orders" is a serverless instance, not a dedicated cluster; name a dedicated cluster/,
+    ],
     [
       'serverless',
       'orders-dedicated',
-      /is a dedicated cluster, not a serverless instance; use "kind": "dedicated"/,
+      'instanceName',
+      /no longer a serverless instance: MongoDB migrated .* it is now a dedicated cluster; run the request with "kind": "dedicated"/,
     ],
-  ] as const)('says which kind to use when %s names a %s', async (kind, instanceName, expected) => {
+    // Facts §10: private endpoints need a dedicated cluster; Flex, free and shared tiers have none.
+    [
+      'dedicated',
+      'orders-flex',
+      'instanceName',
+      /is a Flex cluster\. Atlas offers private endpoints only on dedicated clusters \(M10 and up\).*upgrade it/,
+    ],
+    [
+      'dedicated',
+      'orders-free',
+      'instanceName',
+      /is a free \(M0\) cluster\. Atlas offers private endpoints only on dedicated clusters/,
+    ],
+    ['dedicated', 'orders-gcp', 'instanceName', /has no node on AWS \(its nodes are on GCP\)/],
+    [
+      'dedicated',
+      'orders-eu',
+      'region',
+      /dedicated cluster orders-eu has no node in us-east-1 \(its AWS regions: eu-west-1\)/,
+    ],
+    [
+      'serverless',
+      'orders-flex',
+      'instanceName',
+      /no longer a serverless instance.*now a Flex cluster.*upgrade it/,
+    ],
+    [
+      'serverless',
+      'orders-free',
+      'instanceName',
+      /no longer a serverless instance.*now a free \(M0\) cluster/,
+    ],
+    [
+      'serverless',
+      'orders-gone',
+      'instanceName',
+      /no serverless instance named "orders-gone" \(Atlas SERVERLESS_INSTANCE_NOT_FOUND\); MongoDB migrated every serverless instance.*"kind": "dedicated"/,
+    ],
+  ] as const)(
+    'refuses %s on %s before anything is created, saying what to do',
+    async (kind, instanceName, field, expected) => {
+      h = await startHarness();
+      const error = await thrown(() =>
+        h!.call('validate-request', {
+          input: h!.request(kind, { instanceName }),
+          executionName: 'exec-kind',
+        }),
+      );
+      expect(issuesOf(error)[field]).toMatch(expected);
+      const writes = h!.world.log.entries.filter(
+        (e) => e.method !== 'GET' && e.service === 'atlas' && e.operation !== 'oauthToken',
+      );
+      expect(writes).toEqual([]);
+    },
+  );
+
+  it('accepts a multi-region dedicated cluster with a node in the request region', async () => {
     h = await startHarness();
-    const error = await thrown(() =>
-      h!.call('validate-request', { input: h!.request(kind, { instanceName }), executionName: 'exec-kind' }),
-    );
-    expect(issuesOf(error).instanceName).toMatch(expected);
+    const state = await h.call('validate-request', {
+      input: h.request('dedicated', { instanceName: 'orders-multi-region' }),
+      executionName: 'exec-multi',
+    });
+    expect(state.request).toMatchObject({ kind: 'dedicated', instanceName: 'orders-multi-region' });
   });
 
   it('reports the retired serverless API as AtlasApiGone pointing to kind dedicated', async () => {

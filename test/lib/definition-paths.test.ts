@@ -233,8 +233,18 @@ function happy(overrides: Handlers = {}, req: Partial<WorkflowRequest> = {}): Ha
       ),
     'read-connection-string': (s, call) =>
       call < 2
-        ? nextPoll(s.poll, 'connection', null, false)
-        : nextPoll(s.poll, 'connection', { srvConnectionString: SRV }, true),
+        ? nextPoll(
+            s.poll,
+            'connection',
+            { atlasStatus: 'UPDATING', srvConnectionString: null, pendingRegions: [] },
+            false,
+          )
+        : nextPoll(
+            s.poll,
+            'connection',
+            { atlasStatus: 'IDLE', srvConnectionString: SRV, pendingRegions: [] },
+            true,
+          ),
     'delete-vpc-endpoint': () => [],
     'delete-atlas-side': () => [],
     'check-cleanup': (s, call) =>
@@ -291,6 +301,7 @@ describe('happy path', () => {
       vpcEndpointId: VPCE_ID,
       status: 'AVAILABLE',
       privateSrvConnectionString: SRV,
+      pendingRegions: [],
       dnsEntries: DNS,
     };
     expect(r.output).toEqual(expected);
@@ -361,6 +372,94 @@ describe('happy path', () => {
     expect(r.error).toBeUndefined();
     expect(r.output).toMatchObject({ status: 'AVAILABLE' });
     expect(count(r.retried, StateNames.PublishAvailableEvent)).toBe(4);
+  });
+});
+
+describe('already ready: no first wait (adopted resources)', () => {
+  it('an adopted endpoint service that is already AVAILABLE and a VPC endpoint already available skip both loops', async () => {
+    const r = await run(
+      happy({
+        'create-atlas-endpoint': () => ({
+          ...atlasSide('ready-for-vpc-endpoint', false),
+          atlasStatus: 'AVAILABLE',
+        }),
+        'create-vpc-endpoint': (s) => ({
+          vpcEndpointId: VPCE_ID,
+          state: 'available',
+          serviceName: s.atlas!.endpointServiceName!,
+          dnsEntries: DNS,
+          created: false,
+        }),
+      }),
+    );
+    expect(r.error).toBeUndefined();
+    expect(r.path).toContain(StateNames.EndpointServiceAlreadyReady);
+    expect(r.path).toContain(StateNames.VpcEndpointAlreadyReady);
+    for (const skipped of [
+      StateNames.StartEndpointServicePolling,
+      StateNames.WaitForEndpointService,
+      StateNames.CheckEndpointService,
+      StateNames.StartVpcEndpointPolling,
+      StateNames.WaitForVpcEndpoint,
+      StateNames.CheckVpcEndpoint,
+    ]) {
+      expect(r.path, skipped).not.toContain(skipped);
+    }
+    const at = (state: string) => r.path.indexOf(state);
+    expect(at(StateNames.CreateVpcEndpoint)).toBe(at(StateNames.EndpointServiceAlreadyReady) + 1);
+    expect(at(StateNames.LinkAtlasEndpoint)).toBe(at(StateNames.VpcEndpointAlreadyReady) + 1);
+    // The first wait of the run is the link's.
+    expect(r.waits[0]).toBe(PHASES.link.initialDelaySeconds);
+    expect(r.output).toMatchObject({ status: 'AVAILABLE', privateSrvConnectionString: SRV });
+  });
+
+  it('a service that is ready but has no name yet, or a pending VPC endpoint, is waited for', async () => {
+    const r = await run(
+      happy({
+        'create-atlas-endpoint': () => ({
+          ...atlasSide('ready-for-vpc-endpoint'),
+          endpointServiceName: null,
+        }),
+      }),
+    );
+    expect(r.error).toBeUndefined();
+    expect(count(r.path, StateNames.WaitForEndpointService)).toBeGreaterThan(0);
+    expect(count(r.path, StateNames.WaitForVpcEndpoint)).toBe(1);
+  });
+});
+
+describe('connection phase', () => {
+  it('a multi-region cluster still missing endpoints: success with a null string and pendingRegions', async () => {
+    const r = await run(
+      happy({
+        'read-connection-string': (s) =>
+          nextPoll(
+            s.poll,
+            'connection',
+            { atlasStatus: 'IDLE', srvConnectionString: null, pendingRegions: ['US_WEST_2'] },
+            true,
+          ),
+      }),
+    );
+    expect(r.error).toBeUndefined();
+    expect(r.output).toMatchObject({
+      status: 'AVAILABLE',
+      privateSrvConnectionString: null,
+      pendingRegions: ['US_WEST_2'],
+    });
+    expect(r.published.map((p) => p.detailType)).toEqual([DetailTypes.Available]);
+  });
+
+  it('waits its first 30 s, then on the schedule of the PHASES table', async () => {
+    const r = await run(happy());
+    const start = r.path.indexOf(StateNames.StartConnectionStringPolling);
+    expect(start).toBeGreaterThan(0);
+    expect(PHASES.connection.initialDelaySeconds).toBe(30);
+    const linkWaits =
+      count(r.path, StateNames.WaitForEndpointService) +
+      count(r.path, StateNames.WaitForVpcEndpoint) +
+      count(r.path, StateNames.WaitForLink);
+    expect(r.waits.slice(linkWaits, linkWaits + 2)).toEqual([30, PHASES.connection.intervalsSeconds[0]]);
   });
 });
 

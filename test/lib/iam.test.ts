@@ -216,3 +216,110 @@ describe('state machine role', () => {
     });
   });
 });
+
+describe('regions and other accounts', () => {
+  const EC2_EU = 'arn:aws:ec2:eu-west-1:123456789012';
+  const SPOKE_ROLE = 'arn:aws:iam::210987654321:role/AtlasPrivateEndpointVpcAccess';
+  const OTHER_ROLE = 'arn:aws:iam::333333333333:role/AtlasPrivateEndpointVpcAccess';
+  let multi: Synthesized;
+  beforeAll(() => {
+    multi = synthWorkflow({
+      managedByTagValue: MANAGED_BY,
+      allowedRegions: ['us-east-1', 'eu-west-1'],
+      vpcAccountIds: ['210987654321', '333333333333'],
+      vpcAccountExternalId: 'orders-platform-external-id',
+    });
+  });
+  const policyOf = (s: Synthesized, id: StepId) => {
+    const role = logicalIdOf(s.stack, s.workflow.functions[id].role!);
+    const policies = Object.values(s.template.findResources('AWS::IAM::Policy')).filter((p) =>
+      JSON.stringify(p.Properties.Roles).includes(`"${role}"`),
+    );
+    return policies[0]!.Properties.PolicyDocument.Statement as Statement[];
+  };
+  const bySid = (s: Synthesized, id: StepId, sid: string) => policyOf(s, id).find((x) => x.Sid === sid);
+
+  // IAM policy minimization sorts resource lists: eu-west-1 comes before us-east-1.
+  it('writes every resource-scoped EC2 statement for exactly the allowed regions', () => {
+    expect(bySid(multi, 'create-vpc-endpoint', 'CreateTaggedVpcEndpoint')).toEqual({
+      Action: 'ec2:CreateVpcEndpoint',
+      Effect: 'Allow',
+      Resource: [`${EC2_EU}:vpc-endpoint/*`, `${EC2}:vpc-endpoint/*`],
+      Condition: {
+        StringEquals: { [`aws:RequestTag/${TAG_MANAGED_BY}`]: MANAGED_BY },
+        'ForAnyValue:StringEquals': { 'aws:TagKeys': [TAG_MANAGED_BY] },
+      },
+      Sid: 'CreateTaggedVpcEndpoint',
+    });
+    expect(bySid(multi, 'create-vpc-endpoint', 'CreateVpcEndpointInNetwork')?.Resource).toEqual(
+      [
+        `${EC2}:vpc/*`,
+        `${EC2_EU}:vpc/*`,
+        `${EC2}:subnet/*`,
+        `${EC2_EU}:subnet/*`,
+        `${EC2}:security-group/*`,
+        `${EC2_EU}:security-group/*`,
+      ].sort(),
+    );
+    expect(bySid(multi, 'create-vpc-endpoint', 'TagOnCreateOnly')?.Resource).toEqual([
+      `${EC2_EU}:vpc-endpoint/*`,
+      `${EC2}:vpc-endpoint/*`,
+    ]);
+    expect(bySid(multi, 'delete-vpc-endpoint', 'DeleteManagedVpcEndpoints')?.Resource).toEqual([
+      `${EC2_EU}:vpc-endpoint/*`,
+      `${EC2}:vpc-endpoint/*`,
+    ]);
+    // The single-region default names no other region anywhere.
+    for (const id of STEP_IDS) expect(JSON.stringify(policyOf(synth, id))).not.toContain('eu-west-1');
+    const validate =
+      template.toJSON().Resources[logicalIdOf(synth.stack, synth.workflow.functions['validate-request'])];
+    expect(validate.Properties.Environment.Variables.ALLOWED_REGIONS).toBe('us-east-1');
+    const multiValidate =
+      multi.template.toJSON().Resources[
+        logicalIdOf(multi.stack, multi.workflow.functions['validate-request'])
+      ];
+    expect(multiValidate.Properties.Environment.Variables.ALLOWED_REGIONS).toBe('us-east-1,eu-west-1');
+  });
+
+  it('allows the default region too when it is not the stack region', () => {
+    const s = synthWorkflow({ managedByTagValue: MANAGED_BY, defaultRegion: 'eu-west-1' });
+    expect(s.workflow.allowedRegions).toEqual(['us-east-1', 'eu-west-1']);
+    expect(bySid(s, 'delete-vpc-endpoint', 'DeleteManagedVpcEndpoints')?.Resource).toEqual([
+      `${EC2_EU}:vpc-endpoint/*`,
+      `${EC2}:vpc-endpoint/*`,
+    ]);
+  });
+
+  it('lets exactly the EC2 functions assume exactly the configured roles, and puts their roles under the path those roles trust', () => {
+    for (const id of STEP_IDS) {
+      const statements = policyOf(multi, id).filter((x) => JSON.stringify(x.Action).includes('sts:'));
+      const roleLogicalId = logicalIdOf(multi.stack, multi.workflow.functions[id].role!);
+      const role = multi.template.toJSON().Resources[roleLogicalId];
+      if (STEPS[id].ec2Actions.length > 0) {
+        expect(statements, id).toEqual([
+          {
+            Action: 'sts:AssumeRole',
+            Effect: 'Allow',
+            Resource: [SPOKE_ROLE, OTHER_ROLE],
+            Sid: 'AssumeVpcAccountRoles',
+          },
+        ]);
+        expect(role.Properties.Path, id).toBe('/atlas-private-endpoint-workflow/');
+        const env =
+          multi.template.toJSON().Resources[logicalIdOf(multi.stack, multi.workflow.functions[id])].Properties
+            .Environment.Variables;
+        expect(env.VPC_ACCOUNT_ROLE_ARNS).toBe(`${SPOKE_ROLE},${OTHER_ROLE}`);
+        expect(env.VPC_ACCOUNT_EXTERNAL_ID).toBe('orders-platform-external-id');
+      } else {
+        expect(statements, id).toEqual([]);
+        expect(role.Properties.Path, id).toBeUndefined();
+      }
+    }
+    // Without other accounts nobody may assume anything.
+    for (const id of STEP_IDS) expect(JSON.stringify(policyOf(synth, id))).not.toContain('sts:');
+    expect(multi.workflow.vpcAccountRoleArns).toEqual({
+      '210987654321': SPOKE_ROLE,
+      '333333333333': OTHER_ROLE,
+    });
+  });
+});

@@ -4,13 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import { STEP_IDS } from '../../lambdas/workflow/steps.ts';
 import { flattenForNag } from '../../lib/nag.ts';
 import { PrivateEndpointStack } from '../../lib/private-endpoint-stack.ts';
-import { buildWorkflow, CDK_JSON_CONTEXT } from './support.ts';
+import { atlasVpcProps, buildWorkflow, CDK_JSON_CONTEXT } from './support.ts';
 
 interface Violation {
   ruleName: string;
@@ -60,6 +61,25 @@ describe('cdk-nag AwsSolutions', () => {
     ).toEqual([]);
   });
 
+  it('finds nothing unacknowledged with several regions, other accounts, Atlas functions in a VPC and an alarm topic', () => {
+    const violations = nagViolations(() =>
+      buildWorkflow(
+        (stack) => ({
+          ...atlasVpcProps(stack),
+          allowedRegions: ['us-east-1', 'eu-west-1'],
+          vpcAccountIds: ['210987654321'],
+          vpcAccountExternalId: 'orders-platform-external-id',
+          managedByTagValue: 'orders-platform',
+          alarmTopic: new sns.Topic(stack, 'Ops', { enforceSSL: true }),
+        }),
+        { extraContext: { '@aws-cdk/core:validationReportJson': true } },
+      ),
+    );
+    expect(
+      violations.map((v) => `${v.ruleName} @ ${v.violatingResources.map((r) => r.constructPath).join(',')}`),
+    ).toEqual([]);
+  });
+
   it('finds nothing unacknowledged in the env-agnostic app stack with the secret as a parameter', () => {
     const violations = nagViolations(() => {
       const outdir = mkdtempSync(join(tmpdir(), 'ape-nag-'));
@@ -73,6 +93,31 @@ describe('cdk-nag AwsSolutions', () => {
         },
       });
       new PrivateEndpointStack(app, 'AppStack', {});
+      return { app, outdir };
+    });
+    expect(violations.map((v) => v.ruleName)).toEqual([]);
+  });
+
+  it('finds nothing unacknowledged in the app stack with the Atlas functions network and an alarm topic by id', () => {
+    const violations = nagViolations(() => {
+      const outdir = mkdtempSync(join(tmpdir(), 'ape-nag-'));
+      const app = new App({
+        outdir,
+        builtinCloudFormationValidation: false,
+        context: {
+          ...CDK_JSON_CONTEXT,
+          'aws:cdk:bundling-stacks': [],
+          '@aws-cdk/core:validationReportJson': true,
+        },
+      });
+      new PrivateEndpointStack(app, 'AppStack', {
+        atlasFunctionsNetwork: {
+          vpcId: 'vpc-0a1b2c3d4e5f60718',
+          subnetIds: ['subnet-0a1b2c3d4e5f60718', 'subnet-0f1e2d3c4b5a69788'],
+          securityGroupIds: ['sg-0a1b2c3d4e5f60718'],
+        },
+        alarmTopicArn: 'arn:aws:sns:us-east-1:123456789012:ops-alarms',
+      });
       return { app, outdir };
     });
     expect(violations.map((v) => v.ruleName)).toEqual([]);

@@ -1,7 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { EVENT_SOURCE } from '../../lambdas/workflow/events.ts';
-import { MIN_EXECUTION_MARGIN_SECONDS } from '../../lambdas/workflow/steps.ts';
+import { MIN_EXECUTION_MARGIN_SECONDS, PHASES } from '../../lambdas/workflow/steps.ts';
 import {
   type PrivateEndpointWorkflowProps,
   pollSchedules,
@@ -36,7 +36,7 @@ describe('props validation', () => {
       atlasEndpoint: { initialDelaySeconds: 15, intervalsSeconds: [10, 15, 20, 30, 45, 60] },
       vpcEndpoint: { initialDelaySeconds: 5, intervalsSeconds: [5, 10, 15, 20, 30] },
       link: { initialDelaySeconds: 30, intervalsSeconds: [20, 600] },
-      connection: { initialDelaySeconds: 0, intervalsSeconds: [5] },
+      connection: { initialDelaySeconds: PHASES.connection.initialDelaySeconds, intervalsSeconds: [5] },
       cleanup: { initialDelaySeconds: 0, intervalsSeconds: [5, 10, 15, 20, 30] },
     });
   });

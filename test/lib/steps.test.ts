@@ -72,10 +72,13 @@ describe('steps table', () => {
 
   it('lists the env each function gets', () => {
     expect(envNamesFor('summarize-failure')).toEqual([HandlerEnv.WorkflowStep]);
-    expect(envNamesFor('create-vpc-endpoint')).toEqual([
-      HandlerEnv.WorkflowStep,
+    const ec2 = [
       HandlerEnv.ManagedByTagValue,
-    ]);
+      HandlerEnv.WorkflowAccountId,
+      HandlerEnv.VpcAccountRoleArns,
+      HandlerEnv.VpcAccountExternalId,
+    ];
+    expect(envNamesFor('create-vpc-endpoint')).toEqual([HandlerEnv.WorkflowStep, ...ec2]);
     expect(envNamesFor('link-endpoint')).toEqual([
       HandlerEnv.WorkflowStep,
       HandlerEnv.AtlasSecretArn,
@@ -90,13 +93,14 @@ describe('steps table', () => {
     ]);
     expect(envNamesFor('describe-vpc-endpoint')).toEqual([
       HandlerEnv.WorkflowStep,
-      HandlerEnv.ManagedByTagValue,
+      ...ec2,
       'POLL_INTERVALS_VPC_ENDPOINT_SECONDS',
     ]);
     expect(envNamesFor('validate-request')).toEqual(
       expect.arrayContaining([
         HandlerEnv.DefaultVpcId,
         HandlerEnv.ExecutionTimeoutSeconds,
+        HandlerEnv.AllowedRegions,
         PHASES.link.budgetEnv,
       ]),
     );
@@ -156,6 +160,7 @@ describe('nextPoll', () => {
       phase: 'vpcEndpoint',
       attempt: 3,
       elapsedSeconds: 20,
+      checkSeconds: 0,
       budgetSeconds: 60,
       waitSeconds: 15,
       done: false,

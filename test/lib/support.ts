@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { afterAll } from 'vitest';
 import {
@@ -49,9 +50,14 @@ export interface Synthesized {
   readonly outdir: string;
 }
 
+/** Props, or a function of the stack that makes them (for props that are constructs of the same stack). */
+export type PropsOrFactory =
+  | Partial<PrivateEndpointWorkflowProps>
+  | ((stack: Stack) => Partial<PrivateEndpointWorkflowProps>);
+
 /** Builds app + stack + construct without synthesizing (for tests that add plugins first). */
 export function buildWorkflow(
-  props: Partial<PrivateEndpointWorkflowProps> = {},
+  propsOrFactory: PropsOrFactory = {},
   options: SynthOptions & { readonly extraContext?: Record<string, unknown> } = {},
 ): Omit<Synthesized, 'template'> {
   const outdir = mkdtempSync(join(tmpdir(), 'ape-lib-test-'));
@@ -67,14 +73,12 @@ export function buildWorkflow(
   });
   const stack = new Stack(app, 'TestStack', { env: { account: ACCOUNT, region: REGION } });
   const atlasSecret = secretsmanager.Secret.fromSecretCompleteArn(stack, 'AtlasSecret', SECRET_ARN);
+  const props = typeof propsOrFactory === 'function' ? propsOrFactory(stack) : propsOrFactory;
   const workflow = new PrivateEndpointWorkflow(stack, 'Workflow', { atlasSecret, ...props });
   return { app, stack, workflow, outdir };
 }
 
-export function synthWorkflow(
-  props: Partial<PrivateEndpointWorkflowProps> = {},
-  options: SynthOptions = {},
-): Synthesized {
+export function synthWorkflow(props: PropsOrFactory = {}, options: SynthOptions = {}): Synthesized {
   const built = buildWorkflow(props, options);
   try {
     const template = Template.fromStack(built.stack);
@@ -88,3 +92,14 @@ export function synthWorkflow(
 export function logicalIdOf(stack: Stack, construct: { node: { defaultChild?: unknown } }): string {
   return stack.getLogicalId(construct.node.defaultChild as Parameters<Stack['getLogicalId']>[0]);
 }
+
+/** The Atlas functions in two private subnets of an existing VPC, with one security group. */
+export const atlasVpcProps = (stack: Stack) => ({
+  atlasFunctionsVpc: ec2.Vpc.fromVpcAttributes(stack, 'Egress', {
+    vpcId: 'vpc-0a1b2c3d4e5f60718',
+    availabilityZones: ['us-east-1a', 'us-east-1b'],
+    privateSubnetIds: ['subnet-0a1b2c3d4e5f60718', 'subnet-0f1e2d3c4b5a69788'],
+    privateSubnetRouteTableIds: ['rtb-0a1b2c3d4e5f60718', 'rtb-0f1e2d3c4b5a69788'],
+  }),
+  atlasFunctionsSecurityGroups: [ec2.SecurityGroup.fromSecurityGroupId(stack, 'Sg', 'sg-0a1b2c3d4e5f60718')],
+});

@@ -1,6 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
-import { Runtime } from 'aws-cdk-lib/aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DetailTypes, REQUEST_EVENT_SOURCE } from '../../lambdas/workflow/events.ts';
 import {
@@ -13,6 +12,8 @@ import {
   STEPS,
 } from '../../lambdas/workflow/steps.ts';
 import { extractDefinition } from '../../lib/asl.ts';
+import { HANDLER_TARGET, handlerBuildOptions } from '../../lib/handler-bundle.ts';
+import { HANDLER_RUNTIME } from '../../lib/handler-function.ts';
 import { logicalIdOf, SECRET_ARN, type Synthesized, synthWorkflow } from './support.ts';
 
 let synth: Synthesized;
@@ -30,9 +31,11 @@ const functionProps = (id: (typeof STEP_IDS)[number]) => {
 };
 
 describe('functions', () => {
-  it('one per step, latest Node runtime on arm64, traced, 60 s, with an explicit log group', () => {
+  it('one per step, Node 24 on arm64 (the bundles target node24), traced, 60 s, with an explicit log group', () => {
     template.resourceCountIs('AWS::Lambda::Function', STEP_IDS.length);
-    expect(Runtime.NODEJS_LATEST.name).toBe('nodejs24.x');
+    expect(HANDLER_RUNTIME.name).toBe('nodejs24.x');
+    expect(HANDLER_TARGET).toBe('node24');
+    expect(handlerBuildOptions('x.ts', 'out', '.').target).toBe(HANDLER_TARGET);
     for (const id of STEP_IDS) {
       const props = functionProps(id);
       expect(props).toMatchObject({
@@ -64,12 +67,16 @@ describe('functions', () => {
         expected[HandlerEnv.AtlasSecretArn] = SECRET_ARN;
         expected[HandlerEnv.AtlasBaseUrl] = 'https://cloud.mongodb.com';
       }
-      if (spec.ec2Actions.length > 0) expected[HandlerEnv.ManagedByTagValue] = managedBy;
+      if (spec.ec2Actions.length > 0) {
+        expected[HandlerEnv.ManagedByTagValue] = managedBy;
+        expected[HandlerEnv.WorkflowAccountId] = '123456789012';
+      }
       if (spec.leaseActions.length > 0) {
         expected[HandlerEnv.LeaseTableName] = { Ref: logicalIdOf(synth.stack, synth.workflow.leaseTable) };
       }
       if (spec.requestDefaults) {
         expected[HandlerEnv.DefaultRegion] = 'us-east-1';
+        expected[HandlerEnv.AllowedRegions] = 'us-east-1';
         expected[HandlerEnv.DefaultRollbackOnFailure] = 'true';
         expected[HandlerEnv.ExecutionTimeoutSeconds] = '24300';
         for (const phase of POLL_PHASES)
@@ -95,7 +102,9 @@ describe('functions', () => {
         .Variables as Record<string, string>;
     expect(env('describe-link').POLL_INTERVALS_LINK_SECONDS).toBe('20,40');
     expect(env('check-cleanup').POLL_INTERVALS_CLEANUP_SECONDS).toBe('60');
-    expect(env('read-connection-string').POLL_INTERVALS_CONNECTION_SECONDS).toBe('10,20,30,60');
+    expect(env('read-connection-string').POLL_INTERVALS_CONNECTION_SECONDS).toBe(
+      PHASES.connection.intervalsSeconds.join(','),
+    );
     expect(env('describe-vpc-endpoint').POLL_INTERVALS_VPC_ENDPOINT_SECONDS).toBe('5,10,15,20,30');
     // Only the check function of a phase gets its intervals.
     expect(Object.keys(env('link-endpoint')).filter((k) => k.startsWith('POLL_INTERVALS_'))).toEqual([]);
@@ -113,9 +122,12 @@ describe('functions', () => {
     expect(states[PHASES.link.startState]?.Comment).toContain('first wait 30 s');
   });
 
-  it('reserves concurrency 5 on the Atlas functions only', () => {
+  it('reserves no concurrency by default, and the given concurrency on the Atlas functions only', () => {
+    for (const id of STEP_IDS) expect(functionProps(id).ReservedConcurrentExecutions, id).toBeUndefined();
+    const s = synthWorkflow({ atlasReservedConcurrency: 5 });
     for (const id of STEP_IDS) {
-      expect(functionProps(id).ReservedConcurrentExecutions, id).toBe(STEPS[id].atlas ? 5 : undefined);
+      const props = s.template.toJSON().Resources[logicalIdOf(s.stack, s.workflow.functions[id])].Properties;
+      expect(props.ReservedConcurrentExecutions, id).toBe(STEPS[id].atlas ? 5 : undefined);
     }
   });
 
@@ -169,8 +181,8 @@ describe('state machine', () => {
     expect(extractDefinition(template).TimeoutSeconds).toBe(24300);
   });
 
-  it('has the four alarms', () => {
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 4);
+  it('has the four state machine alarms (and two on the trigger, see operations.test.ts)', () => {
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 6);
     const smRef = { Ref: logicalIdOf(synth.stack, synth.workflow.stateMachine) };
     for (const metric of [
       'ExecutionsFailed',
@@ -191,10 +203,12 @@ describe('state machine', () => {
       });
     }
     expect(Object.keys(synth.workflow.alarms).sort()).toEqual([
+      'deadLetterQueueNotEmpty',
       'executionThrottled',
       'executionsAborted',
       'executionsFailed',
       'executionsTimedOut',
+      'triggerFailedInvocations',
     ]);
   });
 });

@@ -21,7 +21,7 @@ async function setup(options: StartWorldOptions = {}) {
   const w = await startWorld(options);
   const api = demoApi(w);
   const { atlas, group, services } = api;
-  /** Creates a service and waits (virtually) until it is WAITING_FOR_USER. */
+  /** Creates a service and waits (virtually) until it is ready for a VPC endpoint. */
   const readyService = async (region = 'US_EAST_1') => {
     const created = await atlas.request('POST', `${group}/privateEndpoint/endpointService`, {
       body: { providerName: 'AWS', region },
@@ -29,85 +29,123 @@ async function setup(options: StartWorldOptions = {}) {
     expect(created.status).toBe(200);
     w.world.clock.advance(w.world.timeline.endpointServiceCreation);
     const svc = (await atlas.request('GET', `${services}/${created.body.id}`)).body;
-    expect(svc.status).toBe('WAITING_FOR_USER');
+    expect(svc.status).toBe(options.endpointServiceReadyStatus ?? 'AVAILABLE');
     return svc as { id: string; endpointServiceName: string };
   };
-  return { w, ...api, readyService };
+  const cluster = async (name = 'orders-dedicated') =>
+    (await atlas.request('GET', `${group}/clusters/${name}`, { accept: V2024 })).body;
+  return { w, ...api, readyService, cluster };
 }
 
-describe('dedicated private endpoint service lifecycle', () => {
-  it('service INITIATING -> WAITING_FOR_USER -> AVAILABLE; interface PENDING_ACCEPTANCE -> PENDING -> AVAILABLE', async () => {
-    const { w, atlas, group, services, vpce } = await setup({ preset: SLOW });
-    const created = await atlas.request('POST', `${group}/privateEndpoint/endpointService`, {
-      body: { providerName: 'AWS', region: 'US_EAST_1' },
+describe.each(['AVAILABLE', 'WAITING_FOR_USER'] as const)(
+  'dedicated private endpoint service lifecycle, service ready as %s',
+  (ready) => {
+    it('service INITIATING -> ready before any interface endpoint; interface PENDING_ACCEPTANCE -> PENDING -> AVAILABLE; cluster UPDATING -> IDLE, then the connection string', async () => {
+      const { w, atlas, group, services, vpce, cluster } = await setup({
+        preset: SLOW,
+        endpointServiceReadyStatus: ready,
+      });
+      const created = await atlas.request('POST', `${group}/privateEndpoint/endpointService`, {
+        body: { providerName: 'AWS', region: 'US_EAST_1' },
+      });
+      expect(created.status).toBe(200);
+      expect(created.body).toEqual({
+        cloudProvider: 'AWS',
+        endpointServiceName: null,
+        errorMessage: null,
+        id: expect.stringMatching(/^[a-f0-9]{24}$/),
+        interfaceEndpoints: [],
+        regionName: 'US_EAST_1',
+        status: 'INITIATING',
+      });
+      const id: string = created.body.id;
+
+      w.world.clock.advance(89 * S);
+      expect((await atlas.request('GET', `${services}/${id}`)).body.status).toBe('INITIATING');
+      w.world.clock.advance(1 * S);
+      const waiting = (await atlas.request('GET', `${services}/${id}`)).body;
+      // Facts §10: today AVAILABLE before any interface endpoint exists; WAITING_FOR_USER is the older behaviour.
+      expect(waiting).toMatchObject({ status: ready, interfaceEndpoints: [] });
+      expect(waiting.endpointServiceName).toMatch(/^com\.amazonaws\.vpce\.us-east-1\.vpce-svc-[0-9a-f]{17}$/);
+
+      const listed = await atlas.request('GET', services);
+      expect(listed.status).toBe(200);
+      expect(listed.body.map((s: AnyJson) => s.id)).toEqual([id]);
+
+      const vpceId = vpce(waiting.endpointServiceName);
+      w.world.clock.advance(10 * S);
+      const ie = await atlas.request('POST', `${services}/${id}/endpoint`, { body: { id: vpceId } });
+      expect(ie.status).toBe(200);
+      expect(ie.body).toEqual({
+        cloudProvider: 'AWS',
+        connectionStatus: 'PENDING_ACCEPTANCE',
+        deleteRequested: false,
+        errorMessage: null,
+        interfaceEndpointId: vpceId,
+      });
+      expect((await atlas.request('GET', `${services}/${id}`)).body.interfaceEndpoints).toEqual([vpceId]);
+
+      const iePath = `${services}/${id}/endpoint/${vpceId}`;
+      w.world.clock.advance(30 * S);
+      expect((await atlas.request('GET', iePath)).body.connectionStatus).toBe('PENDING');
+      expect(w.world.aws.getVpcEndpoint(vpceId)?.state).toBe('available');
+      expect((await atlas.request('GET', `${services}/${id}`)).body.status).toBe(ready);
+
+      expect((await cluster()).connectionStrings.privateEndpoint).toBe(undefined);
+      w.world.clock.advance(90 * S);
+      expect((await atlas.request('GET', iePath)).body.connectionStatus).toBe('AVAILABLE');
+      expect((await atlas.request('GET', `${services}/${id}`)).body.status).toBe('AVAILABLE');
+
+      // Facts §10 ("connection strings"): the cluster applies the change first; the entry comes when IDLE.
+      const applying = await cluster();
+      expect(applying.stateName).toBe('UPDATING');
+      expect(applying.connectionStrings.privateEndpoint).toBe(undefined);
+      expect(w.world.atlas.clusterState(w.world.demo.groupId, 'orders-multi-region')).toBe('UPDATING');
+      expect(w.world.atlas.clusterState(w.world.demo.groupId, 'orders-eu')).toBe('IDLE');
+      w.world.clock.advance(w.world.timeline.privateEndpointApply - 1);
+      expect((await cluster()).stateName).toBe('UPDATING');
+      w.world.clock.advance(1);
+
+      const clusterPath = `${group}/clusters/orders-dedicated`;
+      const idle = await atlas.request('GET', clusterPath, { accept: V2024 });
+      expect(idle.status).toBe(200);
+      expect(idle.headers.get('content-type')).toBe(V2024);
+      expect(idle.body.stateName).toBe('IDLE');
+      const pe = idle.body.connectionStrings.privateEndpoint;
+      expect(pe).toHaveLength(1);
+      expect(pe[0]).toMatchObject({
+        type: 'MONGOD',
+        endpoints: [{ endpointId: vpceId, providerName: 'AWS', region: 'US_EAST_1' }],
+      });
+      expect(pe[0].connectionString).toMatch(/^mongodb:\/\/pl-0-us-east-1\.[a-z0-9]{5}\.mongodb\.net:1024,/);
+      expect(pe[0].srvConnectionString).toMatch(
+        /^mongodb\+srv:\/\/orders-dedicated-pl-0\.[a-z0-9]{5}\.mongodb\.net$/,
+      );
+      expect(pe[0].srvShardOptimizedConnectionString).toMatch(/^mongodb\+srv:\/\//);
+      expect(idle.body.connectionStrings.awsPrivateLinkSrv).toEqual({ [vpceId]: pe[0].srvConnectionString });
     });
-    expect(created.status).toBe(200);
-    expect(created.body).toEqual({
-      cloudProvider: 'AWS',
-      endpointServiceName: null,
-      errorMessage: null,
-      id: expect.stringMatching(/^[a-f0-9]{24}$/),
-      interfaceEndpoints: [],
-      regionName: 'US_EAST_1',
-      status: 'INITIATING',
+
+    it('keeps the service after its last endpoint when keepServiceAfterLastEndpoint is set', async () => {
+      const { w, atlas, services, vpce, readyService } = await setup({
+        keepServiceAfterLastEndpoint: true,
+        endpointServiceReadyStatus: ready,
+      });
+      const svc = await readyService();
+      const vpceId = vpce(svc.endpointServiceName);
+      w.world.clock.advance(0);
+      await atlas.request('POST', `${services}/${svc.id}/endpoint`, { body: { id: vpceId } });
+      w.world.clock.advance(0);
+      w.world.clock.advance(0);
+      expect((await atlas.request('GET', `${services}/${svc.id}`)).body.status).toBe('AVAILABLE');
+      await atlas.request('DELETE', `${services}/${svc.id}/endpoint/${vpceId}`);
+      w.world.clock.advance(0);
+      const after = (await atlas.request('GET', `${services}/${svc.id}`)).body;
+      expect(after).toMatchObject({ status: ready, interfaceEndpoints: [] });
     });
-    const id: string = created.body.id;
+  },
+);
 
-    w.world.clock.advance(89 * S);
-    expect((await atlas.request('GET', `${services}/${id}`)).body.status).toBe('INITIATING');
-    w.world.clock.advance(1 * S);
-    const waiting = (await atlas.request('GET', `${services}/${id}`)).body;
-    expect(waiting.status).toBe('WAITING_FOR_USER');
-    expect(waiting.endpointServiceName).toMatch(/^com\.amazonaws\.vpce\.us-east-1\.vpce-svc-[0-9a-f]{17}$/);
-
-    const listed = await atlas.request('GET', services);
-    expect(listed.status).toBe(200);
-    expect(listed.body.map((s: AnyJson) => s.id)).toEqual([id]);
-
-    const vpceId = vpce(waiting.endpointServiceName);
-    w.world.clock.advance(10 * S);
-    const ie = await atlas.request('POST', `${services}/${id}/endpoint`, { body: { id: vpceId } });
-    expect(ie.status).toBe(200);
-    expect(ie.body).toEqual({
-      cloudProvider: 'AWS',
-      connectionStatus: 'PENDING_ACCEPTANCE',
-      deleteRequested: false,
-      errorMessage: null,
-      interfaceEndpointId: vpceId,
-    });
-    expect((await atlas.request('GET', `${services}/${id}`)).body.interfaceEndpoints).toEqual([vpceId]);
-
-    const iePath = `${services}/${id}/endpoint/${vpceId}`;
-    w.world.clock.advance(30 * S);
-    expect((await atlas.request('GET', iePath)).body.connectionStatus).toBe('PENDING');
-    expect(w.world.aws.getVpcEndpoint(vpceId)?.state).toBe('available');
-    expect((await atlas.request('GET', `${services}/${id}`)).body.status).toBe('WAITING_FOR_USER');
-
-    const clusterPath = `${group}/clusters/orders-dedicated`;
-    expect(
-      (await atlas.request('GET', clusterPath, { accept: V2024 })).body.connectionStrings.privateEndpoint,
-    ).toBe(undefined);
-    w.world.clock.advance(90 * S);
-    expect((await atlas.request('GET', iePath)).body.connectionStatus).toBe('AVAILABLE');
-    expect((await atlas.request('GET', `${services}/${id}`)).body.status).toBe('AVAILABLE');
-
-    const cluster = await atlas.request('GET', clusterPath, { accept: V2024 });
-    expect(cluster.status).toBe(200);
-    expect(cluster.headers.get('content-type')).toBe(V2024);
-    const pe = cluster.body.connectionStrings.privateEndpoint;
-    expect(pe).toHaveLength(1);
-    expect(pe[0]).toMatchObject({
-      type: 'MONGOD',
-      endpoints: [{ endpointId: vpceId, providerName: 'AWS', region: 'US_EAST_1' }],
-    });
-    expect(pe[0].connectionString).toMatch(/^mongodb:\/\/pl-0-us-east-1\.[a-z0-9]{5}\.mongodb\.net:1024,/);
-    expect(pe[0].srvConnectionString).toMatch(
-      /^mongodb\+srv:\/\/orders-dedicated-pl-0\.[a-z0-9]{5}\.mongodb\.net$/,
-    );
-    expect(pe[0].srvShardOptimizedConnectionString).toMatch(/^mongodb\+srv:\/\//);
-    expect(cluster.body.connectionStrings.awsPrivateLinkSrv).toEqual({ [vpceId]: pe[0].srvConnectionString });
-  });
-
+describe('dedicated private endpoint services and clusters', () => {
   it('rejects a second service for the same project and region with 409 (either region spelling)', async () => {
     const { atlas, group } = await setup();
     const path = `${group}/privateEndpoint/endpointService`;
@@ -139,7 +177,8 @@ describe('dedicated private endpoint service lifecycle', () => {
     const ghost = await atlas.request('POST', `${services}/${east.id}/endpoint`, {
       body: { id: 'vpce-0123456789abcdef0' },
     });
-    expect(ghost.body.connectionStatus).toBe('PENDING_ACCEPTANCE');
+    // Atlas sees no such VPC endpoint in AWS: NONE ("not configured", facts §10) until it gives up on it.
+    expect(ghost.body.connectionStatus).toBe('NONE');
     w.world.clock.advance(0);
     const rejected = (await atlas.request('GET', `${services}/${east.id}/endpoint/vpce-0123456789abcdef0`))
       .body;
@@ -160,29 +199,56 @@ describe('dedicated private endpoint service lifecycle', () => {
     expect(wrong.errorMessage).toMatch(/not connected to endpoint service/);
   });
 
-  it('answers 409 for a duplicate interface endpoint and 400 while the service is not ready', async () => {
-    const { w, atlas, group, services, vpce, readyService } = await setup({ preset: SLOW });
+  it.each([409, 400] as const)(
+    'answers %i for a duplicate interface endpoint (world option) and 400 while the service is not ready',
+    async (status) => {
+      const { w, atlas, group, services, vpce, readyService } = await setup({
+        preset: SLOW,
+        duplicateInterfaceEndpointStatus: status,
+      });
+      const svc = await readyService();
+      const vpceId = vpce(svc.endpointServiceName);
+      expect(
+        (await atlas.request('POST', `${services}/${svc.id}/endpoint`, { body: { id: vpceId } })).status,
+      ).toBe(200);
+      const dup = await atlas.request('POST', `${services}/${svc.id}/endpoint`, { body: { id: vpceId } });
+      expect(dup.status).toBe(status);
+      expect(dup.body).toMatchObject({ error: status, errorCode: 'INTERFACE_ENDPOINT_ALREADY_EXISTS' });
+
+      const second = await atlas.request('POST', `${group}/privateEndpoint/endpointService`, {
+        body: { providerName: 'AWS', region: 'US_WEST_2' },
+      });
+      const early = await atlas.request('POST', `${services}/${second.body.id}/endpoint`, {
+        body: { id: 'vpce-0123456789abcdef0' },
+      });
+      expect(early.status).toBe(400);
+      expect(early.body).toMatchObject({
+        errorCode: 'ENDPOINT_SERVICE_NOT_READY',
+        parameters: [second.body.id, 'INITIATING'],
+      });
+      expect(w.world.inventory().atlas.interfaceEndpoints).toHaveLength(1);
+    },
+  );
+
+  it('answers connectionStatus NONE while AWS has not created the VPC endpoint yet', async () => {
+    const { w, atlas, services, vpce, readyService } = await setup({ preset: SLOW });
     const svc = await readyService();
     const vpceId = vpce(svc.endpointServiceName);
+    expect(w.world.aws.getVpcEndpoint(vpceId)?.state).toBe('pending');
+    const ie = await atlas.request('POST', `${services}/${svc.id}/endpoint`, { body: { id: vpceId } });
+    expect(ie.status).toBe(200);
+    expect(ie.body.connectionStatus).toBe('NONE');
     expect(
-      (await atlas.request('POST', `${services}/${svc.id}/endpoint`, { body: { id: vpceId } })).status,
-    ).toBe(200);
-    const dup = await atlas.request('POST', `${services}/${svc.id}/endpoint`, { body: { id: vpceId } });
-    expect(dup.status).toBe(409);
-    expect(dup.body.errorCode).toBe('INTERFACE_ENDPOINT_ALREADY_EXISTS');
-
-    const second = await atlas.request('POST', `${group}/privateEndpoint/endpointService`, {
-      body: { providerName: 'AWS', region: 'US_WEST_2' },
-    });
-    const early = await atlas.request('POST', `${services}/${second.body.id}/endpoint`, {
-      body: { id: 'vpce-0123456789abcdef0' },
-    });
-    expect(early.status).toBe(400);
-    expect(early.body).toMatchObject({
-      errorCode: 'ENDPOINT_SERVICE_NOT_READY',
-      parameters: [second.body.id, 'INITIATING'],
-    });
-    expect(w.world.inventory().atlas.interfaceEndpoints).toHaveLength(1);
+      (await atlas.request('GET', `${services}/${svc.id}/endpoint/${vpceId}`)).body.connectionStatus,
+    ).toBe('NONE');
+    w.world.clock.advance(30 * S);
+    expect(
+      (await atlas.request('GET', `${services}/${svc.id}/endpoint/${vpceId}`)).body.connectionStatus,
+    ).toBe('PENDING');
+    w.world.clock.advance(90 * S);
+    expect(
+      (await atlas.request('GET', `${services}/${svc.id}/endpoint/${vpceId}`)).body.connectionStatus,
+    ).toBe('AVAILABLE');
   });
 
   it('deleting the last interface endpoint removes it, then the service (as the spec says)', async () => {
@@ -211,42 +277,50 @@ describe('dedicated private endpoint service lifecycle', () => {
     expect(w.world.inventory().atlas.endpointServices).toEqual([]);
   });
 
-  it('keeps the service after its last endpoint when keepServiceAfterLastEndpoint is set', async () => {
-    const { w, atlas, services, vpce, readyService } = await setup({ keepServiceAfterLastEndpoint: true });
-    const svc = await readyService();
-    const vpceId = vpce(svc.endpointServiceName);
-    w.world.clock.advance(0);
-    await atlas.request('POST', `${services}/${svc.id}/endpoint`, { body: { id: vpceId } });
-    w.world.clock.advance(0);
-    w.world.clock.advance(0);
-    expect((await atlas.request('GET', `${services}/${svc.id}`)).body.status).toBe('AVAILABLE');
-    await atlas.request('DELETE', `${services}/${svc.id}/endpoint/${vpceId}`);
-    w.world.clock.advance(0);
-    const after = (await atlas.request('GET', `${services}/${svc.id}`)).body;
-    expect(after).toMatchObject({ status: 'WAITING_FOR_USER', interfaceEndpoints: [] });
-  });
-
-  it('deleting a service takes its interface endpoints with it and deregisters it from AWS', async () => {
+  it('refuses to delete a service while an interface endpoint is attached or still deleting', async () => {
     const { w, atlas, services, vpce, readyService } = await setup({ preset: SLOW });
     const svc = await readyService();
     const vpceId = vpce(svc.endpointServiceName);
     w.world.clock.advance(10 * S);
     await atlas.request('POST', `${services}/${svc.id}/endpoint`, { body: { id: vpceId } });
     w.world.clock.advance(30 * S);
-    expect((await atlas.request('DELETE', `${services}/${svc.id}`)).status).toBe(204);
+    const refused = await atlas.request('DELETE', `${services}/${svc.id}`);
+    // Facts §10: refused while an interface endpoint is attached; the code is an ASSUMPTION (see atlas-model.ts).
+    expect(refused.status).toBe(400);
+    expect(refused.body).toMatchObject({
+      error: 400,
+      errorCode: 'PRIVATE_ENDPOINT_SERVICE_HAS_INTERFACE_ENDPOINTS',
+      parameters: [svc.id, vpceId],
+    });
+    const iePath = `${services}/${svc.id}/endpoint/${vpceId}`;
+    expect((await atlas.request('GET', iePath)).body.connectionStatus).toBe('PENDING');
+    expect((await atlas.request('GET', `${services}/${svc.id}`)).body.status).toBe('AVAILABLE');
+
+    expect((await atlas.request('DELETE', iePath)).status).toBe(204);
+    expect((await atlas.request('GET', iePath)).body.connectionStatus).toBe('DELETING');
+    // Still refused while the interface endpoint is deleting.
+    expect((await atlas.request('DELETE', `${services}/${svc.id}`)).status).toBe(400);
+    w.world.clock.advance(30 * S);
+    expect((await atlas.request('GET', iePath)).status).toBe(404);
+    // Removing the last interface endpoint removed the service too; a DELETE now is accepted (idempotent).
     expect((await atlas.request('GET', `${services}/${svc.id}`)).body.status).toBe('DELETING');
-    expect(
-      (await atlas.request('GET', `${services}/${svc.id}/endpoint/${vpceId}`)).body.connectionStatus,
-    ).toBe('DELETING');
-    // DELETE again while DELETING is accepted (idempotent).
     expect((await atlas.request('DELETE', `${services}/${svc.id}`)).status).toBe(204);
     w.world.clock.advance(60 * S);
     expect((await atlas.request('GET', `${services}/${svc.id}`)).status).toBe(404);
     expect((await atlas.request('DELETE', `${services}/${svc.id}`)).status).toBe(404);
-    expect(w.world.aws.getVpcEndpoint(vpceId)?.state).toBe('rejected');
     const inv = w.world.inventory();
     expect(inv.atlas.endpointServices).toEqual([]);
     expect(inv.atlas.interfaceEndpoints).toEqual([]);
+  });
+
+  it('deletes a service without interface endpoints at once (DELETING, then gone)', async () => {
+    const { w, atlas, services, readyService } = await setup({ preset: SLOW });
+    const svc = await readyService();
+    expect((await atlas.request('DELETE', `${services}/${svc.id}`)).status).toBe(204);
+    expect((await atlas.request('GET', `${services}/${svc.id}`)).body.status).toBe('DELETING');
+    w.world.clock.advance(60 * S);
+    expect((await atlas.request('GET', `${services}/${svc.id}`)).status).toBe(404);
+    expect(w.world.aws.hasEndpointService(svc.endpointServiceName)).toBe(false);
   });
 
   it('answers 404 CLUSTER_NOT_FOUND, 400 for a serverless instance in the cluster API, and 406 for old versions', async () => {
@@ -257,6 +331,10 @@ describe('dedicated private endpoint service lifecycle', () => {
     const serverless = await atlas.request('GET', `${group}/clusters/orders`, { accept: V2024 });
     expect(serverless.status).toBe(400);
     expect(serverless.body.errorCode).toBe('CANNOT_USE_SERVERLESS_INSTANCE_IN_CLUSTER_API');
+    // Facts §10 ("Flex clusters"): the cluster API refuses a Flex cluster with this 400.
+    const flex = await atlas.request('GET', `${group}/clusters/orders-flex`, { accept: V2024 });
+    expect(flex.status).toBe(400);
+    expect(flex.body).toMatchObject({ error: 400, errorCode: 'CANNOT_USE_FLEX_CLUSTER_IN_CLUSTER_API' });
     for (const accept of ['application/vnd.atlas.2023-01-01+json', 'application/vnd.atlas.2023-02-01+json']) {
       const old = await atlas.request('GET', `${group}/clusters/orders-dedicated`, { accept });
       expect(old.status).toBe(406);
@@ -284,6 +362,120 @@ describe('dedicated private endpoint service lifecycle', () => {
     ).toBe('AVAILABLE');
     const cluster = await digest.request('GET', `${group}/clusters/orders-dedicated`, { accept: V2024 });
     expect(cluster.body.connectionStrings.privateEndpoint[0].endpoints[0].endpointId).toBe(vpceId);
+  });
+});
+
+describe('the demo clusters (facts §10)', () => {
+  /** A US_EAST_1 interface endpoint, AVAILABLE (instant preset); its VPC endpoint id. */
+  async function availableEndpoint(api: Awaited<ReturnType<typeof setup>>): Promise<string> {
+    const { w, atlas, services, vpce, readyService } = api;
+    const svc = await readyService();
+    const vpceId = vpce(svc.endpointServiceName);
+    w.world.clock.advance(0);
+    await atlas.request('POST', `${services}/${svc.id}/endpoint`, { body: { id: vpceId } });
+    w.world.clock.advance(0);
+    w.world.clock.advance(0);
+    expect(
+      (await atlas.request('GET', `${services}/${svc.id}/endpoint/${vpceId}`)).body.connectionStatus,
+    ).toBe('AVAILABLE');
+    return vpceId;
+  }
+
+  it('a multi-region cluster publishes privateEndpoint[] only once every region has an endpoint', async () => {
+    const api = await setup({ preset: { ...PRESETS.instant, privateEndpointApply: 240 * S } });
+    const { w, atlas, group, cluster } = api;
+    expect((await atlas.request('GET', `${group}/privateEndpoint/regionalMode`)).body).toEqual({
+      enabled: false,
+    });
+    const before = await cluster('orders-multi-region');
+    expect(
+      before.replicationSpecs[0].regionConfigs.map((r: AnyJson) => [
+        r.providerName,
+        r.regionName,
+        r.priority,
+      ]),
+    ).toEqual([
+      ['AWS', 'US_EAST_1', 7],
+      ['AWS', 'US_WEST_2', 6],
+    ]);
+    const east = await availableEndpoint(api);
+    expect((await cluster('orders-multi-region')).stateName).toBe('UPDATING');
+    w.world.clock.advance(240 * S);
+    const applied = await cluster('orders-multi-region');
+    expect(applied.stateName).toBe('IDLE');
+    expect(applied.connectionStrings.privateEndpoint).toBeUndefined();
+    // The single-region cluster in the same region has its entry.
+    expect((await cluster()).connectionStrings.privateEndpoint).toHaveLength(1);
+
+    const west = 'vpce-0aaaaaaaaaaaaaaa1';
+    w.world.atlas.seedForeignInterfaceEndpoint({
+      groupId: w.world.demo.groupId,
+      regionName: 'US_WEST_2',
+      vpcEndpointId: west,
+    });
+    const both = await cluster('orders-multi-region');
+    expect(both.connectionStrings.privateEndpoint).toHaveLength(1);
+    expect(both.connectionStrings.privateEndpoint[0].endpoints).toEqual([
+      { endpointId: east, providerName: 'AWS', region: 'US_EAST_1' },
+      { endpointId: west, providerName: 'AWS', region: 'US_WEST_2' },
+    ]);
+  });
+
+  it('in regionalized private endpoint mode each region gets its own entry', async () => {
+    const api = await setup({ regionalizedPrivateEndpoints: true });
+    const { atlas, group, cluster } = api;
+    const mode = await atlas.request('GET', `${group}/privateEndpoint/regionalMode`);
+    expect(mode.status).toBe(200);
+    expect(mode.headers.get('content-type')).toBe('application/vnd.atlas.2023-01-01+json');
+    expect(mode.body).toEqual({ enabled: true });
+    const east = await availableEndpoint(api);
+    const pe = (await cluster('orders-multi-region')).connectionStrings.privateEndpoint;
+    expect(pe).toHaveLength(1);
+    expect(pe[0].endpoints).toEqual([{ endpointId: east, providerName: 'AWS', region: 'US_EAST_1' }]);
+  });
+
+  it('free (TENANT), GCP and other-region clusters never go UPDATING for a US_EAST_1 endpoint', async () => {
+    const api = await setup();
+    const { cluster } = api;
+    const free = await cluster('orders-free');
+    expect(free.replicationSpecs[0].regionConfigs).toEqual([
+      {
+        backingProviderName: 'AWS',
+        electableSpecs: { effectiveInstanceSize: 'M0', instanceSize: 'M0' },
+        priority: 7,
+        providerName: 'TENANT',
+        regionName: 'US_EAST_1',
+      },
+    ]);
+    const gcp = await cluster('orders-gcp');
+    expect(gcp.replicationSpecs[0].regionConfigs[0]).toMatchObject({
+      providerName: 'GCP',
+      regionName: 'CENTRAL_US',
+      electableSpecs: { instanceSize: 'M10', nodeCount: 3 },
+    });
+    await availableEndpoint(api);
+    for (const name of ['orders-free', 'orders-gcp', 'orders-eu']) {
+      const c = await cluster(name);
+      expect(c.stateName, name).toBe('IDLE');
+      expect(c.connectionStrings.privateEndpoint, name).toBeUndefined();
+    }
+  });
+
+  it('a fault plan can keep a cluster UPDATING (no connection string ever)', async () => {
+    const api = await setup({
+      faults: [
+        {
+          operation: 'lifecycle:deployment.applyPrivateEndpoint',
+          times: Number.POSITIVE_INFINITY,
+          effect: { kind: 'stuck' },
+        },
+      ],
+    });
+    await availableEndpoint(api);
+    api.w.world.clock.advance(3_600 * S);
+    const c = await api.cluster();
+    expect(c.stateName).toBe('UPDATING');
+    expect(c.connectionStrings.privateEndpoint).toBeUndefined();
   });
 });
 

@@ -194,6 +194,7 @@ describe('FAULT_CATALOG', () => {
       'dedicated-service-failed',
       'dedicated-interface-rejected',
       'dedicated-stuck',
+      'cluster-stuck-updating',
       'ec2-throttle',
       'ec2-limit',
       'vpc-endpoint-failed',

@@ -113,6 +113,46 @@ describe('serverless private endpoint lifecycle', () => {
     expect(pe[0].srvConnectionString).toMatch(/^mongodb\+srv:\/\/orders-pe-0\.[a-z0-9]{5}\.mongodb\.net$/);
   });
 
+  it('the instance goes UPDATING once the endpoint is AVAILABLE and names it only when IDLE again (facts §10)', async () => {
+    const { w, atlas, base, vpce, demo } = await setup({ preset: SLOW });
+    const instancePath = `/api/atlas/v2/groups/${demo.groupId}/serverless/orders`;
+    const id = (await atlas.request('POST', base, { body: {} })).body._id;
+    w.world.clock.advance(60 * S);
+    const name = (await atlas.request('GET', `${base}/${id}`)).body.endpointServiceName;
+    const vpceId = vpce(name);
+    w.world.clock.advance(10 * S);
+    await atlas.request('PATCH', `${base}/${id}`, {
+      body: { providerName: 'AWS', cloudProviderEndpointId: vpceId },
+    });
+    w.world.clock.advance(120 * S);
+    expect((await atlas.request('GET', `${base}/${id}`)).body.status).toBe('AVAILABLE');
+    const updating = (await atlas.request('GET', instancePath)).body;
+    expect(updating.stateName).toBe('UPDATING');
+    expect(updating.connectionStrings.privateEndpoint).toBeUndefined();
+    w.world.clock.advance(w.world.timeline.privateEndpointApply);
+    const idle = (await atlas.request('GET', instancePath)).body;
+    expect(idle.stateName).toBe('IDLE');
+    expect(idle.connectionStrings.privateEndpoint[0].endpoints[0].endpointId).toBe(vpceId);
+  });
+
+  it('answers for names that are clusters now: NOT_SERVERLESS_TENANT_CLUSTER (Flex), CANNOT_USE_CLUSTER_IN_SERVERLESS_INSTANCE_API', async () => {
+    const { atlas, demo } = await setup();
+    const group = `/api/atlas/v2/groups/${demo.groupId}`;
+    const flex = await atlas.request('GET', `${group}/serverless/orders-flex`);
+    expect(flex.status).toBe(400);
+    expect(flex.body.errorCode).toBe('NOT_SERVERLESS_TENANT_CLUSTER');
+    for (const name of ['orders-dedicated', 'orders-free']) {
+      const cluster = await atlas.request('GET', `${group}/serverless/${name}`);
+      expect(cluster.status, name).toBe(400);
+      expect(cluster.body.errorCode, name).toBe('CANNOT_USE_CLUSTER_IN_SERVERLESS_INSTANCE_API');
+    }
+    const endpoints = await atlas.request(
+      'GET',
+      `${group}/privateEndpoint/serverless/instance/orders-flex/endpoint`,
+    );
+    expect(endpoints.body.errorCode).toBe('NOT_SERVERLESS_TENANT_CLUSTER');
+  });
+
   it('fails the link when the VPC endpoint does not exist, belongs to another service, or was deleted', async () => {
     const { w, atlas, base, vpce } = await setup();
     const make = async () => {

@@ -339,9 +339,14 @@ describe('SigV4', () => {
     expect(error.name).toBe('SignatureDoesNotMatch');
   });
 
-  it('a region other than the model region -> SignatureDoesNotMatch', async () => {
+  it('another region answers as that region\u2019s EC2, where the demo VPC is not; a region that does not exist -> SignatureDoesNotMatch', async () => {
     const h = await start();
-    const error = await failure(h.client({ region: 'eu-west-1' }).send(new DescribeVpcsCommand({})));
+    // One endpoint stands for every region (AWS_ENDPOINT_URL_EC2): eu-west-1 has none of us-east-1's VPCs.
+    const elsewhere = await h.client({ region: 'eu-west-1' }).send(new DescribeVpcsCommand({}));
+    expect(elsewhere.Vpcs ?? []).toEqual([]);
+    const home = await h.client({ region: 'us-east-1' }).send(new DescribeVpcsCommand({}));
+    expect(home.Vpcs?.map((v) => v.VpcId)).toContain(DEMO_AWS.vpcId);
+    const error = await failure(h.client({ region: 'xx-nowhere-9' }).send(new DescribeVpcsCommand({})));
     expect(error.name).toBe('SignatureDoesNotMatch');
     expect(error.message).toMatch(/valid region/);
   });

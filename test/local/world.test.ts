@@ -28,6 +28,35 @@ describe('World', () => {
       subnetIds: ['subnet-0a1b2c3d4e5f60718', 'subnet-0f1e2d3c4b5a69788'],
       securityGroupIds: ['sg-0a1b2c3d4e5f60718'],
     });
+    expect(world.demo.clusters).toEqual({
+      dedicated: 'orders-dedicated',
+      multiRegion: 'orders-multi-region',
+      flex: 'orders-flex',
+      free: 'orders-free',
+      gcp: 'orders-gcp',
+      elsewhere: 'orders-eu',
+    });
+    for (const name of Object.values(world.demo.clusters)) {
+      expect(world.atlas.clusterState(world.demo.groupId, name), name).toBe('IDLE');
+    }
+    // Today's Atlas by default (facts §10); the older behaviours are options.
+    expect(world.atlas.endpointServiceReadyStatus).toBe('AVAILABLE');
+    expect(world.atlas.duplicateInterfaceEndpointStatus).toBe(409);
+    expect(world.atlas.getRegionalizedPrivateEndpointSetting(world.demo.groupId)).toEqual({ enabled: false });
+    const older = new World({
+      endpointServiceReadyStatus: 'WAITING_FOR_USER',
+      duplicateInterfaceEndpointStatus: 400,
+      regionalizedPrivateEndpoints: true,
+    });
+    expect(older.atlas.endpointServiceReadyStatus).toBe('WAITING_FOR_USER');
+    expect(older.atlas.duplicateInterfaceEndpointStatus).toBe(400);
+    expect(older.atlas.getRegionalizedPrivateEndpointSetting(older.demo.groupId)).toEqual({ enabled: true });
+    // A deployment applies a private endpoint at once on instant, in minutes otherwise, much longer on slow.
+    expect(PRESETS.instant.privateEndpointApply).toBe(0);
+    expect(PRESETS.realistic.privateEndpointApply).toBe(4 * 60_000);
+    expect(PRESETS.slow.privateEndpointApply).toBeGreaterThanOrEqual(
+      4 * PRESETS.realistic.privateEndpointApply,
+    );
     expect(world.demo.apiKey.publicKey).toMatch(/^[a-z]{8}$/);
     expect(world.demo.apiKey.privateKey).toMatch(/^[0-9a-f-]{36}$/);
     expect(world.atlas.project(world.demo.groupId)?.orgId).toBe(world.demo.orgId);

@@ -22,6 +22,12 @@
  *    ids there (as with `AWSInterfaceEndpoint.interfaceEndpointId`, facts §0.5); `vpce-` ids are accepted too.
  * 6. `ApiError.parameters[]` items are declared `type: object`, but Atlas sends the substituted values as
  *    strings and numbers (facts §3d, the 429 sample); any item type is accepted.
+ * 7. `AWSInterfaceEndpoint.connectionStatus` also takes `NONE` ("not configured"), which the spec's enum lacks
+ *    (facts §10, "connectionStatus": Terraform's docs and pending states).
+ * Two operations outside the subset are validated against what the facts and MongoDB's docs give:
+ * `listPrivateEndpointService` (an array of EndpointService, facts §3b) and
+ * `getRegionalizedPrivateEndpointSetting` (`{ enabled: boolean }`, the v2 docs of
+ * getGroupPrivateEndpointRegionalMode, facts §5 and §10).
  * Statuses the spec subset does not declare for an operation (406, 410, 415, 503, …) are validated against
  * ApiError and counted as "undeclared"; 401 bodies without errorCode are a documented known deviation.
  */
@@ -173,6 +179,15 @@ function convertComponents(schemas: Json): Json {
   if (isObject(apiError) && isObject(apiError.properties) && isObject(apiError.properties.parameters)) {
     apiError.properties.parameters.items = {};
   }
+  // flaw 7: connectionStatus NONE (facts §10).
+  const iface = out.AWSInterfaceEndpoint;
+  const ifaceParts = isObject(iface) ? [iface, ...(Array.isArray(iface.allOf) ? iface.allOf : [])] : [];
+  for (const part of ifaceParts) {
+    const status = isObject(part) && isObject(part.properties) ? part.properties.connectionStatus : undefined;
+    if (isObject(status) && Array.isArray(status.enum) && !status.enum.includes('NONE')) {
+      status.enum = [...status.enum, 'NONE'];
+    }
+  }
   // flaw 5
   const conn = out.AWSPrivateLinkConnection;
   if (isObject(conn) && isObject(conn.properties) && isObject(conn.properties.interfaceEndpoints)) {
@@ -278,6 +293,31 @@ export class AtlasContract {
             },
           },
           '400': { $ref: '#/components/responses/badRequest' },
+          '401': { $ref: '#/components/responses/unauthorized' },
+          '404': { $ref: '#/components/responses/notFound' },
+          '429': { $ref: '#/components/responses/tooManyRequests' },
+          '500': { $ref: '#/components/responses/internalServerError' },
+        },
+      };
+    }
+    if (!op && info.operation === 'getRegionalizedPrivateEndpointSetting') {
+      // Not in the subset: the v2 docs of getGroupPrivateEndpointRegionalMode give 200 `{ enabled: boolean }`
+      // (required) under the 2023-01-01 media type.
+      op = {
+        method: 'GET',
+        path: '/api/atlas/v2/groups/{groupId}/privateEndpoint/regionalMode',
+        responses: {
+          '200': {
+            content: {
+              'application/vnd.atlas.2023-01-01+json': {
+                schema: {
+                  type: 'object',
+                  required: ['enabled'],
+                  properties: { enabled: { type: 'boolean' } },
+                },
+              },
+            },
+          },
           '401': { $ref: '#/components/responses/unauthorized' },
           '404': { $ref: '#/components/responses/notFound' },
           '429': { $ref: '#/components/responses/tooManyRequests' },

@@ -3,21 +3,33 @@
  */
 import { expect } from 'vitest';
 import type { EndpointKind } from '../../lambdas/core/state.ts';
+import {
+  ENDPOINT_SERVICE_READY_STATUSES,
+  type EndpointServiceReadyStatus,
+} from '../../local/cloud/atlas-model.ts';
 import { DEMO_AWS } from '../../local/cloud/aws-model.ts';
 import { FAULT_CATALOG } from '../../local/cloud/fault-catalog.ts';
 import type { FaultRule } from '../../local/cloud/faults.ts';
 import { type RunningWorld, secretHits } from '../../local/cloud/index.ts';
-import type { PresetName } from '../../local/cloud/timeline.ts';
+import type { PresetName, Timeline } from '../../local/cloud/timeline.ts';
 import { type LocalRunResult, type LocalWorkflowProps, runLocalWorkflow } from '../../local/engine.ts';
 import { startTestWorld } from '../support/world.ts';
 
 export type TestWorld = Awaited<ReturnType<typeof startTestWorld>>;
 
 export interface WorldSetup {
-  readonly preset?: PresetName;
+  readonly preset?: PresetName | Timeline;
   readonly faults?: readonly FaultRule[] | string;
   readonly serverlessRetired?: boolean;
+  /** What a ready endpoint service shows: today's `AVAILABLE` (default) or the older `WAITING_FOR_USER`. */
+  readonly endpointServiceReadyStatus?: EndpointServiceReadyStatus;
+  readonly regionalizedPrivateEndpoints?: boolean;
+  readonly keepServiceAfterLastEndpoint?: boolean;
+  readonly duplicateInterfaceEndpointStatus?: 409 | 400;
 }
+
+/** Both endpoint service behaviours the workflow is proven on (facts §10: AVAILABLE today). */
+export const SERVICE_READY_STATUSES = ENDPOINT_SERVICE_READY_STATUSES;
 
 export async function newWorld(setup: WorldSetup = {}): Promise<TestWorld> {
   const faults =
@@ -29,6 +41,10 @@ export async function newWorld(setup: WorldSetup = {}): Promise<TestWorld> {
     timeScale: 0,
     faults: faults ?? [],
     serverlessRetired: setup.serverlessRetired ?? false,
+    endpointServiceReadyStatus: setup.endpointServiceReadyStatus ?? 'AVAILABLE',
+    regionalizedPrivateEndpoints: setup.regionalizedPrivateEndpoints ?? false,
+    keepServiceAfterLastEndpoint: setup.keepServiceAfterLastEndpoint ?? false,
+    duplicateInterfaceEndpointStatus: setup.duplicateInterfaceEndpointStatus ?? 409,
   });
 }
 
@@ -69,6 +85,7 @@ export async function run(
     target: {
       atlasUrl: world.atlasUrl,
       ec2Url: world.ec2Url,
+      stsUrl: world.stsUrl,
       dynamodbUrl: world.dynamodbUrl,
       atlasCredentials: options.auth === 'api-key' ? d.apiKey : d.serviceAccount,
       awsCredentials: { accessKeyId: DEMO_AWS.accessKeyId, secretAccessKey: DEMO_AWS.secretAccessKey },

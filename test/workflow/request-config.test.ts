@@ -63,7 +63,7 @@ describe('loadRequestDefaults', () => {
       'DEFAULT_REGION',
     ]);
     expect(error.message).toContain(
-      'DEFAULT_KIND: got "shared"; expected "serverless" (the default) or "dedicated"',
+      'DEFAULT_KIND: got "shared"; expected "dedicated" (the default) or "serverless" (retired by MongoDB on 2026-01-22)',
     );
     expect(error.message).toContain('DEFAULT_VPC_ID: got "vpc-xyz"');
     expect(error.message).toContain('DEFAULT_SUBNET_IDS (entry [1]): got "subnet-nope"');
@@ -151,7 +151,7 @@ describe('loadRequestDefaults', () => {
       { defaults, executionName: 'exec-42' },
     );
     expect(request).toEqual({
-      kind: 'serverless',
+      kind: 'dedicated',
       groupId: '5f7cac1adf5d6c6306f4b283',
       instanceName: 'orders',
       vpcId: 'vpc-0a1b2c3d4e5f60718',

@@ -35,8 +35,8 @@ const validRequest = fc
     },
   )
   .map((request) => {
-    // comment exists only for serverless (an absent kind means serverless).
-    if (request.kind === 'dedicated') {
+    // comment exists only for serverless (an absent kind means dedicated, the default).
+    if (request.kind !== 'serverless') {
       const { comment: _comment, ...rest } = request;
       return rest;
     }
@@ -99,7 +99,7 @@ describe('request properties', () => {
       fc.property(validRequest, fc.string({ minLength: 1, maxLength: 80 }), (request, executionName) => {
         const parsed = parseRequest(request, { executionName });
         expect(parsed).toEqual({
-          kind: 'serverless',
+          kind: 'dedicated',
           privateDnsEnabled: false,
           rollbackOnFailure: true,
           tags: {},

@@ -14,6 +14,7 @@ import {
 } from '../../lambdas/workflow/request.ts';
 
 const VALID = {
+  kind: 'serverless',
   groupId: '5f7cac1adf5d6c6306f4b283',
   instanceName: 'orders',
   comment: 'orders app',
@@ -133,7 +134,7 @@ describe('parseRequest: one message per bad field', () => {
       'kind',
       { kind: 'Dedicated' },
       'kind',
-      /got "Dedicated"; expected "serverless" \(the default\) or "dedicated"/,
+      /got "Dedicated"; expected "dedicated" \(the default\) or "serverless" \(retired by MongoDB on 2026-01-22\)/,
     ],
     ['groupId (uppercase)', { groupId: '5F7CAC1ADF5D6C6306F4B283' }, 'groupId', /24 lowercase hexadecimal/],
     ['groupId (short)', { groupId: 'abc' }, 'groupId', /got "abc"; expected the Atlas project id/],
@@ -344,8 +345,19 @@ describe('parseRequest: one message per bad field', () => {
   });
 
   it('rejects comment when the deployment default kind is dedicated', () => {
-    const issue = only(issuesOf(VALID, { defaults: { kind: 'dedicated' }, executionName: 'e' }));
+    const { kind: _kind, ...noKind } = VALID;
+    const issue = only(issuesOf(noKind, { defaults: { kind: 'dedicated' }, executionName: 'e' }));
     expect(issue.field).toBe('comment');
+  });
+
+  it('a request that names no kind is dedicated (the team default): its comment is refused, the rest accepted', () => {
+    const { kind: _kind, comment: _comment, ...noKind } = VALID;
+    expect(only(issuesOf({ ...noKind, comment: 'x' })).field).toBe('comment');
+    expect(parseRequest(noKind, { executionName: 'e' }).kind).toBe('dedicated');
+    // A deployment default of serverless still applies where the request names none.
+    expect(parseRequest(noKind, { defaults: { kind: 'serverless' }, executionName: 'e' }).kind).toBe(
+      'serverless',
+    );
   });
 
   it('names the deployment variable when a defaultable field is missing', () => {
@@ -534,7 +546,7 @@ describe('requestJsonSchema', () => {
     >;
     expect(properties.privateDnsEnabled?.default).toBe(false);
     expect(properties.rollbackOnFailure?.default).toBe(true);
-    expect(properties.kind?.default).toBe('serverless');
+    expect(properties.kind?.default).toBe('dedicated');
     for (const [name, property] of Object.entries(properties)) {
       expect(property.description, `${name} has a description`).toBeTruthy();
     }
@@ -560,7 +572,7 @@ describe('executions started by another state machine', () => {
 });
 
 describe('the shipped examples', () => {
-  it.each(['serverless-request.json', 'dedicated-request.json'])(
+  it.each(['serverless-request.json', 'dedicated-request.json', 'other-account-request.json'])(
     'examples/%s is a valid request',
     async (name) => {
       const { readFileSync } = await import('node:fs');

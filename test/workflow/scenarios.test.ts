@@ -1,15 +1,27 @@
 /**
  * The scenario matrix: named scenarios run through the local engine (the synthesized definition, the real
- * handlers, the simulated world over HTTP), for both endpoint kinds. Each asserts the path of states, the
- * output or the named error, the events and the inventory afterwards.
+ * handlers, the simulated world over HTTP), for both endpoint kinds, and for the dedicated kind on both
+ * endpoint service behaviours (facts §10: AVAILABLE before any interface endpoint today; WAITING_FOR_USER on
+ * older Atlas). Each asserts the path of states, the output or the named error, the events and the inventory
+ * afterwards. Today's Atlas specifics (clusters, multi-region, validation of the target) are in today.test.ts.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorNames } from '../../lambdas/core/errors.ts';
 import type { EndpointKind } from '../../lambdas/core/state.ts';
 import { DetailTypes } from '../../lambdas/workflow/events.ts';
 import { StateNames as S } from '../../lambdas/workflow/steps.ts';
+import type { EndpointServiceReadyStatus } from '../../local/cloud/atlas-model.ts';
 import type { LocalRunResult } from '../../local/engine.ts';
-import { causeText, expectSubsequence, live, newWorld, requestFor, run, type TestWorld } from './harness.ts';
+import {
+  causeText,
+  expectSubsequence,
+  live,
+  newWorld,
+  requestFor,
+  run,
+  SERVICE_READY_STATUSES,
+  type TestWorld,
+} from './harness.ts';
 
 let world: TestWorld | undefined;
 
@@ -21,10 +33,11 @@ afterEach(async () => {
   }
 });
 
-async function open(setup: Parameters<typeof newWorld>[0] = {}): Promise<TestWorld> {
+async function openWorld(setup: Parameters<typeof newWorld>[0] = {}): Promise<TestWorld> {
   world = await newWorld(setup);
   return world;
 }
+const open = openWorld;
 
 const FORWARD_PATH = [
   S.ValidateRequest,
@@ -77,13 +90,28 @@ function expectSucceeded(result: LocalRunResult, kind: EndpointKind) {
   return out as { vpcEndpointId: string; atlasEndpointId: string; endpointServiceName: string };
 }
 
-describe.each(['serverless', 'dedicated'] as const)('%s scenarios', (kind) => {
-  it('happy path: creates both sides, links them, reads the private connection string', async () => {
+const MATRIX: readonly { kind: EndpointKind; ready: EndpointServiceReadyStatus }[] = [
+  { kind: 'serverless', ready: 'AVAILABLE' },
+  ...SERVICE_READY_STATUSES.map((ready) => ({ kind: 'dedicated' as const, ready })),
+];
+
+describe.each(MATRIX)('$kind scenarios (endpoint service ready as $ready)', ({ kind, ready }) => {
+  const open = (setup: Parameters<typeof newWorld>[0] = {}) =>
+    openWorld({ endpointServiceReadyStatus: ready, ...setup });
+
+  it('happy path: creates both sides, links them, waits for the deployment to apply it, reads the private connection string', async () => {
     const w = await open();
     const result = await run(w, requestFor(kind, w));
     const out = expectSucceeded(result, kind);
     expectSubsequence(result.path, FORWARD_PATH);
     expect(result.path).not.toContain(S.DeleteVpcEndpoint);
+    // Nothing was adopted: every phase waited.
+    expect(result.path).toContain(S.WaitForEndpointService);
+    expect(result.path).toContain(S.WaitForVpcEndpoint);
+    // Facts §10: the deployment goes UPDATING once the link is AVAILABLE and names the VPC endpoint only when
+    // IDLE again (about 4 minutes on this timeline): several checks on the connection phase's schedule.
+    expect(result.path.filter((st) => st === S.ReadConnectionString).length).toBeGreaterThan(3);
+    expect(out).toMatchObject({ pendingRegions: [] });
     const inv = live(w);
     expect(inv.vpcEndpoints.map((v) => [v.id, v.state])).toEqual([[out.vpcEndpointId, 'available']]);
     if (kind === 'serverless') {
@@ -114,6 +142,11 @@ describe.each(['serverless', 'dedicated'] as const)('%s scenarios', (kind) => {
     const again = await run(w, input, { executionName: 'a-different-execution' });
     const second = expectSucceeded(again, kind);
     expect(second).toEqual(first);
+    // Everything was adopted ready: no first wait for the service or the VPC endpoint.
+    expect(again.path).toContain(S.EndpointServiceAlreadyReady);
+    expect(again.path).toContain(S.VpcEndpointAlreadyReady);
+    expect(again.path).not.toContain(S.WaitForEndpointService);
+    expect(again.path).not.toContain(S.WaitForVpcEndpoint);
     const counts = w.world.log.counts();
     for (const op of [
       'createServerlessPrivateEndpoint',

@@ -37,7 +37,7 @@ import { endpointKindClient } from '#atlas/kinds';
 import type { LeaseStore } from '#aws/leases';
 import type { VpcEndpointOperations } from '#aws/vpc-endpoints';
 import { ConfigurationError, ErrorNames, WorkflowError } from '#core/errors';
-import type { EndpointKind } from '#core/state';
+import type { EndpointKind, VpcLocation } from '#core/state';
 import type { Environment } from '#workflow/config';
 import type { StepDeps } from '#workflow/operations/common';
 import type { RequestDefaults } from '#workflow/request';
@@ -60,6 +60,7 @@ import {
   type ValidateRequestInput,
   type WorkflowState,
 } from '#workflow/steps';
+import { loadDeploymentTargets } from '#workflow/targets';
 
 /** The part of the Lambda context the handlers use (the local engine passes one of these too). */
 export interface LambdaContextLike {
@@ -82,7 +83,7 @@ export interface HandlerDeps {
   /** Called after Atlas rejected the credentials, so the next invocation reloads them. */
   readonly onAtlasAuthFailed?: () => void;
   /** EC2 VPC endpoint operations in a region (EC2 steps). */
-  readonly vpcEndpoints?: (region: string) => VpcEndpointOperations;
+  readonly vpcEndpoints?: (where: VpcLocation) => VpcEndpointOperations;
   /** The lease table (steps with lease actions). */
   readonly leases?: LeaseStore;
   /** `MANAGED_BY_TAG_VALUE` (EC2 steps). */
@@ -145,7 +146,7 @@ export interface Capabilities {
   /** Atlas steps: `atlasAccess` from ./atlas.ts. */
   readonly atlas?: (env: Environment, logger: Logger, clock?: HandlerClock) => AtlasAccess;
   /** EC2 steps: `ec2Access` from ./ec2.ts. */
-  readonly ec2?: (env: Environment, clock?: HandlerClock) => (region: string) => VpcEndpointOperations;
+  readonly ec2?: (env: Environment, clock?: HandlerClock) => (where: VpcLocation) => VpcEndpointOperations;
   /** validate-request: `loadRequestDefaults` from #workflow/config. */
   readonly requestDefaults?: (env: Environment) => RequestDefaults;
   /** Steps with lease actions: `leaseAccess` from ./leases.ts. */
@@ -182,7 +183,7 @@ export function defaultHandlerDeps(
   }
 
   let managedBy: string | undefined;
-  let vpcEndpoints: ((region: string) => VpcEndpointOperations) | undefined;
+  let vpcEndpoints: ((where: VpcLocation) => VpcEndpointOperations) | undefined;
   if (spec.ec2Actions.length > 0) {
     managedBy = nonEmpty(snapshot[HandlerEnv.ManagedByTagValue]);
     if (managedBy === undefined) {
@@ -206,6 +207,14 @@ export function defaultHandlerDeps(
     }
     if (capabilities.leases === undefined) missingCapability('lease table access');
     else if (tableName !== undefined) leases = capabilities.leases(snapshot, tableName, clock);
+  }
+  if (spec.ec2Actions.length > 0 || spec.requestDefaults) {
+    for (const p of loadDeploymentTargets(snapshot).problems) {
+      // ALLOWED_REGIONS is validate-request's; the account settings are every EC2 step's.
+      if (p.variable !== HandlerEnv.AllowedRegions || spec.requestDefaults) {
+        problems.push({ variables: [p.variable], problem: p.problem });
+      }
+    }
   }
 
   let requestDefaults: RequestDefaults | undefined;
@@ -391,6 +400,9 @@ function deferredKindClient(kind: EndpointKind, client: () => Promise<AtlasClien
       (await get()).describeLink(target, atlasId, vpcEndpointId),
     unlink: async (target, atlasId, vpcEndpointId) => (await get()).unlink(target, atlasId, vpcEndpointId),
     remove: async (target, atlasId) => (await get()).remove(target, atlasId),
+    describeDeployment: async (target, vpcEndpointId) =>
+      (await get()).describeDeployment(target, vpcEndpointId),
+    missingRegions: async (target, deployment) => (await get()).missingRegions(target, deployment),
     readConnectionString: async (target, vpcEndpointId) =>
       (await get()).readConnectionString(target, vpcEndpointId),
   };

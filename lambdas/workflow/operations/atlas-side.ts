@@ -4,7 +4,13 @@
  */
 import { EndpointFailedError } from '#core/errors';
 import type { AtlasSide } from '#core/state';
-import { nextPoll, type PollingState, type PollRecord, type WorkflowState } from '#workflow/steps';
+import {
+  ATLAS_READY_STATUSES,
+  nextPoll,
+  type PollingState,
+  type PollRecord,
+  type WorkflowState,
+} from '#workflow/steps';
 import {
   adoptExisting,
   atlasCall,
@@ -84,8 +90,8 @@ export async function createAtlasEndpoint(
   });
 }
 
-/** Statuses from which the VPC endpoint can be created (or that are further along). */
-const READY = new Set(['ready-for-vpc-endpoint', 'linking', 'available']);
+/** Statuses from which the VPC endpoint can be created (or that are further along); the definition's skip uses them too. */
+const READY: ReadonlySet<string> = new Set(ATLAS_READY_STATUSES);
 
 /**
  * Reads the Atlas side; done once it publishes its endpoint service name and is ready for a VPC endpoint.

@@ -9,9 +9,11 @@
  * that somehow names a foreign endpoint cannot delete it. With `rollbackOnFailure: false` the delete steps
  * delete nothing and only find, so the failure names everything that was kept.
  *
- * Dedicated clusters: the interface endpoint (the link) goes first; the endpoint service is deleted only when
- * this request created it and once it has no interface endpoints left. Atlas removes a service together with
- * its last interface endpoint by itself; when it does not (or not yet), check-cleanup finishes the job. A
+ * Dedicated clusters, in the order today's Atlas needs (facts §10): the interface endpoint (the link) goes
+ * first; check-cleanup waits until it is gone; then the endpoint service is deleted only if it still exists
+ * and this request created it. Atlas refuses to delete a service while an interface endpoint is attached or
+ * still deleting, and removes a service together with its last interface endpoint by itself; when it does not
+ * (or not yet), check-cleanup finishes the job. A refusal (`in-use`) is never an error here. A
  * service this request created but that others have linked VPC endpoints to in the meantime is left alone
  * and reported (status `IN_USE_STATUS`). A service this request did not create is never deleted here; but
  * when deleting this request's interface endpoint leaves it without any, Atlas removes it, and check-cleanup
@@ -115,7 +117,7 @@ export async function findOwnVpcEndpoints(
   deps: Pick<StepDeps, 'vpcEndpoints' | 'managedBy'>,
 ): Promise<VpcEndpointView[]> {
   const { request } = state;
-  return deps.vpcEndpoints(request.region).findVpcEndpoints({
+  return deps.vpcEndpoints(request).findVpcEndpoints({
     vpcId: request.vpcId,
     tags: {
       [TAG_MANAGED_BY]: deps.managedBy,
@@ -148,7 +150,7 @@ export async function deleteVpcEndpoint(
     });
     return kept;
   }
-  const ops = deps.vpcEndpoints(request.region);
+  const ops = deps.vpcEndpoints(request);
   const handled: CleanupTarget[] = [];
   for (const id of targets.keys()) {
     const result = await deleteOwnVpcEndpoint(ops, id, state, deps.managedBy);
@@ -218,12 +220,11 @@ export async function deleteAtlasSide(
     const service = await atlas.describe(target, atlasSide.id);
     const ref: ResourceRef = { type: 'atlas-endpoint-service', id: atlasSide.id };
     if (service.status === 'gone' || service.status === 'deleting') return;
-    if (service.linkedVpcEndpointIds.length === 0) {
-      await atlas.remove(target, atlasSide.id);
-      requested.push(ref);
-    } else {
-      deferred.push(ref);
-    }
+    // Only a service without interface endpoints can be deleted (facts §10); else check-cleanup waits.
+    const outcome =
+      service.linkedVpcEndpointIds.length === 0 ? await atlas.remove(target, atlasSide.id) : 'in-use';
+    if (outcome === 'deleting') requested.push(ref);
+    else if (outcome === 'in-use') deferred.push(ref);
   });
   deps.logger.info(
     rollback
@@ -250,7 +251,7 @@ export async function checkCleanup(
   /** Not this request's, and Atlas is removing it (see checkAtlas): waited for, but never worth failing over. */
   const removedByAtlas: Remaining[] = [];
 
-  const ops = deps.vpcEndpoints(request.region);
+  const ops = deps.vpcEndpoints(request);
   for (const id of ownVpcEndpointIds(state)) {
     const ref: ResourceRef = { type: 'vpc-endpoint', id };
     const view = await ops.describeVpcEndpoint(id);
@@ -363,8 +364,11 @@ async function checkAtlas(
     return;
   }
   if (!ownStillListed && !service.linkedVpcEndpointIds.some((id) => own.includes(id))) {
-    await atlas.remove(target, atlasId);
-    remaining.push({ ...ref, status: 'DELETING' });
+    const outcome = await atlas.remove(target, atlasId);
+    if (outcome === 'gone') gone.push(ref);
+    // Refused: an interface endpoint appeared since the read above; that is someone else's now.
+    else if (outcome === 'in-use') remaining.push({ ...ref, status: IN_USE_STATUS });
+    else remaining.push({ ...ref, status: 'DELETING' });
     return;
   }
   remaining.push({ ...ref, status: service.atlasStatus });

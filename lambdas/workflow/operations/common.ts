@@ -12,7 +12,14 @@ import { ownershipMarker } from '#atlas/kind-common';
 import type { LeaseStore } from '#aws/leases';
 import type { VpcEndpointOperations, VpcEndpointView } from '#aws/vpc-endpoints';
 import { AtlasApiGoneError, ConfigurationError, ErrorNames, type WorkflowError } from '#core/errors';
-import type { AtlasSide, EndpointKind, LinkSide, VpcEndpointSide, WorkflowRequest } from '#core/state';
+import type {
+  AtlasSide,
+  EndpointKind,
+  LinkSide,
+  VpcEndpointSide,
+  VpcLocation,
+  WorkflowRequest,
+} from '#core/state';
 import type { ResourceType } from '#workflow/events';
 import type { PollRecord, PollTiming, WorkflowState } from '#workflow/steps';
 
@@ -26,8 +33,11 @@ export type StepLogger = AtlasLogger;
 export interface StepDeps {
   /** The Atlas client of one endpoint kind, already bounded by the invocation's deadline. */
   readonly atlas: (kind: EndpointKind) => EndpointKindClient;
-  /** EC2 VPC endpoint operations in an AWS region (the request's `region`). */
-  readonly vpcEndpoints: (region: string) => VpcEndpointOperations;
+  /**
+   * EC2 VPC endpoint operations where a VPC lives (the request's `region`, and its `vpcAccountId` when the
+   * VPC is in another account: the operations then run with that account's role). Pass the request.
+   */
+  readonly vpcEndpoints: (where: VpcLocation) => VpcEndpointOperations;
   /** The deployment's managed-by tag value (`MANAGED_BY_TAG_VALUE`). */
   readonly managedBy: string;
   /** The target leases (steps with lease actions; absent where the deployment has no lease table: tools). */

@@ -4,7 +4,7 @@
  * connection string Atlas publishes for it.
  */
 import { EndpointFailedError, EndpointRejectedError } from '#core/errors';
-import type { ConnectionSide, LinkSide } from '#core/state';
+import type { ConnectionState, LinkSide } from '#core/state';
 import { nextPoll, type PollingState, type PollRecord, type WorkflowState } from '#workflow/steps';
 import {
   adoptExisting,
@@ -122,29 +122,66 @@ export async function describeLink(
   );
 }
 
-/** Reads the instance or cluster; done once a private SRV string names this VPC endpoint. */
+/**
+ * Reads the instance or cluster (the connection phase). Facts §10 ("connection strings"): after the link is
+ * AVAILABLE the deployment applies the change (stateName UPDATING) and names the VPC endpoint in
+ * `privateEndpoint[]` only once IDLE again. Done when:
+ * - an entry names this VPC endpoint: the connection string (and `pendingRegions: []`);
+ * - or the deployment is IDLE without one and is a multi-region cluster that still lacks a private endpoint in
+ *   another region while the project is not in regionalized mode (facts §10, "multi-region clusters"): Atlas
+ *   publishes nothing until those regions have endpoints, so waiting would only run into the deadline. The
+ *   phase then succeeds with a null string and `pendingRegions` naming them (the output says what to do).
+ * Otherwise the phase keeps polling (DeadlineExceeded after its budget, e.g. a cluster that stays UPDATING).
+ */
 export async function readConnectionString(
   state: PollingState,
   deps: Pick<StepDeps, 'atlas' | 'logger' | 'pollTiming'>,
-): Promise<PollRecord<ConnectionSide | null>> {
+): Promise<PollRecord<ConnectionState>> {
   const { request } = state;
   const vpce = requireVpcEndpoint(state, 'read-connection-string');
-  const connection = await atlasCall(request.kind, () =>
-    deps.atlas(request.kind).readConnectionString(targetOf(request), vpce.vpcEndpointId),
+  const atlas = deps.atlas(request.kind);
+  const target = targetOf(request);
+  const { observed, done } = await atlasCall(
+    request.kind,
+    async (): Promise<{ observed: ConnectionState; done: boolean }> => {
+      const deployment = await atlas.describeDeployment(target, vpce.vpcEndpointId);
+      const atlasStatus = deployment.stateName;
+      if (deployment.connection !== undefined) {
+        return { observed: { atlasStatus, ...deployment.connection, pendingRegions: [] }, done: true };
+      }
+      if (atlasStatus === 'IDLE' && deployment.awsRegions.length > 1) {
+        const pendingRegions = await atlas.missingRegions(target, deployment);
+        if (pendingRegions.length > 0) {
+          return { observed: { atlasStatus, srvConnectionString: null, pendingRegions }, done: true };
+        }
+      }
+      return { observed: { atlasStatus, srvConnectionString: null, pendingRegions: [] }, done: false };
+    },
   );
-  const done = connection !== undefined;
+  if (done && observed.pendingRegions.length > 0) {
+    deps.logger.warn(
+      `The ${instanceLabel(request)} publishes its private connection string only once every region has a ` +
+        'private endpoint; create one in each pending region (or enable regionalized private endpoints)',
+      { ...requestKeys(request), vpcEndpointId: vpce.vpcEndpointId, pendingRegions: observed.pendingRegions },
+    );
+  }
   const poll = nextPoll(
     state.poll,
     'connection',
-    connection ?? null,
+    observed,
     done,
-    `no private connection string for ${vpce.vpcEndpointId} on the ${instanceLabel(request)} yet`,
+    `${instanceLabel(request)} ${observed.atlasStatus}, no private connection string for ${vpce.vpcEndpointId} yet`,
     deps.pollTiming(),
   );
   return loggedPoll(
     deps.logger,
     'Checked the private connection string',
-    { vpcEndpointId: vpce.vpcEndpointId, found: done },
+    {
+      vpcEndpointId: vpce.vpcEndpointId,
+      stateName: observed.atlasStatus,
+      found: observed.srvConnectionString !== null,
+      pendingRegions: observed.pendingRegions,
+    },
     poll,
   );
 }

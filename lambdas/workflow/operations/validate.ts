@@ -17,7 +17,7 @@
  *    when it carries this request's marker: an unmarked one may be another execution's, in the middle of
  *    its own run, so this request makes its own instead.
  */
-import type { AtlasEndpointView, EndpointKindClient } from '#atlas/endpoint-kind';
+import type { AtlasEndpointView, DeploymentTier, DeploymentView } from '#atlas/endpoint-kind';
 import { apiErrorOf } from '#atlas/errors';
 import type { VpcEndpointOperations, VpcEndpointView } from '#aws/vpc-endpoints';
 import {
@@ -27,6 +27,7 @@ import {
   InvalidRequestError,
   THROWN_ERROR_NAMES,
 } from '#core/errors';
+import { toAtlasRegion, toAwsRegion } from '#core/regions';
 import type { AtlasSide, ExecutionInfo, WorkflowRequest } from '#core/state';
 import {
   TAG_ATLAS_CREATED,
@@ -48,6 +49,7 @@ import {
   type ValidatedState,
   type ValidateRequestInput,
 } from '#workflow/steps';
+import { loadDeploymentTargets, targetIssues } from '#workflow/targets';
 import {
   atlasCall,
   instanceLabel,
@@ -66,8 +68,6 @@ export interface ValidateDeps extends StepDeps {
   readonly env: Environment;
 }
 
-/** A VPC endpoint id no endpoint has: the instance read only checks that the instance exists. */
-const NO_VPC_ENDPOINT = 'vpce-00000000000000000';
 /** VPC endpoint states worth adopting from another request (a dead one would only fail again). */
 const LIVE_STATES = new Set(['pending', 'pendingAcceptance', 'available']);
 /** At most this many tagged endpoints are looked at (there is normally one). */
@@ -80,8 +80,10 @@ export interface CheckedRequest {
   /** The raw input when it is a JSON object. */
   readonly raw: Record<string, unknown> | undefined;
   readonly settings: ValidatedState['settings'];
-  /** Schema and budget problems. */
+  /** Schema, budget and deployment-target problems. */
   readonly issues: readonly FieldIssue[];
+  /** The request names a region or account this deployment does not allow: nothing may be asked of EC2. */
+  readonly outsideTargets: boolean;
 }
 
 /**
@@ -115,7 +117,21 @@ export function checkRequest(
   }
   // The schema already reports malformed budgets; the resolution adds the check against the execution timeout.
   if (!issues.some((i) => i.field.startsWith(REQUEST_BUDGET_FIELD))) issues.push(...budgets.issues);
-  return { parsed, raw, settings: budgets.settings, issues };
+
+  // Regions and accounts the deployment's IAM covers (ALLOWED_REGIONS, VPC_ACCOUNT_ROLE_ARNS).
+  const targets = loadDeploymentTargets(deps.env);
+  if (targets.problems.length > 0) {
+    throw new ConfigurationError(
+      `Invalid deployment targets: ${targets.problems.map((p) => p.problem).join('; ')}`,
+      { details: { variables: [...new Set(targets.problems.map((p) => p.variable))] } },
+    );
+  }
+  const outside = targetIssues(
+    parsed ?? { region: raw?.region ?? deps.defaults.region, vpcAccountId: raw?.vpcAccountId },
+    targets.targets,
+  );
+  issues.push(...outside);
+  return { parsed, raw, settings: budgets.settings, issues, outsideTargets: outside.length > 0 };
 }
 
 export async function validateRequest(
@@ -123,7 +139,7 @@ export async function validateRequest(
   deps: ValidateDeps,
 ): Promise<ValidatedState> {
   // 1. The request itself, before touching anything (so no AWS or Atlas problem can hide a request problem).
-  const { parsed, raw, settings, ...checked } = checkRequest(input, deps);
+  const { parsed, raw, settings, outsideTargets, ...checked } = checkRequest(input, deps);
   const issues: FieldIssue[] = [...checked.issues];
 
   // A request the schema refuses is answered from the request alone: no EC2 or Atlas call, whatever it holds
@@ -132,8 +148,8 @@ export async function validateRequest(
 
   // 2. The network (EC2) and the Atlas target, together, so one InvalidRequest lists every problem they find.
   const [networkCheck, atlasCheck] = await Promise.allSettled([
-    deps.vpcEndpoints(parsed.region).checkNetwork(parsed),
-    checkAtlasTarget(parsed, deps.atlas(parsed.kind)),
+    deps.vpcEndpoints(parsed).checkNetwork(parsed),
+    checkAtlasTarget(parsed, deps.atlas),
   ]);
   const failures: unknown[] = [];
   for (const check of [atlasCheck, networkCheck]) {
@@ -222,13 +238,29 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 /**
- * Checks that the project and the instance (serverless) or cluster (dedicated) exist, by reading the
- * instance the way read-connection-string will. A missing one is a request problem, reported with the others.
+ * Checks the Atlas target before anything is created, by reading the instance (serverless) or cluster
+ * (dedicated) the way the connection phase will: the project and the deployment exist, and the deployment
+ * can have an AWS private endpoint in the request's region. Each problem is a request problem (an issue on
+ * `instanceName` or `region`), reported with the others, saying what to do (facts §10):
+ * - a Flex, free (M0) or shared-tier (M2/M5) cluster: private endpoints need a dedicated cluster;
+ * - a cluster with no node on AWS, or none in the request's region;
+ * - a serverless name that no longer exists, or that now names a cluster (MongoDB migrated serverless
+ *   instances to Free, Flex or Dedicated clusters): the dedicated flow, or an upgrade, is the way.
  */
-async function checkAtlasTarget(request: ParsedRequest, atlas: EndpointKindClient): Promise<FieldIssue[]> {
+async function checkAtlasTarget(request: ParsedRequest, atlasOf: StepDeps['atlas']): Promise<FieldIssue[]> {
+  const target = targetOf(request);
   try {
-    await atlasCall(request.kind, () => atlas.readConnectionString(targetOf(request), NO_VPC_ENDPOINT));
-    return [];
+    const deployment = await atlasCall(request.kind, () => atlasOf(request.kind).describeDeployment(target));
+    if (request.kind === 'serverless' && deployment.tier === 'cluster') {
+      // The name is a cluster now: which kind decides what to say.
+      const cluster = await atlasCall('dedicated', () => atlasOf('dedicated').describeDeployment(target));
+      return deploymentIssues(request, cluster, true);
+    }
+    return deploymentIssues(
+      request,
+      deployment,
+      request.kind === 'serverless' && deployment.tier !== 'serverless',
+    );
   } catch (error) {
     const api = apiErrorOf(error);
     if (api === undefined) throw error;
@@ -241,28 +273,22 @@ async function checkAtlasTarget(request: ParsedRequest, atlas: EndpointKindClien
         },
       ];
     }
+    if (api.status === 404 && request.kind === 'serverless') {
+      return [
+        {
+          field: 'instanceName',
+          problem:
+            `project ${request.groupId} has no serverless instance named "${request.instanceName}" (Atlas ${code || '404'}); ` +
+            'MongoDB migrated every serverless instance to a Free, Flex or Dedicated cluster by 2026-01-22. ' +
+            'Private endpoints need a dedicated cluster: name it with "kind": "dedicated"',
+        },
+      ];
+    }
     if (api.status === 404) {
-      const what = request.kind === 'serverless' ? 'serverless instance' : 'dedicated cluster';
       return [
         {
           field: 'instanceName',
-          problem: `project ${request.groupId} has no ${what} named "${request.instanceName}" (Atlas ${code || '404'})`,
-        },
-      ];
-    }
-    if (api.status === 400 && code === 'CANNOT_USE_SERVERLESS_INSTANCE_IN_CLUSTER_API') {
-      return [
-        {
-          field: 'instanceName',
-          problem: `"${request.instanceName}" is a serverless instance, not a dedicated cluster; use "kind": "serverless" (or name a dedicated cluster)`,
-        },
-      ];
-    }
-    if (api.status === 400 && code === 'CANNOT_USE_CLUSTER_IN_SERVERLESS_INSTANCE_API') {
-      return [
-        {
-          field: 'instanceName',
-          problem: `"${request.instanceName}" is a dedicated cluster, not a serverless instance; use "kind": "dedicated"`,
+          problem: `project ${request.groupId} has no dedicated cluster named "${request.instanceName}" (Atlas ${code || '404'})`,
         },
       ];
     }
@@ -270,9 +296,96 @@ async function checkAtlasTarget(request: ParsedRequest, atlas: EndpointKindClien
   }
 }
 
+/** `US_EAST_1` -> `us-east-1`; an Atlas region this client does not know stays as Atlas names it. */
+function awsRegionName(atlasRegion: string): string {
+  try {
+    return toAwsRegion(atlasRegion);
+  } catch {
+    return atlasRegion;
+  }
+}
+
+const TIER_WORDS: Readonly<Record<DeploymentTier, string>> = {
+  dedicated: 'a dedicated cluster',
+  serverless: 'a serverless instance',
+  free: 'a free (M0) cluster',
+  shared: 'a shared-tier (M2/M5) cluster',
+  flex: 'a Flex cluster',
+  cluster: 'a cluster',
+};
+
+/** What is wrong with `deployment` as the target of the request (`migrated`: a serverless name that is a cluster now). */
+function deploymentIssues(
+  request: ParsedRequest,
+  deployment: DeploymentView,
+  migrated: boolean,
+): FieldIssue[] {
+  const name = `"${request.instanceName}"`;
+  const what = TIER_WORDS[deployment.tier];
+  const onlyDedicated = 'Atlas offers private endpoints only on dedicated clusters (M10 and up)';
+  if (migrated) {
+    const now = `${name} is no longer a serverless instance: MongoDB migrated serverless instances to Free, Flex or Dedicated clusters, and it is now ${what}`;
+    return [
+      {
+        field: 'instanceName',
+        problem:
+          deployment.tier === 'dedicated'
+            ? `${now}; run the request with "kind": "dedicated"`
+            : `${now}. ${onlyDedicated}: upgrade it to a dedicated cluster, then run the request with "kind": "dedicated"`,
+      },
+    ];
+  }
+  switch (deployment.tier) {
+    case 'flex':
+    case 'free':
+    case 'shared':
+      return [
+        {
+          field: 'instanceName',
+          problem:
+            `${name} is ${what}. ${onlyDedicated}` +
+            (deployment.tier === 'flex' ? ' (the cluster API refuses Flex clusters)' : '') +
+            `: upgrade it to a dedicated cluster, or name a dedicated cluster with "kind": "dedicated"`,
+        },
+      ];
+    case 'serverless':
+      if (request.kind === 'dedicated') {
+        return [
+          {
+            field: 'instanceName',
+            problem: `${name} is a serverless instance, not a dedicated cluster; name a dedicated cluster (or use "kind": "serverless" on an Atlas that still serves serverless private endpoints)`,
+          },
+        ];
+      }
+      break;
+    default:
+      break;
+  }
+  const region = toAtlasRegion(request.region);
+  if (deployment.awsRegions.length === 0) {
+    const providers = deployment.providers.length > 0 ? deployment.providers.join(', ') : 'another cloud';
+    return [
+      {
+        field: 'instanceName',
+        problem: `${request.kind === 'serverless' ? 'serverless instance' : 'cluster'} ${name} has no node on AWS (its nodes are on ${providers}); an AWS PrivateLink endpoint cannot reach it: name a ${request.kind === 'serverless' ? 'serverless instance' : 'dedicated cluster'} on AWS`,
+      },
+    ];
+  }
+  if (!deployment.awsRegions.includes(region)) {
+    const regions = deployment.awsRegions.map(awsRegionName).join(', ');
+    return [
+      {
+        field: 'region',
+        problem: `${instanceLabel(request)} has no node in ${request.region} (its AWS regions: ${regions}); the endpoint service and the VPC endpoint must be in one of those regions: run the request for a VPC there`,
+      },
+    ];
+  }
+  return [];
+}
+
 /** Finds what already exists for (project, instance, VPC) and applies the ownership rule. */
 async function lookUpExisting(request: WorkflowRequest, deps: StepDeps): Promise<ExistingResources> {
-  const ops: VpcEndpointOperations = deps.vpcEndpoints(request.region);
+  const ops: VpcEndpointOperations = deps.vpcEndpoints(request);
   const atlas = deps.atlas(request.kind);
   const target = targetOf(request);
 

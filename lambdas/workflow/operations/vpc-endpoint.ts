@@ -7,7 +7,13 @@
  */
 import { AwsRequestRejectedError, EndpointRejectedError, ErrorNames } from '#core/errors';
 import type { VpcEndpointSide } from '#core/state';
-import { nextPoll, type PollingState, type PollRecord, type WorkflowState } from '#workflow/steps';
+import {
+  nextPoll,
+  type PollingState,
+  type PollRecord,
+  VPC_ENDPOINT_READY_STATES,
+  type WorkflowState,
+} from '#workflow/steps';
 import {
   adoptExisting,
   loggedPoll,
@@ -37,7 +43,7 @@ export async function createVpcEndpoint(
   if (atlas.endpointServiceName === null)
     throw missingKey('create-vpc-endpoint', 'atlas.endpointServiceName');
   try {
-    const view = await deps.vpcEndpoints(request.region).createInterfaceEndpoint({
+    const view = await deps.vpcEndpoints(request).createInterfaceEndpoint({
       serviceName: atlas.endpointServiceName,
       vpcId: request.vpcId,
       subnetIds: request.subnetIds,
@@ -84,7 +90,7 @@ export async function createVpcEndpoint(
 }
 
 /** EC2 states in which Atlas can accept the endpoint, or has. */
-const READY = new Set(['pendingAcceptance', 'available']);
+const READY: ReadonlySet<string> = new Set(VPC_ENDPOINT_READY_STATES);
 /** EC2 states the endpoint never leaves. */
 const DEAD = new Set(['rejected', 'failed', 'expired', 'deleting', 'deleted']);
 
@@ -95,7 +101,7 @@ export async function describeVpcEndpoint(
 ): Promise<PollRecord<VpcEndpointSide>> {
   const { request } = state;
   const current = requireVpcEndpoint(state, 'describe-vpc-endpoint');
-  const view = await deps.vpcEndpoints(request.region).describeVpcEndpoint(current.vpcEndpointId);
+  const view = await deps.vpcEndpoints(request).describeVpcEndpoint(current.vpcEndpointId);
   if (view === undefined || DEAD.has(view.state)) {
     const seen = view === undefined ? 'no longer exists' : `is ${view.state}`;
     const reason = view?.lastError ? ` (${view.lastError.code}: ${view.lastError.message})` : '';
