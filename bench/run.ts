@@ -81,6 +81,7 @@ for (const kind of ['serverless', 'dedicated'] as const) {
       target: {
         atlasUrl: w.atlasUrl,
         ec2Url: w.ec2Url,
+        dynamodbUrl: w.dynamodbUrl,
         atlasCredentials: d.serviceAccount,
         awsCredentials: { accessKeyId: DEMO_AWS.accessKeyId, secretAccessKey: DEMO_AWS.secretAccessKey },
         awsRegion: d.awsRegion,

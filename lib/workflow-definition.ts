@@ -10,23 +10,29 @@
  *   Receive request → Audit or one connection? → Validate request → Which action?
  *   create: Create Atlas endpoint → (already ready? skip) [endpoint service loop] → Create VPC endpoint →
  *     (already ready? skip) [VPC endpoint loop] →
- *     Link Atlas endpoint → [link loop] → [connection string loop] → Shape output → Publish available event →
- *     Repair done? → Succeeded
- *   any forward failure → Roll back? → (Delete VPC endpoint) → (Delete Atlas side) → [cleanup loop] →
- *     After cleanup → Summarize failure → Publish failed event → Failed
+ *     Link Atlas endpoint → [link loop] → [connection string loop] → Shape output → Release target →
+ *     Which ending? → Publish available event → Repair done? → Succeeded
+ *   any forward failure → Delete VPC endpoint → Delete Atlas side → Roll back? → [cleanup loop] →
+ *     After cleanup → Release target → Which ending? → Summarize failure → Publish failed event → Failed
  *   delete: Inspect connection → Delete or check? → Anything to delete? → the cleanup states → After cleanup →
- *     Summarize delete → Publish deleted event → Deleted
- *   check: Inspect connection → Delete or check? → Drift found? → (Publish drift event) → Repair? → Checked;
- *     with repair: → Anything to delete? → (the cleanup states: remove the broken parts) → Prepare repair →
- *     the create path → Repair done? → Shape repair output → Repaired
+ *     Summarize delete → Release target → Which ending? → Publish deleted event → Deleted
+ *   check: Inspect connection → Delete or check? → Drift found? → (Publish drift event) → Repair? → Release
+ *     target → Which ending? → Checked; with repair: → Anything to delete? → (the cleanup states: remove the
+ *     broken parts) → After cleanup → Prepare repair → the create path → … → Repair done? → Shape repair
+ *     output → Repaired
  *   audit ({"action":"audit"}, the schedule's input): List managed connections → Check each connection (Map:
  *     Audit: inspect connection → Audit: drift found? → (Audit: publish drift event) → Audit: report) →
  *     Shape audit output → Audited
- * A validation failure goes straight to Summarize failure (nothing exists yet); so does any failure when
- * nothing was created or `rollbackOnFailure` is false. A cleanup failure also goes to Summarize failure,
- * which turns it into `CleanupIncomplete` (`DeleteIncomplete` for a delete) naming the leftovers: nothing
- * loops without a budget. The delete and the repair reuse the compensation states (their order, their
- * ownership checks, their waiting), so there is one way to delete.
+ * The target lease (validate-request takes it for a create, a delete and a check with repair) is given back
+ * in Release target before every ending but a validation failure (validate-request gives it back itself) and
+ * the audit (which takes none); a plain check holds none, and its Release target changes nothing. A
+ * validation failure goes straight to Summarize failure (nothing exists yet). The delete steps find what the
+ * request made by its tags and marker too; with `rollbackOnFailure` false they only find it (named as kept)
+ * and "Roll back?" skips the cleanup loop, except for a delete and a repair removing broken parts, which
+ * always delete (`cleanupDeletes` in steps.ts). A cleanup failure also ends in Summarize failure, which turns
+ * it into `CleanupIncomplete` (`DeleteIncomplete` for a delete) naming the leftovers: nothing loops without a
+ * budget. The delete and the repair reuse the compensation states (their order, their ownership checks,
+ * their waiting), so there is one way to delete.
  */
 import { Duration } from 'aws-cdk-lib';
 import type * as events from 'aws-cdk-lib/aws-events';
@@ -124,6 +130,7 @@ export const REPAIR_OUTPUT_FIELDS: { readonly [K in keyof CheckOutput]-?: string
   link: '$.inspection.report.link',
   privateSrvConnectionString: '$.inspection.report.privateSrvConnectionString',
   pendingRegions: '$.inspection.report.pendingRegions',
+  inProgress: '$.inspection.report.inProgress',
   refused: '$.inspection.report.refused',
   repaired: true,
   connection: '$.output',
@@ -339,44 +346,60 @@ export function buildWorkflowDefinition(scope: Construct, props: WorkflowDefinit
   summarize.next(publishFailed);
   publishFailed.next(failed);
 
+  // ---- the target lease goes back before every ending (validation failures and the audit hold none) ----------
+  const release = task('release-lease');
+  const whichEnding = new sfn.Choice(scope, StateNames.WhichEnding, {
+    comment:
+      'A delete summarized or a connection made (both wrote $.output), a check report, or a failure to summarize',
+  });
+  // A lease that cannot be given back expires on its own: the outcome stands.
+  release.addCatch(whichEnding, {
+    errors: [DefinitionErrorNames.StatesAll],
+    resultPath: '$.releaseError',
+  });
+  release.next(whichEnding);
+
   // ---- compensation ---------------------------------------------------------------------------------------
-  const cleanupError = (state: tasks.LambdaInvoke) => catchInto(state, summarize, '$.cleanupError');
+  const cleanupError = (state: tasks.LambdaInvoke) => catchInto(state, release, '$.cleanupError');
   const cleanupLoop = pollLoop('cleanup', cleanupError);
-  // After the cleanup: a delete is done, a repair goes on to rebuild, a failed create reports.
+  // After the cleanup: a delete is summarized, a repair goes on to rebuild, a failed create reports.
   const afterCleanup = new sfn.Choice(scope, StateNames.AfterCleanup, {
     comment: 'The cleanup states serve the rollback of a create, the delete action and the repair',
   });
   cleanupLoop.record.next(afterCleanup);
 
-  const deleteAtlas = task('delete-atlas-side');
-  cleanupError(deleteAtlas);
-  deleteAtlas.next(cleanupLoop.start);
-  const atlasToDelete = new sfn.Choice(scope, StateNames.AtlasSideToDelete)
-    .when(sfn.Condition.or(created('$.atlas'), created('$.link')), deleteAtlas)
-    .otherwise(cleanupLoop.start);
-
-  const deleteVpc = task('delete-vpc-endpoint');
-  cleanupError(deleteVpc);
-  deleteVpc.next(atlasToDelete);
-  const vpcToDelete = new sfn.Choice(scope, StateNames.VpcEndpointToDelete)
-    .when(created('$.vpcEndpoint'), deleteVpc)
-    .otherwise(atlasToDelete);
-
+  // The delete steps always run: they delete what the record says this request created and what its tags
+  // and marker say it made without the record knowing (a step that died after its create took effect). With
+  // rollbackOnFailure false they only find it, so the failure names everything kept; then no cleanup loop.
+  // A delete, and a repair removing the broken parts (no prepare-repair yet), always delete and wait
+  // (steps.ts `cleanupDeletes`; their requests carry rollbackOnFailure false).
+  const removing = sfn.Condition.or(
+    action('delete'),
+    sfn.Condition.and(action('check'), sfn.Condition.not(sfn.Condition.isPresent('$.repairRun'))),
+  );
   const rollBack = new sfn.Choice(scope, StateNames.RollBack, {
-    comment: 'Keep everything when rollbackOnFailure is false; skip the cleanup when nothing was created',
+    comment: 'Keep everything when rollbackOnFailure is false; otherwise wait until what was deleted is gone',
   })
     .when(
       sfn.Condition.and(
         sfn.Condition.isPresent('$.request.rollbackOnFailure'),
         sfn.Condition.booleanEquals('$.request.rollbackOnFailure', false),
+        sfn.Condition.not(removing),
       ),
-      summarize,
+      release,
     )
-    .when(sfn.Condition.or(created('$.vpcEndpoint'), created('$.atlas'), created('$.link')), vpcToDelete)
-    .otherwise(summarize);
+    .otherwise(cleanupLoop.start);
+
+  const deleteAtlas = task('delete-atlas-side');
+  cleanupError(deleteAtlas);
+  deleteAtlas.next(rollBack);
+
+  const deleteVpc = task('delete-vpc-endpoint');
+  cleanupError(deleteVpc);
+  deleteVpc.next(deleteAtlas);
 
   // ---- forward path ---------------------------------------------------------------------------------------
-  const forwardError = (state: tasks.LambdaInvoke) => catchInto(state, rollBack, '$.error');
+  const forwardError = (state: tasks.LambdaInvoke) => catchInto(state, deleteVpc, '$.error');
 
   const succeeded = new sfn.Succeed(scope, StateNames.Succeeded, {
     comment: 'Output: the WorkflowOutput built by "Shape output"',
@@ -411,7 +434,9 @@ export function buildWorkflowDefinition(scope: Construct, props: WorkflowDefinit
 
   const receive = new sfn.Pass(scope, StateNames.ReceiveRequest, {
     comment: 'Wrap the raw input as $.input, so a rejected request never mixes with the record',
-    parameters: { input: sfn.JsonPath.entirePayload },
+    // The execution input from the context object: the same value as `$` here, but it also works for a `null`
+    // input (which a path on `$` does not resolve, ending the execution in an unnamed States.Runtime error).
+    parameters: { 'input.$': '$$.Execution.Input' },
   });
   const validate = task('validate-request');
   catchInto(validate, summarize, '$.error');
@@ -457,16 +482,17 @@ export function buildWorkflowDefinition(scope: Construct, props: WorkflowDefinit
   link.next(linkLoop.start);
   linkLoop.record.next(connectionLoop.start);
   connectionLoop.record.next(shapeOutput);
-  shapeOutput.next(publishAvailable);
+  shapeOutput.next(release);
   publishAvailable.next(repairDone);
 
   // ---- delete and check -------------------------------------------------------------------------------
   const inspect = task('inspect-connection');
-  // Nothing exists that this execution made: a failure is reported, never rolled back.
-  catchInto(inspect, summarize, '$.error');
+  // Nothing exists that this execution made: a failure is reported (after the lease), never rolled back.
+  catchInto(inspect, release, '$.error');
 
   const summarizeDelete = task('summarize-delete');
-  catchInto(summarizeDelete, summarize, '$.error');
+  catchInto(summarizeDelete, release, '$.error');
+  summarizeDelete.next(release);
   const publishDeleted = publish(StateNames.PublishDeletedEvent, DetailTypes.Deleted, {
     requestId: sfn.JsonPath.stringAt('$.request.requestId'),
     output: sfn.JsonPath.objectAt('$.output'),
@@ -480,11 +506,11 @@ export function buildWorkflowDefinition(scope: Construct, props: WorkflowDefinit
     errors: [DefinitionErrorNames.StatesAll],
     resultPath: '$.publishError',
   });
-  summarizeDelete.next(publishDeleted);
   publishDeleted.next(deleted);
 
   const prepareRepair = task('prepare-repair');
-  forwardError(prepareRepair);
+  // It only reads, after the broken parts are gone: a failure keeps what is left (no second removal).
+  catchInto(prepareRepair, release, '$.error');
   prepareRepair.next(createAtlas);
 
   afterCleanup
@@ -495,12 +521,12 @@ export function buildWorkflowDefinition(scope: Construct, props: WorkflowDefinit
       sfn.Condition.and(action('check'), sfn.Condition.not(sfn.Condition.isPresent('$.repairRun'))),
       prepareRepair,
     )
-    .otherwise(summarize);
+    .otherwise(release);
 
   const anythingToDelete = new sfn.Choice(scope, StateNames.AnythingToDelete, {
     comment: 'Delete: what belongs to the connection; repair: the broken parts (created == true marks them)',
   })
-    .when(sfn.Condition.or(created('$.vpcEndpoint'), created('$.atlas'), created('$.link')), vpcToDelete)
+    .when(sfn.Condition.or(created('$.vpcEndpoint'), created('$.atlas'), created('$.link')), deleteVpc)
     .when(action('delete'), summarizeDelete)
     .otherwise(prepareRepair);
 
@@ -509,7 +535,7 @@ export function buildWorkflowDefinition(scope: Construct, props: WorkflowDefinit
     outputPath: '$.inspection.report',
   });
   const repairRequested = new sfn.Choice(scope, StateNames.RepairRequested)
-    .when(sfn.Condition.isPresent('$.error'), summarize)
+    .when(sfn.Condition.isPresent('$.error'), release)
     .when(
       sfn.Condition.and(
         sfn.Condition.isPresent('$.request.repair'),
@@ -517,7 +543,7 @@ export function buildWorkflowDefinition(scope: Construct, props: WorkflowDefinit
       ),
       anythingToDelete,
     )
-    .otherwise(checked);
+    .otherwise(release);
   const publishDrift = publish(StateNames.PublishDriftEvent, DetailTypes.DriftDetected, {
     requestId: sfn.JsonPath.stringAt('$.request.requestId'),
     report: sfn.JsonPath.objectAt('$.inspection.report'),
@@ -535,7 +561,7 @@ export function buildWorkflowDefinition(scope: Construct, props: WorkflowDefinit
       ),
       publishDrift,
     )
-    .otherwise(checked);
+    .otherwise(release);
   const deleteOrCheck = new sfn.Choice(scope, StateNames.DeleteOrCheck)
     .when(action('delete'), anythingToDelete)
     .otherwise(driftFound);
@@ -545,6 +571,17 @@ export function buildWorkflowDefinition(scope: Construct, props: WorkflowDefinit
     .when(sfn.Condition.or(action('delete'), action('check')), inspect)
     .otherwise(createAtlas);
   validate.next(whichAction);
+
+  // After the lease: the ending the record calls for.
+  whichEnding
+    .when(sfn.Condition.and(sfn.Condition.isPresent('$.output'), action('delete')), publishDeleted)
+    .when(sfn.Condition.isPresent('$.output'), publishAvailable)
+    .when(
+      sfn.Condition.or(sfn.Condition.isPresent('$.error'), sfn.Condition.isPresent('$.cleanupError')),
+      summarize,
+    )
+    .when(action('check'), checked)
+    .otherwise(summarize);
 
   // ---- the scheduled audit ----------------------------------------------------------------------------
   const listConnections = task('list-connections');

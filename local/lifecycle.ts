@@ -1,5 +1,6 @@
 /**
- * The whole life of one connection, for `npm start -- --lifecycle` (local/cli/lifecycle.ts prints it): it runs the whole life of one connection in one simulated world: create → check → a VPC endpoint
+ * The whole life of one connection, for `npm start -- --lifecycle` (local/cli/lifecycle.ts prints it), in one
+ * simulated world (both clouds and the lease table's DynamoDB): create → check → a VPC endpoint
  * deleted outside the workflow → check (drift) → check with repair → delete, and ends with the world's
  * inventory, which must be empty. Every step is a real execution of the synthesized state machine.
  */
@@ -85,6 +86,8 @@ export async function runLifecycle(options: LifecycleOptions): Promise<Lifecycle
     const target = {
       atlasUrl: running.atlasUrl,
       ec2Url: running.ec2Url,
+      stsUrl: running.stsUrl,
+      dynamodbUrl: running.dynamodbUrl,
       atlasCredentials: options.auth === 'api-key' ? demo.apiKey : demo.serviceAccount,
       awsCredentials: { accessKeyId: DEMO_AWS.accessKeyId, secretAccessKey: DEMO_AWS.secretAccessKey },
       awsRegion: demo.awsRegion,

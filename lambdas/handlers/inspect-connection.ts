@@ -6,7 +6,9 @@
 import { inspectConnection } from '#workflow/operations/inspect';
 import { atlasAccess } from './support/atlas.ts';
 import { ec2Access } from './support/ec2.ts';
+import { leaseAccess } from './support/leases.ts';
 import {
+  type Capabilities,
   defaultHandlerDeps,
   type HandlerDeps,
   type LambdaStepHandler,
@@ -16,8 +18,11 @@ import {
 
 const STEP = 'inspect-connection';
 
+/** The clients this step's module brings (the local engine builds warm containers from them). */
+export const capabilities: Capabilities = { atlas: atlasAccess, ec2: ec2Access, leases: leaseAccess };
+
 /** Built once per container from the function's environment. */
-export const handlerDeps: HandlerDeps = defaultHandlerDeps(STEP, { atlas: atlasAccess, ec2: ec2Access });
+export const handlerDeps: HandlerDeps = defaultHandlerDeps(STEP, capabilities);
 
 export function makeHandler(deps: HandlerDeps): LambdaStepHandler<typeof STEP> {
   return stepHandler(STEP, deps, workflowState(STEP), inspectConnection);

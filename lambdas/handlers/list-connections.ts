@@ -7,6 +7,7 @@ import { loadRequestDefaults } from '#workflow/config';
 import { listConnections } from '#workflow/operations/audit';
 import { ec2Access } from './support/ec2.ts';
 import {
+  type Capabilities,
   defaultHandlerDeps,
   type HandlerDeps,
   type LambdaStepHandler,
@@ -16,11 +17,11 @@ import {
 
 const STEP = 'list-connections';
 
+/** The clients this step's module brings (the local engine builds warm containers from them). */
+export const capabilities: Capabilities = { ec2: ec2Access, requestDefaults: loadRequestDefaults };
+
 /** Built once per container from the function's environment. */
-export const handlerDeps: HandlerDeps = defaultHandlerDeps(STEP, {
-  ec2: ec2Access,
-  requestDefaults: loadRequestDefaults,
-});
+export const handlerDeps: HandlerDeps = defaultHandlerDeps(STEP, capabilities);
 
 export function makeHandler(deps: HandlerDeps): LambdaStepHandler<typeof STEP> {
   return stepHandler(STEP, deps, listConnectionsEvent, (input, stepDeps) =>

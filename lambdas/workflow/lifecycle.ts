@@ -64,9 +64,21 @@ export interface Drift {
 /**
  * What the check saw, overall: `HEALTHY` (both sides AVAILABLE, the connection string listed, tags as
  * written), `PENDING` (still being built or deleted, nothing wrong yet), `DRIFTED` (see `drift`), `ABSENT`
- * (nothing of the connection exists).
+ * (nothing of the connection exists), `IN_PROGRESS` (another execution holds the target's lease: it is
+ * creating, deleting or repairing the connection, so what the check saw may be half done and is not judged;
+ * `inProgress` names that execution).
  */
-export type ConnectionStatus = 'HEALTHY' | 'PENDING' | 'DRIFTED' | 'ABSENT';
+export type ConnectionStatus = 'HEALTHY' | 'PENDING' | 'DRIFTED' | 'ABSENT' | 'IN_PROGRESS';
+
+/** The execution at work on the target when a check looked (it holds the target's lease). */
+export interface TargetInProgress {
+  /** The holder: that execution's ARN. */
+  readonly executionArn: string;
+  /** The request id that execution runs. */
+  readonly requestId: string;
+  /** ISO timestamp it took the lease. */
+  readonly since: string;
+}
 
 /** A resource a delete or repair found and left alone, with the reason. */
 export interface RefusedResource extends ResourceRef {
@@ -109,7 +121,10 @@ export interface CheckOutput {
   readonly requestId: string;
   readonly status: ConnectionStatus;
   readonly healthy: boolean;
+  /** Empty when `IN_PROGRESS`: a connection another execution is working on is not judged. */
   readonly drift: readonly Drift[];
+  /** The execution holding the target's lease (status `IN_PROGRESS`); null otherwise. */
+  readonly inProgress: TargetInProgress | null;
   readonly atlas: InspectedAtlasSide | null;
   readonly vpcEndpoint: InspectedVpcEndpoint | null;
   readonly link: InspectedLink | null;

@@ -31,6 +31,7 @@ import * as linkEndpoint from '../../lambdas/handlers/link-endpoint.ts';
 import * as listConnections from '../../lambdas/handlers/list-connections.ts';
 import * as prepareRepair from '../../lambdas/handlers/prepare-repair.ts';
 import * as readConnectionString from '../../lambdas/handlers/read-connection-string.ts';
+import * as releaseLease from '../../lambdas/handlers/release-lease.ts';
 import * as summarizeDelete from '../../lambdas/handlers/summarize-delete.ts';
 import * as summarizeFailure from '../../lambdas/handlers/summarize-failure.ts';
 import type { HandlerDeps, LambdaContextLike } from '../../lambdas/handlers/support/runtime.ts';
@@ -76,6 +77,7 @@ export const MAKE_HANDLER: Readonly<Record<StepId, MakeHandler>> = {
   'prepare-repair': prepareRepair.makeHandler,
   'summarize-delete': summarizeDelete.makeHandler,
   'list-connections': listConnections.makeHandler,
+  'release-lease': releaseLease.makeHandler,
 };
 
 /** A Lambda-like context with plenty of time left. */
@@ -238,7 +240,6 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     return poll('connection', state);
   };
 
-  const created = (side: { created?: boolean } | undefined) => side?.created === true;
   const compensate = async (start: WorkflowState) => {
     let state = start;
     let failedStep: StepId | undefined;
@@ -253,22 +254,16 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         failedStep = id;
       }
     };
-    const rollBack =
-      state.request.rollbackOnFailure !== false &&
-      (created(state.vpcEndpoint) || created(state.atlas) || created(state.link));
-    if (rollBack) {
-      if (created(state.vpcEndpoint)) {
-        await cleanupStep('delete-vpc-endpoint', async () => {
-          await call('delete-vpc-endpoint', state);
-          return state;
-        });
-      }
-      if (created(state.atlas) || created(state.link)) {
-        await cleanupStep('delete-atlas-side', async () => {
-          await call('delete-atlas-side', state);
-          return state;
-        });
-      }
+    // As the definition does: both delete steps (with rollback off they only find), then the cleanup loop.
+    await cleanupStep('delete-vpc-endpoint', async () => ({
+      ...state,
+      cleanupVpcEndpoints: await call('delete-vpc-endpoint', state),
+    }));
+    await cleanupStep('delete-atlas-side', async () => ({
+      ...state,
+      cleanupAtlas: await call('delete-atlas-side', state),
+    }));
+    if (state.request.rollbackOnFailure !== false) {
       await cleanupStep('check-cleanup', () => poll('cleanup', state));
     }
     const failure = await call('summarize-failure', state);

@@ -196,7 +196,7 @@ describe('the definition', () => {
         MaxDelaySeconds: 60,
         JitterStrategy: 'FULL',
       });
-      if (PURE_STEPS.includes(id)) {
+      if (PURE_STEPS.includes(id) || id === 'release-lease') {
         expect(retry, id).toHaveLength(1);
         continue;
       }
@@ -229,7 +229,7 @@ describe('the definition', () => {
     }
   });
 
-  it('catches every forward failure into "Roll back?", validation into the summary, cleanup failures into the summary', () => {
+  it('catches every forward failure into the cleanup, validation into the summary, cleanup failures into the summary', () => {
     const catchTargets = (name: string) =>
       (state(name).Catch as { ErrorEquals: string[]; Next: string; ResultPath: string }[]).map((c) => ({
         errors: c.ErrorEquals,
@@ -240,14 +240,12 @@ describe('the definition', () => {
     const failOnly: readonly string[] = FAIL_STATE_ERRORS;
     const named = Object.values(ErrorNames).filter((n) => !failOnly.includes(n));
     expect(THROWN_ERROR_NAMES).toEqual(named);
-    // Steps that cannot have created anything report their failure; the forward steps (and a repair's
-    // preparation, which comes before its create path) roll back.
-    const reportsOnly = new Set<string>([
-      'validate-request',
-      'inspect-connection',
-      'summarize-delete',
-      'list-connections',
-    ]);
+    // Steps that cannot have created anything report their failure: straight away when no lease is held
+    // (validation gives back what it took itself; the audit takes none), else after the lease goes back
+    // (a delete's and a repair's steps outside the cleanup, a repair's preparation included: it only reads,
+    // after the broken parts are gone). The forward steps roll back.
+    const noLease = new Set<string>(['validate-request', 'list-connections']);
+    const releasesFirst = new Set<string>(['inspect-connection', 'summarize-delete', 'prepare-repair']);
     for (const id of STEP_IDS) {
       const spec = STEPS[id];
       if (id === 'summarize-failure') {
@@ -256,8 +254,18 @@ describe('the definition', () => {
         ]);
         continue;
       }
-      const next =
-        reportsOnly.has(id) || spec.compensation ? StateNames.SummarizeFailure : StateNames.RollBack;
+      if (id === 'release-lease') {
+        // A lease that cannot be given back expires on its own: the outcome stands.
+        expect(catchTargets(spec.stateName)).toEqual([
+          { errors: ['States.ALL'], next: StateNames.WhichEnding, resultPath: '$.releaseError' },
+        ]);
+        continue;
+      }
+      const next = noLease.has(id)
+        ? StateNames.SummarizeFailure
+        : spec.compensation || releasesFirst.has(id)
+          ? StateNames.ReleaseTarget
+          : StateNames.DeleteVpcEndpoint;
       const resultPath = spec.compensation ? '$.cleanupError' : '$.error';
       expect(catchTargets(spec.stateName), id).toEqual([
         { errors: named, next, resultPath },

@@ -46,11 +46,17 @@ const EXPECTED: Record<StepId, (id: StepId) => Statement[]> = {
     XRAY,
     SECRET,
     {
-      Action: ['ec2:DescribeSecurityGroups', 'ec2:DescribeSubnets', 'ec2:DescribeVpcEndpoints'],
+      Action: [
+        'ec2:DescribeSecurityGroups',
+        'ec2:DescribeSubnets',
+        'ec2:DescribeVpcEndpoints',
+        'ec2:DescribeVpcs',
+      ],
       Effect: 'Allow',
       Resource: '*',
       Sid: 'Ec2Describe',
     },
+    lease(['dynamodb:DeleteItem', 'dynamodb:PutItem']),
   ],
   'create-atlas-endpoint': (id) => [logs(id), XRAY, SECRET],
   'describe-atlas-endpoint': (id) => [logs(id), XRAY, SECRET],
@@ -111,11 +117,20 @@ const EXPECTED: Record<StepId, (id: StepId) => Statement[]> = {
   'delete-atlas-side': (id) => [logs(id), XRAY, SECRET],
   'check-cleanup': (id) => [logs(id), XRAY, SECRET, describeVpcEndpoints],
   'summarize-failure': (id) => [logs(id), XRAY],
-  'inspect-connection': (id) => [logs(id), XRAY, SECRET, describeVpcEndpoints],
+  'inspect-connection': (id) => [logs(id), XRAY, SECRET, describeVpcEndpoints, lease(['dynamodb:GetItem'])],
   'prepare-repair': (id) => [logs(id), XRAY, SECRET, describeVpcEndpoints],
   'summarize-delete': (id) => [logs(id), XRAY],
   'list-connections': (id) => [logs(id), XRAY, describeVpcEndpoints],
+  'release-lease': (id) => [logs(id), XRAY, lease(['dynamodb:DeleteItem'])],
 };
+
+/** The lease statement: exactly the step's DynamoDB actions, on the lease table only. */
+const lease = (actions: string[]): Statement => ({
+  Action: actions.length === 1 ? actions[0] : actions,
+  Effect: 'Allow',
+  Resource: { 'Fn::GetAtt': [logicalIdOf(synth.stack, synth.workflow.leaseTable), 'Arn'] },
+  Sid: 'TargetLease',
+});
 
 const roleRef = (id: StepId) => ({ Ref: logicalIdOf(synth.stack, synth.workflow.functions[id].role!) });
 

@@ -1,7 +1,9 @@
 /**
  * summarize-delete (pure: no AWS, no Atlas): the output of a `delete` and of its deleted event, from what
  * inspect-connection found (`$.inspection`, and the parts it asked the cleanup to delete: `created: true`)
- * and what the cleanup saw gone (`$.cleanup`, absent when there was nothing to delete).
+ * and what the delete steps found beyond it (`$.cleanupVpcEndpoints`, `$.cleanupAtlas`: the rest of the
+ * request's own, by its tags and marker), and what the cleanup saw gone (`$.cleanup`, absent when there was
+ * nothing to delete).
  */
 import type { ResourceRef } from '#workflow/events';
 import type { DeleteOutput, RefusedResource } from '#workflow/lifecycle';
@@ -33,6 +35,13 @@ export function summarizeDelete(state: WorkflowState): DeleteOutput {
   }
   if (state.atlas?.created === true)
     asked.push({ type: atlasResourceType(request.kind), id: state.atlas.id });
+  // What the delete steps found of the connection's request beyond the record (its VPC endpoints by their
+  // tags, its serverless endpoints by their marker, the interface endpoints of its VPC endpoints).
+  for (const found of [...(state.cleanupVpcEndpoints ?? []), ...(state.cleanupAtlas ?? [])]) {
+    const ref: ResourceRef = { type: found.type, id: found.id };
+    if (asked.some((r) => same(r, ref)) || alreadyGone.some((r) => same(r, ref))) continue;
+    (found.type === 'vpc-endpoint' && GONE_VPCE_STATES.has(found.lastStatus) ? alreadyGone : asked).push(ref);
+  }
 
   const deleted = asked.filter((ref) => gone.some((g) => same(g, ref)));
   const removedByAtlas: ResourceRef[] = [];

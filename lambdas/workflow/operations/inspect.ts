@@ -16,11 +16,18 @@
  *      broken part that is not provably the connection's blocks the repair: the record then carries a
  *      ResourceConflict as `error`, and the definition fails the execution with it after publishing the drift.
  *
+ * A plain `check` (no `repair`) takes no target lease (it changes nothing, and a check must not hold up a
+ * create). It reads the lease instead, before and after it looks at both sides: when another execution holds
+ * it (creating, deleting or repairing this target), what the check saw may be half done, so it reports
+ * `IN_PROGRESS` naming that execution, with no drift (and so no drift event). A `delete` and a repair hold the
+ * lease themselves (validate-request took it), so nothing else changes the target while they look.
+ *
  * The record's `request.requestId` becomes the connection's request id (the one its tags carry): a delete or
  * check started from the console or EventBridge runs under another execution name than the create did, and
  * the ownership checks of the cleanup compare the tags with `request.requestId`.
  */
 import type { AtlasEndpointView, LinkView } from '#atlas/endpoint-kind';
+import type { LeaseRecord } from '#aws/leases';
 import { isVpcEndpointGone, type VpcEndpointView } from '#aws/vpc-endpoints';
 import { ErrorNames, ResourceConflictError } from '#core/errors';
 import type { AtlasSide, ConnectionSide, LinkSide, VpcEndpointSide, WorkflowRequest } from '#core/state';
@@ -54,6 +61,7 @@ import {
   toAtlasSide,
   toVpcEndpointSide,
 } from './common.ts';
+import { targetHolder } from './lease.ts';
 
 /** EC2 states of a VPC endpoint that can never carry traffic again. */
 const DEAD_STATES = new Set(['rejected', 'failed', 'expired']);
@@ -435,6 +443,7 @@ export function reportOf(found: FoundConnection): CheckOutput {
         : { vpcEndpointId: vpce.vpcEndpointId, status: link.atlasStatus },
     privateSrvConnectionString: connection?.srvConnectionString ?? null,
     pendingRegions: found.pendingRegions,
+    inProgress: null,
     refused: found.refused,
     repaired: false,
     connection: null,
@@ -548,17 +557,34 @@ function blockedRepair(request: WorkflowRequest, blockers: readonly RefusedResou
   return { Error: error.name, Cause: error.message };
 }
 
+/** The report of a connection another execution is working on: what was seen, not judged. */
+export function inProgressReport(report: CheckOutput, holder: LeaseRecord): CheckOutput {
+  return {
+    ...report,
+    status: 'IN_PROGRESS',
+    healthy: false,
+    drift: [],
+    inProgress: { executionArn: holder.holder, requestId: holder.requestId, since: holder.acquiredAt },
+  };
+}
+
 /** inspect-connection: the record for the path of the request's action (see the module comment). */
 export async function inspectConnection(
   state: WorkflowState,
-  deps: Pick<StepDeps, 'atlas' | 'vpcEndpoints' | 'managedBy' | 'logger'>,
+  deps: Pick<StepDeps, 'atlas' | 'vpcEndpoints' | 'managedBy' | 'logger' | 'leases' | 'now'>,
 ): Promise<WorkflowState> {
+  // A plain check holds no lease: it asks whether another execution does, before and after it looks.
+  const plainCheck = state.request.action === 'check' && state.request.repair !== true;
+  const before = plainCheck ? await targetHolder(state.request, deps) : undefined;
   const found = await findConnection(state.request, deps);
-  const report = reportOf(found);
+  const holder = before ?? (plainCheck ? await targetHolder(state.request, deps) : undefined);
+  const report = holder === undefined ? reportOf(found) : inProgressReport(reportOf(found), holder);
   const base = {
     request: found.request,
     settings: state.settings,
     existing: {},
+    ...(state.execution === undefined ? {} : { execution: state.execution }),
+    ...(state.lease === undefined ? {} : { lease: state.lease }),
   };
   let record: WorkflowState;
   if (state.request.action === 'delete') {
@@ -578,6 +604,7 @@ export async function inspectConnection(
     ...requestKeys(found.request),
     action: state.request.action ?? 'create',
     status: report.status,
+    ...(report.inProgress === null ? {} : { inProgress: report.inProgress }),
     drift: report.drift.map((d) => d.kind),
     vpcEndpoint: report.vpcEndpoint,
     atlas: report.atlas,

@@ -74,6 +74,8 @@ export async function prepareRepair(
     request,
     settings: state.settings,
     existing,
+    ...(state.execution === undefined ? {} : { execution: state.execution }),
+    ...(state.lease === undefined ? {} : { lease: state.lease }),
     ...(state.inspection === undefined ? {} : { inspection: state.inspection }),
     repairRun: { executionName },
   };

@@ -142,6 +142,8 @@ function nextStep(error: string): string {
       return 'Atlas kept failing or did not answer in time, even after retries: start a new execution later';
     case ErrorNames.AwsTransientError:
       return 'EC2 kept throttling or failing, even after retries: start a new execution later';
+    case ErrorNames.TargetBusy:
+      return 'once the execution named above has ended, start a new execution (it converges on what that one made)';
     case ErrorNames.AtlasNotFound:
       return 'check that the project and the instance or cluster exist and that the credentials can see them, then start a new execution';
     default:
@@ -197,6 +199,13 @@ function trackedResources(state: WorkflowState): Tracked[] {
       created: state.link.created,
       lastStatus: state.link.atlasStatus,
     });
+  }
+  // What the cleanup found of this request's own beyond the record (its tags, its marker): a step that died
+  // after its create took effect. Created by this request, like anything carrying its tags or marker.
+  for (const found of [...(state.cleanupVpcEndpoints ?? []), ...(state.cleanupAtlas ?? [])]) {
+    if (!out.some((r) => r.type === found.type && r.id === found.id)) {
+      out.push({ type: found.type, id: found.id, created: true, lastStatus: found.lastStatus });
+    }
   }
   return out;
 }
@@ -265,8 +274,9 @@ function summarizeState(state: WorkflowState): FailureSummary {
     cleanup = 'incomplete';
   else cleanup = 'complete';
 
+  // With rollback off the delete steps only look (the cause says when that look failed): nothing was to go.
   let error = original.error;
-  if (cleanupError !== null)
+  if (cleanupError !== null && rollback)
     error = action === 'delete' ? ErrorNames.DeleteIncomplete : ErrorNames.CleanupIncomplete;
   const observed = (r: ResourceReport, where: 'gone' | 'remaining') =>
     observation?.[where].some((x) => same(x, r)) ?? false;
@@ -275,7 +285,7 @@ function summarizeState(state: WorkflowState): FailureSummary {
     going: resources.filter((r) => r.disposition === 'not-owned' && observed(r, 'remaining')),
   };
   const cause = clip(
-    buildCause(state, original, deleteFailed ? null : cleanupError, resources, removedByAtlas),
+    buildCause(state, original, deleteFailed ? null : cleanupError, resources, removedByAtlas, rollback),
     MAX_CAUSE_LENGTH,
   );
   const report: FailureReport = {
@@ -319,6 +329,8 @@ function buildCause(
   cleanupError: { error: string; message: string } | null,
   resources: readonly ResourceReport[],
   removedByAtlas: { readonly gone: readonly ResourceReport[]; readonly going: readonly ResourceReport[] },
+  /** Whether the cleanup deleted (else it only looked: `rollbackOnFailure` false). */
+  rollback: boolean,
 ): string {
   const { request } = state;
   const action = request.action ?? 'create';
@@ -340,9 +352,14 @@ function buildCause(
   ) {
     parts.push(RETIRED_SERVERLESS_HINT);
   }
-  if (cleanupError !== null) {
+  if (cleanupError !== null && rollback) {
     parts.push(
       `The cleanup failed too (${cleanupError.error}: ${quoted(cleanupError.message, 'no message')}).`,
+    );
+  } else if (cleanupError !== null) {
+    parts.push(
+      `Looking for what this request made failed (${cleanupError.error}: ${quoted(cleanupError.message, 'no message')}); ` +
+        `resources carrying the request id "${request.requestId}" that are not named below may exist.`,
     );
   }
   const by = (d: ResourceDisposition) => resources.filter((r) => r.disposition === d);
