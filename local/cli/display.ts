@@ -164,11 +164,19 @@ export function statusNote(result: unknown): string {
   }
   // Inspect connection (delete, check): what the check saw; Summarize delete: its outcome.
   const inspection = r.inspection as
-    | { report?: { status?: unknown; drift?: { kind?: unknown }[] } }
+    | {
+        report?: {
+          status?: unknown;
+          drift?: { kind?: unknown }[];
+          inProgress?: { executionArn?: unknown } | null;
+        };
+      }
     | undefined;
   if (typeof inspection?.report?.status === 'string') {
     const drift = (inspection.report.drift ?? []).map((d) => String(d.kind));
-    return `${inspection.report.status}${drift.length > 0 ? ` (${drift.join(', ')})` : ''}`;
+    const holder = inspection.report.inProgress?.executionArn;
+    const why = typeof holder === 'string' ? [`held by ${holder}`] : drift;
+    return `${inspection.report.status}${why.length > 0 ? ` (${why.join(', ')})` : ''}`;
   }
   if (r.action === 'delete' && typeof r.outcome === 'string') return r.outcome;
   const parts: string[] = [];

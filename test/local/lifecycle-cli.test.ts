@@ -86,6 +86,12 @@ describe('status notes of the lifecycle steps', () => {
     };
     expect(statusNote(inspected)).toBe('DRIFTED (atlas-gone, tags-changed)');
     expect(statusNote({ inspection: { report: { status: 'HEALTHY', drift: [] } } })).toBe('HEALTHY');
+    const held = 'arn:aws:states:us-east-1:123456789012:execution:Workflow:create-1';
+    expect(
+      statusNote({
+        inspection: { report: { status: 'IN_PROGRESS', drift: [], inProgress: { executionArn: held } } },
+      }),
+    ).toBe(`IN_PROGRESS (held by ${held})`);
     expect(statusNote({ action: 'delete', outcome: 'already-gone', deleted: [] })).toBe('already-gone');
   });
 });
