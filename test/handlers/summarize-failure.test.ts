@@ -103,6 +103,25 @@ describe('summarize-failure', () => {
     });
   });
 
+  it('a delete or repair refused because another execution holds the target: nothing changed, run it again later', async () => {
+    const out = await summarize({
+      input: { ...REQUEST, action: 'delete' },
+      error: {
+        Error: ErrorNames.TargetBusy,
+        Cause: lambdaCause(ErrorNames.TargetBusy, 'Another execution is already working on this target'),
+      },
+    });
+    expect(out.cause).toBe(
+      'TargetBusy: Another execution is already working on this target. Nothing was changed; once the execution ' +
+        'named above has ended, start the delete again (it then sees what that one made or removed).',
+    );
+    expect(out.report).toMatchObject({
+      action: 'delete',
+      error: ErrorNames.TargetBusy,
+      cleanup: 'not-needed',
+    });
+  });
+
   it.each([
     [
       ErrorNames.ConfigurationError,

@@ -101,11 +101,13 @@ function summarizeRejected(input: RejectedInput): FailureSummary {
     typeof (raw as Record<string, unknown>).rollbackOnFailure === 'boolean'
       ? ((raw as Record<string, unknown>).rollbackOnFailure as boolean)
       : null;
+  const actionValue = stringField(raw, 'action', (s) => s === 'create' || s === 'delete' || s === 'check');
+  // A delete or a check refused here changed nothing (they create nothing anyway).
+  const lifecycle = actionValue === 'delete' || actionValue === 'check' ? actionValue : undefined;
   const cause = clip(
-    `${original.error}: ${quoted(original.message, 'no message')}. Nothing was created; ${nextStep(original.error)}.`,
+    `${original.error}: ${quoted(original.message, 'no message')}. ${lifecycle === undefined ? 'Nothing was created' : 'Nothing was changed'}; ${nextStep(original.error, lifecycle)}.`,
     MAX_CAUSE_LENGTH,
   );
-  const actionValue = stringField(raw, 'action', (s) => s === 'create' || s === 'delete' || s === 'check');
   const report: FailureReport = {
     action:
       (actionValue as FailureReport['action']) ??
@@ -126,8 +128,8 @@ function summarizeRejected(input: RejectedInput): FailureSummary {
   return { error: original.error, cause, report };
 }
 
-/** What to do about an error that happened before anything was created, by its name. */
-function nextStep(error: string): string {
+/** What to do about an error that happened before anything was created, by its name (and the action). */
+function nextStep(error: string, lifecycle?: 'delete' | 'check'): string {
   switch (error) {
     case ErrorNames.InvalidRequest:
       return 'fix the request and start a new execution';
@@ -143,7 +145,9 @@ function nextStep(error: string): string {
     case ErrorNames.AwsTransientError:
       return 'EC2 kept throttling or failing, even after retries: start a new execution later';
     case ErrorNames.TargetBusy:
-      return 'once the execution named above has ended, start a new execution (it converges on what that one made)';
+      return lifecycle === undefined
+        ? 'once the execution named above has ended, start a new execution (it converges on what that one made)'
+        : `once the execution named above has ended, start the ${lifecycle} again (it then sees what that one made or removed)`;
     case ErrorNames.AtlasNotFound:
       return 'check that the project and the instance or cluster exist and that the credentials can see them, then start a new execution';
     default:
