@@ -623,8 +623,9 @@ export class PrivateEndpointWorkflow extends Construct {
   readonly logGroup: logs.LogGroup;
   /**
    * The target leases: one item per target (kind, project, instance or cluster, region, VPC) while an
-   * execution works on it, so racing executions for one target cannot both make a connection. On-demand,
-   * encrypted, TTL on `expiresAt`; holds nothing but leases, so it is removed with the stack.
+   * execution works on it (a create, a delete, a check with repair), so racing executions for one target
+   * cannot interleave; a plain check and the audit only read it (they report a held target as in progress).
+   * On-demand, encrypted, TTL on `expiresAt`; holds nothing but leases, so it is removed with the stack.
    */
   readonly leaseTable: dynamodb.Table;
   readonly eventBus: events.IEventBus;
