@@ -221,6 +221,27 @@ export interface LocalRunOptions {
   readonly onEvent?: (event: PublishedEvent) => void;
   /** Handler log level (Powertools). @default 'SILENT' */
   readonly logLevel?: string;
+  /**
+   * Wraps or replaces each Lambda invocation (`npm run bench` counts calls per step with it, and runs a
+   * container model at scale). `proceed` is the engine's own invocation (one module instance per handler and
+   * run); a replacement that runs the handler itself calls `countInvocation` once per invocation it makes.
+   * @default the engine's own invocation
+   */
+  readonly invoke?: (invocation: LocalInvocation, proceed: () => Promise<unknown>) => Promise<unknown>;
+}
+
+/** One Lambda invocation, as {@link LocalRunOptions.invoke} sees it. */
+export interface LocalInvocation {
+  readonly stepId: string;
+  /** Repo-relative handler entry. */
+  readonly entry: string;
+  /** The environment the function's template gives it, with the run's target. */
+  readonly environment: EnvironmentRecord;
+  readonly event: unknown;
+  readonly executionName: string;
+  readonly timeoutSeconds: number;
+  /** Counts one invocation in the run's metrics and returns its Lambda context object. */
+  readonly countInvocation: () => unknown;
 }
 
 export interface LocalRunMetrics {
@@ -389,20 +410,44 @@ export async function runLocalWorkflow(options: LocalRunOptions): Promise<LocalR
       // A failed attempt has no result: a display must not show the previous attempt's under the failure.
       lastResults.delete(stateName);
       const env = functionEnvironment(binding, baseEnv);
-      let handler = handlers.get(binding.entry);
-      if (!handler) {
-        handler = loadHandler(binding, env, runId);
-        handlers.set(binding.entry, handler);
-      }
-      const run = await handler;
-      invocations += 1;
-      const context = lambdaContext(
-        `local-${binding.stepId}`,
-        executionName,
-        binding.timeoutSeconds,
-        invocations,
-      );
-      const result = await withEnvironment(env, () => run(input, context));
+      const proceed = async () => {
+        let handler = handlers.get(binding.entry);
+        if (!handler) {
+          handler = loadHandler(binding, env, runId);
+          handlers.set(binding.entry, handler);
+        }
+        const run = await handler;
+        invocations += 1;
+        const context = lambdaContext(
+          `local-${binding.stepId}`,
+          executionName,
+          binding.timeoutSeconds,
+          invocations,
+        );
+        return withEnvironment(env, () => run(input, context));
+      };
+      const result = options.invoke
+        ? await options.invoke(
+            {
+              stepId: binding.stepId,
+              entry: binding.entry,
+              environment: env,
+              event: input,
+              executionName,
+              timeoutSeconds: binding.timeoutSeconds,
+              countInvocation: () => {
+                invocations += 1;
+                return lambdaContext(
+                  `local-${binding.stepId}`,
+                  executionName,
+                  binding.timeoutSeconds,
+                  invocations,
+                );
+              },
+            },
+            proceed,
+          )
+        : await proceed();
       lastResults.set(stateName, result);
       return result;
     };
