@@ -291,18 +291,23 @@ if (scale) {
       `of which ${s(sc.virtualSpanMs - sc.jumpedMs)} ran at real speed (work, including this process's CPU ` +
       `contention and real Retry-After sleeps); ${s(sc.realMs)} real.`,
   );
+  for (const f of sc.sample) {
+    out(`- failed: ${f.kind}, ${f.error} in "${f.failedState ?? '?'}", cleanup ${f.cleanup ?? 'n/a'}.`);
+  }
   out();
 }
 out('### Lambda bundles (esbuild as NodejsFunction bundles them; load = median of fresh Node processes)');
 out();
-out('| step | minified | load (median) | largest parts |');
-out('|---|---|---|---|');
+out('| step | minified | load (median wall) | load (median CPU) | largest parts |');
+out('|---|---|---|---|---|');
 for (const [step, b] of Object.entries(bundles)) {
   const top = b.top
     .slice(0, 3)
     .map((p) => `${p.input} ${(p.bytes / 1024).toFixed(0)} KiB`)
     .join(', ');
-  out(`| ${step} | ${(b.bytes / 1024).toFixed(0)} KiB | ${b.loadMs.toFixed(0)} ms | ${top} |`);
+  out(
+    `| ${step} | ${(b.bytes / 1024).toFixed(0)} KiB | ${b.loadMs.toFixed(0)} ms | ${b.loadCpuMs.toFixed(0)} ms | ${top} |`,
+  );
 }
 out();
 if (npmTest) {

@@ -22,6 +22,8 @@ import {
   TARGETS,
   targetsTable,
 } from '../../bench/results.ts';
+import { CooperativeTime, ExecutionClock } from '../../bench/virtual-time.ts';
+import { VirtualClock } from '../../local/cloud/clock.ts';
 
 const SEED = 1207;
 const first = (gen: Iterable<number>, n: number) => {
@@ -221,5 +223,56 @@ describe('results', () => {
     expect(maxInWindow([], 60_000)).toBe(0);
     expect(maxInWindow([0, 59_999, 60_000, 61_000, 200_000], 60_000)).toBe(3);
     expect(maxInWindow([5, 1, 3], 10)).toBe(3);
+  });
+});
+
+describe('virtual time for concurrent executions (bench/virtual-time.ts)', () => {
+  it('jumps only when every execution waits, and wakes each at its own time', async () => {
+    const clock = new VirtualClock({ timeScale: 1 });
+    const time = new CooperativeTime(clock);
+    const t0 = clock.now();
+    const woke: [string, number][] = [];
+    // Both count as working before either waits (as every execution of a scale run does before its first Wait).
+    time.enter();
+    time.enter();
+    const execution = async (name: string, waits: readonly number[]) => {
+      for (const ms of waits) {
+        await time.sleep(ms);
+        woke.push([name, clock.now() - t0]);
+      }
+      time.exit();
+    };
+    const real = performance.now();
+    await Promise.all([execution('a', [600_000, 600_000]), execution('b', [900_000])]);
+    expect(performance.now() - real).toBeLessThan(2000);
+    expect(woke.map(([name]) => name)).toEqual(['a', 'b', 'a']);
+    const at = Object.fromEntries(woke.map(([name, t], i) => [`${name}${i}`, t]));
+    // Real time passes too (a few ms of work): each wake-up is at its time or just after it.
+    expect(at.a0).toBeGreaterThanOrEqual(600_000);
+    expect(at.b1).toBeGreaterThanOrEqual(900_000);
+    expect(at.a2).toBeGreaterThanOrEqual(1_200_000);
+    expect(at.a2! - 1_200_000).toBeLessThan(2000);
+    expect(time.jumpedMs).toBeGreaterThan(1_190_000);
+  });
+
+  it('does not jump while an execution works: a sleeper then wakes in real time', async () => {
+    const clock = new VirtualClock({ timeScale: 1 });
+    const time = new CooperativeTime(clock);
+    time.enter(); // a busy execution that never sleeps during the test
+    time.enter();
+    const t0 = clock.now();
+    await time.sleep(30);
+    expect(clock.now() - t0).toBeGreaterThanOrEqual(30);
+    expect(time.jumpedMs).toBe(0);
+  });
+
+  it("an execution's clock turns a retry pause into a debt and a prepaid Wait into nothing", () => {
+    const shared = new VirtualClock({ timeScale: 0 });
+    const own = new ExecutionClock(shared);
+    own.prepaidMs = 5000;
+    own.advance(5000);
+    own.advance(2000);
+    expect(own.pauseDebtMs).toBe(2000);
+    expect(own.now()).toBe(shared.now());
   });
 });
