@@ -77,6 +77,8 @@ export function providerTimeline(
   kind: Kind,
   log: TransitionLog,
   deployment: { groupId: string; name: string },
+  /** Only resources that first appear at or after this log entry count (those the run created). */
+  sinceIndex = 0,
 ): { timeline: ProviderTimeline; startedAt: Record<string, number>; readyAt: Record<string, number> } {
   const first = (key: string) => need(log.of(key)[0]?.at, `entry for ${key}`);
   const at = (key: string, statuses: readonly string[]) =>
@@ -85,10 +87,10 @@ export function providerTimeline(
       `${statuses.join('/')} for ${key}`,
     );
   const atlasKey = need(
-    log.keysOf(kind === 'serverless' ? 'serverlessEndpoint' : 'endpointService')[0],
+    log.keysOf(kind === 'serverless' ? 'serverlessEndpoint' : 'endpointService', sinceIndex)[0],
     'Atlas endpoint',
   );
-  const vpceKey = need(log.keysOf('vpcEndpoint')[0], 'VPC endpoint');
+  const vpceKey = need(log.keysOf('vpcEndpoint', sinceIndex)[0], 'VPC endpoint');
   const vpceId = vpceKey.slice('vpcEndpoint:'.length);
   const serviceStart = first(atlasKey);
   const serviceReady = at(atlasKey, SERVICE_READY[kind]);
@@ -164,6 +166,7 @@ export async function measureTimeToReady(kind: Kind, preset: PresetName): Promis
     const log = w.world.log;
     const d = w.world.demo;
     const startedAt = w.world.clock.now();
+    const firstEntry = transitions.entries.length;
     const result: LocalRunResult = await runLocalWorkflow({
       input: request,
       executionName: `bench-${kind}-${preset}`,
@@ -192,7 +195,7 @@ export async function measureTimeToReady(kind: Kind, preset: PresetName): Promis
       throw new Error(`${kind} on ${preset} did not succeed: ${JSON.stringify(result.error)}`);
     }
     const m = result.metrics;
-    const { timeline, readyAt } = providerTimeline(kind, transitions, deployment);
+    const { timeline, readyAt } = providerTimeline(kind, transitions, deployment, firstEntry);
     const providerReadyMs =
       timeline.serviceReadyMs + timeline.vpcEndpointReadyMs + timeline.connectionStringMs;
     const noticedAt = (phase: PollPhase) =>

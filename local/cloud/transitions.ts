@@ -66,10 +66,18 @@ export class TransitionLog {
     return this.entries.find((e) => e.key === key && e.to !== undefined && accept(e.to))?.at;
   }
 
-  /** Keys of resources of one type (`serverlessEndpoint`, `vpcEndpoint`, …) in order of first appearance. */
-  keysOf(type: string): string[] {
+  /**
+   * Keys of resources of one type (`serverlessEndpoint`, `vpcEndpoint`, …) in order of first appearance;
+   * with `sinceIndex`, only resources that first appeared at or after that entry (e.g. those a run created).
+   */
+  keysOf(type: string, sinceIndex = 0): string[] {
+    const seen = new Set<string>();
     const keys: string[] = [];
-    for (const e of this.entries) if (e.key.startsWith(`${type}:`) && !keys.includes(e.key)) keys.push(e.key);
+    this.entries.forEach((e, i) => {
+      if (!e.key.startsWith(`${type}:`) || seen.has(e.key)) return;
+      seen.add(e.key);
+      if (i >= sinceIndex) keys.push(e.key);
+    });
     return keys;
   }
 }
