@@ -177,7 +177,8 @@ out(`## Performance (\`npm run bench\`, ${results.date.slice(0, 10)})`);
 out();
 out(
   `Machine: ${machine.cores} cores (${machine.cpuModel}), ${machine.platform}, Node ${machine.node}; ` +
-    `load average ${machine.loadAverageAtStart.join(' / ')} at the start (the cores are shared).`,
+    `load average (1/5/15 min) ${machine.loadAverageAtStart.join(' / ')} at the start, ` +
+    `${partial.machine.loadAverageAtEnd.join(' / ')} at the end (the cores are shared).`,
 );
 out();
 out(targetsTable(targets));
