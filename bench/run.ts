@@ -12,7 +12,8 @@
  * 5. `npm test` wall time (a child process).
  *
  * Prints one markdown table (the issue's targets) and short sections; writes `.bench/results.json`
- * (schema: bench/results.ts). Options: `--skip-test-time`, `--skip-scale`, `--executions <n>` (default 200),
+ * (schema: bench/results.ts). Options: `--skip-test-time`, `--skip-scale`, `--skip-bundles` (for quick
+ * tuning rounds: time to ready and anchors alone take about a minute), `--executions <n>` (default 200),
  * `--load-runs <n>` (default 15, at least 10).
  */
 import { spawn } from 'node:child_process';
@@ -46,7 +47,7 @@ const option = (name: string, fallback: number) => {
   }
   return value;
 };
-const known = new Set(['--skip-test-time', '--skip-scale', '--executions', '--load-runs']);
+const known = new Set(['--skip-test-time', '--skip-scale', '--skip-bundles', '--executions', '--load-runs']);
 for (const a of args) {
   if (a.startsWith('--') && !known.has(a)) {
     console.error(`unknown option ${a} (known: ${[...known].join(', ')})`);
@@ -122,8 +123,11 @@ if (!flag('--skip-scale')) {
 }
 
 // 4. Bundles ----------------------------------------------------------------------------------------------
-progress(`bundles: esbuild, then ${loadRuns} fresh node processes per handler`);
-const bundles: Record<string, BundleFigures> = await measureBundles(loadRuns);
+let bundles: Record<string, BundleFigures> = {};
+if (!flag('--skip-bundles')) {
+  progress(`bundles: esbuild, then ${loadRuns} fresh node processes per handler`);
+  bundles = await measureBundles(loadRuns);
+}
 
 // 5. npm test ---------------------------------------------------------------------------------------------
 let npmTest: { wallMs: number; exitCode: number; log: string } | null = null;
@@ -297,20 +301,22 @@ if (scale) {
   }
   out();
 }
-out('### Lambda bundles (esbuild as NodejsFunction bundles them; load = median of fresh Node processes)');
-out();
-out('| step | minified | load (median wall) | load (median CPU) | largest parts |');
-out('|---|---|---|---|---|');
-for (const [step, b] of Object.entries(bundles)) {
-  const top = b.top
-    .slice(0, 3)
-    .map((p) => `${p.input} ${(p.bytes / 1024).toFixed(0)} KiB`)
-    .join(', ');
-  out(
-    `| ${step} | ${(b.bytes / 1024).toFixed(0)} KiB | ${b.loadMs.toFixed(0)} ms | ${b.loadCpuMs.toFixed(0)} ms | ${top} |`,
-  );
+if (Object.keys(bundles).length > 0) {
+  out('### Lambda bundles (esbuild as NodejsFunction bundles them; load = median of fresh Node processes)');
+  out();
+  out('| step | minified | load (median wall) | load (median CPU) | largest parts |');
+  out('|---|---|---|---|---|');
+  for (const [step, b] of Object.entries(bundles)) {
+    const top = b.top
+      .slice(0, 3)
+      .map((p) => `${p.input} ${(p.bytes / 1024).toFixed(0)} KiB`)
+      .join(', ');
+    out(
+      `| ${step} | ${(b.bytes / 1024).toFixed(0)} KiB | ${b.loadMs.toFixed(0)} ms | ${b.loadCpuMs.toFixed(0)} ms | ${top} |`,
+    );
+  }
+  out();
 }
-out();
 if (npmTest) {
   out(`npm test: ${s(npmTest.wallMs)} wall, exit code ${npmTest.exitCode} (log: ${npmTest.log}).`);
 } else {
