@@ -249,7 +249,7 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
         });
         const error = result.error;
         const failedState = error
-          ? result.history.findLast((h) => h.kind === 'failed' && h.error === error.error)?.state
+          ? result.history.findLast((h) => h.kind === 'failed' && h.type === 'Task' && h.error === error.error)?.state
           : undefined;
         const failure = result.events.find((e) => e.detailType.endsWith('Failed'))?.detail as
           | { failure?: { cleanup?: string } }
