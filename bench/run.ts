@@ -297,7 +297,8 @@ if (scale) {
       `contention and real Retry-After sleeps); ${s(sc.realMs)} real.`,
   );
   for (const f of sc.sample) {
-    out(`- failed: ${f.kind}, ${f.error} in "${f.failedState ?? '?'}", cleanup ${f.cleanup ?? 'n/a'}.`);
+    const why = (f.cause ?? '').split('. Request ')[0];
+    out(`- failed: ${f.kind}, caught in "${f.failedState ?? '?'}", cleanup ${f.cleanup ?? 'n/a'}: ${why}.`);
   }
   out();
 }

@@ -148,7 +148,7 @@ export interface ScaleExecution {
   readonly virtualMs: number;
   readonly error?: string;
   readonly cause?: string;
-  /** The last state that failed with the execution's error (its retries ran out there), and the cleanup. */
+  /** The state whose error the definition caught (its retries ran out there), and the cleanup's outcome. */
   readonly failedState?: string;
   readonly cleanup?: string;
 }
@@ -249,7 +249,8 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
         });
         const error = result.error;
         const failedState = error
-          ? result.history.findLast((h) => h.kind === 'failed' && h.type === 'Task' && h.error === error.error)?.state
+          ? (result.history.find((h) => h.kind === 'caught')?.state ??
+            result.history.findLast((h) => h.kind === 'failed' && h.type === 'Task')?.state)
           : undefined;
         const failure = result.events.find((e) => e.detailType.endsWith('Failed'))?.detail as
           | { failure?: { cleanup?: string } }
