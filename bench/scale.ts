@@ -13,8 +13,9 @@
  *   figures: virtual time includes this process's own handler CPU time (every handler of every execution
  *   shares the bench's cores, where AWS would run them apart).
  * - Containers ({@link LambdaFleet}). Each invocation takes a free container of its function or starts one.
- *   The functions that call Atlas have the deployment's reserved concurrency (`atlasReservedConcurrency`,
- *   default 5): past it the invocation is throttled (`Lambda.TooManyRequestsException`), which the state
+ *   The functions that call Atlas have the deployment's reserved concurrency (`atlasReservedConcurrency`;
+ *   the construct's default is none, the README recommends 5 where the account has room): past it the
+ *   invocation is throttled (`Lambda.TooManyRequestsException`), which the state
  *   machine retries (its `lambdaService` retrier, with full jitter applied here as the deployed retrier has
  *   it). Each container of an Atlas-calling function loads its own instance of the project's modules
  *   (`bench/container-loader.mjs`), so it has its own Atlas client and token cache, as a Lambda container
@@ -112,7 +113,7 @@ export class LambdaFleet {
     this.stats.peakConcurrency[stepId] = Math.max(this.stats.peakConcurrency[stepId] ?? 0, running);
     try {
       let handler: Promise<Handler>;
-      if (this.limit(stepId) !== undefined) {
+      if (STEPS[stepId as StepId]?.atlas) {
         container.handler ??= this.load(invocation, container.id);
         handler = container.handler;
       } else {
@@ -136,8 +137,8 @@ export interface ScaleOptions {
   readonly executions: number;
   /** @default 'realistic' */
   readonly preset?: PresetName;
-  /** @default the construct's default (5) */
-  readonly reservedConcurrency?: number;
+  /** Reserved concurrency of the Atlas functions; undefined: none. @default the construct's default */
+  readonly reservedConcurrency?: number | false;
   /** Called every few seconds of real time with progress. */
   readonly onProgress?: (text: string) => void;
 }
@@ -154,9 +155,13 @@ export interface ScaleExecution {
 }
 
 export interface ScaleResult {
+  /** Reserved concurrency of the Atlas functions in this run (null: none). */
+  readonly reservedConcurrency: number | null;
   readonly executions: number;
   readonly succeeded: number;
   readonly failures: Readonly<Record<string, number>>;
+  /** Failed executions grouped by where the error was caught, the cleanup's outcome and the cause's gist. */
+  readonly failureGroups: Readonly<Record<string, number>>;
   /** Time to ready (virtual) of the executions that succeeded. */
   readonly p50Ms: number;
   readonly p95Ms: number;
@@ -203,7 +208,8 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
       prefix: 'scale',
     });
     const time = new CooperativeTime(w.world.clock);
-    const fleet = new LambdaFleet(options.reservedConcurrency ?? DEFAULT_ATLAS_RESERVED_CONCURRENCY);
+    const reserved = options.reservedConcurrency ?? DEFAULT_ATLAS_RESERVED_CONCURRENCY;
+    const fleet = new LambdaFleet(reserved === false ? undefined : reserved);
     const d = w.world.demo;
     const virtualStart = w.world.clock.now();
     let done = 0;
@@ -275,6 +281,13 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
     const ok = results.filter((r) => r.status === 'SUCCEEDED');
     const sorted = ok.map((r) => r.virtualMs).sort((a, b) => a - b);
     const failures: Record<string, number> = {};
+    const failureGroups: Record<string, number> = {};
+    for (const r of results) {
+      if (r.status === 'SUCCEEDED') continue;
+      const gist = (r.cause ?? r.error ?? 'unknown').split('. Request ')[0];
+      const key = `caught in "${r.failedState ?? '?'}", cleanup ${r.cleanup ?? 'n/a'}: ${gist}`;
+      failureGroups[key] = (failureGroups[key] ?? 0) + 1;
+    }
     for (const r of results)
       if (r.status !== 'SUCCEEDED')
         failures[r.error ?? 'unknown'] = (failures[r.error ?? 'unknown'] ?? 0) + 1;
@@ -309,9 +322,11 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
     });
     const lifetime = 3600_000;
     return {
+      reservedConcurrency: reserved === false ? null : reserved,
       executions: results.length,
       succeeded: ok.length,
       failures,
+      failureGroups,
       p50Ms: percentile(sorted, 0.5),
       p95Ms: percentile(sorted, 0.95),
       maxMs: sorted[sorted.length - 1] ?? Number.NaN,
