@@ -234,6 +234,7 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
           target: {
             atlasUrl: w.atlasUrl,
             ec2Url: w.ec2Url,
+            dynamodbUrl: w.dynamodbUrl,
             atlasCredentials: d.serviceAccount,
             awsCredentials: { accessKeyId: DEMO_AWS.accessKeyId, secretAccessKey: DEMO_AWS.secretAccessKey },
             awsRegion: d.awsRegion,

@@ -173,6 +173,7 @@ export async function measureTimeToReady(kind: Kind, preset: PresetName): Promis
       target: {
         atlasUrl: w.atlasUrl,
         ec2Url: w.ec2Url,
+        dynamodbUrl: w.dynamodbUrl,
         atlasCredentials: d.serviceAccount,
         awsCredentials: { accessKeyId: DEMO_AWS.accessKeyId, secretAccessKey: DEMO_AWS.secretAccessKey },
         awsRegion: d.awsRegion,

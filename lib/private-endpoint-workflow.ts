@@ -26,6 +26,7 @@
 import { Duration, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -36,6 +37,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { LEASE_ATTRIBUTES } from '#core/leases';
 import type { EndpointKind } from '#core/state';
 import { DetailTypes, EVENT_SOURCE, REQUEST_EVENT_SOURCE } from '#workflow/events';
 import {
@@ -195,7 +197,7 @@ export interface PrivateEndpointWorkflowProps {
 
   /**
    * The state machine's timeout: a backstop that, unlike a phase deadline, cleans nothing up. Must exceed
-   * the sum of the phase budgets by at least `MIN_EXECUTION_MARGIN_SECONDS` (9444 s, 2 h 37 min 24 s),
+   * the sum of the phase budgets by at least `MIN_EXECUTION_MARGIN_SECONDS` (9534 s, 2 h 38 min 54 s),
    * which covers what no budget counts on the longest path: the tasks outside the polling loops and each
    * phase's last check running to their task timeouts, and in each stage one Task that exhausts all its
    * Step Functions retries (failed attempts and pauses at their maximum). Within that, an execution ends
@@ -580,6 +582,12 @@ export class PrivateEndpointWorkflow extends Construct {
   readonly alarms: WorkflowAlarms;
   /** The state machine's log group. */
   readonly logGroup: logs.LogGroup;
+  /**
+   * The target leases: one item per target (kind, project, instance or cluster, region, VPC) while an
+   * execution works on it, so racing executions for one target cannot both make a connection. On-demand,
+   * encrypted, TTL on `expiresAt`; holds nothing but leases, so it is removed with the stack.
+   */
+  readonly leaseTable: dynamodb.Table;
   readonly eventBus: events.IEventBus;
   /** The state machine's timeout. */
   readonly executionTimeout: Duration;
@@ -633,6 +641,16 @@ export class PrivateEndpointWorkflow extends Construct {
     );
     const vpcAccountRoles = Object.values(this.vpcAccountRoleArns);
 
+    // ---- target leases -------------------------------------------------------------------------------------
+    this.leaseTable = new dynamodb.Table(this, 'LeaseTable', {
+      partitionKey: { name: LEASE_ATTRIBUTES.key, type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      timeToLiveAttribute: LEASE_ATTRIBUTES.expiresAt,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
     // ---- functions ------------------------------------------------------------------------------------------
     const functions = {} as Record<StepId, HandlerFunction>;
     const entries = {} as Record<StepId, string>;
@@ -677,6 +695,16 @@ export class PrivateEndpointWorkflow extends Construct {
             }),
           );
         }
+      }
+      if (spec.leaseActions.length > 0) {
+        fn.addEnvironment(HandlerEnv.LeaseTableName, this.leaseTable.tableName);
+        fn.addToRolePolicy(
+          new iam.PolicyStatement({
+            sid: 'TargetLease',
+            actions: spec.leaseActions.map((action) => `dynamodb:${action}`),
+            resources: [this.leaseTable.tableArn],
+          }),
+        );
       }
       if (spec.requestDefaults) this.addRequestDefaults(fn, props, stack);
       const phase = phaseOfCheckStep(stepId);

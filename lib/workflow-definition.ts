@@ -9,12 +9,16 @@
  * Shape (see the README diagram):
  *   Receive request → Validate request → Create Atlas endpoint → (already ready? skip) [endpoint service
  *   loop] → Create VPC endpoint → (already ready? skip) [VPC endpoint loop] → Link Atlas endpoint → [link
- *   loop] → [connection string loop] → Shape output → Publish available event → Succeeded
- *   any forward failure → Roll back? → (Delete VPC endpoint) → (Delete Atlas side) → [cleanup loop] →
- *   Summarize failure → Publish failed event → Failed
- * A validation failure goes straight to Summarize failure (nothing exists yet); so does any failure when
- * nothing was created or `rollbackOnFailure` is false. A cleanup failure also goes to Summarize failure,
- * which turns it into `CleanupIncomplete` naming the leftovers: nothing loops without a budget.
+ *   loop] → [connection string loop] → Shape output → Release target → Connection made? → Publish available
+ *   event → Succeeded
+ *   any forward failure → Delete VPC endpoint → Delete Atlas side → Roll back? → [cleanup loop] → Release
+ *   target → Connection made? → Summarize failure → Publish failed event → Failed
+ * A validation failure goes straight to Summarize failure (nothing exists yet, and validate-request gives
+ * back the target lease itself when it fails after taking it); every other ending gives it back in Release
+ * target. The delete steps find what the request made by its tags and marker too; with `rollbackOnFailure`
+ * false they only find it (named as kept) and "Roll back?" skips the cleanup loop. A cleanup failure also goes
+ * to Summarize failure, which turns it into `CleanupIncomplete` naming the leftovers: nothing loops without a
+ * budget.
  */
 import { Duration } from 'aws-cdk-lib';
 import type * as events from 'aws-cdk-lib/aws-events';
@@ -114,14 +118,6 @@ function resultPathOf(spec: StepSpec): string | undefined {
   if (spec.resultPath === 'replace') return undefined;
   if (spec.resultPath === 'discard') return sfn.JsonPath.DISCARD;
   return spec.resultPath;
-}
-
-/** `<path>.created == true`, false when absent. */
-function created(path: string): sfn.Condition {
-  return sfn.Condition.and(
-    sfn.Condition.isPresent(`${path}.created`),
-    sfn.Condition.booleanEquals(`${path}.created`, true),
-  );
 }
 
 /** Catches every named workflow error, then anything else (a crash or timeout must still clean up). */
@@ -254,40 +250,48 @@ export function buildWorkflowDefinition(scope: Construct, props: WorkflowDefinit
   summarize.next(publishFailed);
   publishFailed.next(failed);
 
+  // ---- the target lease goes back before every ending (validation failures hold none) -----------------------
+  const release = task('release-lease');
+  const connectionMade = new sfn.Choice(scope, StateNames.ConnectionMade, {
+    comment: 'Succeeded (Shape output wrote $.output) or failed',
+  });
+  // A lease that cannot be given back expires on its own: the outcome stands.
+  release.addCatch(connectionMade, {
+    errors: [DefinitionErrorNames.StatesAll],
+    resultPath: '$.releaseError',
+  });
+  release.next(connectionMade);
+
   // ---- compensation ---------------------------------------------------------------------------------------
-  const cleanupError = (state: tasks.LambdaInvoke) => catchInto(state, summarize, '$.cleanupError');
+  const cleanupError = (state: tasks.LambdaInvoke) => catchInto(state, release, '$.cleanupError');
   const cleanupLoop = pollLoop('cleanup', cleanupError);
-  cleanupLoop.record.next(summarize);
+  cleanupLoop.record.next(release);
 
-  const deleteAtlas = task('delete-atlas-side');
-  cleanupError(deleteAtlas);
-  deleteAtlas.next(cleanupLoop.start);
-  const atlasToDelete = new sfn.Choice(scope, StateNames.AtlasSideToDelete)
-    .when(sfn.Condition.or(created('$.atlas'), created('$.link')), deleteAtlas)
-    .otherwise(cleanupLoop.start);
-
-  const deleteVpc = task('delete-vpc-endpoint');
-  cleanupError(deleteVpc);
-  deleteVpc.next(atlasToDelete);
-  const vpcToDelete = new sfn.Choice(scope, StateNames.VpcEndpointToDelete)
-    .when(created('$.vpcEndpoint'), deleteVpc)
-    .otherwise(atlasToDelete);
-
+  // The delete steps always run: they delete what the record says this request created and what its tags
+  // and marker say it made without the record knowing (a step that died after its create took effect). With
+  // rollbackOnFailure false they only find it, so the failure names everything kept; then no cleanup loop.
   const rollBack = new sfn.Choice(scope, StateNames.RollBack, {
-    comment: 'Keep everything when rollbackOnFailure is false; skip the cleanup when nothing was created',
+    comment: 'Keep everything when rollbackOnFailure is false; otherwise wait until what was deleted is gone',
   })
     .when(
       sfn.Condition.and(
         sfn.Condition.isPresent('$.request.rollbackOnFailure'),
         sfn.Condition.booleanEquals('$.request.rollbackOnFailure', false),
       ),
-      summarize,
+      release,
     )
-    .when(sfn.Condition.or(created('$.vpcEndpoint'), created('$.atlas'), created('$.link')), vpcToDelete)
-    .otherwise(summarize);
+    .otherwise(cleanupLoop.start);
+
+  const deleteAtlas = task('delete-atlas-side');
+  cleanupError(deleteAtlas);
+  deleteAtlas.next(rollBack);
+
+  const deleteVpc = task('delete-vpc-endpoint');
+  cleanupError(deleteVpc);
+  deleteVpc.next(deleteAtlas);
 
   // ---- forward path ---------------------------------------------------------------------------------------
-  const forwardError = (state: tasks.LambdaInvoke) => catchInto(state, rollBack, '$.error');
+  const forwardError = (state: tasks.LambdaInvoke) => catchInto(state, deleteVpc, '$.error');
 
   const succeeded = new sfn.Succeed(scope, StateNames.Succeeded, {
     comment: 'Output: the WorkflowOutput built by "Shape output"',
@@ -327,7 +331,9 @@ export function buildWorkflowDefinition(scope: Construct, props: WorkflowDefinit
 
   const receive = new sfn.Pass(scope, StateNames.ReceiveRequest, {
     comment: 'Wrap the raw input as $.input, so a rejected request never mixes with the record',
-    parameters: { input: sfn.JsonPath.entirePayload },
+    // The execution input from the context object: the same value as `$` here, but it also works for a `null`
+    // input (which a path on `$` does not resolve, ending the execution in an unnamed States.Runtime error).
+    parameters: { 'input.$': '$$.Execution.Input' },
   });
   const validate = task('validate-request');
   catchInto(validate, summarize, '$.error');
@@ -355,7 +361,8 @@ export function buildWorkflowDefinition(scope: Construct, props: WorkflowDefinit
   link.next(linkLoop.start);
   linkLoop.record.next(connectionLoop.start);
   connectionLoop.record.next(shapeOutput);
-  shapeOutput.next(publishAvailable);
+  shapeOutput.next(release);
+  connectionMade.when(sfn.Condition.isPresent('$.output'), publishAvailable).otherwise(summarize);
   publishAvailable.next(succeeded);
 
   return receive;

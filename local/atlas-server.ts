@@ -798,6 +798,7 @@ export async function startAtlasServer(options: AtlasServerOptions): Promise<Htt
     const nonce = p.nonce;
     const uri = p.uri;
     const response = p.response;
+    if (response) model.access.noteDigestResponse(response);
     const qop = p.qop;
     const nc = p.nc;
     const cnonce = p.cnonce;

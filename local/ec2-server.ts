@@ -10,7 +10,9 @@
  * Request handling order: clock.settle() -> SigV4 check (unknown key 401 AuthFailure, bad signature 403
  * SignatureDoesNotMatch; the timestamp is not checked against the virtual clock) -> Action known?
  * -> fault plan (by Action name) -> token-bucket throttle -> DryRun -> the model operation.
- * Every answered request is recorded in the RequestLog (dropped connections with status 0).
+ * Every answered request is recorded in the RequestLog (dropped connections with status 0). A
+ * `drop-after-commit` fault lets the action run, records the status its answer would have had, and then
+ * destroys the socket (the answer is lost after EC2 acted).
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -526,6 +528,11 @@ export async function startEc2Server(options: Ec2ServerOptions): Promise<HttpFro
     }
 
     record(answer.status, answer.errorCode);
+    if (fault?.kind === 'drop-after-commit') {
+      // EC2 acted (or refused); the answer is lost on the way back.
+      req.socket.destroy();
+      return;
+    }
 
     const send = () => {
       if (res.destroyed) return;

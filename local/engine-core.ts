@@ -64,6 +64,11 @@ export interface CoreRunOptions {
   readonly onHistory?: (entry: HistoryEntry) => void;
   /** Called with the seconds a Wait state is about to wait (before the clock advances), for progress displays. */
   readonly onWait?: (state: string, seconds: number) => Promise<void> | void;
+  /**
+   * How a Wait state or a retry pause lets virtual time pass (the engine shares one clock among concurrent
+   * executions, see local/virtual-time.ts). @default advance the clock at once
+   */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 export interface CoreRunResult {
@@ -84,6 +89,25 @@ interface Retrier {
   BackoffRate?: number;
   MaxDelaySeconds?: number;
   MaxAttempts?: number;
+}
+
+/**
+ * The interpreter stamps `$$.Execution.StartTime` with the machine's clock whatever the context says; the
+ * execution runs on the world's clock. Paths to it read {@link WORLD_START_TIME} instead, which the engine sets
+ * from the world's clock (any `StartTime` the caller passes in the context is copied there).
+ */
+export const WORLD_START_TIME = 'WorldStartTime';
+const START_TIME_PATH = '$$.Execution.StartTime';
+
+function onWorldStartTime<T>(value: T): T {
+  if (typeof value === 'string') {
+    return (value === START_TIME_PATH ? `$$.Execution.${WORLD_START_TIME}` : value) as T;
+  }
+  if (Array.isArray(value)) return value.map(onWorldStartTime) as T;
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, onWorldStartTime(v)])) as T;
+  }
+  return value;
 }
 
 /** Seconds a Wait state would wait for this input (Seconds, SecondsPath, Timestamp, TimestampPath). */
@@ -147,8 +171,31 @@ export function toLambdaError(err: unknown): Error {
   return out;
 }
 
+/**
+ * One interpreter per definition: building it validates the whole definition (asl-validator, which compiles
+ * JSON schemas with ajv: most of an execution's cost if done per run). Every run passes its own Task handlers
+ * and retry overrides to `run()`, so the machine itself holds nothing of a run and is safely shared.
+ */
+const machines = new WeakMap<AslDefinition, StateMachine>();
+
+function machineFor(definition: AslDefinition, states: Record<string, AslState>): StateMachine {
+  let machine = machines.get(definition);
+  if (machine === undefined) {
+    machine = new StateMachine({ ...definition, States: states } as unknown as StateMachineDefinition, {
+      validationOptions: { checkArn: false },
+    });
+    machines.set(definition, machine);
+  }
+  return machine;
+}
+
 export async function runDefinition(options: CoreRunOptions): Promise<CoreRunResult> {
   const { definition, clock } = options;
+  const sleep =
+    options.sleep ??
+    (async (ms: number) => {
+      clock.advance(ms);
+    });
   const realStart = performance.now();
   const history: HistoryEntry[] = [];
   const originalTypes = new Map(Object.entries(definition.States).map(([name, s]) => [name, s.Type]));
@@ -174,14 +221,14 @@ export async function runDefinition(options: CoreRunOptions): Promise<CoreRunRes
         await new Promise((resolve) => setImmediate(resolve));
         const seconds = waitSecondsFor(state, input, clock.now());
         await options.onWait?.(name, seconds);
-        clock.advance(seconds * 1000);
+        await sleep(seconds * 1000);
         waitedMs += seconds * 1000;
         record({ kind: 'waited', state: name, type: 'Wait', waitSeconds: seconds });
         return input;
       };
       continue;
     }
-    states[name] = state;
+    states[name] = onWorldStartTime(state);
     if (state.Type !== 'Task') continue;
     const fn = options.tasks[name];
     if (!fn) throw new Error(`no local function bound to Task state "${name}" (${String(state.Resource)})`);
@@ -196,7 +243,7 @@ export async function runDefinition(options: CoreRunOptions): Promise<CoreRunRes
           retryCount += 1;
           const interval = (retrier.IntervalSeconds ?? 1) * (retrier.BackoffRate ?? 2) ** (retryCount - 1);
           const pause = Math.min(interval, retrier.MaxDelaySeconds ?? Number.POSITIVE_INFINITY);
-          clock.advance(pause * 1000);
+          await sleep(pause * 1000);
           waitedMs += pause * 1000;
         }
       } else {
@@ -215,12 +262,15 @@ export async function runDefinition(options: CoreRunOptions): Promise<CoreRunRes
     };
   }
 
-  const machine = new StateMachine({ ...definition, States: states } as unknown as StateMachineDefinition, {
-    validationOptions: { checkArn: false },
-  });
+  const machine = machineFor(definition, states);
+  const context = options.context ?? {};
+  const given = (context.Execution ?? {}) as Record<string, unknown>;
   const execution = machine.run(options.input as JSONValue, {
     overrides: { taskResourceLocalHandlers: handlers, retryIntervalOverrides: retryOverrides },
-    ...(options.context ? { context: options.context } : {}),
+    context: {
+      ...context,
+      Execution: { ...given, [WORLD_START_TIME]: given.StartTime ?? new Date(clock.now()).toISOString() },
+    },
   });
 
   const drain = (async () => {

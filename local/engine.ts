@@ -4,14 +4,34 @@
  * with the environment the template gives that function, with the production clients pointed at the
  * simulated world (or at any Atlas-compatible API and EC2 endpoint); the EventBridge task goes to a local
  * event sink. Nothing in lambdas/ knows it is running locally: only configuration differs.
+ *
+ * Lambda containers: each function's handler is built like a warm container (module-scope clients, logger,
+ * Atlas token cache) from that function's environment, reused by later invocations with the same environment
+ * and world clock, one invocation at a time (concurrent invocations get containers of their own). The
+ * container's clock is the world's: its `now` starts each invocation at the world's time, and its pauses (the
+ * Atlas client's and the AWS SDK's retries) let the world's time pass (`HandlerClock`). On a frozen clock
+ * (timeScale 0) concurrent executions share time through local/virtual-time.ts, so their waits overlap.
+ * DynamoDB tables of the template (the target leases) are created in the target's DynamoDB before a run.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import {
+  CreateTableCommand,
+  DynamoDBClient,
+  ResourceInUseException,
+  UpdateTimeToLiveCommand,
+} from '@aws-sdk/client-dynamodb';
 import { App, type CfnResource, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import {
+  type Capabilities,
+  defaultHandlerDeps,
+  type HandlerDeps,
+} from '../lambdas/handlers/support/runtime.ts';
+import type { StepId } from '../lambdas/workflow/steps.ts';
 import { extractDefinition, resolveIntrinsics } from '../lib/asl.ts';
 import {
   PrivateEndpointWorkflow,
@@ -27,6 +47,7 @@ import {
   type TaskFunction,
 } from './engine-core.ts';
 import { type EnvironmentRecord, ownEnvironment, withEnvironment } from './env-scope.ts';
+import { virtualTimeOf } from './virtual-time.ts';
 
 export type { HistoryEntry } from './engine-core.ts';
 
@@ -46,6 +67,15 @@ interface LambdaBinding {
   readonly timeoutSeconds: number;
 }
 
+/** A DynamoDB table of the template, as the engine deploys it into the target's DynamoDB. */
+export interface LocalTable {
+  /** The physical name the engine gives it (the template leaves the name to CloudFormation). */
+  readonly name: string;
+  readonly keySchema: readonly { AttributeName: string; KeyType: 'HASH' | 'RANGE' }[];
+  readonly attributeDefinitions: readonly { AttributeName: string; AttributeType: 'S' | 'N' | 'B' }[];
+  readonly ttlAttribute?: string;
+}
+
 /** An EventBridge rule of the template with a target that starts the state machine (for `--event`). */
 export interface TriggerRule {
   readonly logicalId: string;
@@ -62,6 +92,8 @@ export interface TriggerRule {
 
 export interface SynthesizedWorkflow {
   readonly definition: AslDefinition;
+  /** The template's DynamoDB tables (the target lease table). */
+  readonly tables: readonly LocalTable[];
   /** The template's rules that start the state machine, as synthesized. */
   readonly triggers: readonly TriggerRule[];
   /** Task state name -> the Lambda it invokes. */
@@ -123,6 +155,21 @@ export function synthesizeWorkflow(props: LocalWorkflowProps = {}): SynthesizedW
     const template = Template.fromStack(stack);
     const definition = extractDefinition(template);
     const functions = template.findResources('AWS::Lambda::Function');
+    // Tables get a name of the engine's (CloudFormation would generate one); `Ref`s to them resolve to it.
+    const tableNames = new Map<string, string>();
+    const tables: LocalTable[] = [];
+    for (const [logicalId, resource] of Object.entries(template.findResources('AWS::DynamoDB::Table'))) {
+      const p = (resource as { Properties: Record<string, unknown> }).Properties;
+      const name = `${stack.stackName}-${logicalId}`;
+      tableNames.set(logicalId, name);
+      const ttl = p.TimeToLiveSpecification as { AttributeName?: string; Enabled?: boolean } | undefined;
+      tables.push({
+        name,
+        keySchema: p.KeySchema as LocalTable['keySchema'],
+        attributeDefinitions: p.AttributeDefinitions as LocalTable['attributeDefinitions'],
+        ...(ttl?.Enabled && ttl.AttributeName ? { ttlAttribute: ttl.AttributeName } : {}),
+      });
+    }
 
     const byLogicalId = new Map<string, LambdaBinding>();
     for (const [stepId, fn] of Object.entries(workflow.functions)) {
@@ -134,6 +181,11 @@ export function synthesizeWorkflow(props: LocalWorkflowProps = {}): SynthesizedW
       // Values with intrinsics (e.g. role ARNs with the partition) resolve as in AWS; others are left out.
       const environment: Record<string, string> = {};
       for (const [k, v] of Object.entries(vars)) {
+        const ref = (v as { Ref?: unknown } | null)?.Ref;
+        if (typeof ref === 'string' && tableNames.has(ref)) {
+          environment[k] = tableNames.get(ref)!;
+          continue;
+        }
         let value: unknown = v;
         try {
           value = resolveIntrinsics(v, { account: ACCOUNT, region: REGION });
@@ -171,6 +223,7 @@ export function synthesizeWorkflow(props: LocalWorkflowProps = {}): SynthesizedW
     const stateMachineId = stack.getLogicalId(workflow.stateMachine.node.defaultChild as CfnResource);
     const out: SynthesizedWorkflow = {
       definition,
+      tables,
       lambdaTasks,
       eventTasks,
       triggers: triggerRules(template, stateMachineId),
@@ -190,6 +243,12 @@ export interface LocalTarget {
   readonly ec2Url?: string;
   /** STS endpoint URL (AssumeRole into other VPC accounts); when absent the SDK's own configuration applies. */
   readonly stsUrl?: string;
+  /**
+   * DynamoDB endpoint URL (the lease table); when absent the SDK's own configuration applies
+   * (AWS_ENDPOINT_URL_DYNAMODB, else the regional endpoint). The engine creates the template's tables there
+   * when they do not exist yet.
+   */
+  readonly dynamodbUrl?: string;
   /** Atlas credentials, as the MONGODB_ATLAS_* variables MongoDB's tools use. */
   readonly atlasCredentials:
     | { readonly clientId: string; readonly clientSecret: string }
@@ -249,6 +308,8 @@ export interface LocalRunMetrics {
   readonly lambdaInvocations: number;
   readonly atlasCalls: Readonly<Record<string, number>>;
   readonly ec2Calls: Readonly<Record<string, number>>;
+  /** Calls to the lease table. */
+  readonly dynamodbCalls: Readonly<Record<string, number>>;
   /** Virtual time from start to end. */
   readonly virtualDurationMs: number;
   /** Virtual time spent waiting on the clouds (Wait states and retry pauses). */
@@ -278,6 +339,7 @@ function targetEnvironment(target: LocalTarget): Record<string, string> {
     AWS_DEFAULT_REGION: target.awsRegion ?? REGION,
   };
   if (target.ec2Url) env.AWS_ENDPOINT_URL_EC2 = target.ec2Url;
+  if (target.dynamodbUrl) env.AWS_ENDPOINT_URL_DYNAMODB = target.dynamodbUrl;
   if (target.stsUrl) env.AWS_ENDPOINT_URL_STS = target.stsUrl;
   if ('clientId' in target.atlasCredentials) {
     env.MONGODB_ATLAS_CLIENT_ID = target.atlasCredentials.clientId;
@@ -304,11 +366,11 @@ const ENV_KEYS_WE_SET = [
 ];
 
 /**
- * The URL to import a handler entry (repo-relative) from, with a per-run query so each run gets a fresh
- * module instance. Built as a URL throughout: `URL.pathname` is percent-encoded (a space is `%20`), and
- * turning it back into a URL would encode it twice.
+ * The URL to import a handler entry (repo-relative) from, with a query naming who imports it (the engine's
+ * instance is its own, apart from any test's). Built as a URL throughout: `URL.pathname` is percent-encoded (a
+ * space is `%20`), and turning it back into a URL would encode it twice.
  */
-export function handlerModuleUrl(entry: string, runId: number, root: URL = repoRoot): string {
+export function handlerModuleUrl(entry: string, runId: number | string, root: URL = repoRoot): string {
   const url = new URL(entry, root);
   url.search = `run=${runId}`;
   return url.href;
@@ -326,23 +388,129 @@ function functionEnvironment(binding: LambdaBinding, baseEnv: Record<string, str
   return Object.assign(env, fnEnv, baseEnv);
 }
 
+type Handler = (event: unknown, context: unknown) => Promise<unknown>;
+
+interface HandlerModule {
+  readonly makeHandler: (deps: HandlerDeps) => Handler;
+  readonly capabilities: Capabilities;
+}
+
+/** What a warm container knows of the invocation it runs: where its clock stood when it started. */
+interface InvocationTime {
+  /** World time (epoch ms) and `performance.now()` when the invocation started. */
+  readonly virtualStart: number;
+  readonly realStart: number;
+}
+
 /**
- * Loads a handler module the way a fresh Lambda container would: with that function's environment while the
- * module initializes (its module-scope clients read it once), and as a new module instance per run so
- * nothing is shared with another run's world.
+ * A warm Lambda container: the handler built once from the function's environment (module-scope clients,
+ * logger, Atlas token cache), running one invocation at a time, on the world's clock.
  */
-async function loadHandler(
+interface Container {
+  readonly handler: Handler;
+  /** The container's clock (epoch ms): what the handler's dependencies read. */
+  readonly now: () => number;
+  /** The invocation it runs now (its clock reads it); undefined while idle. */
+  current: InvocationTime | undefined;
+}
+
+/**
+ * How an execution lets virtual time pass: on a frozen clock (timeScale 0) through the clock's coordinator, so
+ * concurrent executions' waits overlap; on a running clock, in (scaled) real time.
+ */
+function worldSleep(clock: VirtualClock): (ms: number) => Promise<void> {
+  if (clock.timeScale === 0) {
+    const time = virtualTimeOf(clock);
+    return (ms) => time.sleep(ms);
+  }
+  return (ms) => clock.sleep(ms);
+}
+
+const handlerModules = new Map<string, Promise<HandlerModule>>();
+/** Each function's environment per run target (the target's URLs and credentials, the log level). */
+const environments = new WeakMap<LambdaBinding, Map<string, { env: EnvironmentRecord; key: string }>>();
+/** Idle containers per (function, environment, clock). */
+const idleContainers = new Map<string, Container[]>();
+const clockIds = new WeakMap<VirtualClock, number>();
+let clockCounter = 0;
+
+function clockId(clock: VirtualClock): number {
+  let id = clockIds.get(clock);
+  if (id === undefined) {
+    id = ++clockCounter;
+    clockIds.set(clock, id);
+  }
+  return id;
+}
+
+/** Imports a handler entry once (the engine builds each container's dependencies itself). */
+function handlerModule(binding: LambdaBinding, env: EnvironmentRecord): Promise<HandlerModule> {
+  let mod = handlerModules.get(binding.entry);
+  if (mod === undefined) {
+    mod = withEnvironment(env, () => import(handlerModuleUrl(binding.entry, 'engine'))).then((loaded) => {
+      const m = loaded as Partial<HandlerModule> & { default?: Partial<HandlerModule> };
+      const found = typeof m.makeHandler === 'function' ? m : m.default;
+      if (typeof found?.makeHandler !== 'function' || found.capabilities === undefined) {
+        throw new Error(`${binding.entry} exports no makeHandler and capabilities`);
+      }
+      return found as HandlerModule;
+    });
+    handlerModules.set(binding.entry, mod);
+    mod.catch(() => handlerModules.delete(binding.entry));
+  }
+  return mod;
+}
+
+/**
+ * A container for one invocation: an idle one of the same function, environment and clock (a warm start), or
+ * a new one (a cold start: the dependencies are built with that function's environment, as the module scope
+ * of a fresh Lambda container would). Real Lambda reuses containers the same way; concurrent invocations get
+ * containers of their own, so module-scope state (the logger's keys) is never shared by two at once.
+ */
+async function takeContainer(
   binding: LambdaBinding,
   env: EnvironmentRecord,
-  runId: number,
-): Promise<(event: unknown, context: unknown) => Promise<unknown>> {
-  const mod = (await withEnvironment(env, () => import(handlerModuleUrl(binding.entry, runId)))) as {
-    handler?: (event: unknown, context: unknown) => Promise<unknown>;
-    default?: { handler?: (event: unknown, context: unknown) => Promise<unknown> };
+  envKey: string,
+  clock: VirtualClock,
+): Promise<{ container: Container; release: () => void }> {
+  const key = `${binding.entry}\u0000${clockId(clock)}\u0000${envKey}`;
+  const idle = idleContainers.get(key) ?? [];
+  idleContainers.set(key, idle);
+  let container = idle.pop();
+  if (container === undefined) {
+    const mod = await handlerModule(binding, env);
+    let current: InvocationTime | undefined;
+    // The container's clock: world time when the invocation started, plus the real time it has run since
+    // (a frozen world clock still sees a handler take time), never behind the world's own clock.
+    const now = () =>
+      current === undefined
+        ? clock.now()
+        : Math.max(clock.now(), current.virtualStart + (performance.now() - current.realStart));
+    // The Atlas client's (and the AWS SDK's) pauses between attempts pass on the world's clock too.
+    const sleep = worldSleep(clock);
+    const deps = withEnvironment(env, () =>
+      defaultHandlerDeps(binding.stepId as StepId, mod.capabilities, env, { now, sleep }),
+    );
+    const built: Container = {
+      handler: mod.makeHandler(deps),
+      now,
+      get current() {
+        return current;
+      },
+      set current(value) {
+        current = value;
+      },
+    };
+    container = built;
+  }
+  const taken = container;
+  return {
+    container: taken,
+    release: () => {
+      taken.current = undefined;
+      idle.push(taken);
+    },
   };
-  const handler = mod.handler ?? mod.default?.handler;
-  if (typeof handler !== 'function') throw new Error(`${binding.entry} exports no handler`);
-  return handler;
 }
 
 function lambdaContext(
@@ -350,8 +518,9 @@ function lambdaContext(
   executionName: string,
   timeoutSeconds: number,
   invocation: number,
+  now: () => number,
 ) {
-  const deadline = Date.now() + timeoutSeconds * 1000;
+  const deadline = now() + timeoutSeconds * 1000;
   return {
     functionName,
     functionVersion: '$LATEST',
@@ -361,7 +530,7 @@ function lambdaContext(
     logGroupName: `/aws/lambda/${functionName}`,
     logStreamName: 'local',
     callbackWaitsForEmptyEventLoop: false,
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    getRemainingTimeInMillis: () => Math.max(0, deadline - now()),
     done: () => undefined,
     fail: () => undefined,
     succeed: () => undefined,
@@ -377,11 +546,61 @@ function diffCounts(after: Record<string, number>, before: Record<string, number
   return out;
 }
 
-function countsFor(log: RequestLog | undefined, service: 'atlas' | 'ec2'): Record<string, number> {
+function countsFor(
+  log: RequestLog | undefined,
+  service: 'atlas' | 'ec2' | 'dynamodb',
+): Record<string, number> {
   const out: Record<string, number> = {};
   for (const e of log?.entries ?? [])
     if (e.service === service) out[e.operation] = (out[e.operation] ?? 0) + 1;
   return out;
+}
+
+/**
+ * Deploys the template's tables into the target's DynamoDB before each run (what CloudFormation does on AWS):
+ * CreateTable, kept when the table exists (one call; a cache could not tell a new world on a reused port), and
+ * its TTL, through the real SDK.
+ */
+function deployTables(tables: readonly LocalTable[], target: LocalTarget): Promise<void> {
+  const endpoint = target.dynamodbUrl ?? ownEnvironment().AWS_ENDPOINT_URL_DYNAMODB;
+  return Promise.all(tables.map((table) => createTable(table, target, endpoint))).then(() => undefined);
+}
+
+async function createTable(
+  table: LocalTable,
+  target: LocalTarget,
+  endpoint: string | undefined,
+): Promise<void> {
+  const client = new DynamoDBClient({
+    region: target.awsRegion ?? REGION,
+    ...(endpoint === undefined ? {} : { endpoint }),
+    ...(target.awsCredentials === undefined ? {} : { credentials: target.awsCredentials }),
+  });
+  try {
+    try {
+      await client.send(
+        new CreateTableCommand({
+          TableName: table.name,
+          KeySchema: [...table.keySchema],
+          AttributeDefinitions: [...table.attributeDefinitions],
+          BillingMode: 'PAY_PER_REQUEST',
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ResourceInUseException) return;
+      throw error;
+    }
+    if (table.ttlAttribute !== undefined) {
+      await client.send(
+        new UpdateTimeToLiveCommand({
+          TableName: table.name,
+          TimeToLiveSpecification: { AttributeName: table.ttlAttribute, Enabled: true },
+        }),
+      );
+    }
+  } finally {
+    client.destroy();
+  }
 }
 
 /** Runs one execution of the synthesized workflow locally. */
@@ -389,6 +608,7 @@ export async function runLocalWorkflow(options: LocalRunOptions): Promise<LocalR
   const runId = ++runCounter;
   const executionName = options.executionName ?? `local-${Date.now().toString(36)}-${runId}`;
   const synthesized = synthesizeWorkflow(options.props);
+  await deployTables(synthesized.tables, options.target);
   const clock = options.clock ?? new VirtualClock({ timeScale: 0 });
   const baseEnv = {
     ...targetEnvironment(options.target),
@@ -398,33 +618,59 @@ export async function runLocalWorkflow(options: LocalRunOptions): Promise<LocalR
   const events: PublishedEvent[] = [];
   const atlasBefore = countsFor(options.requestLog, 'atlas');
   const ec2Before = countsFor(options.requestLog, 'ec2');
+  const dynamodbBefore = countsFor(options.requestLog, 'dynamodb');
   const startVirtual = clock.now();
   const startReal = performance.now();
   let invocations = 0;
   const lastResults = new Map<string, unknown>();
 
   const tasks: Record<string, TaskFunction> = {};
-  const handlers = new Map<string, Promise<(event: unknown, context: unknown) => Promise<unknown>>>();
+  // Each function's environment and its key, computed once per run.
+  // The run's target and the process variables the handlers' SDKs and clients read.
+  const own = ownEnvironment();
+  const baseKey = JSON.stringify([
+    baseEnv,
+    Object.keys(own)
+      .filter((k) => /^(AWS_|MONGODB_|ATLAS_|POWERTOOLS_)/.test(k))
+      .sort()
+      .map((k) => [k, own[k]]),
+  ]);
+  const environmentOf = (binding: LambdaBinding) => {
+    // Per function and that key, computed once.
+    let byTarget = environments.get(binding);
+    if (byTarget === undefined) {
+      byTarget = new Map();
+      environments.set(binding, byTarget);
+    }
+    let found = byTarget.get(baseKey);
+    if (found === undefined) {
+      const env = functionEnvironment(binding, baseEnv);
+      found = { env, key: JSON.stringify(Object.entries(env).sort(([a], [b]) => (a < b ? -1 : 1))) };
+      byTarget.set(baseKey, found);
+    }
+    return found;
+  };
   for (const [stateName, binding] of synthesized.lambdaTasks) {
     tasks[stateName] = async (input) => {
       // A failed attempt has no result: a display must not show the previous attempt's under the failure.
       lastResults.delete(stateName);
-      const env = functionEnvironment(binding, baseEnv);
+      const { env, key } = environmentOf(binding);
       const proceed = async () => {
-        let handler = handlers.get(binding.entry);
-        if (!handler) {
-          handler = loadHandler(binding, env, runId);
-          handlers.set(binding.entry, handler);
+        const { container, release } = await takeContainer(binding, env, key, clock);
+        container.current = { virtualStart: clock.now(), realStart: performance.now() };
+        try {
+          invocations += 1;
+          const context = lambdaContext(
+            `local-${binding.stepId}`,
+            executionName,
+            binding.timeoutSeconds,
+            invocations,
+            container.now,
+          );
+          return await withEnvironment(env, () => container.handler(input, context));
+        } finally {
+          release();
         }
-        const run = await handler;
-        invocations += 1;
-        const context = lambdaContext(
-          `local-${binding.stepId}`,
-          executionName,
-          binding.timeoutSeconds,
-          invocations,
-        );
-        return withEnvironment(env, () => run(input, context));
       };
       const result = options.invoke
         ? await options.invoke(
@@ -442,6 +688,7 @@ export async function runLocalWorkflow(options: LocalRunOptions): Promise<LocalR
                   executionName,
                   binding.timeoutSeconds,
                   invocations,
+                  () => clock.now(),
                 );
               },
             },
@@ -473,34 +720,43 @@ export async function runLocalWorkflow(options: LocalRunOptions): Promise<LocalR
     };
   }
 
-  const result: CoreRunResult = await runDefinition({
-    definition: synthesized.definition,
-    tasks,
-    clock,
-    input: options.input,
-    context: {
-      Execution: {
-        Id: `arn:aws:states:${REGION}:${ACCOUNT}:execution:LocalPrivateEndpointWorkflow:${executionName}`,
-        Name: executionName,
-        StartTime: new Date(startVirtual).toISOString(),
-        Input: options.input,
-        RoleArn: `arn:aws:iam::${ACCOUNT}:role/local`,
+  // The execution takes part in the clock's time from here to its end (concurrent runs' waits overlap).
+  const time = clock.timeScale === 0 ? virtualTimeOf(clock) : undefined;
+  time?.enter();
+  let result: CoreRunResult;
+  try {
+    result = await runDefinition({
+      definition: synthesized.definition,
+      tasks,
+      clock,
+      input: options.input,
+      context: {
+        Execution: {
+          Id: `arn:aws:states:${REGION}:${ACCOUNT}:execution:LocalPrivateEndpointWorkflow:${executionName}`,
+          Name: executionName,
+          StartTime: new Date(startVirtual).toISOString(),
+          Input: options.input,
+          RoleArn: `arn:aws:iam::${ACCOUNT}:role/local`,
+        },
+        StateMachine: {
+          Id: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:LocalPrivateEndpointWorkflow`,
+          Name: 'local',
+        },
       },
-      StateMachine: {
-        Id: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:LocalPrivateEndpointWorkflow`,
-        Name: 'local',
+      ...(options.onWait ? { onWait: options.onWait } : {}),
+      ...(clock.timeScale === 0 ? { sleep: worldSleep(clock) } : {}),
+      onHistory: (entry) => {
+        options.onHistory?.(
+          entry,
+          entry.kind === 'succeeded' && lastResults.has(entry.state)
+            ? { result: lastResults.get(entry.state) }
+            : {},
+        );
       },
-    },
-    ...(options.onWait ? { onWait: options.onWait } : {}),
-    onHistory: (entry) => {
-      options.onHistory?.(
-        entry,
-        entry.kind === 'succeeded' && lastResults.has(entry.state)
-          ? { result: lastResults.get(entry.state) }
-          : {},
-      );
-    },
-  });
+    });
+  } finally {
+    time?.leave();
+  }
 
   return {
     executionName,
@@ -515,6 +771,7 @@ export async function runLocalWorkflow(options: LocalRunOptions): Promise<LocalR
       lambdaInvocations: invocations,
       atlasCalls: diffCounts(countsFor(options.requestLog, 'atlas'), atlasBefore),
       ec2Calls: diffCounts(countsFor(options.requestLog, 'ec2'), ec2Before),
+      dynamodbCalls: diffCounts(countsFor(options.requestLog, 'dynamodb'), dynamodbBefore),
       virtualDurationMs: clock.now() - startVirtual,
       providerTimeMs: result.waitedMs,
       realDurationMs: performance.now() - startReal,

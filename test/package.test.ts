@@ -24,6 +24,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STEP_IDS } from '../lambdas/workflow/steps.ts';
+import { resolveIntrinsics } from '../lib/asl.ts';
 import { PROJECT_ROOT } from '../lib/private-endpoint-workflow.ts';
 
 const PACKAGE = 'atlas-private-endpoint-workflow';
@@ -185,8 +186,13 @@ console.log(JSON.stringify({ functions: Object.keys(workflow.functions).length }
         url: pathToFileURL(
           join(outdir, `asset.${fn.Properties.Code.S3Key.replace(/\.zip$/, '')}`, 'index.mjs'),
         ).href,
+        // Intrinsics resolve as CloudFormation would; a resource's own Ref (the lease table's name) gets a stand-in.
         env: Object.fromEntries(
-          Object.entries(fn.Properties.Environment.Variables).filter(([, v]) => typeof v === 'string'),
+          Object.entries(fn.Properties.Environment.Variables).map(([k, v]) => {
+            const ref = (v as { Ref?: unknown } | null)?.Ref;
+            if (typeof ref === 'string' && !ref.startsWith('AWS::')) return [k, `${ref}-name`];
+            return [k, resolveIntrinsics(v)];
+          }),
         ),
       }));
     const script = `

@@ -291,6 +291,11 @@ export function dedicatedClient(atlas: AtlasClient): EndpointKindClient {
     kind: 'dedicated',
     findExisting,
 
+    async findOwned() {
+      // An endpoint service carries no mark of the request that made it.
+      return [];
+    },
+
     async create(target) {
       const region = toAtlasRegion(target.region);
       let converged = false;

@@ -112,11 +112,19 @@ export interface EndpointKindClient {
   readonly kind: EndpointKind;
   /**
    * The endpoint this target already has, if any. Serverless: the endpoint linked to `vpcEndpointId`, else
-   * an unlinked, usable one (RESERVATION_REQUESTED or RESERVED) that carries the target's ownership marker
-   * (without a marker: the same comment when the target has one). Dedicated: the endpoint service of the
-   * target's region (preferring one that already lists `vpcEndpointId`).
+   * the one that carries the target's ownership marker, whatever its status but DELETING (a usable unlinked
+   * one first, a FAILED one last: it is still the target's own, to report and delete, never to duplicate);
+   * without a marker, an unlinked usable one (RESERVATION_REQUESTED or RESERVED) with the same comment when
+   * the target has one. Dedicated: the endpoint service of the target's region (preferring one that already
+   * lists `vpcEndpointId`).
    */
   findExisting(target: EndpointTarget, vpcEndpointId?: string): Promise<AtlasEndpointView | undefined>;
+  /**
+   * Everything that provably belongs to the target's request, whatever its status but DELETING: serverless,
+   * every endpoint carrying the target's ownership marker (none without a marker); dedicated, nothing (an
+   * endpoint service carries no mark of who made it). What a cleanup deletes besides what its record names.
+   */
+  findOwned(target: EndpointTarget): Promise<readonly AtlasEndpointView[]>;
   /**
    * Creates the Atlas side with one POST (resent only when Atlas certainly did not act on it). After an
    * ambiguous failure the converge look-up runs first: serverless, the endpoint carrying the target's marker

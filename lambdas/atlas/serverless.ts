@@ -101,6 +101,17 @@ function isUnlinkedAndUsable(raw: Json): boolean {
   );
 }
 
+/**
+ * Of the endpoints carrying a request's marker (its own), the one to deal with: whatever its status, except
+ * on its way out (DELETING). A usable unlinked one first, then any other that is not FAILED, then a FAILED
+ * one: an owned endpoint that went FAILED is still this request's, to be reported and deleted, never
+ * replaced by a second one.
+ */
+function ownEndpoint(raws: readonly Json[], marker: string): Json | undefined {
+  const own = raws.filter((raw) => carriesMarker(raw.comment, marker) && raw.status !== 'DELETING');
+  return own.find(isUnlinkedAndUsable) ?? own.find((raw) => raw.status !== 'FAILED') ?? own[0];
+}
+
 /** Reads a serverless instance (`ServerlessInstanceDescription`) as a DeploymentView. */
 export function serverlessInstanceView(raw: unknown, vpcEndpointId: string | undefined): DeploymentView {
   const body = asObject(raw, 'getServerlessInstance');
@@ -156,10 +167,11 @@ export function serverlessClient(atlas: AtlasClient): EndpointKindClient {
   };
 
   /**
-   * The raw endpoint linked to the VPC endpoint, else an unlinked usable one: the one carrying the target's
-   * marker (never an unmarked one), or without a marker the first with the target's comment (any, when the
-   * target has no comment either). `strict` (the converge look-up, whose find counts as created): without a
-   * marker, only an endpoint with the target's comment, and none when the target has no comment.
+   * The raw endpoint linked to the VPC endpoint, else the target's own: the one carrying the target's marker,
+   * whatever its status but DELETING (see `ownEndpoint`; never an unmarked one), or without a marker the first
+   * unlinked usable one with the target's comment (any, when the target has no comment either). `strict` (the
+   * converge look-up, whose find counts as created): without a marker, only an endpoint with the target's
+   * comment, and none when the target has no comment.
    */
   const findExistingRaw = async (
     target: EndpointTarget,
@@ -171,9 +183,9 @@ export function serverlessClient(atlas: AtlasClient): EndpointKindClient {
       const linked = raws.find((raw) => raw.cloudProviderEndpointId === vpcEndpointId);
       if (linked) return linked;
     }
-    const usable = raws.filter(isUnlinkedAndUsable);
     const marker = target.ownershipMarker;
-    if (marker !== undefined) return usable.find((raw) => carriesMarker(raw.comment, marker));
+    if (marker !== undefined) return ownEndpoint(raws, marker);
+    const usable = raws.filter(isUnlinkedAndUsable);
     const wantedComment = target.comment;
     if (wantedComment === undefined && strict) return undefined;
     return usable.find((raw) => wantedComment === undefined || raw.comment === wantedComment);
@@ -220,6 +232,15 @@ export function serverlessClient(atlas: AtlasClient): EndpointKindClient {
   return {
     kind: 'serverless',
     findExisting,
+
+    async findOwned(target) {
+      const marker = target.ownershipMarker;
+      if (marker === undefined) return [];
+      const raws = await listRaw(target);
+      return raws
+        .filter((raw) => carriesMarker(raw.comment, marker) && raw.status !== 'DELETING')
+        .map((raw) => toView(raw, 'listServerlessPrivateEndpoint', target));
+    },
 
     async create(target) {
       const comment = commentOf(target);

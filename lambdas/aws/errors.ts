@@ -1,5 +1,5 @@
 /**
- * Maps what the EC2 client throws onto the workflow's named errors.
+ * Maps what the EC2 client (and the DynamoDB client of the lease table) throws onto the workflow's named errors.
  *
  * - Throttling, 5xx and network failures that survived the SDK's own retries -> AwsTransientError
  *   (the state machine retries it with backoff).
@@ -38,6 +38,10 @@ export const TRANSIENT_EC2_CODES: ReadonlySet<string> = new Set([
   'RequestTimeout',
   'RequestTimeoutException',
   'IDPCommunicationError',
+  // DynamoDB's names for the same (the lease table).
+  'ProvisionedThroughputExceededException',
+  'InternalServerError',
+  'TransactionInProgressException',
 ]);
 
 /** EC2 codes that say a VPC endpoint id does not exist (Describe uses the first, Delete the second). */
@@ -69,7 +73,9 @@ const NETWORK_ERROR_NAMES: ReadonlySet<string> = new Set(['TimeoutError', 'Reque
 
 /** What was being done when the error happened; copied into `details`. */
 export interface AwsErrorContext {
-  /** EC2 action, e.g. `CreateVpcEndpoint`. */
+  /** The service, as messages name it. @default 'EC2' */
+  readonly service?: string;
+  /** The action, e.g. `CreateVpcEndpoint`. */
   readonly operation: string;
   readonly vpcEndpointId?: string;
   readonly serviceName?: string;
@@ -123,6 +129,10 @@ function isCredentialsError(error: unknown): boolean {
   return name === 'CredentialsProviderError' || name === 'TokenProviderError';
 }
 
+function serviceOf(context: AwsErrorContext): string {
+  return context.service ?? 'EC2';
+}
+
 function contextDetails(context: AwsErrorContext): Record<string, string> {
   const details: Record<string, string> = { operation: context.operation };
   if (context.vpcEndpointId !== undefined) details.vpcEndpointId = context.vpcEndpointId;
@@ -141,17 +151,20 @@ export function rejectedByAws(
   const details: ErrorDetails = { ...contextDetails(context), awsCode, awsMessage };
   if (TRANSIENT_EC2_CODES.has(awsCode)) {
     return new AwsTransientError(
-      `EC2 ${context.operation} was throttled or failed (${awsCode}): ${awsMessage}`,
+      `${serviceOf(context)} ${context.operation} was throttled or failed (${awsCode}): ${awsMessage}`,
       {
         details,
         cause,
       },
     );
   }
-  return new AwsRequestRejectedError(`EC2 ${context.operation} was rejected (${awsCode}): ${awsMessage}`, {
-    details,
-    cause,
-  });
+  return new AwsRequestRejectedError(
+    `${serviceOf(context)} ${context.operation} was rejected (${awsCode}): ${awsMessage}`,
+    {
+      details,
+      cause,
+    },
+  );
 }
 
 /**
@@ -182,29 +195,38 @@ export function toAwsWorkflowError(error: unknown, context: AwsErrorContext): un
       e.$fault === 'server' ||
       (typeof e.$retryable === 'object' && e.$retryable !== null);
     if (transient) {
-      return new AwsTransientError(`EC2 ${context.operation} was throttled or failed (${code}): ${message}`, {
+      return new AwsTransientError(
+        `${serviceOf(context)} ${context.operation} was throttled or failed (${code}): ${message}`,
+        {
+          details,
+          cause: error,
+        },
+      );
+    }
+    return new AwsRequestRejectedError(
+      `${serviceOf(context)} ${context.operation} was rejected (${code}): ${message}`,
+      {
         details,
         cause: error,
-      });
-    }
-    return new AwsRequestRejectedError(`EC2 ${context.operation} was rejected (${code}): ${message}`, {
-      details,
-      cause: error,
-    });
+      },
+    );
   }
 
   if (status !== undefined && status >= 500) {
-    return new AwsTransientError(`EC2 ${context.operation} answered HTTP ${status}: ${message}`, {
-      details: { ...contextDetails(context), httpStatus: status, attempts },
-      cause: error,
-    });
+    return new AwsTransientError(
+      `${serviceOf(context)} ${context.operation} answered HTTP ${status}: ${message}`,
+      {
+        details: { ...contextDetails(context), httpStatus: status, attempts },
+        cause: error,
+      },
+    );
   }
 
   if (status === undefined) {
     const netCode = networkCode(error);
     if (netCode !== undefined) {
       return new AwsTransientError(
-        `EC2 ${context.operation} failed on the network (${netCode}): ${message}`,
+        `${serviceOf(context)} ${context.operation} failed on the network (${netCode}): ${message}`,
         {
           details: { ...contextDetails(context), networkError: netCode, attempts },
           cause: error,
@@ -215,7 +237,7 @@ export function toAwsWorkflowError(error: unknown, context: AwsErrorContext): un
 
   if (isCredentialsError(error)) {
     return new ConfigurationError(
-      `EC2 ${context.operation}: no AWS credentials could be loaded: ${message}`,
+      `${serviceOf(context)} ${context.operation}: no AWS credentials could be loaded: ${message}`,
       {
         details: contextDetails(context),
         cause: error,
@@ -225,10 +247,13 @@ export function toAwsWorkflowError(error: unknown, context: AwsErrorContext): un
 
   if (status !== undefined) {
     // An answer without a parseable EC2 error code (e.g. an HTML page from a proxy).
-    return new AwsRequestRejectedError(`EC2 ${context.operation} answered HTTP ${status}: ${message}`, {
-      details: { ...contextDetails(context), httpStatus: status },
-      cause: error,
-    });
+    return new AwsRequestRejectedError(
+      `${serviceOf(context)} ${context.operation} answered HTTP ${status}: ${message}`,
+      {
+        details: { ...contextDetails(context), httpStatus: status },
+        cause: error,
+      },
+    );
   }
   return error;
 }

@@ -12,12 +12,13 @@
  *   id is a rejected request (AwsRequestRejectedError), not "gone".
  * - `findVpcEndpoints()` skips endpoints that are `deleting` or `deleted`.
  * - `deleteVpcEndpoint(id)` is idempotent: an unknown or already-deleted id is success.
- * - `createInterfaceEndpoint()` sends a ClientToken derived from the request id and the endpoint
- *   service name, so repeating the same request (a retried Lambda, a re-run with the same request id)
- *   returns the same endpoint instead of creating a second one, while a re-run whose Atlas side was
- *   replaced (a new endpoint service) creates the endpoint it now needs. It always sends
- *   `PrivateDnsEnabled` (EC2's own default for interface endpoints is true, which Atlas endpoint
- *   services refuse).
+ * - `createInterfaceEndpoint()` sends a ClientToken derived from its `idempotencyKey` (the workflow passes
+ *   the execution's ARN) and the endpoint service name, so every retry inside one execution (a retried
+ *   Lambda, a create whose answer was lost) returns the same endpoint instead of creating a second one,
+ *   while a new execution of the same request (a re-run after a rollback) is never handed back an endpoint
+ *   an earlier one made and deleted: re-runs converge through the tag look-up (validate-request) instead.
+ *   It always sends `PrivateDnsEnabled` (EC2's own default for interface endpoints is true, which Atlas
+ *   endpoint services refuse).
  * - `checkNetwork()` returns request issues (not errors) so validate-request can list them with the
  *   schema's issues in one InvalidRequest.
  */
@@ -28,6 +29,7 @@ import {
   DescribeSecurityGroupsCommand,
   DescribeSubnetsCommand,
   DescribeVpcEndpointsCommand,
+  DescribeVpcsCommand,
   type EC2Client,
   type Filter,
   type Tag,
@@ -56,29 +58,31 @@ export const CLIENT_TOKEN_MAX_LENGTH = 64;
 const SERVICE_ID = /^com\.amazonaws\.vpce\.[a-z0-9-]+\.(vpce-svc-[0-9a-f]+)$/;
 
 /**
- * The ClientToken for creating request `requestId`'s VPC endpoint to endpoint service `serviceName`.
+ * The ClientToken for creating the VPC endpoint of attempt `key` (the workflow: the execution ARN) to endpoint
+ * service `serviceName`.
  *
- * Deterministic, so every attempt of the same request to the same service sends the same token (EC2 then
- * returns the endpoint it already made instead of a second one). The service is part of it because a
- * re-run of a request whose Atlas side was replaced needs an endpoint to the new service: with the
- * request id alone EC2 would refuse the create (IdempotentParameterMismatch).
+ * Deterministic, so every retry of the same attempt to the same service sends the same token (EC2 then
+ * returns the endpoint it already made instead of a second one). The service is part of it because an
+ * attempt whose Atlas side was replaced needs an endpoint to the new service: with the key alone EC2 would
+ * refuse the create (IdempotentParameterMismatch). A new attempt (a new execution) gets a new token, so EC2
+ * never hands it an endpoint an earlier attempt made and its rollback deleted (EC2 keeps tokens for a while).
  *
- * Readable when it fits: `<requestId>:<vpce-svc-…>` (the service id, which holds no `:`; the region is
- * the EC2 client's, and `createInterfaceEndpoint` refuses a service in another region), when that is at
- * most 64 printable ASCII characters. Otherwise (or for a service name of another shape) the SHA-256 hex,
- * exactly 64 characters, of the UTF-8 JSON `[requestId, serviceName]`. Within a region, distinct (request,
+ * Readable when it fits: `<key>:<vpce-svc-…>` (the service id, which holds no `:`; the region is the EC2
+ * client's, and `createInterfaceEndpoint` refuses a service in another region), when that is at most 64
+ * printable ASCII characters. Otherwise (an execution ARN never fits, or a service name of another shape) the
+ * SHA-256 hex, exactly 64 characters, of the UTF-8 JSON `[key, serviceName]`. Within a region, distinct (key,
  * service) pairs get distinct tokens: a readable token splits at its last `:`, and it is never 64 hex digits.
  */
-export function clientTokenFor(requestId: string, serviceName: string): string {
-  if (requestId.length === 0) throw new RangeError('requestId must not be empty');
+export function clientTokenFor(key: string, serviceName: string): string {
+  if (key.length === 0) throw new RangeError('the idempotency key must not be empty');
   if (serviceName.length === 0) throw new RangeError('serviceName must not be empty');
   const service = SERVICE_ID.exec(serviceName)?.[1];
   if (service !== undefined) {
-    const readable = `${requestId}:${service}`;
+    const readable = `${key}:${service}`;
     if (readable.length <= CLIENT_TOKEN_MAX_LENGTH && /^[\x20-\x7e]+$/.test(readable)) return readable;
   }
   return createHash('sha256')
-    .update(JSON.stringify([requestId, serviceName]), 'utf8')
+    .update(JSON.stringify([key, serviceName]), 'utf8')
     .digest('hex');
 }
 
@@ -141,8 +145,13 @@ export interface CreateInterfaceEndpointInput {
   /** Value of the managed-by tag (the deployment's identity; IAM conditions compare it). */
   readonly managedBy: string;
   readonly atlas: AtlasTagIds;
-  /** Idempotency key; derives the ClientToken (with `serviceName`) and is written as a tag. */
+  /** The request id, written as a tag (the re-run look-up finds the request's endpoints by it). */
   readonly requestId: string;
+  /**
+   * Derives the ClientToken (with `serviceName`): one value per attempt, stable across its retries (the
+   * workflow passes the execution ARN). @default requestId
+   */
+  readonly idempotencyKey?: string;
 }
 
 export interface FindVpcEndpointsInput {
@@ -167,8 +176,8 @@ export interface CheckNetworkInput {
 /** The operations the handlers use; implemented by `Ec2VpcEndpoints`. */
 export interface VpcEndpointOperations {
   /**
-   * Checks, before anything is created, that every subnet and security group exists, belongs to the
-   * VPC, and that the subnets sit in distinct Availability Zones. Returns request issues (field paths
+   * Checks, before anything is created, that the VPC exists, that every subnet and security group exists
+   * and belongs to it, and that the subnets sit in distinct Availability Zones. Returns request issues (field paths
    * such as `subnetIds[1]`) for validate-request to report in its InvalidRequest; empty when all is well.
    */
   checkNetwork(input: CheckNetworkInput): Promise<FieldIssue[]>;
@@ -269,7 +278,10 @@ export class Ec2VpcEndpoints implements VpcEndpointOperations {
     // Filters (not id lists) so that unknown ids simply come back missing instead of failing the call.
     const subnetIds = [...new Set(input.subnetIds)];
     const groupIds = [...new Set(input.securityGroupIds)];
-    const [subnets, groups] = await Promise.all([
+    const [vpcs, subnets, groups] = await Promise.all([
+      guarded({ operation: 'DescribeVpcs', vpcId: input.vpcId }, () =>
+        this.ec2.send(new DescribeVpcsCommand({ Filters: [{ Name: 'vpc-id', Values: [input.vpcId] }] })),
+      ).then((r) => r.Vpcs ?? []),
       subnetIds.length === 0
         ? []
         : guarded({ operation: 'DescribeSubnets', vpcId: input.vpcId }, () =>
@@ -286,6 +298,14 @@ export class Ec2VpcEndpoints implements VpcEndpointOperations {
           ).then((r) => r.SecurityGroups ?? []),
     ]);
     const region = await this.ec2.config.region();
+    // A VPC that does not exist: say so, rather than that every subnet "belongs to another VPC".
+    const vpcExists = vpcs.some((v) => v.VpcId === input.vpcId);
+    if (!vpcExists) {
+      issues.push({
+        field: 'vpcId',
+        problem: `there is no VPC "${input.vpcId}" in this account in ${region}`,
+      });
+    }
 
     const zoneOwner = new Map<string, number>();
     input.subnetIds.forEach((id, index) => {
@@ -294,7 +314,8 @@ export class Ec2VpcEndpoints implements VpcEndpointOperations {
       if (subnet === undefined) {
         issues.push({ field, problem: `subnet "${id}" does not exist in this account in ${region}` });
       } else if (subnet.VpcId !== input.vpcId) {
-        issues.push({ field, problem: `subnet "${id}" belongs to ${subnet.VpcId}, not to ${input.vpcId}` });
+        if (vpcExists)
+          issues.push({ field, problem: `subnet "${id}" belongs to ${subnet.VpcId}, not to ${input.vpcId}` });
       } else if (subnet.AvailabilityZone !== undefined) {
         const first = zoneOwner.get(subnet.AvailabilityZone);
         if (first === undefined) zoneOwner.set(subnet.AvailabilityZone, index);
@@ -312,7 +333,7 @@ export class Ec2VpcEndpoints implements VpcEndpointOperations {
       const group = groups.find((g) => g.GroupId === id);
       if (group === undefined) {
         issues.push({ field, problem: `security group "${id}" does not exist in this account in ${region}` });
-      } else if (group.VpcId !== input.vpcId) {
+      } else if (group.VpcId !== input.vpcId && vpcExists) {
         issues.push({
           field,
           problem: `security group "${id}" belongs to ${group.VpcId}, not to ${input.vpcId}`,
@@ -348,7 +369,7 @@ export class Ec2VpcEndpoints implements VpcEndpointOperations {
           SubnetIds: [...input.subnetIds],
           SecurityGroupIds: [...input.securityGroupIds],
           PrivateDnsEnabled: input.privateDnsEnabled,
-          ClientToken: clientTokenFor(input.requestId, input.serviceName),
+          ClientToken: clientTokenFor(input.idempotencyKey ?? input.requestId, input.serviceName),
           TagSpecifications: [{ ResourceType: 'vpc-endpoint', Tags: tags }],
         }),
       ),

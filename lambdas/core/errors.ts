@@ -34,6 +34,11 @@ export const ErrorNames = {
   /** An existing resource conflicts with the request (e.g. the instance already linked to another VPC endpoint). */
   ResourceConflict: 'ResourceConflict',
   /**
+   * Another execution holds the target's lease (the same project, instance or cluster, region and VPC): this
+   * one changed nothing and ends at once, naming that execution. Permanent (run again once it has ended).
+   */
+  TargetBusy: 'TargetBusy',
+  /**
    * Fail state only (no handler throws it): the cleanup after a failure failed or ran out of time. The Fail
    * cause names the original error and what was left over; summarize-failure chooses it.
    */
@@ -162,5 +167,10 @@ export class DeadlineExceededError extends WorkflowError {
 
 export class ResourceConflictError extends WorkflowError {
   override readonly name = ErrorNames.ResourceConflict;
+  readonly retryable = false;
+}
+
+export class TargetBusyError extends WorkflowError {
+  override readonly name = ErrorNames.TargetBusy;
   readonly retryable = false;
 }

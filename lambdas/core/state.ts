@@ -12,6 +12,34 @@
 
 export type EndpointKind = 'serverless' | 'dedicated';
 
+/**
+ * The Step Functions execution running the request (`$$.Execution`): the ClientToken of its VPC endpoint create
+ * (stable across its retries, new for every execution), the holder of its target lease, and the start of its
+ * whole-run deadline.
+ */
+export interface ExecutionInfo {
+  /** The execution ARN (`$$.Execution.Id`). */
+  readonly id: string;
+  /** The execution name (`$$.Execution.Name`). */
+  readonly name: string;
+  /** ISO timestamp the execution started (`$$.Execution.StartTime`). */
+  readonly startTime: string;
+}
+
+/**
+ * The target lease this execution holds (`$.lease`): one item per target in the deployment's lease table,
+ * taken by validate-request before it looks at anything, released before the execution ends. Its expiry
+ * (the execution's start plus its timeout) frees the target of an execution that died without releasing it.
+ */
+export interface LeaseSide {
+  /** The lease item's key: kind, project, instance or cluster, region and VPC. */
+  readonly key: string;
+  /** The holder: the execution ARN. */
+  readonly holder: string;
+  /** ISO timestamp the lease expires at. */
+  readonly expiresAt: string;
+}
+
 /** The validated, defaults-filled execution input (produced by the request schema). */
 export interface WorkflowRequest {
   readonly kind: EndpointKind;
@@ -34,7 +62,10 @@ export interface WorkflowRequest {
   readonly privateDnsEnabled: boolean;
   /** Extra tags for the VPC endpoint (the workflow adds its own managing tags too). */
   readonly tags: Readonly<Record<string, string>>;
-  /** Idempotency key: derives the EC2 ClientToken (with the service name). Defaults to the execution name. */
+  /**
+   * Idempotency key: executions with the same id converge on the same resources (found by their tags and the
+   * Atlas ownership marker). Defaults to the execution name.
+   */
   readonly requestId: string;
   /** When false, a failure keeps what was created and the output names it. @default true */
   readonly rollbackOnFailure: boolean;

@@ -5,6 +5,7 @@
 import { describeVpcEndpoint } from '#workflow/operations/vpc-endpoint';
 import { ec2Access } from './support/ec2.ts';
 import {
+  type Capabilities,
   defaultHandlerDeps,
   type HandlerDeps,
   type LambdaStepHandler,
@@ -14,8 +15,11 @@ import {
 
 const STEP = 'describe-vpc-endpoint';
 
+/** The clients this step's module brings (the local engine builds warm containers from them). */
+export const capabilities: Capabilities = { ec2: ec2Access };
+
 /** Built once per container from the function's environment. */
-export const handlerDeps: HandlerDeps = defaultHandlerDeps(STEP, { ec2: ec2Access });
+export const handlerDeps: HandlerDeps = defaultHandlerDeps(STEP, capabilities);
 
 export function makeHandler(deps: HandlerDeps): LambdaStepHandler<typeof STEP> {
   return stepHandler(STEP, deps, pollingState(STEP), describeVpcEndpoint);

@@ -5,6 +5,7 @@
 import { linkEndpoint } from '#workflow/operations/link';
 import { atlasAccess } from './support/atlas.ts';
 import {
+  type Capabilities,
   defaultHandlerDeps,
   type HandlerDeps,
   type LambdaStepHandler,
@@ -14,8 +15,11 @@ import {
 
 const STEP = 'link-endpoint';
 
+/** The clients this step's module brings (the local engine builds warm containers from them). */
+export const capabilities: Capabilities = { atlas: atlasAccess };
+
 /** Built once per container from the function's environment. */
-export const handlerDeps: HandlerDeps = defaultHandlerDeps(STEP, { atlas: atlasAccess });
+export const handlerDeps: HandlerDeps = defaultHandlerDeps(STEP, capabilities);
 
 export function makeHandler(deps: HandlerDeps): LambdaStepHandler<typeof STEP> {
   return stepHandler(STEP, deps, workflowState(STEP), linkEndpoint);

@@ -4,6 +4,7 @@
  */
 import { summarizeFailure } from '#workflow/operations/summarize';
 import {
+  type Capabilities,
   defaultHandlerDeps,
   type HandlerDeps,
   type LambdaStepHandler,
@@ -13,8 +14,11 @@ import {
 
 const STEP = 'summarize-failure';
 
+/** The clients this step's module brings (the local engine builds warm containers from them). */
+export const capabilities: Capabilities = {};
+
 /** Built once per container from the function's environment. */
-export const handlerDeps: HandlerDeps = defaultHandlerDeps(STEP);
+export const handlerDeps: HandlerDeps = defaultHandlerDeps(STEP, capabilities);
 
 export function makeHandler(deps: HandlerDeps): LambdaStepHandler<typeof STEP> {
   return stepHandler(STEP, deps, summarizeFailureEvent, async (input) => summarizeFailure(input));

@@ -6,7 +6,9 @@ import { loadRequestDefaults } from '#workflow/config';
 import { validateRequest } from '#workflow/operations/validate';
 import { atlasAccess } from './support/atlas.ts';
 import { ec2Access } from './support/ec2.ts';
+import { leaseAccess } from './support/leases.ts';
 import {
+  type Capabilities,
   defaultHandlerDeps,
   type HandlerDeps,
   type LambdaStepHandler,
@@ -16,12 +18,16 @@ import {
 
 const STEP = 'validate-request';
 
-/** Built once per container from the function's environment. */
-export const handlerDeps: HandlerDeps = defaultHandlerDeps(STEP, {
+/** The clients this step's module brings (the local engine builds warm containers from them). */
+export const capabilities: Capabilities = {
   atlas: atlasAccess,
   ec2: ec2Access,
   requestDefaults: loadRequestDefaults,
-});
+  leases: leaseAccess,
+};
+
+/** Built once per container from the function's environment. */
+export const handlerDeps: HandlerDeps = defaultHandlerDeps(STEP, capabilities);
 
 export function makeHandler(deps: HandlerDeps): LambdaStepHandler<typeof STEP> {
   return stepHandler(STEP, deps, validateRequestEvent, (input, stepDeps) =>

@@ -15,15 +15,15 @@
  * - `phaseBudgetSeconds` (steps.ts `REQUEST_BUDGET_FIELD`) is checked here with every other field
  *   (known phases, whole seconds within the steps.ts bounds) and passed on as given; validate-request
  *   resolves the effective budgets against the deployment with `resolvePhaseBudgets()`.
- * - `comment` is at most 63 characters and exists only for `serverless`: Atlas keeps 80 (the spec's
+ * - `comment` is at most 63 UTF-16 code units and exists only for `serverless`: Atlas keeps 80 (the spec's
  *   `maxLength: 80`, counted in UTF-16 code units, which is never less than the code-point count), and
  *   the workflow appends a space and its 16-character ownership marker (`[ape:<10 hex>]`, see
  *   lambdas/atlas/kind-common.ts) so it can recognise its own endpoint later. A dedicated endpoint
  *   service has no comment, so `comment` with `kind: "dedicated"` is rejected rather than dropped.
- * - `privateDnsEnabled` defaults to false. Atlas endpoint services publish no private DNS name;
- *   clients reach Atlas through the hostnames in the private connection string, which Atlas resolves
- *   to the endpoint's addresses. EC2's own default for interface endpoints is true, so the workflow
- *   always sends the value explicitly.
+ * - `privateDnsEnabled` can only be false (the default). Atlas endpoint services publish no private DNS
+ *   name, so EC2 refuses a VPC endpoint with private DNS for them; clients reach Atlas through the
+ *   hostnames in the private connection string. EC2's own default for interface endpoints is true, so
+ *   the workflow always sends the value explicitly.
  * - `requestId` (the idempotency key) defaults to the execution name.
  */
 import { z } from 'zod';
@@ -119,8 +119,9 @@ const EXPECTED: Readonly<Record<string, string>> = {
   groupId: 'the Atlas project id: 24 lowercase hexadecimal characters, e.g. "5f7cac1adf5d6c6306f4b283"',
   instanceName: `the serverless instance or cluster name: 1 to ${INSTANCE_NAME_MAX_LENGTH} letters, digits and hyphens, starting with a letter or digit`,
   comment:
-    `a string of at most ${COMMENT_MAX_LENGTH} characters (Atlas keeps ${ATLAS_COMMENT_MAX_LENGTH}, and the ` +
-    `workflow appends a space and a ${OWNERSHIP_MARKER_LENGTH}-character ownership marker to it)`,
+    `a string of at most ${COMMENT_MAX_LENGTH} UTF-16 code units without control characters (Atlas keeps ` +
+    `${ATLAS_COMMENT_MAX_LENGTH}, and the workflow appends a space and a ${OWNERSHIP_MARKER_LENGTH}-character ` +
+    'ownership marker to it)',
   vpcId: 'a VPC id: "vpc-" followed by 8 or 17 lowercase hexadecimal characters',
   subnetIds: `a list of 1 to ${MAX_SUBNETS} unique subnet ids of the VPC, one per Availability Zone`,
   'subnetIds[]': 'a subnet id: "subnet-" followed by 8 or 17 lowercase hexadecimal characters',
@@ -128,7 +129,7 @@ const EXPECTED: Readonly<Record<string, string>> = {
   'securityGroupIds[]': 'a security group id: "sg-" followed by 8 or 17 lowercase hexadecimal characters',
   region: 'the AWS region name of the VPC, one that MongoDB Atlas supports, e.g. "us-east-1"',
   vpcAccountId: "a 12-digit AWS account id (the account of the VPC, when it is not the workflow's own)",
-  privateDnsEnabled: 'true or false (default false)',
+  privateDnsEnabled: 'false (the default): Atlas endpoint services publish no private DNS name',
   tags: `an object of at most ${MAX_REQUEST_TAGS} tags, tag key -> string value`,
   'tags.*': `a string of at most ${MAX_TAG_VALUE_LENGTH} characters`,
   requestId: `1 to ${REQUEST_ID_MAX_LENGTH} characters without control characters (defaults to the execution name)`,
@@ -154,7 +155,7 @@ const FIELD_DESCRIPTIONS = {
   vpcAccountId:
     "AWS account of the VPC when it is not the workflow's own; the deployment must list it (vpcAccountIds).",
   privateDnsEnabled:
-    'Enable private DNS on the VPC endpoint. Atlas endpoint services publish no private DNS name, so this stays false.',
+    'Private DNS on the VPC endpoint: only false is accepted (Atlas endpoint services publish no private DNS name, and EC2 refuses private DNS for them).',
   tags: `Extra tags for the VPC endpoint (keys 1-${MAX_TAG_KEY_LENGTH}, values 0-${MAX_TAG_VALUE_LENGTH} characters, no "aws:" or "${TAG_PREFIX}" keys).`,
   requestId: 'Idempotency key: the same id converges on the same resources. Defaults to the execution name.',
   rollbackOnFailure:
@@ -189,7 +190,11 @@ export const requestInputSchema = z.strictObject({
     .max(INSTANCE_NAME_MAX_LENGTH)
     .regex(INSTANCE_NAME_PATTERN)
     .meta({ description: FIELD_DESCRIPTIONS.instanceName, examples: ['orders'] }),
-  comment: z.string().max(COMMENT_MAX_LENGTH).optional().meta({ description: FIELD_DESCRIPTIONS.comment }),
+  comment: z
+    .string()
+    .superRefine(checkComment)
+    .optional()
+    .meta({ description: FIELD_DESCRIPTIONS.comment, maxLength: COMMENT_MAX_LENGTH }),
   vpcId: z
     .string()
     .regex(VPC_ID_PATTERN)
@@ -219,6 +224,7 @@ export const requestInputSchema = z.strictObject({
     .meta({ description: FIELD_DESCRIPTIONS.vpcAccountId, examples: ['210987654321'] }),
   privateDnsEnabled: z
     .boolean()
+    .superRefine(checkPrivateDns)
     .optional()
     .meta({ description: FIELD_DESCRIPTIONS.privateDnsEnabled, default: false }),
   tags: z
@@ -400,6 +406,50 @@ function duplicateIssues(values: unknown, field: string, what: string): FieldIss
       });
   });
   return issues;
+}
+
+/** A lone (unpaired) UTF-16 surrogate: not a character, and not valid in the JSON Atlas stores. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * Atlas's `maxLength: 80` is counted in UTF-16 code units (what JavaScript's `length` counts, and what a JSON
+ * Schema validator on the JVM counts), not in code points: an emoji is two. The workflow appends a space and
+ * its marker, so the request's comment gets `COMMENT_MAX_LENGTH` units.
+ * ASSUMPTION: Atlas refuses control characters and unpaired surrogates in a comment (no source says which
+ * characters it takes; both break the comment's round trip, so they are refused up front).
+ */
+function checkComment(comment: string, ctx: z.RefinementCtx): void {
+  if (comment.length > COMMENT_MAX_LENGTH) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `got ${comment.length} UTF-16 code units (what Atlas counts: an emoji is 2); expected ${EXPECTED.comment}`,
+    });
+  }
+  if (CONTROL_CHARACTERS.test(comment)) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `got ${describeValue(comment)} (contains control characters, which Atlas does not keep); expected ${EXPECTED.comment}`,
+    });
+  } else if (LONE_SURROGATE.test(comment)) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `got a string with an unpaired UTF-16 surrogate (not a character); expected ${EXPECTED.comment}`,
+    });
+  }
+}
+
+/**
+ * Private DNS cannot work: Atlas endpoint services publish no private DNS name, and EC2 refuses to create an
+ * interface endpoint with private DNS for such a service (`InvalidParameter`), after the Atlas side was made.
+ */
+function checkPrivateDns(enabled: boolean, ctx: z.RefinementCtx): void {
+  if (!enabled) return;
+  ctx.addIssue({
+    code: 'custom',
+    message:
+      'got true; Atlas endpoint services publish no private DNS name, so EC2 refuses a VPC endpoint with private ' +
+      'DNS for them. Clients resolve the hosts of the private connection string instead: leave it out or set false',
+  });
 }
 
 function checkRegion(region: string, ctx: z.RefinementCtx): void {

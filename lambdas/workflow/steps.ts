@@ -13,12 +13,13 @@
  *
  * | key | written by |
  * |---|---|
- * | `request`, `settings`, `existing` | `validate-request` (the whole record) |
+ * | `request`, `settings`, `existing`, `execution`, `lease` | `validate-request` (the whole record) |
  * | `atlas` | `create-atlas-endpoint`, then "Record endpoint service" (copy of `poll.observed`) |
  * | `vpcEndpoint` | `create-vpc-endpoint`, then "Record VPC endpoint" |
  * | `link` | `link-endpoint`, then "Record link" |
  * | `connection` | "Record connection string" |
  * | `poll` | the "Start … polling" Pass states and every check step |
+ * | `cleanupVpcEndpoints`, `cleanupAtlas` | `delete-vpc-endpoint`, `delete-atlas-side` (what the cleanup handles) |
  * | `cleanup` | "Record cleanup" |
  * | `error` / `cleanupError` | the Catch of a forward step / of a cleanup step |
  * | `failure` | `summarize-failure` |
@@ -40,6 +41,8 @@ import { DeadlineExceededError, type FieldIssue, THROWN_ERROR_NAMES, TRANSIENT_E
 import type {
   AtlasSide,
   ConnectionState,
+  ExecutionInfo,
+  LeaseSide,
   LinkSide,
   VpcEndpointSide,
   WorkflowOutput,
@@ -87,14 +90,14 @@ export const StateNames = {
   RecordConnectionString: 'Record connection string',
 
   ShapeOutput: 'Shape output',
+  ReleaseTarget: 'Release target',
+  ConnectionMade: 'Connection made?',
   PublishAvailableEvent: 'Publish available event',
   Succeeded: 'Succeeded',
 
-  RollBack: 'Roll back?',
-  VpcEndpointToDelete: 'VPC endpoint to delete?',
   DeleteVpcEndpoint: 'Delete VPC endpoint',
-  AtlasSideToDelete: 'Atlas side to delete?',
   DeleteAtlasSide: 'Delete Atlas side',
+  RollBack: 'Roll back?',
   StartCleanupPolling: 'Start cleanup polling',
   WaitForCleanup: 'Wait for cleanup',
   CheckCleanup: 'Check cleanup',
@@ -596,6 +599,53 @@ export const REQUEST_BUDGET_FIELD = 'phaseBudgetSeconds';
 export interface WorkflowSettings {
   /** Effective budget of every phase (request override, else deployment env, else {@link PHASES} default). */
   readonly phaseBudgetSeconds: Readonly<Record<PollPhase, number>>;
+  /**
+   * The whole-run deadline (ISO timestamp; see {@link runDeadline}): past it, no forward step starts, and the
+   * execution cleans up instead. Absent when the deployment gives no execution timeout (tools, tests).
+   */
+  readonly runDeadline?: string;
+}
+
+/**
+ * The whole-run deadline: the execution's start plus its timeout, minus what the failure path needs at
+ * worst (the cleanup budget and the whole {@link MIN_EXECUTION_MARGIN_SECONDS}). Phase budgets bound the
+ * waiting of each phase, but not Step Functions retries: a stage that keeps meeting outages (each check
+ * retried, then succeeding) can run for hours more than its budget. Past this deadline every forward step
+ * throws DeadlineExceeded at once (`runDeadlineError`), so such an execution still cleans up, with the time
+ * that needs, before the state machine timeout (which cleans nothing up). Since validate-request checks that
+ * the budgets plus the minimum margin fit in the timeout, the deadline is never earlier than the start plus
+ * the forward phases' budgets.
+ */
+export function runDeadline(
+  startTime: string,
+  executionTimeoutSeconds: number,
+  budgets: Readonly<Record<PollPhase, number>>,
+): string | undefined {
+  const start = Date.parse(startTime);
+  if (!Number.isFinite(start)) return undefined;
+  const reserve = budgets.cleanup + MIN_EXECUTION_MARGIN_SECONDS;
+  return new Date(start + (executionTimeoutSeconds - reserve) * 1000).toISOString();
+}
+
+/**
+ * DeadlineExceeded when a forward step starts past the record's whole-run deadline (`now` in epoch ms), else
+ * undefined.
+ */
+export function runDeadlineError(
+  state: { readonly settings?: WorkflowSettings },
+  stateName: string,
+  now: number,
+): DeadlineExceededError | undefined {
+  const deadline = state.settings?.runDeadline;
+  if (deadline === undefined) return undefined;
+  const at = Date.parse(deadline);
+  if (!Number.isFinite(at) || now <= at) return undefined;
+  return new DeadlineExceededError(
+    `The execution passed its whole-run deadline (${deadline}: the execution timeout minus what the cleanup ` +
+      `needs) before "${stateName}"; retries after repeated outages took longer than the phase budgets ` +
+      'allow for. It stops here and cleans up.',
+    { details: { runDeadline: deadline, state: stateName, phase: 'execution' } },
+  );
 }
 
 function isBudget(value: unknown): value is number {
@@ -712,6 +762,8 @@ export const HandlerEnv = {
   VpcAccountExternalId: 'VPC_ACCOUNT_EXTERNAL_ID',
   /** Every function: its step id (a persistent log key). */
   WorkflowStep: 'WORKFLOW_STEP',
+  /** Functions with lease actions (validate-request, release-lease): the lease table's name. */
+  LeaseTableName: 'LEASE_TABLE_NAME',
 } as const;
 
 // ---------------------------------------------------------------------------------------------------------
@@ -735,6 +787,16 @@ export interface ExistingResources {
   readonly atlas?: AtlasSide;
   readonly vpcEndpoint?: VpcEndpointSide;
   readonly link?: LinkSide;
+}
+
+/**
+ * A resource the cleanup handles (deletes, or with `rollbackOnFailure: false` names as kept) that the record
+ * may not name: found by this request's tags (VPC endpoints) or ownership marker (serverless endpoints), or
+ * known to exist (interface endpoints of its VPC endpoints). Written by the delete steps.
+ */
+export interface CleanupTarget extends ResourceRef {
+  /** The status seen when it was found or asked to go. */
+  readonly lastStatus: string;
 }
 
 /** What the cleanup check saw. `remaining` empty means done. */
@@ -769,12 +831,20 @@ export interface WorkflowState {
   readonly request: WorkflowRequest;
   readonly settings: WorkflowSettings;
   readonly existing: ExistingResources;
+  /** The execution (written by validate-request; absent only in records built by hand, e.g. by tools). */
+  readonly execution?: ExecutionInfo;
+  /** The target lease this execution holds (validate-request takes it before it looks at anything). */
+  readonly lease?: LeaseSide;
   readonly atlas?: AtlasSide;
   readonly vpcEndpoint?: VpcEndpointSide;
   readonly link?: LinkSide;
   readonly connection?: ConnectionState;
   readonly poll?: PollRecord;
   readonly cleanup?: CleanupObservation;
+  /** delete-vpc-endpoint: this request's VPC endpoints it deleted (or found, rollback off). */
+  readonly cleanupVpcEndpoints?: readonly CleanupTarget[];
+  /** delete-atlas-side: this request's Atlas resources it deleted (or found) beyond `$.atlas` and `$.link`. */
+  readonly cleanupAtlas?: readonly CleanupTarget[];
   /** Catch of a forward step: the error that started the failure path. */
   readonly error?: CaughtError;
   /** Catch of a cleanup step. */
@@ -790,10 +860,16 @@ export interface WorkflowState {
 /** A check step's input: the record with the current phase's poll. */
 export type PollingState = WorkflowState & { readonly poll: PollRecord };
 
-/** validate-request's input (Task Parameters): the raw request and the execution name (default request id). */
+/**
+ * validate-request's input (Task Parameters): the raw request, the execution name (default request id), and
+ * the execution's ARN and start time (`$$.Execution`; optional for callers outside Step Functions, which then
+ * stand for the execution with its name and the time of the call).
+ */
 export interface ValidateRequestInput {
   readonly input: unknown;
   readonly executionName: string;
+  readonly executionId?: string;
+  readonly startTime?: string;
 }
 
 /** validate-request's output: the whole new record. */
@@ -801,6 +877,9 @@ export interface ValidatedState {
   readonly request: WorkflowRequest;
   readonly settings: WorkflowSettings;
   readonly existing: ExistingResources;
+  readonly execution: ExecutionInfo;
+  /** Absent only when the deployment has no lease table (tools, tests without one). */
+  readonly lease?: LeaseSide;
 }
 
 /** The record when validation itself failed: the raw input and the caught error, nothing else. */
@@ -852,8 +931,10 @@ export interface StepContracts {
    * Adopts `existing.atlas` if present; otherwise looks up again before every POST (a Step Functions retry
    * is a new invocation, and an earlier attempt's answer may have been lost) and creates only when nothing
    * is found. Serverless: an endpoint is this request's only when its comment carries the request's
-   * ownership marker. Dedicated: the region's endpoint service is adopted, and owned (`created: true`) only
-   * when Atlas answered this request's own POST; a 409 "already exists for region" adopts it not owned.
+   * ownership marker, and then whatever its status (a FAILED one is adopted, reported and cleaned up, never
+   * duplicated). Dedicated: an existing service of the region is adopted not owned; a service this step's POST
+   * made (answered, or found after the answer was lost, the look-up before having found none) is owned
+   * (`created: true`); a 409 "already exists for region" adopts it not owned.
    */
   'create-atlas-endpoint': { input: WorkflowState; output: AtlasSide };
   /**
@@ -863,8 +944,8 @@ export interface StepContracts {
   'describe-atlas-endpoint': { input: PollingState; output: PollRecord<AtlasSide> };
   /**
    * Adopts `existing.vpcEndpoint` if present, else creates the interface endpoint for
-   * `$.atlas.endpointServiceName` with the managing tags (ClientToken from the request id and the service
-   * name).
+   * `$.atlas.endpointServiceName` with the managing tags (ClientToken from the execution ARN and the service
+   * name: stable across the execution's retries, new for each execution).
    */
   'create-vpc-endpoint': { input: WorkflowState; output: VpcEndpointSide };
   /** `done` at pendingAcceptance or available; rejected/failed -> EndpointRejected. Keeps `created`. */
@@ -883,17 +964,22 @@ export interface StepContracts {
    */
   'read-connection-string': { input: PollingState; output: PollRecord<ConnectionState> };
   /**
-   * Deletes `$.vpcEndpoint` (only called when `created`; re-checks the managed-by tag). Idempotent: an
-   * endpoint already gone is success. Output discarded.
+   * Deletes this request's VPC endpoints: `$.vpcEndpoint` when `created`, and every one its tags name
+   * (managed-by, request id, Atlas target) in the request's VPC, so one a dying create step made is found too;
+   * re-checks the tags before each delete. Idempotent: an endpoint already gone is success. With
+   * `rollbackOnFailure: false` it deletes nothing and only finds them (to be named as kept). Output: what it
+   * handled (`$.cleanupVpcEndpoints`).
    */
-  'delete-vpc-endpoint': { input: WorkflowState; output: unknown };
+  'delete-vpc-endpoint': { input: WorkflowState; output: readonly CleanupTarget[] };
   /**
-   * Deletes on Atlas what this request created: serverless — the endpoint; dedicated — the interface
-   * endpoint (if `$.link.created`), then the endpoint service (if `$.atlas.created`) once it has no
-   * interface endpoints left (if it still has some, leaves that to check-cleanup). Idempotent. Output
-   * discarded.
+   * Deletes on Atlas what this request created: serverless — the recorded endpoint and every endpoint
+   * carrying the request's ownership marker; dedicated — the interface endpoints of its VPC endpoints
+   * (recorded or found by delete-vpc-endpoint), then the endpoint service (if `$.atlas.created`) once it has
+   * no interface endpoints left (if it still has some, leaves that to check-cleanup). Idempotent. With
+   * `rollbackOnFailure: false` it deletes nothing and only finds them. Output: what it handled beyond the
+   * record (`$.cleanupAtlas`).
    */
-  'delete-atlas-side': { input: WorkflowState; output: unknown };
+  'delete-atlas-side': { input: WorkflowState; output: readonly CleanupTarget[] };
   /**
    * Looks at everything the cleanup deletes; finishes deletes that had to wait (dedicated: the endpoint
    * service once its interface endpoint is gone); `done` when nothing remains. DeadlineExceeded when the
@@ -906,6 +992,12 @@ export interface StepContracts {
    * and each resource's disposition (deleted / kept / left-over / not-owned). Uses {@link causeMessage}.
    */
   'summarize-failure': { input: SummarizeFailureInput; output: FailureSummary };
+  /**
+   * Gives back `$.lease` when this execution holds it (a conditional delete: never another execution's); a
+   * record without a lease, or a lease already gone or taken over, is success. Runs before every ending
+   * (the definition catches its failure: the lease then expires on its own). Output discarded.
+   */
+  'release-lease': { input: WorkflowState; output: { readonly released: boolean } };
 }
 
 export type StepId = keyof StepContracts;
@@ -914,12 +1006,16 @@ export type StepOutput<Id extends StepId> = StepContracts[Id]['output'];
 /** What `lambdas/handlers/<id>.ts` exports as `handler`. */
 export type StepHandler<Id extends StepId> = (input: StepInput<Id>) => Promise<StepOutput<Id>>;
 
+/** DynamoDB actions on the lease table (resource-scoped to the table). */
+export type LeaseAction = 'PutItem' | 'DeleteItem';
+
 /** EC2 actions the handlers call. Describe* actions need `Resource: "*"`; the others are resource-scoped. */
 export type Ec2Action =
   | 'CreateVpcEndpoint'
   | 'CreateTags'
   | 'DeleteVpcEndpoints'
   | 'DescribeVpcEndpoints'
+  | 'DescribeVpcs'
   | 'DescribeSubnets'
   | 'DescribeSecurityGroups';
 
@@ -934,6 +1030,8 @@ export interface StepSpec<Id extends StepId = StepId> {
   readonly atlas: boolean;
   /** EC2 actions it calls (IAM is granted from this list; non-empty also means the managed-by env). */
   readonly ec2Actions: readonly Ec2Action[];
+  /** DynamoDB actions on the lease table (IAM from this list; non-empty also means the table's name in env). */
+  readonly leaseActions: readonly LeaseAction[];
   /** Receives the deployment's request defaults and budgets through env (validate-request only). */
   readonly requestDefaults: boolean;
   /**
@@ -958,9 +1056,15 @@ export const STEPS: { readonly [Id in StepId]: StepSpec<Id> } = {
     stateName: StateNames.ValidateRequest,
     description: 'Validate the request, fill defaults, find what already exists',
     atlas: true,
-    ec2Actions: ['DescribeVpcEndpoints', 'DescribeSubnets', 'DescribeSecurityGroups'],
+    ec2Actions: ['DescribeVpcEndpoints', 'DescribeVpcs', 'DescribeSubnets', 'DescribeSecurityGroups'],
+    leaseActions: ['PutItem', 'DeleteItem'],
     requestDefaults: true,
-    parameters: { 'input.$': '$.input', 'executionName.$': '$$.Execution.Name' },
+    parameters: {
+      'input.$': '$.input',
+      'executionName.$': '$$.Execution.Name',
+      'executionId.$': '$$.Execution.Id',
+      'startTime.$': '$$.Execution.StartTime',
+    },
     resultPath: 'replace',
     compensation: false,
   }),
@@ -970,6 +1074,7 @@ export const STEPS: { readonly [Id in StepId]: StepSpec<Id> } = {
     description: 'Create (or adopt) the Atlas endpoint / endpoint service',
     atlas: true,
     ec2Actions: [],
+    leaseActions: [],
     requestDefaults: false,
     resultPath: '$.atlas',
     compensation: false,
@@ -980,6 +1085,7 @@ export const STEPS: { readonly [Id in StepId]: StepSpec<Id> } = {
     description: 'Check whether the Atlas endpoint service is ready for a VPC endpoint',
     atlas: true,
     ec2Actions: [],
+    leaseActions: [],
     requestDefaults: false,
     resultPath: '$.poll',
     compensation: false,
@@ -990,6 +1096,7 @@ export const STEPS: { readonly [Id in StepId]: StepSpec<Id> } = {
     description: 'Create (or adopt) the tagged interface VPC endpoint',
     atlas: false,
     ec2Actions: ['CreateVpcEndpoint', 'CreateTags', 'DescribeVpcEndpoints'],
+    leaseActions: [],
     requestDefaults: false,
     resultPath: '$.vpcEndpoint',
     compensation: false,
@@ -1000,6 +1107,7 @@ export const STEPS: { readonly [Id in StepId]: StepSpec<Id> } = {
     description: 'Check whether the VPC endpoint awaits acceptance',
     atlas: false,
     ec2Actions: ['DescribeVpcEndpoints'],
+    leaseActions: [],
     requestDefaults: false,
     resultPath: '$.poll',
     compensation: false,
@@ -1010,6 +1118,7 @@ export const STEPS: { readonly [Id in StepId]: StepSpec<Id> } = {
     description: 'Register the VPC endpoint with Atlas',
     atlas: true,
     ec2Actions: [],
+    leaseActions: [],
     requestDefaults: false,
     resultPath: '$.link',
     compensation: false,
@@ -1020,6 +1129,7 @@ export const STEPS: { readonly [Id in StepId]: StepSpec<Id> } = {
     description: 'Check whether Atlas reports the link AVAILABLE',
     atlas: true,
     ec2Actions: [],
+    leaseActions: [],
     requestDefaults: false,
     resultPath: '$.poll',
     compensation: false,
@@ -1030,6 +1140,7 @@ export const STEPS: { readonly [Id in StepId]: StepSpec<Id> } = {
     description: 'Read the private SRV connection string',
     atlas: true,
     ec2Actions: [],
+    leaseActions: [],
     requestDefaults: false,
     resultPath: '$.poll',
     compensation: false,
@@ -1037,11 +1148,13 @@ export const STEPS: { readonly [Id in StepId]: StepSpec<Id> } = {
   'delete-vpc-endpoint': step({
     id: 'delete-vpc-endpoint',
     stateName: StateNames.DeleteVpcEndpoint,
-    description: 'Compensation: delete the VPC endpoint this request created',
+    description:
+      'Compensation: delete the VPC endpoints this request created (recorded, or found by its tags)',
     atlas: false,
     ec2Actions: ['DeleteVpcEndpoints', 'DescribeVpcEndpoints'],
+    leaseActions: [],
     requestDefaults: false,
-    resultPath: 'discard',
+    resultPath: '$.cleanupVpcEndpoints',
     compensation: true,
   }),
   'delete-atlas-side': step({
@@ -1050,8 +1163,9 @@ export const STEPS: { readonly [Id in StepId]: StepSpec<Id> } = {
     description: 'Compensation: delete the Atlas endpoint / interface endpoint / endpoint service it created',
     atlas: true,
     ec2Actions: [],
+    leaseActions: [],
     requestDefaults: false,
-    resultPath: 'discard',
+    resultPath: '$.cleanupAtlas',
     compensation: true,
   }),
   'check-cleanup': step({
@@ -1060,6 +1174,7 @@ export const STEPS: { readonly [Id in StepId]: StepSpec<Id> } = {
     description: 'Compensation: check that everything deleted is gone',
     atlas: true,
     ec2Actions: ['DescribeVpcEndpoints'],
+    leaseActions: [],
     requestDefaults: false,
     resultPath: '$.poll',
     compensation: true,
@@ -1070,8 +1185,20 @@ export const STEPS: { readonly [Id in StepId]: StepSpec<Id> } = {
     description: 'Build the failure error, cause and event report',
     atlas: false,
     ec2Actions: [],
+    leaseActions: [],
     requestDefaults: false,
     resultPath: '$.failure',
+    compensation: false,
+  }),
+  'release-lease': step({
+    id: 'release-lease',
+    stateName: StateNames.ReleaseTarget,
+    description: "Give back the target's lease (on every ending; its failure changes nothing)",
+    atlas: false,
+    ec2Actions: [],
+    leaseActions: ['DeleteItem'],
+    requestDefaults: false,
+    resultPath: 'discard',
     compensation: false,
   }),
 };
@@ -1096,6 +1223,7 @@ export function envNamesFor(id: StepId): string[] {
       HandlerEnv.VpcAccountExternalId,
     );
   }
+  if (spec.leaseActions.length > 0) names.push(HandlerEnv.LeaseTableName);
   if (spec.requestDefaults) {
     names.push(
       HandlerEnv.DefaultKind,
@@ -1129,12 +1257,19 @@ export const EXECUTION_STAGES: readonly { readonly stage: string; readonly steps
   { stage: 'link', steps: ['link-endpoint', 'describe-link'] },
   { stage: 'connection', steps: ['read-connection-string'] },
   { stage: 'cleanup', steps: ['delete-vpc-endpoint', 'delete-atlas-side', 'check-cleanup'] },
-  { stage: 'failure', steps: ['summarize-failure'] },
+  { stage: 'failure', steps: ['summarize-failure', 'release-lease'] },
 ];
+
+/** The steps the whole-run deadline stops: every forward step after validation. */
+export const DEADLINE_STEPS: readonly StepId[] = EXECUTION_STAGES.filter((s) =>
+  ['atlasEndpoint', 'vpcEndpoint', 'link', 'connection'].includes(s.stage),
+).flatMap((s) => s.steps);
 
 /** The retriers of a step's Task, in the order the definition lists them. */
 export function retryPoliciesOf(id: StepId): readonly RetryPolicySpec[] {
-  if (id === 'summarize-failure') return [RETRY_POLICIES.lambdaService];
+  // Neither can do better by being retried on a named error: the summary is pure, and a lease that cannot be
+  // given back expires on its own (the SDK already retried its DynamoDB call).
+  if (id === 'summarize-failure' || id === 'release-lease') return [RETRY_POLICIES.lambdaService];
   return [
     RETRY_POLICIES.lambdaService,
     STEPS[id].compensation ? RETRY_POLICIES.transientCleanup : RETRY_POLICIES.transient,
@@ -1185,20 +1320,24 @@ export function executionMargin(): ExecutionMargin {
  * absorbs the tens of milliseconds of invocation overhead around a handler). Since the last wait of a phase
  * is clipped to the budget, a phase lasts at most its budget plus its last check. What no budget counts:
  * 1. the Lambda tasks outside the polling loops (validate, the three creates/link, the two deletes, the
- *    summary; 7 × 90 s) and the failed event's publish (30 s), each bounded by its Task timeout;
+ *    lease's release, the summary; 8 × 90 s) and the failed event's publish (30 s), each bounded by its
+ *    Task timeout;
  * 2. the last check of each of the 5 phases (5 × 90 s);
  * 3. Step Functions retries: the failed attempts (each bounded by the Task timeout) and the pauses between
  *    them (bounded by the retrier: interval × backoff, capped at its maximum delay). One Task entry that
  *    exhausts its retriers costs 1172 s on the forward path (6 Lambda-service + 4 transient retries, 272 s
- *    of pauses), 1812 s in the cleanup (6 + 6 retries, 732 s of pauses), 662 s for the summary.
+ *    of pauses), 1812 s in the cleanup (6 + 6 retries, 732 s of pauses), 662 s for the summary or the
+ *    lease's release (6 Lambda-service retries only).
  *
  * The margin is 1 + 2 + one exhausted retry sequence in each of the 7 stages of {@link EXECUTION_STAGES}
- * (computed by {@link executionMargin}: 9444 s, 2 h 37 min 24 s). The guarantee, precisely: an execution
+ * (computed by {@link executionMargin}: 9534 s, 2 h 38 min 54 s). The guarantee, precisely: an execution
  * ends (succeeded, or failed after its cleanup and its failed event) before the execution timeout as long
  * as, in each stage, Step Functions retries add no more than one Task's full retry sequence. Retries are not
- * bounded per execution (every check is a new Task entry with fresh retriers), so a stage hit by long,
- * repeated outages can still run past the timeout; the `ExecutionsTimedOut` alarm reports that case, with
- * no cleanup done.
+ * bounded per execution (every check is a new Task entry with fresh retriers), so a forward stage hit by
+ * long, repeated outages could run on past that; the whole-run deadline ({@link runDeadline}: the timeout
+ * minus the cleanup budget and this margin) stops the forward path in time for the cleanup. Only a cleanup
+ * that itself meets more than one full retry sequence can still reach the timeout (the `ExecutionsTimedOut`
+ * alarm reports that case).
  */
 export const MIN_EXECUTION_MARGIN_SECONDS = executionMargin().totalSeconds;
 
@@ -1206,6 +1345,6 @@ export const MIN_EXECUTION_MARGIN_SECONDS = executionMargin().totalSeconds;
  * Default margin when the construct derives the execution timeout from the budgets: the minimum plus at least
  * 30 min that requests may add to their phase budgets (request field `phaseBudgetSeconds`; validate-request
  * checks that their total still leaves the minimum margin), rounded up to a quarter hour: 11700 s (3 h 15 min),
- * so requests may add up to 2256 s.
+ * so requests may add up to 2166 s.
  */
 export const DEFAULT_EXECUTION_MARGIN_SECONDS = Math.ceil((MIN_EXECUTION_MARGIN_SECONDS + 1800) / 900) * 900;

@@ -62,6 +62,7 @@ export async function executeRun(plan: RunPlan, io: CliIo): Promise<number> {
       atlasUrl: running.atlasUrl,
       ec2Url: running.ec2Url,
       stsUrl: running.stsUrl,
+      dynamodbUrl: running.dynamodbUrl,
       atlasCredentials: w.auth === 'api-key' ? demo.apiKey : demo.serviceAccount,
       awsCredentials: { accessKeyId: DEMO_AWS.accessKeyId, secretAccessKey: DEMO_AWS.secretAccessKey },
       awsRegion: demo.awsRegion,

@@ -131,6 +131,8 @@ export async function simulatorCommand(argv: readonly string[], io: CliIo): Prom
       serverlessRetired: values.retired === true,
       atlasPort,
       ec2Port,
+      // The lease table's DynamoDB, next to EC2.
+      dynamodbPort: ec2Port === 0 ? 0 : ec2Port + 1,
       describe: () => info(),
     });
   } catch (err) {
@@ -150,6 +152,7 @@ export async function simulatorCommand(argv: readonly string[], io: CliIo): Prom
   const d = running.world.demo;
   say(io, `Simulated Atlas Admin API: ${running.atlasUrl}/api/atlas/v2`);
   say(io, `Simulated EC2:             ${running.ec2Url}`);
+  say(io, `Simulated DynamoDB:        ${running.dynamodbUrl}`);
   say(
     io,
     `Preset ${preset}, time scale ${timeScale} (${timeScale} virtual seconds per real second)${faultName ? `, fault ${faultName}` : ''}${values.retired ? ', serverless API retired' : ''}`,
@@ -178,7 +181,7 @@ export async function simulatorCommand(argv: readonly string[], io: CliIo): Prom
   say(
     io,
     `  MONGODB_ATLAS_CLIENT_ID=${d.serviceAccount.clientId} MONGODB_ATLAS_CLIENT_SECRET=${d.serviceAccount.clientSecret} \\\n` +
-      `  AWS_ENDPOINT_URL_EC2=${running.ec2Url} AWS_REGION=${d.awsRegion} AWS_ACCESS_KEY_ID=${DEMO_AWS.accessKeyId} AWS_SECRET_ACCESS_KEY=${DEMO_AWS.secretAccessKey} \\\n` +
+      `  AWS_ENDPOINT_URL_EC2=${running.ec2Url} AWS_ENDPOINT_URL_DYNAMODB=${running.dynamodbUrl} AWS_REGION=${d.awsRegion} AWS_ACCESS_KEY_ID=${DEMO_AWS.accessKeyId} AWS_SECRET_ACCESS_KEY=${DEMO_AWS.secretAccessKey} \\\n` +
       `  npm start -- --atlas-url ${running.atlasUrl}`,
   );
   say(io);

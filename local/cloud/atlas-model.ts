@@ -281,6 +281,8 @@ export class AtlasAccess {
   private readonly tokenRequests = new Map<string, number[]>();
   private readonly nonceCounts = new Map<string, { issuedAt: number; used: Set<string> }>();
   private readonly nonceKey = randomBytes(32);
+  /** Every access token issued and digest response seen (for leak scans: they must never be logged). */
+  private readonly issuedSecrets = new Set<string>();
 
   constructor(
     private readonly clock: VirtualClock,
@@ -321,6 +323,7 @@ export class AtlasAccess {
     if (this.liveTokenCount(clientId) >= MAX_LIVE_TOKENS) return { kind: 'token-limit' };
     const accessToken = randomBytes(48).toString('base64url');
     this.tokens.set(accessToken, { clientId, expiresAt: now + TOKEN_LIFETIME_SECONDS * 1000 });
+    this.issuedSecrets.add(accessToken);
     return { kind: 'ok', accessToken, expiresIn: TOKEN_LIFETIME_SECONDS };
   }
 
@@ -349,6 +352,25 @@ export class AtlasAccess {
     if (entry.expiresAt <= this.clock.now()) return 'expired';
     const account = this.serviceAccounts.get(entry.clientId);
     return account ? { kind: 'service-account', id: entry.clientId, orgId: account.orgId } : undefined;
+  }
+
+  /** Records a digest `response` a client sent (secret-derived: it must never be logged). */
+  noteDigestResponse(response: string): void {
+    this.issuedSecrets.add(response.toLowerCase());
+  }
+
+  /**
+   * Every secret of this world's Atlas, by kind: the service accounts' client secrets, the API keys' private
+   * keys, every access token issued and every digest response seen. Leak scans look for these.
+   */
+  secrets(): { readonly kind: string; readonly value: string }[] {
+    const out: { kind: string; value: string }[] = [];
+    for (const a of this.serviceAccounts.values()) out.push({ kind: 'client secret', value: a.secret });
+    for (const k of this.apiKeys.values()) out.push({ kind: 'private key', value: k.privateKey });
+    for (const value of this.issuedSecrets) {
+      out.push({ kind: /^[0-9a-f]{32}$/.test(value) ? 'digest response' : 'access token', value });
+    }
+    return out;
   }
 
   /** The private key of an API key, for the server to recompute a digest response. */

@@ -14,7 +14,7 @@ export type FaultEffect =
   /** Destroy the socket without answering. */
   | { readonly kind: 'drop-connection' }
   /**
-   * Atlas: do the work (the resource is created, the change made), then destroy the socket instead of
+   * Atlas and EC2: do the work (the resource is created, the change made), then destroy the socket instead of
    * answering: the answer is lost after the commit. The request log keeps the status the answer would have had.
    */
   | { readonly kind: 'drop-after-commit' }
@@ -34,6 +34,11 @@ export interface FaultRule {
   readonly occurrence?: number;
   /** How many consecutive occurrences it fires for. Infinity = from `occurrence` on. @default 1 */
   readonly times?: number;
+  /**
+   * Repeats the pattern every `period` occurrences: fires `times` times, lets `period - times` through, and
+   * again (a service that keeps failing, with short recoveries). @default - no repetition
+   */
+  readonly period?: number;
   readonly effect: FaultEffect;
 }
 
@@ -56,6 +61,13 @@ export class FaultPlan {
     this.rules.push(rule);
   }
 
+  /** Starts over with `rules`: counts and the list of fired faults are cleared too (one world, many plans). */
+  replace(rules: readonly FaultRule[]): void {
+    this.rules.splice(0, this.rules.length, ...rules);
+    this.counts.clear();
+    this.fired.length = 0;
+  }
+
   /** Counts one occurrence of `operation` and returns the effect to apply, if a rule fires. */
   take(operation: string): FaultEffect | undefined {
     const n = (this.counts.get(operation) ?? 0) + 1;
@@ -64,7 +76,9 @@ export class FaultPlan {
       if (rule.operation !== operation) continue;
       const first = rule.occurrence ?? 1;
       const times = rule.times ?? 1;
-      if (n >= first && n < first + times) {
+      const offset = n - first;
+      const inWindow = rule.period === undefined ? offset < times : offset % rule.period < times;
+      if (offset >= 0 && inWindow) {
         this.fired.push({ operation, occurrence: n, effect: rule.effect });
         return rule.effect;
       }

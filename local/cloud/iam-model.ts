@@ -171,6 +171,9 @@ export class IamModel {
     this.roles.delete(arn);
   }
 
+  /** Secret keys and session tokens of every credential AssumeRole issued (leak scans look for them). */
+  readonly issued: string[] = [];
+
   /** STS AssumeRole: checks the role's trust and issues credentials its account accepts. Throws StsError. */
   assumeRole(input: AssumeRoleInput): AssumeRoleResult {
     const duration = input.durationSeconds ?? 3600;
@@ -219,6 +222,7 @@ export class IamModel {
       expiration: new Date(Date.now() + duration * 1000),
     };
     account.addCredential(credentials);
+    this.issued.push(credentials.secretAccessKey, credentials.sessionToken);
     const roleArn = IamModel.roleArn(role);
     this.principals.set(credentials.accessKeyId, { accountId: role.accountId, arn: roleArn });
     const roleId = `AROA${hex(8).toUpperCase()}`;

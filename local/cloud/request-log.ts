@@ -4,8 +4,11 @@ export type AuthKind = 'bearer' | 'digest' | 'basic' | 'sigv4' | 'none';
 export interface RequestLogEntry {
   /** Virtual time the request was served (epoch ms). */
   readonly at: number;
-  readonly service: 'atlas' | 'ec2' | 'sts';
-  /** Atlas operationId override (e.g. `createServerlessPrivateEndpoint`, `oauthToken`) or EC2 Action. */
+  readonly service: 'atlas' | 'ec2' | 'sts' | 'dynamodb';
+  /**
+   * Atlas operationId override (e.g. `createServerlessPrivateEndpoint`, `oauthToken`), EC2 or STS Action, or
+   * DynamoDB operation.
+   */
   readonly operation: string;
   readonly method: string;
   readonly path: string;

@@ -17,6 +17,7 @@ import {
   type VpcEndpointRecord,
 } from './aws-model.ts';
 import { VirtualClock } from './clock.ts';
+import { DynamoDbModel, type Item } from './dynamodb-model.ts';
 import { FaultPlan, type FaultRule } from './faults.ts';
 import { AwsAccounts, IamModel } from './iam-model.ts';
 import { RequestLog } from './request-log.ts';
@@ -96,6 +97,8 @@ export interface DemoSeed {
 export interface Inventory {
   atlas: AtlasInventory;
   aws: { vpcEndpoints: VpcEndpointRecord[] };
+  /** Items per DynamoDB table (the workflow's target leases). Not counted as live resources. */
+  dynamodb: Record<string, Item[]>;
 }
 
 /** Total number of live resources on both sides (FAILED/REJECTED records still count: they exist). */
@@ -110,6 +113,29 @@ export function liveResources(inv: Inventory): number {
 
 export const DEMO_GROUP_ID = '5f7cac1adf5d6c6306f4b283';
 
+/** Every world this process built (for leak scans of what tests print: `worldSecrets`). */
+const worlds: World[] = [];
+
+/**
+ * The secrets of every world this process built: Atlas client secrets, private keys, access tokens and digest
+ * responses, and the AWS secret access keys. None of them may ever appear in a log line, an output, an event,
+ * an error cause or an execution history.
+ */
+export function worldSecrets(): { readonly kind: string; readonly value: string }[] {
+  return worlds.flatMap((w) => [
+    ...w.atlas.access.secrets(),
+    { kind: 'AWS secret access key', value: DEMO_AWS.secretAccessKey },
+    ...w.iam.issued.map((value) => ({ kind: 'STS credential', value })),
+  ]);
+}
+
+/** The kinds of `worldSecrets()` found in `text` (never the values). */
+export function secretHits(text: string): string[] {
+  return worldSecrets()
+    .filter((s) => s.value.length >= 8 && text.includes(s.value))
+    .map((s) => s.kind);
+}
+
 export class World {
   readonly clock: VirtualClock;
   readonly timeline: Timeline;
@@ -118,6 +144,8 @@ export class World {
   readonly atlas: AtlasModel;
   /** The demo account (the workflow's own). */
   readonly aws: AwsModel;
+  /** DynamoDB of the demo account and region (the workflow's lease table lives here). */
+  readonly dynamodb: DynamoDbModel;
   /** The second account (hub and spoke), reached through an IAM role. */
   readonly spokeAws: AwsModel;
   /** Every account; to Atlas, one AWS. */
@@ -138,6 +166,11 @@ export class World {
     this.faults = new FaultPlan(options.faults ?? []);
     this.log = new RequestLog();
     this.aws = new AwsModel({ clock: this.clock, timeline: this.timeline, faults: this.faults });
+    this.dynamodb = new DynamoDbModel({
+      clock: this.clock,
+      region: DEMO_AWS.region,
+      accountId: DEMO_AWS.accountId,
+    });
     this.spokeAws = new AwsModel({
       clock: this.clock,
       timeline: this.timeline,
@@ -200,6 +233,7 @@ export class World {
     const serviceAccount = this.atlas.access.addServiceAccount(orgId, options.credentials?.serviceAccount);
     const apiKey = this.atlas.access.addApiKey(orgId, options.credentials?.apiKey);
 
+    worlds.push(this);
     this.demo = {
       groupId: DEMO_GROUP_ID,
       orgId,
@@ -227,9 +261,13 @@ export class World {
   /** Everything that exists right now on both sides (after running every due transition). */
   inventory(): Inventory {
     this.clock.settle();
+    const dynamodb = Object.fromEntries(
+      this.dynamodb.tableNames().map((name) => [name, this.dynamodb.items(name)]),
+    );
     return {
       atlas: this.atlas.inventory(),
       aws: { vpcEndpoints: this.accounts.models.flatMap((m) => m.inventory()) },
+      dynamodb,
     };
   }
 }

@@ -334,7 +334,7 @@ describe('secrets stay out of logs and errors', () => {
   );
 
   it('keeps the credentials object itself opaque in logs', () => {
-    const logger = new Logger({ serviceName: 'atlas-test' });
+    const logger = new Logger({ serviceName: 'atlas-test', logLevel: 'INFO' });
     const { written, restore } = captureOutput();
     try {
       const client = createAtlasClient({

@@ -124,26 +124,41 @@ describe('create-vpc-endpoint and describe-vpc-endpoint', () => {
     expect(h.inventory().aws.vpcEndpoints).toEqual([]);
   });
 
-  it('explains a request id whose ClientToken was used for the same endpoint service with other parameters', async () => {
+  it('a new execution of the same request is not bound by an earlier execution ClientToken', async () => {
     h = await startHarness();
     const input = h.request('dedicated', { requestId: 'reused-2' });
     const first = await h.drive(input, 'exec-first', 'create-vpc-endpoint');
     // The VPC endpoint is deleted by hand; EC2 still knows the ClientToken of its create.
     await h.ec2().deleteVpcEndpoint(first.vpcEndpoint!.vpcEndpointId);
-    // The same request id again, to the same (adopted) endpoint service, with one subnet fewer.
+    // The same request id again, to the same (adopted) endpoint service, with one subnet fewer: a new
+    // execution, so a new token and a new endpoint (not the deleted one, not a parameter mismatch).
     const again = await h.drive(
       { ...input, subnetIds: [h.demo.subnetIds[0]] },
       'exec-second',
       'describe-atlas-endpoint',
     );
     expect(again.atlas?.endpointServiceName).toBe(first.atlas!.endpointServiceName);
-    const error = await thrown(() => h!.call('create-vpc-endpoint', again));
+    const created = await h.call('create-vpc-endpoint', again);
+    expect(created.vpcEndpointId).not.toBe(first.vpcEndpoint!.vpcEndpointId);
+    expect(created.state).toBe('pending');
+  });
+
+  it('explains a ClientToken this execution already used with other parameters', async () => {
+    h = await startHarness();
+    const state = await h.drive(h.request('dedicated'), 'exec-same', 'create-vpc-endpoint');
+    // A retry of the same execution whose record was changed by hand between attempts.
+    const changed = {
+      ...state,
+      request: { ...state.request, subnetIds: [h.demo.subnetIds[0]!] },
+      vpcEndpoint: undefined,
+      existing: {},
+    };
+    const error = await thrown(() => h!.call('create-vpc-endpoint', changed));
     expect(error.name).toBe(ErrorNames.AwsRequestRejected);
     expect(error.details).toMatchObject({ awsCode: 'IdempotentParameterMismatch' });
     expect(error.message).toContain(
-      `an earlier run of request id "reused-2" already created a VPC endpoint to ${first.atlas!.endpointServiceName} with other parameters`,
+      `an earlier attempt of this execution (request id "${state.request.requestId}") sent other parameters`,
     );
-    expect(error.message).toMatch(/Run again with the parameters of that run, or with a new requestId/);
   });
 
   it('a VPC endpoint that goes failed -> EndpointRejected with the AWS reason', async () => {

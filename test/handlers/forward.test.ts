@@ -187,13 +187,16 @@ describe.each(KINDS)('%s: convergence', (kind) => {
       'CreateVpcEndpoint 200',
       'CreateVpcEndpoint 200',
     ]);
-    // Each endpoint carries the request id tag and a ClientToken naming its own service.
+    // Each endpoint carries the request id tag and a ClientToken naming its execution and its own service.
     const serviceId = (name: string | null) => name!.split('.').at(-1);
     const byId = new Map(h.inventory().aws.vpcEndpoints.map((v) => [v.id, v]));
-    for (const run of [first, second]) {
+    for (const [run, execution] of [
+      [first, 'exec-first'],
+      [second, 'exec-second'],
+    ] as const) {
       const record = byId.get(run.vpcEndpoint!.vpcEndpointId)!;
       expect(record.tags[TAG_REQUEST_ID]).toBe('reused-1');
-      expect(record.clientToken).toBe(`reused-1:${serviceId(run.atlas!.endpointServiceName)}`);
+      expect(record.clientToken).toBe(`${execution}:${serviceId(run.atlas!.endpointServiceName)}`);
     }
   });
 

@@ -28,6 +28,7 @@ import * as describeLink from '../../lambdas/handlers/describe-link.ts';
 import * as describeVpcEndpoint from '../../lambdas/handlers/describe-vpc-endpoint.ts';
 import * as linkEndpoint from '../../lambdas/handlers/link-endpoint.ts';
 import * as readConnectionString from '../../lambdas/handlers/read-connection-string.ts';
+import * as releaseLease from '../../lambdas/handlers/release-lease.ts';
 import * as summarizeFailure from '../../lambdas/handlers/summarize-failure.ts';
 import type { HandlerDeps, LambdaContextLike } from '../../lambdas/handlers/support/runtime.ts';
 import * as validateRequest from '../../lambdas/handlers/validate-request.ts';
@@ -68,6 +69,7 @@ export const MAKE_HANDLER: Readonly<Record<StepId, MakeHandler>> = {
   'delete-atlas-side': deleteAtlasSide.makeHandler,
   'check-cleanup': checkCleanup.makeHandler,
   'summarize-failure': summarizeFailure.makeHandler,
+  'release-lease': releaseLease.makeHandler,
 };
 
 /** A Lambda-like context with plenty of time left. */
@@ -230,7 +232,6 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     return poll('connection', state);
   };
 
-  const created = (side: { created?: boolean } | undefined) => side?.created === true;
   const compensate = async (start: WorkflowState) => {
     let state = start;
     let failedStep: StepId | undefined;
@@ -245,22 +246,16 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         failedStep = id;
       }
     };
-    const rollBack =
-      state.request.rollbackOnFailure !== false &&
-      (created(state.vpcEndpoint) || created(state.atlas) || created(state.link));
-    if (rollBack) {
-      if (created(state.vpcEndpoint)) {
-        await cleanupStep('delete-vpc-endpoint', async () => {
-          await call('delete-vpc-endpoint', state);
-          return state;
-        });
-      }
-      if (created(state.atlas) || created(state.link)) {
-        await cleanupStep('delete-atlas-side', async () => {
-          await call('delete-atlas-side', state);
-          return state;
-        });
-      }
+    // As the definition does: both delete steps (with rollback off they only find), then the cleanup loop.
+    await cleanupStep('delete-vpc-endpoint', async () => ({
+      ...state,
+      cleanupVpcEndpoints: await call('delete-vpc-endpoint', state),
+    }));
+    await cleanupStep('delete-atlas-side', async () => ({
+      ...state,
+      cleanupAtlas: await call('delete-atlas-side', state),
+    }));
+    if (state.request.rollbackOnFailure !== false) {
       await cleanupStep('check-cleanup', () => poll('cleanup', state));
     }
     const failure = await call('summarize-failure', state);

@@ -29,6 +29,9 @@ interface HandlerModule {
 const HANDLERS_DIR = new URL('../../lambdas/handlers/', import.meta.url);
 
 /** The values the construct gives each variable (see lib/private-endpoint-workflow.ts). */
+/** The lease table the world gets for these tests (the engine deploys the template's). */
+const LEASE_TABLE = 'workflow-leases';
+
 function constructEnv(id: StepId): Record<string, string> {
   const values: Record<string, string> = {
     [HandlerEnv.WorkflowStep]: id,
@@ -57,6 +60,7 @@ function constructEnv(id: StepId): Record<string, string> {
     POLL_INTERVALS_LINK_SECONDS: '10,15,20,30,45,60',
     POLL_INTERVALS_CONNECTION_SECONDS: '10,20,30,60',
     POLL_INTERVALS_CLEANUP_SECONDS: '5,10,15,20,30',
+    [HandlerEnv.LeaseTableName]: LEASE_TABLE,
   };
   const env: Record<string, string> = {
     AWS_REGION: 'us-east-1',
@@ -216,6 +220,7 @@ describe('default dependencies against the world (the local engine environment)'
       MONGODB_ATLAS_CLIENT_ID: world.world.demo.serviceAccount.clientId,
       MONGODB_ATLAS_CLIENT_SECRET: world.world.demo.serviceAccount.clientSecret,
       AWS_ENDPOINT_URL_EC2: world.ec2Url,
+      AWS_ENDPOINT_URL_DYNAMODB: world.dynamodbUrl,
       AWS_ACCESS_KEY_ID: DEMO_AWS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: DEMO_AWS.secretAccessKey,
     };
@@ -229,6 +234,11 @@ describe('default dependencies against the world (the local engine environment)'
   it('validate-request and create-atlas-endpoint reach the world; MONGODB_ATLAS_BASE_URL wins over ATLAS_BASE_URL', async () => {
     resetAtlasAuthCaches();
     running = await startTestWorld({ preset: 'instant', timeScale: 0 });
+    running.world.dynamodb.handle('CreateTable', {
+      TableName: LEASE_TABLE,
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+    });
     const refused = 'http://127.0.0.1:1'; // nothing listens there
     const validate = await load(
       'validate-request',

@@ -95,7 +95,7 @@ describe('validate-request', () => {
     expect(error.message).toContain('PHASE_BUDGET_CLEANUP_SECONDS');
   });
 
-  it('lists schema and network problems in one InvalidRequest, and creates nothing', async () => {
+  it('a request the schema refuses is answered from the request alone: no EC2 or Atlas call', async () => {
     h = await startHarness();
     const error = await thrown(() =>
       h!.call('validate-request', {
@@ -109,12 +109,30 @@ describe('validate-request', () => {
       }),
     );
     const issues = issuesOf(error);
-    expect(Object.keys(issues).sort()).toEqual(['comment', 'groupId', 'securityGroupIds[0]', 'subnetIds[1]']);
-    expect(issues['subnetIds[1]']).toMatch(/subnet "subnet-0123456789abcdef0" does not exist/);
-    expect(issues['securityGroupIds[0]']).toMatch(/does not exist/);
+    expect(Object.keys(issues).sort()).toEqual(['comment', 'groupId']);
     expect(error.message).toContain('groupId:');
     expect(h.inventory().aws.vpcEndpoints).toEqual([]);
-    expect(h.atlasCalls()).toEqual([]); // the request was malformed: Atlas was not asked
+    // The request was malformed: neither EC2 nor Atlas was asked.
+    expect(h.atlasCalls()).toEqual([]);
+    expect(h.ec2Calls()).toEqual([]);
+  });
+
+  it('lists the network problems of a well-formed request in one InvalidRequest, and creates nothing', async () => {
+    h = await startHarness();
+    const error = await thrown(() =>
+      h!.call('validate-request', {
+        input: h!.request('serverless', {
+          subnetIds: [h!.demo.subnetIds[0], 'subnet-0123456789abcdef0'],
+          securityGroupIds: ['sg-0123456789abcdef0'],
+        }),
+        executionName: 'exec-bad-network',
+      }),
+    );
+    const issues = issuesOf(error);
+    expect(Object.keys(issues).sort()).toEqual(['securityGroupIds[0]', 'subnetIds[1]']);
+    expect(issues['subnetIds[1]']).toMatch(/subnet "subnet-0123456789abcdef0" does not exist/);
+    expect(issues['securityGroupIds[0]']).toMatch(/does not exist/);
+    expect(h.inventory().aws.vpcEndpoints).toEqual([]);
   });
 
   it('reports a missing instance with the network problems of a well-formed request', async () => {
@@ -302,8 +320,7 @@ describe('validate-request checks the request before it touches the Atlas creden
       ),
     );
     const issues = issuesOf(error);
-    expect(Object.keys(issues).sort()).toEqual(['groupId', 'instanceName', 'subnetIds[1]']);
-    expect(issues['subnetIds[1]']).toMatch(/subnet "subnet-0123456789abcdef0" does not exist/);
+    expect(Object.keys(issues).sort()).toEqual(['groupId', 'instanceName']);
     expect(sm).toHaveReceivedCommandTimes(GetSecretValueCommand, 0);
     expect(h.atlasCalls()).toEqual([]);
 

@@ -35,6 +35,7 @@ import {
   type StepId,
   type StepInput,
   type StepOutput,
+  type ValidateRequestInput,
 } from '../../lambdas/workflow/steps.ts';
 import { type AslDefinition, extractDefinition } from '../../lib/asl.ts';
 import { synthWorkflow } from './support.ts';
@@ -154,6 +155,15 @@ async function run(
 
 const settings = resolvePhaseBudgets({}, undefined).settings;
 
+/** The record's `execution` from the validate Task's parameters (this file's interpreter runs no clock). */
+function executionOf(input: ValidateRequestInput) {
+  return {
+    id: input.executionId ?? input.executionName,
+    name: input.executionName,
+    startTime: input.startTime ?? '2026-11-28T09:00:00.000Z',
+  };
+}
+
 function request(overrides: Partial<WorkflowRequest> = {}): WorkflowRequest {
   return {
     kind: 'dedicated',
@@ -187,6 +197,7 @@ function happy(overrides: Handlers = {}, req: Partial<WorkflowRequest> = {}): Ha
       request: request({ requestId: input.executionName, ...req }),
       settings,
       existing: {},
+      execution: executionOf(input),
     }),
     'create-atlas-endpoint': () => atlasSide('pending'),
     'describe-atlas-endpoint': (s, call) =>
@@ -234,8 +245,8 @@ function happy(overrides: Handlers = {}, req: Partial<WorkflowRequest> = {}): Ha
             { atlasStatus: 'IDLE', srvConnectionString: SRV, pendingRegions: [] },
             true,
           ),
-    'delete-vpc-endpoint': () => ({ outcome: 'deleting' }),
-    'delete-atlas-side': () => ({ deleted: true }),
+    'delete-vpc-endpoint': () => [],
+    'delete-atlas-side': () => [],
     'check-cleanup': (s, call) =>
       nextPoll(
         s.poll,
@@ -294,7 +305,14 @@ describe('happy path', () => {
       dnsEntries: DNS,
     };
     expect(r.output).toEqual(expected);
-    expect(r.inputs['validate-request']).toEqual([{ input: RAW_REQUEST, executionName: 'exec-1' }]);
+    expect(r.inputs['validate-request']).toEqual([
+      {
+        input: RAW_REQUEST,
+        executionName: 'exec-1',
+        executionId: 'arn:aws:states:us-east-1:123456789012:execution:Workflow:exec-1',
+        startTime: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      },
+    ]);
     expect(count(r.path, StateNames.CheckEndpointService)).toBe(2);
     expect(count(r.path, StateNames.CheckLink)).toBe(3);
     expect(count(r.path, StateNames.ReadConnectionString)).toBe(2);
@@ -476,7 +494,7 @@ describe('failure paths', () => {
     expect(detail.failure.error).toBe('InvalidRequest');
   });
 
-  it('first Atlas call fails (retired API): nothing was created, so no cleanup', async () => {
+  it('first Atlas call fails (retired API): the cleanup looks for what the request made, finds nothing', async () => {
     const r = await run(
       happy({
         'create-atlas-endpoint': () => {
@@ -485,9 +503,21 @@ describe('failure paths', () => {
       }),
     );
     expect(r.error?.name).toBe(ErrorNames.AtlasApiGone);
-    expect(r.path.slice(-5)).toEqual([
+    expect(r.path.slice(r.path.indexOf(StateNames.CreateAtlasEndpoint))).toEqual([
       StateNames.CreateAtlasEndpoint,
+      StateNames.DeleteVpcEndpoint,
+      StateNames.DeleteAtlasSide,
       StateNames.RollBack,
+      StateNames.StartCleanupPolling,
+      StateNames.WaitForCleanup,
+      StateNames.CheckCleanup,
+      StateNames.CleanupDone,
+      StateNames.WaitForCleanup,
+      StateNames.CheckCleanup,
+      StateNames.CleanupDone,
+      StateNames.RecordCleanup,
+      StateNames.ReleaseTarget,
+      StateNames.ConnectionMade,
       StateNames.SummarizeFailure,
       StateNames.PublishFailedEvent,
       StateNames.Failed,
@@ -503,12 +533,10 @@ describe('failure paths', () => {
       }),
     );
     expect(r.error).toEqual({ name: 'EndpointRejected', message: 'summary of EndpointRejected' });
-    expect(r.path.slice(r.path.indexOf(StateNames.RollBack))).toEqual([
-      StateNames.RollBack,
-      StateNames.VpcEndpointToDelete,
+    expect(r.path.slice(r.path.indexOf(StateNames.DeleteVpcEndpoint))).toEqual([
       StateNames.DeleteVpcEndpoint,
-      StateNames.AtlasSideToDelete,
       StateNames.DeleteAtlasSide,
+      StateNames.RollBack,
       StateNames.StartCleanupPolling,
       StateNames.WaitForCleanup,
       StateNames.CheckCleanup,
@@ -517,6 +545,8 @@ describe('failure paths', () => {
       StateNames.CheckCleanup,
       StateNames.CleanupDone,
       StateNames.RecordCleanup,
+      StateNames.ReleaseTarget,
+      StateNames.ConnectionMade,
       StateNames.SummarizeFailure,
       StateNames.PublishFailedEvent,
       StateNames.Failed,
@@ -531,7 +561,7 @@ describe('failure paths', () => {
     expect(r.published.map((p) => p.detailType)).toEqual([DetailTypes.Failed]);
   });
 
-  it('adopted Atlas side (created: false): deletes only the VPC endpoint', async () => {
+  it('adopted Atlas side (created: false): both delete steps run (they decide what is this request own)', async () => {
     const r = await run(
       happy({
         'create-atlas-endpoint': () => atlasSide('pending', false),
@@ -542,11 +572,11 @@ describe('failure paths', () => {
     );
     expect(r.error?.name).toBe('AwsRequestRejected');
     expect(r.inputs['delete-vpc-endpoint']).toHaveLength(1);
-    expect(r.inputs['delete-atlas-side']).toBeUndefined();
+    expect(r.inputs['delete-atlas-side']).toHaveLength(1);
     expect(r.path).toContain(StateNames.CheckCleanup);
   });
 
-  it('rollbackOnFailure false: deletes nothing and goes to the summary with everything kept', async () => {
+  it('rollbackOnFailure false: the delete steps only look (they keep everything), no cleanup loop, then the summary', async () => {
     const r = await run(
       happy(
         {
@@ -558,7 +588,18 @@ describe('failure paths', () => {
       ),
     );
     expect(r.error?.name).toBe('EndpointRejected');
-    expect(r.path.filter((p) => p.startsWith('Delete') || p.includes('cleanup'))).toEqual([]);
+    expect(r.path.filter((p) => p.startsWith('Delete') || p.includes('cleanup'))).toEqual([
+      StateNames.DeleteVpcEndpoint,
+      StateNames.DeleteAtlasSide,
+    ]);
+    expect(r.path.slice(r.path.indexOf(StateNames.RollBack))).toEqual([
+      StateNames.RollBack,
+      StateNames.ReleaseTarget,
+      StateNames.ConnectionMade,
+      StateNames.SummarizeFailure,
+      StateNames.PublishFailedEvent,
+      StateNames.Failed,
+    ]);
     const summary = r.inputs['summarize-failure']![0] as StepInput<'summarize-failure'>;
     expect(summary).toMatchObject({
       atlas: { created: true },
@@ -574,6 +615,7 @@ describe('failure paths', () => {
           request: request({ requestId: input.executionName }),
           settings: { phaseBudgetSeconds: { ...settings.phaseBudgetSeconds, vpcEndpoint: 60 } },
           existing: {},
+          execution: executionOf(input),
         }),
         'describe-vpc-endpoint': (s) =>
           nextPoll(s.poll, 'vpcEndpoint', s.vpcEndpoint!, false, 'state pending'),

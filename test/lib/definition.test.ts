@@ -173,7 +173,7 @@ describe('the definition', () => {
         MaxDelaySeconds: 60,
         JitterStrategy: 'FULL',
       });
-      if (id === 'summarize-failure') {
+      if (id === 'summarize-failure' || id === 'release-lease') {
         expect(retry, id).toHaveLength(1);
         continue;
       }
@@ -206,7 +206,7 @@ describe('the definition', () => {
     }
   });
 
-  it('catches every forward failure into "Roll back?", validation into the summary, cleanup failures into the summary', () => {
+  it('catches every forward failure into the cleanup, validation into the summary, cleanup failures into the summary', () => {
     const catchTargets = (name: string) =>
       (state(name).Catch as { ErrorEquals: string[]; Next: string; ResultPath: string }[]).map((c) => ({
         errors: c.ErrorEquals,
@@ -226,8 +226,20 @@ describe('the definition', () => {
         ]);
         continue;
       }
+      if (id === 'release-lease') {
+        // A lease that cannot be given back expires on its own: the outcome stands.
+        expect(catchTargets(spec.stateName)).toEqual([
+          { errors: ['States.ALL'], next: StateNames.ConnectionMade, resultPath: '$.releaseError' },
+        ]);
+        continue;
+      }
+      // Validation holds no lease when it fails (it gives it back itself); a failed cleanup still releases.
       const next =
-        id === 'validate-request' || spec.compensation ? StateNames.SummarizeFailure : StateNames.RollBack;
+        id === 'validate-request'
+          ? StateNames.SummarizeFailure
+          : spec.compensation
+            ? StateNames.ReleaseTarget
+            : StateNames.DeleteVpcEndpoint;
       const resultPath = spec.compensation ? '$.cleanupError' : '$.error';
       expect(catchTargets(spec.stateName), id).toEqual([
         { errors: named, next, resultPath },

@@ -46,11 +46,17 @@ const EXPECTED: Record<StepId, (id: StepId) => Statement[]> = {
     XRAY,
     SECRET,
     {
-      Action: ['ec2:DescribeSecurityGroups', 'ec2:DescribeSubnets', 'ec2:DescribeVpcEndpoints'],
+      Action: [
+        'ec2:DescribeSecurityGroups',
+        'ec2:DescribeSubnets',
+        'ec2:DescribeVpcEndpoints',
+        'ec2:DescribeVpcs',
+      ],
       Effect: 'Allow',
       Resource: '*',
       Sid: 'Ec2Describe',
     },
+    lease(['dynamodb:DeleteItem', 'dynamodb:PutItem']),
   ],
   'create-atlas-endpoint': (id) => [logs(id), XRAY, SECRET],
   'describe-atlas-endpoint': (id) => [logs(id), XRAY, SECRET],
@@ -101,7 +107,16 @@ const EXPECTED: Record<StepId, (id: StepId) => Statement[]> = {
   'delete-atlas-side': (id) => [logs(id), XRAY, SECRET],
   'check-cleanup': (id) => [logs(id), XRAY, SECRET, describeVpcEndpoints],
   'summarize-failure': (id) => [logs(id), XRAY],
+  'release-lease': (id) => [logs(id), XRAY, lease(['dynamodb:DeleteItem'])],
 };
+
+/** The lease statement: exactly the step's DynamoDB actions, on the lease table only. */
+const lease = (actions: string[]): Statement => ({
+  Action: actions.length === 1 ? actions[0] : actions,
+  Effect: 'Allow',
+  Resource: { 'Fn::GetAtt': [logicalIdOf(synth.stack, synth.workflow.leaseTable), 'Arn'] },
+  Sid: 'TargetLease',
+});
 
 const roleRef = (id: StepId) => ({ Ref: logicalIdOf(synth.stack, synth.workflow.functions[id].role!) });
 

@@ -93,22 +93,22 @@ describe('props validation', () => {
 
   it('requires the execution timeout to leave the margin after the phase budgets', () => {
     const secret = {} as PrivateEndpointWorkflowProps['atlasSecret'];
-    // 12600 s of default budgets + the 9444 s margin (steps.ts MIN_EXECUTION_MARGIN_SECONDS) = 22044 s.
-    expect(MIN_EXECUTION_MARGIN_SECONDS).toBe(9444);
+    // 12600 s of default budgets + the 9534 s margin (steps.ts MIN_EXECUTION_MARGIN_SECONDS) = 22134 s.
+    expect(MIN_EXECUTION_MARGIN_SECONDS).toBe(9534);
     expect(validateWorkflowProps({ atlasSecret: secret, executionTimeout: Duration.hours(4) })).toEqual([
-      'executionTimeout: 14400 s must be at least the phase budgets (12600 s) plus 9444 s',
+      'executionTimeout: 14400 s must be at least the phase budgets (12600 s) plus 9534 s',
     ]);
-    expect(validateWorkflowProps({ atlasSecret: secret, executionTimeout: Duration.seconds(22043) })).toEqual(
-      ['executionTimeout: 22043 s must be at least the phase budgets (12600 s) plus 9444 s'],
+    expect(validateWorkflowProps({ atlasSecret: secret, executionTimeout: Duration.seconds(22133) })).toEqual(
+      ['executionTimeout: 22133 s must be at least the phase budgets (12600 s) plus 9534 s'],
     );
-    expect(validateWorkflowProps({ atlasSecret: secret, executionTimeout: Duration.seconds(22044) })).toEqual(
+    expect(validateWorkflowProps({ atlasSecret: secret, executionTimeout: Duration.seconds(22134) })).toEqual(
       [],
     );
     expect(
       validateWorkflowProps({
         atlasSecret: secret,
         phaseBudgets: { atlasEndpoint: Duration.minutes(5) },
-        executionTimeout: Duration.seconds(12600 - 3300 + 9444),
+        executionTimeout: Duration.seconds(12600 - 3300 + 9534),
       }),
     ).toEqual([]);
     expect(

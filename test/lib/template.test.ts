@@ -71,6 +71,9 @@ describe('functions', () => {
         expected[HandlerEnv.ManagedByTagValue] = managedBy;
         expected[HandlerEnv.WorkflowAccountId] = '123456789012';
       }
+      if (spec.leaseActions.length > 0) {
+        expected[HandlerEnv.LeaseTableName] = { Ref: logicalIdOf(synth.stack, synth.workflow.leaseTable) };
+      }
       if (spec.requestDefaults) {
         expected[HandlerEnv.DefaultRegion] = 'us-east-1';
         expected[HandlerEnv.AllowedRegions] = 'us-east-1';

@@ -1,8 +1,15 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ATLAS_OPERATIONS } from '../../local/atlas-server.ts';
 import { ATLAS_LIFECYCLE } from '../../local/cloud/atlas-model.ts';
 import { AWS_LIFECYCLE_FAULTS, EC2_ACTIONS } from '../../local/cloud/aws-model.ts';
-import { atlasHttpError, atlasSlowRules, FAULT_CATALOG } from '../../local/cloud/fault-catalog.ts';
+import { DYNAMODB_OPERATIONS } from '../../local/cloud/dynamodb-model.ts';
+import {
+  atlasHttpError,
+  atlasSlowRules,
+  FAULT_CATALOG,
+  faultPlanTable,
+} from '../../local/cloud/fault-catalog.ts';
 import type { StartWorldOptions } from '../../local/cloud/index.ts';
 import { DigestClient, demoApi, V2023 } from '../support/atlas-http.ts';
 import { useTestWorlds } from '../support/world.ts';
@@ -158,11 +165,20 @@ describe('HTTP faults', () => {
 });
 
 describe('FAULT_CATALOG', () => {
+  it('is documented, plan by plan with its outcome, in the README', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const block = /<!-- fault-plans:start -->\n([\s\S]*?)\n<!-- fault-plans:end -->/.exec(readme)?.[1];
+    expect(block, 'paste faultPlanTable() between the fault-plans markers of the README').toBe(
+      faultPlanTable(),
+    );
+    expect(Object.keys(FAULT_CATALOG).length).toBeGreaterThanOrEqual(30);
+  });
+
   const lifecycle = new Set<string>([
     ...Object.values(ATLAS_LIFECYCLE),
     ...Object.values(AWS_LIFECYCLE_FAULTS),
   ]);
-  const known = new Set<string>([...ATLAS_OPERATIONS, ...EC2_ACTIONS, ...lifecycle]);
+  const known = new Set<string>([...ATLAS_OPERATIONS, ...EC2_ACTIONS, ...DYNAMODB_OPERATIONS, ...lifecycle]);
 
   it('has every plan the workflow scenarios name, each with a description, kinds and known operations', () => {
     for (const name of [

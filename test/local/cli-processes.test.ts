@@ -99,6 +99,7 @@ describe('npm run simulator + npm start -- --atlas-url', () => {
       AWS_ACCESS_KEY_ID: env('AWS_ACCESS_KEY_ID'),
       AWS_SECRET_ACCESS_KEY: env('AWS_SECRET_ACCESS_KEY'),
       AWS_ENDPOINT_URL_EC2: env('AWS_ENDPOINT_URL_EC2'),
+      AWS_ENDPOINT_URL_DYNAMODB: env('AWS_ENDPOINT_URL_DYNAMODB'),
       AWS_REGION: env('AWS_REGION'),
     };
     for (const [k, v] of Object.entries(vars)) expect(v, k).toBeDefined();

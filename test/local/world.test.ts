@@ -64,6 +64,7 @@ describe('World', () => {
     expect(world.inventory()).toEqual({
       atlas: { serverlessEndpoints: [], endpointServices: [], interfaceEndpoints: [] },
       aws: { vpcEndpoints: [] },
+      dynamodb: {},
     });
     // Credentials differ per world unless fixed.
     expect(new World().demo.serviceAccount.clientSecret).not.toBe(world.demo.serviceAccount.clientSecret);

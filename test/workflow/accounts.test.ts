@@ -111,6 +111,7 @@ function run(w: TestWorld, input: unknown, props: LocalWorkflowProps): Promise<L
       atlasUrl: w.atlasUrl,
       ec2Url: w.ec2Url,
       stsUrl: w.stsUrl,
+      dynamodbUrl: w.dynamodbUrl,
       atlasCredentials: d.serviceAccount,
       awsCredentials: { accessKeyId: DEMO_AWS.accessKeyId, secretAccessKey: DEMO_AWS.secretAccessKey },
       awsRegion: d.awsRegion,

@@ -10,9 +10,9 @@ import {
 import { DEMO_AWS } from '../../local/cloud/aws-model.ts';
 import { FAULT_CATALOG } from '../../local/cloud/fault-catalog.ts';
 import type { FaultRule } from '../../local/cloud/faults.ts';
-import type { RunningWorld } from '../../local/cloud/index.ts';
+import { type RunningWorld, secretHits } from '../../local/cloud/index.ts';
 import type { PresetName, Timeline } from '../../local/cloud/timeline.ts';
-import { type LocalRunResult, runLocalWorkflow } from '../../local/engine.ts';
+import { type LocalRunResult, type LocalWorkflowProps, runLocalWorkflow } from '../../local/engine.ts';
 import { startTestWorld } from '../support/world.ts';
 
 export type TestWorld = Awaited<ReturnType<typeof startTestWorld>>;
@@ -68,18 +68,25 @@ export function requestFor(kind: EndpointKind, world: RunningWorld, extra: Recor
   };
 }
 
+/** Fails when a run's result (output, error, history, events, metrics) carries a secret of a world. */
+export function expectNoSecrets(result: LocalRunResult): void {
+  const hits = secretHits(JSON.stringify(result));
+  expect(hits, `secret hygiene: ${result.executionName} carries secrets of the world`).toEqual([]);
+}
+
 export async function run(
   world: RunningWorld,
   input: unknown,
-  options: { executionName?: string; auth?: 'service-account' | 'api-key' } = {},
+  options: { executionName?: string; auth?: 'service-account' | 'api-key'; props?: LocalWorkflowProps } = {},
 ): Promise<LocalRunResult> {
   const d = world.world.demo;
-  return runLocalWorkflow({
+  const result = await runLocalWorkflow({
     input,
     target: {
       atlasUrl: world.atlasUrl,
       ec2Url: world.ec2Url,
       stsUrl: world.stsUrl,
+      dynamodbUrl: world.dynamodbUrl,
       atlasCredentials: options.auth === 'api-key' ? d.apiKey : d.serviceAccount,
       awsCredentials: { accessKeyId: DEMO_AWS.accessKeyId, secretAccessKey: DEMO_AWS.secretAccessKey },
       awsRegion: d.awsRegion,
@@ -87,7 +94,10 @@ export async function run(
     clock: world.world.clock,
     requestLog: world.world.log,
     ...(options.executionName ? { executionName: options.executionName } : {}),
+    ...(options.props ? { props: options.props } : {}),
   });
+  expectNoSecrets(result);
+  return result;
 }
 
 /** Asserts that `expected` occurs in `path` in this order (other states may stand between). */

@@ -170,6 +170,7 @@ describe('what to do next depends on the error', () => {
       target: {
         atlasUrl: world.atlasUrl,
         ec2Url: world.ec2Url,
+        dynamodbUrl: world.dynamodbUrl,
         atlasCredentials: { clientId: d.serviceAccount.clientId, clientSecret: 'mdb_sa_sk_not-the-secret' },
         awsCredentials: { accessKeyId: DEMO_AWS.accessKeyId, secretAccessKey: DEMO_AWS.secretAccessKey },
         awsRegion: d.awsRegion,

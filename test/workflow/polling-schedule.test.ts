@@ -28,6 +28,7 @@ describe('pollingSchedule in the local engine', () => {
       target: {
         atlasUrl: world.atlasUrl,
         ec2Url: world.ec2Url,
+        dynamodbUrl: world.dynamodbUrl,
         atlasCredentials: d.serviceAccount,
         awsCredentials: { accessKeyId: DEMO_AWS.accessKeyId, secretAccessKey: DEMO_AWS.secretAccessKey },
         awsRegion: d.awsRegion,

@@ -21,7 +21,7 @@ const validRequest = fc
       subnetIds: fc.uniqueArray(awsId('subnet'), { minLength: 1, maxLength: 16 }),
       securityGroupIds: fc.uniqueArray(awsId('sg'), { minLength: 1, maxLength: 5 }),
       region: fc.constantFrom(...ATLAS_AWS_COMMERCIAL_REGIONS, ...ATLAS_AWS_GOV_REGIONS),
-      privateDnsEnabled: fc.boolean(),
+      privateDnsEnabled: fc.constant(false),
       tags: fc.dictionary(
         fc.string({ minLength: 1, maxLength: 128 }).filter((k) => k.trim() !== '' && !isReservedTagKey(k)),
         fc.string({ maxLength: 256 }),

@@ -83,7 +83,7 @@ describe('parseRequest: valid requests', () => {
       {
         ...VALID,
         kind: 'serverless',
-        privateDnsEnabled: true,
+        privateDnsEnabled: false,
         rollbackOnFailure: false,
         requestId: 'my-key',
         tags: { Team: 'payments', 'cost center': '42' },
@@ -93,7 +93,7 @@ describe('parseRequest: valid requests', () => {
     );
     expect(request).toMatchObject({
       kind: 'serverless',
-      privateDnsEnabled: true,
+      privateDnsEnabled: false,
       rollbackOnFailure: false,
       requestId: 'my-key',
       tags: { Team: 'payments', 'cost center': '42' },
@@ -157,15 +157,18 @@ describe('parseRequest: one message per bad field', () => {
       'comment (64)',
       { comment: 'c'.repeat(64) },
       'comment',
-      /^got 64 characters; expected a string of at most 63 characters \(Atlas keeps 80, and the workflow appends a space and a 16-character ownership marker to it\)$/,
+      /^got 64 UTF-16 code units \(what Atlas counts: an emoji is 2\); expected a string of at most 63 UTF-16 code units without control characters \(Atlas keeps 80, and the workflow appends a space and a 16-character ownership marker to it\)$/,
     ],
     [
       'comment (80, what Atlas alone would take)',
       { comment: 'c'.repeat(80) },
       'comment',
-      /got 80 characters; expected a string of at most 63 characters .*16-character ownership marker/,
+      /got 80 UTF-16 code units .*; expected a string of at most 63 UTF-16 code units .*16-character ownership marker/,
     ],
     ['comment (type)', { comment: ['x'] }, 'comment', /got a list; expected a string of at most 63/],
+    ['comment (emoji)', { comment: '\u{1F600}'.repeat(32) }, 'comment', /^got 64 UTF-16 code units/],
+    ['comment (control)', { comment: 'a\tb' }, 'comment', /contains control characters/],
+    ['comment (lone surrogate)', { comment: 'a\uDC00b' }, 'comment', /unpaired UTF-16 surrogate/],
     ['vpcId', { vpcId: 'vpc-123' }, 'vpcId', /got "vpc-123"; expected a VPC id: "vpc-" followed by 8 or 17/],
     ['vpcId (uppercase hex)', { vpcId: 'vpc-0A1B2C3D' }, 'vpcId', /got "vpc-0A1B2C3D"/],
     [
@@ -243,7 +246,13 @@ describe('parseRequest: one message per bad field', () => {
       'privateDnsEnabled',
       { privateDnsEnabled: 'false' },
       'privateDnsEnabled',
-      /got "false"; expected true or false \(default false\)/,
+      /got "false"; expected false \(the default\)/,
+    ],
+    [
+      'privateDnsEnabled (true)',
+      { privateDnsEnabled: true },
+      'privateDnsEnabled',
+      /^got true; Atlas endpoint services publish no private DNS name/,
     ],
     [
       'rollbackOnFailure',

@@ -285,8 +285,13 @@ describe.each(MATRIX)('$kind scenarios (endpoint service ready as $ready)', ({ k
     });
     const result = await run(w, requestFor(kind, w, { rollbackOnFailure: false }));
     expect(result.status).toBe('FAILED');
-    expect(result.path).not.toContain(S.DeleteVpcEndpoint);
-    expect(result.path).not.toContain(S.DeleteAtlasSide);
+    // The delete steps only look (so everything kept is named); no cleanup loop.
+    expect(result.path).toContain(S.DeleteVpcEndpoint);
+    expect(result.path).not.toContain(S.CheckCleanup);
+    const deletes = w.world.log.entries.filter(
+      (e) => e.service !== 'dynamodb' && (e.method === 'DELETE' || e.operation.startsWith('Delete')),
+    );
+    expect(deletes).toEqual([]);
     const failure = failedEvent(result);
     expect(failure.cleanup).toBe('disabled');
     expect(failure.rollbackOnFailure).toBe(false);

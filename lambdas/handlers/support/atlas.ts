@@ -18,9 +18,9 @@ import { type AtlasClient, createAtlasClient, normalizeBaseUrl } from '#atlas/cl
 import { ENV as CREDENTIAL_ENV, loadAtlasCredentials } from '#atlas/credentials';
 import type { Environment } from '#workflow/config';
 import { HandlerEnv } from '#workflow/steps';
-import { type AtlasAccess, type EnvironmentProblem, nonEmpty } from './runtime.ts';
+import { type AtlasAccess, type EnvironmentProblem, type HandlerClock, nonEmpty } from './runtime.ts';
 
-export function atlasAccess(env: Environment, logger: Logger): AtlasAccess {
+export function atlasAccess(env: Environment, logger: Logger, clock: HandlerClock = {}): AtlasAccess {
   const problems: EnvironmentProblem[] = [];
   const deploymentBaseUrl = nonEmpty(env[HandlerEnv.AtlasBaseUrl]);
   if (deploymentBaseUrl !== undefined) {
@@ -61,7 +61,13 @@ export function atlasAccess(env: Environment, logger: Logger): AtlasAccess {
           authKind: loaded.auth.kind,
           baseUrl: loaded.baseUrl,
         });
-        return createAtlasClient({ baseUrl: loaded.baseUrl, auth: loaded.auth, logger });
+        return createAtlasClient({
+          baseUrl: loaded.baseUrl,
+          auth: loaded.auth,
+          logger,
+          ...(clock.now === undefined ? {} : { now: clock.now }),
+          ...(clock.sleep === undefined ? {} : { sleep: clock.sleep }),
+        });
       })();
       pending = load;
       load.catch(() => {

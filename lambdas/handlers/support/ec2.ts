@@ -15,8 +15,12 @@ import type { VpcLocation } from '#core/state';
 import type { Environment } from '#workflow/config';
 import { HandlerEnv } from '#workflow/steps';
 import { loadDeploymentTargets, roleFor } from '#workflow/targets';
+import type { HandlerClock } from './runtime.ts';
 
-export function ec2Access(env: Environment): (where: VpcLocation) => VpcEndpointOperations {
+export function ec2Access(
+  env: Environment,
+  clock: HandlerClock = {},
+): (where: VpcLocation) => VpcEndpointOperations {
   const cache = new Map<string, VpcEndpointOperations>();
   const { targets, problems } = loadDeploymentTargets(env);
   const step = env[HandlerEnv.WorkflowStep]?.trim() || 'ec2';
@@ -53,7 +57,12 @@ export function ec2Access(env: Environment): (where: VpcLocation) => VpcEndpoint
               ...(env.AWS_REGION ? { region: env.AWS_REGION } : {}),
             });
       ops = new Ec2VpcEndpoints(
-        createEc2Client({ region: where.region, env, ...(credentials === undefined ? {} : { credentials }) }),
+        createEc2Client({
+          region: where.region,
+          env,
+          ...(credentials === undefined ? {} : { credentials }),
+          ...(clock.sleep === undefined ? {} : { sleep: clock.sleep }),
+        }),
       );
       cache.set(key, ops);
     }

@@ -34,6 +34,7 @@ import type { Context } from 'aws-lambda';
 import { type AtlasClient, lambdaDeadline } from '#atlas/client';
 import type { EndpointKindClient } from '#atlas/endpoint-kind';
 import { endpointKindClient } from '#atlas/kinds';
+import type { LeaseStore } from '#aws/leases';
 import type { VpcEndpointOperations } from '#aws/vpc-endpoints';
 import { ConfigurationError, ErrorNames, WorkflowError } from '#core/errors';
 import type { EndpointKind, VpcLocation } from '#core/state';
@@ -41,6 +42,7 @@ import type { Environment } from '#workflow/config';
 import type { StepDeps } from '#workflow/operations/common';
 import type { RequestDefaults } from '#workflow/request';
 import {
+  DEADLINE_STEPS,
   HandlerEnv,
   PHASES,
   POLL_PHASES,
@@ -49,6 +51,7 @@ import {
   phaseOfCheckStep,
   pollIntervalsFromEnv,
   resolvePhaseBudgets,
+  runDeadlineError,
   STEPS,
   type StepId,
   type StepInput,
@@ -81,6 +84,8 @@ export interface HandlerDeps {
   readonly onAtlasAuthFailed?: () => void;
   /** EC2 VPC endpoint operations in a region (EC2 steps). */
   readonly vpcEndpoints?: (where: VpcLocation) => VpcEndpointOperations;
+  /** The lease table (steps with lease actions). */
+  readonly leases?: LeaseStore;
   /** `MANAGED_BY_TAG_VALUE` (EC2 steps). */
   readonly managedBy?: string;
   /** The deployment's request defaults (validate-request). */
@@ -98,6 +103,18 @@ export interface HandlerDeps {
   readonly now?: () => number;
   /** Taken off the Lambda's remaining time for Atlas deadlines, to report an error before Lambda times out. */
   readonly deadlineMarginMs?: number;
+}
+
+/**
+ * The container's clock: what the handler, the phase budgets and the Atlas client's deadlines, token expiry and
+ * retry pauses read. On Lambda it is the machine's (the defaults); the local engine passes the simulated
+ * world's, so a Lambda there lives on the same (virtual) time as Step Functions and the clouds.
+ */
+export interface HandlerClock {
+  /** Epoch ms. @default Date.now */
+  readonly now?: () => number;
+  /** Waits `ms` (the Atlas client's pauses between attempts). @default setTimeout */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 /** Default safety margin: enough for the handler to log and return the error. */
@@ -127,11 +144,13 @@ export interface AtlasAccess {
  */
 export interface Capabilities {
   /** Atlas steps: `atlasAccess` from ./atlas.ts. */
-  readonly atlas?: (env: Environment, logger: Logger) => AtlasAccess;
+  readonly atlas?: (env: Environment, logger: Logger, clock?: HandlerClock) => AtlasAccess;
   /** EC2 steps: `ec2Access` from ./ec2.ts. */
-  readonly ec2?: (env: Environment) => (where: VpcLocation) => VpcEndpointOperations;
+  readonly ec2?: (env: Environment, clock?: HandlerClock) => (where: VpcLocation) => VpcEndpointOperations;
   /** validate-request: `loadRequestDefaults` from #workflow/config. */
   readonly requestDefaults?: (env: Environment) => RequestDefaults;
+  /** Steps with lease actions: `leaseAccess` from ./leases.ts. */
+  readonly leases?: (env: Environment, tableName: string, clock?: HandlerClock) => LeaseStore;
 }
 
 /**
@@ -142,6 +161,7 @@ export function defaultHandlerDeps(
   id: StepId,
   capabilities: Capabilities = {},
   env: Environment = process.env,
+  clock: HandlerClock = {},
 ): HandlerDeps {
   // A snapshot: the function's environment as it was when the container started.
   const snapshot: Environment = { ...env };
@@ -173,7 +193,20 @@ export function defaultHandlerDeps(
       });
     }
     if (capabilities.ec2 === undefined) missingCapability('EC2 access');
-    else vpcEndpoints = capabilities.ec2(snapshot);
+    else vpcEndpoints = capabilities.ec2(snapshot, clock);
+  }
+
+  let leases: LeaseStore | undefined;
+  if (spec.leaseActions.length > 0) {
+    const tableName = nonEmpty(snapshot[HandlerEnv.LeaseTableName]);
+    if (tableName === undefined) {
+      problems.push({
+        variables: [HandlerEnv.LeaseTableName],
+        problem: `${HandlerEnv.LeaseTableName} is not set (the table of the target leases)`,
+      });
+    }
+    if (capabilities.leases === undefined) missingCapability('lease table access');
+    else if (tableName !== undefined) leases = capabilities.leases(snapshot, tableName, clock);
   }
   if (spec.ec2Actions.length > 0 || spec.requestDefaults) {
     for (const p of loadDeploymentTargets(snapshot).problems) {
@@ -219,7 +252,7 @@ export function defaultHandlerDeps(
   if (spec.atlas) {
     if (capabilities.atlas === undefined) missingCapability('Atlas access');
     else {
-      atlas = capabilities.atlas(snapshot, logger);
+      atlas = capabilities.atlas(snapshot, logger, clock);
       problems.push(...atlas.problems);
     }
   }
@@ -239,11 +272,13 @@ export function defaultHandlerDeps(
     logger,
     ...(atlas === undefined ? {} : { atlasClient: atlas.client, onAtlasAuthFailed: atlas.onAuthFailed }),
     ...(vpcEndpoints === undefined ? {} : { vpcEndpoints }),
+    ...(leases === undefined ? {} : { leases }),
     ...(managedBy === undefined ? {} : { managedBy }),
     ...(requestDefaults === undefined ? {} : { requestDefaults }),
     ...(spec.requestDefaults ? { env: snapshot } : {}),
     ...(pollIntervalsSeconds === undefined ? {} : { pollIntervalsSeconds }),
     ...(configurationError === undefined ? {} : { configurationError }),
+    ...(clock.now === undefined ? {} : { now: clock.now }),
   };
 }
 
@@ -312,7 +347,17 @@ export function validateRequestEvent(event: unknown): ValidateRequestInput {
   if (typeof event.executionName !== 'string') {
     throw wiringError('validate-request', expected, '$.executionName is not a string');
   }
-  return { input: event.input, executionName: event.executionName };
+  for (const key of ['executionId', 'startTime'] as const) {
+    if (event[key] !== undefined && typeof event[key] !== 'string') {
+      throw wiringError('validate-request', expected, `$.${key} is not a string`);
+    }
+  }
+  return {
+    input: event.input,
+    executionName: event.executionName,
+    ...(typeof event.executionId === 'string' ? { executionId: event.executionId } : {}),
+    ...(typeof event.startTime === 'string' ? { startTime: event.startTime } : {}),
+  };
 }
 
 export function summarizeFailureEvent(event: unknown): SummarizeFailureInput {
@@ -347,6 +392,7 @@ function deferredKindClient(kind: EndpointKind, client: () => Promise<AtlasClien
   return {
     kind,
     findExisting: async (target, vpcEndpointId) => (await get()).findExisting(target, vpcEndpointId),
+    findOwned: async (target) => (await get()).findOwned(target),
     create: async (target) => (await get()).create(target),
     describe: async (target, atlasId) => (await get()).describe(target, atlasId),
     link: async (target, atlasId, vpcEndpointId) => (await get()).link(target, atlasId, vpcEndpointId),
@@ -408,6 +454,10 @@ export function stepHandler<Id extends StepId>(
     try {
       if (deps.configurationError !== undefined) throw deps.configurationError;
       const input = checkEvent(event);
+      if (DEADLINE_STEPS.includes(id)) {
+        const late = runDeadlineError(input as WorkflowState, spec.stateName, now());
+        if (late !== undefined) throw late;
+      }
       let atlas: StepDeps['atlas'] = () => unavailable(id, 'Atlas access');
       if (spec.atlas) {
         const loadAtlas = deps.atlasClient;
@@ -434,9 +484,11 @@ export function stepHandler<Id extends StepId>(
         };
       }
       const stepDeps: StepDeps = {
+        now,
         atlas,
         vpcEndpoints: deps.vpcEndpoints ?? (() => unavailable(id, 'EC2 access')),
         managedBy: deps.managedBy ?? '',
+        ...(deps.leases === undefined ? {} : { leases: deps.leases }),
         logger,
         pollTiming: (): PollTiming => ({
           spentSeconds: Math.max(0, Math.ceil((now() - startedAt) / 1000)),

@@ -33,9 +33,10 @@ import {
  * Ownership (`created`, i.e. compensation deletes it):
  * - serverless: the endpoint carrying this request's marker in its comment is this request's (found by the
  *   look-up, by the client's converge look-up, or made by the POST); no other endpoint is ever adopted;
- * - dedicated: the project has one service per region, so the look-up adopts the region's service; it is this
- *   request's only when Atlas answered our POST itself with 200. A service found by a look-up (here, or by the
- *   client's converge look-up after an unclear POST) or on a 409 may be someone else's: not owned, never deleted.
+ * - dedicated: the project has one service per region, so the look-up adopts the region's service (not owned:
+ *   it may be someone else's, and is never deleted). When the look-up found none, the service our POST made is
+ *   this request's, whether Atlas answered the POST or the client's converge look-up found it after the answer
+ *   was lost; only a 409 (someone else's service appeared in between) adopts it as not owned.
  */
 export async function createAtlasEndpoint(
   state: WorkflowState,
@@ -70,12 +71,14 @@ export async function createAtlasEndpoint(
       );
       return toAtlasSide(request.kind, found, owned);
     }
+    // The look-up just before found nothing: whatever the POST made is this request's, whether Atlas answered
+    // it or the client's converge look-up found it after the answer was lost. Only a 409 (the region's service
+    // appeared in between, someone else's) is adopted as not owned.
     const { view, created, confirmed } = await atlas.create(target);
-    const owned = view.carriesMarker || (created && confirmed);
+    const owned = view.carriesMarker || created;
     let message: string;
-    if (owned) message = `Created the ${label}`;
-    else if (created)
-      message = `Found the ${label} after the create's answer was lost; not owned by this request`;
+    if (owned && confirmed) message = `Created the ${label}`;
+    else if (owned) message = `Created the ${label} (found after the create's answer was lost)`;
     else message = `Adopted the project's existing ${label} for the region (not owned by this request)`;
     deps.logger.info(message, {
       ...requestKeys(request),

@@ -9,6 +9,7 @@
 import type { AtlasLogger } from '#atlas/client';
 import type { AtlasEndpointView, EndpointKindClient, EndpointTarget } from '#atlas/endpoint-kind';
 import { ownershipMarker } from '#atlas/kind-common';
+import type { LeaseStore } from '#aws/leases';
 import type { VpcEndpointOperations, VpcEndpointView } from '#aws/vpc-endpoints';
 import { AtlasApiGoneError, ConfigurationError, ErrorNames, type WorkflowError } from '#core/errors';
 import type {
@@ -39,7 +40,11 @@ export interface StepDeps {
   readonly vpcEndpoints: (where: VpcLocation) => VpcEndpointOperations;
   /** The deployment's managed-by tag value (`MANAGED_BY_TAG_VALUE`). */
   readonly managedBy: string;
+  /** The target leases (steps with lease actions; absent where the deployment has no lease table: tools). */
+  readonly leases?: LeaseStore;
   readonly logger: StepLogger;
+  /** The clock (epoch ms): the whole-run deadline, the lease's expiry. */
+  readonly now: () => number;
   /**
    * Check steps: pass to `nextPoll` — the seconds this invocation has run so far (read when called) and the
    * deployment's intervals of the phase.

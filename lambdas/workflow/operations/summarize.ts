@@ -138,6 +138,8 @@ function nextStep(error: string): string {
       return 'Atlas kept failing or did not answer in time, even after retries: start a new execution later';
     case ErrorNames.AwsTransientError:
       return 'EC2 kept throttling or failing, even after retries: start a new execution later';
+    case ErrorNames.TargetBusy:
+      return 'once the execution named above has ended, start a new execution (it converges on what that one made)';
     case ErrorNames.AtlasNotFound:
       return 'check that the project and the instance or cluster exist and that the credentials can see them, then start a new execution';
     default:
@@ -193,6 +195,13 @@ function trackedResources(state: WorkflowState): Tracked[] {
       created: state.link.created,
       lastStatus: state.link.atlasStatus,
     });
+  }
+  // What the cleanup found of this request's own beyond the record (its tags, its marker): a step that died
+  // after its create took effect. Created by this request, like anything carrying its tags or marker.
+  for (const found of [...(state.cleanupVpcEndpoints ?? []), ...(state.cleanupAtlas ?? [])]) {
+    if (!out.some((r) => r.type === found.type && r.id === found.id)) {
+      out.push({ type: found.type, id: found.id, created: true, lastStatus: found.lastStatus });
+    }
   }
   return out;
 }
@@ -253,7 +262,8 @@ function summarizeState(state: WorkflowState): FailureSummary {
     cleanup = 'incomplete';
   else cleanup = 'complete';
 
-  const error = cleanupError === null ? original.error : ErrorNames.CleanupIncomplete;
+  // With rollback off the delete steps only look (the cause says when that look failed): nothing was to go.
+  const error = cleanupError === null || !rollback ? original.error : ErrorNames.CleanupIncomplete;
   const observed = (r: ResourceReport, where: 'gone' | 'remaining') =>
     observation?.[where].some((x) => same(x, r)) ?? false;
   const removedByAtlas = {
@@ -317,9 +327,14 @@ function buildCause(
   ) {
     parts.push(RETIRED_SERVERLESS_HINT);
   }
-  if (cleanupError !== null) {
+  if (cleanupError !== null && request.rollbackOnFailure) {
     parts.push(
       `The cleanup failed too (${cleanupError.error}: ${quoted(cleanupError.message, 'no message')}).`,
+    );
+  } else if (cleanupError !== null) {
+    parts.push(
+      `Looking for what this request made failed (${cleanupError.error}: ${quoted(cleanupError.message, 'no message')}); ` +
+        `resources carrying the request id "${request.requestId}" that are not named below may exist.`,
     );
   }
   const by = (d: ResourceDisposition) => resources.filter((r) => r.disposition === d);

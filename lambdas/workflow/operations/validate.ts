@@ -2,12 +2,14 @@
  * validate-request: turn the raw execution input into the state record, and find what already exists.
  *
  * 1. Parse the request with the deployment defaults (`parseRequest`) and resolve the phase budgets
- *    (`resolvePhaseBudgets`): `checkRequest`, pure, before anything else. Then check the network (subnets
- *    and security groups exist, belong to the VPC, one subnet per Availability Zone) and, only for a request
- *    the first checks accepted, the Atlas target (project and instance or cluster exist, of the requested
- *    kind), so Atlas credentials are never loaded for a malformed request. Every problem found goes into ONE
- *    InvalidRequest, which wins over a named error of a check that could not run; nothing is created.
- * 2. Look up what exists for (project, instance, VPC): VPC endpoints this deployment tagged for the same
+ *    (`resolvePhaseBudgets`): `checkRequest`, pure, before anything else. A request refused here ends in
+ *    InvalidRequest with no EC2 or Atlas call at all. Then check the network (the VPC exists; subnets and
+ *    security groups exist, belong to it, one subnet per Availability Zone) and the Atlas target (project and
+ *    instance or cluster exist, of the requested kind). Every problem these find goes into ONE InvalidRequest,
+ *    which wins over a named error of a check that could not run; nothing is created.
+ * 2. Take the target's lease (./lease.ts): another execution working on the same target ends this one with
+ *    TargetBusy, before anything is looked at. Every later failure of this step gives the lease back.
+ * 3. Look up what exists for (project, instance, VPC): VPC endpoints this deployment tagged for the same
  *    Atlas target (this request's own first), the Atlas side they point at (or, without one, the Atlas side
  *    `findExisting` would adopt), and the link between them. Each entry gets `created` by the ownership
  *    rule: true only when it carries this request's id (VPC endpoint tags; a serverless endpoint's comment
@@ -26,7 +28,7 @@ import {
   THROWN_ERROR_NAMES,
 } from '#core/errors';
 import { toAtlasRegion, toAwsRegion } from '#core/regions';
-import type { AtlasSide, WorkflowRequest } from '#core/state';
+import type { AtlasSide, ExecutionInfo, WorkflowRequest } from '#core/state';
 import {
   TAG_ATLAS_CREATED,
   TAG_ATLAS_ENDPOINT_ID,
@@ -40,8 +42,10 @@ import type { Environment } from '#workflow/config';
 import { type ParsedRequest, parseRequest, type RequestDefaults } from '#workflow/request';
 import {
   type ExistingResources,
+  HandlerEnv,
   REQUEST_BUDGET_FIELD,
   resolvePhaseBudgets,
+  runDeadline,
   type ValidatedState,
   type ValidateRequestInput,
 } from '#workflow/steps';
@@ -55,6 +59,7 @@ import {
   toAtlasSide,
   toVpcEndpointSide,
 } from './common.ts';
+import { acquireTargetLease, DEFAULT_LEASE_SECONDS, releaseAfterFailure } from './lease.ts';
 
 export interface ValidateDeps extends StepDeps {
   /** The deployment's request defaults (`loadRequestDefaults(env)`). */
@@ -67,8 +72,6 @@ export interface ValidateDeps extends StepDeps {
 const LIVE_STATES = new Set(['pending', 'pendingAcceptance', 'available']);
 /** At most this many tagged endpoints are looked at (there is normally one). */
 const MAX_CANDIDATES = 5;
-
-const NETWORK_FIELDS = ['vpcId', 'subnetIds', 'securityGroupIds', 'region'] as const;
 
 /** The request on its own: what the schema and the phase budgets say, before anything is asked of AWS or Atlas. */
 export interface CheckedRequest {
@@ -139,13 +142,14 @@ export async function validateRequest(
   const { parsed, raw, settings, outsideTargets, ...checked } = checkRequest(input, deps);
   const issues: FieldIssue[] = [...checked.issues];
 
-  // 2. The network (EC2) and the Atlas target. The network is checked even for a request the schema refused,
-  // so one InvalidRequest lists every problem; Atlas (and so its credentials) only for a well-formed request.
-  const network = outsideTargets ? undefined : (parsed ?? networkCandidate(raw, deps.defaults, issues));
-  const target = issues.length === 0 ? parsed : undefined;
+  // A request the schema refuses is answered from the request alone: no EC2 or Atlas call, whatever it holds
+  // (a hostile or broken input costs nothing and reaches nobody).
+  if (issues.length > 0 || parsed === undefined) throw new InvalidRequestError(issues);
+
+  // 2. The network (EC2) and the Atlas target, together, so one InvalidRequest lists every problem they find.
   const [networkCheck, atlasCheck] = await Promise.allSettled([
-    network === undefined ? [] : deps.vpcEndpoints(network).checkNetwork(network),
-    target === undefined ? [] : checkAtlasTarget(target, deps.atlas),
+    deps.vpcEndpoints(parsed).checkNetwork(parsed),
+    checkAtlasTarget(parsed, deps.atlas),
   ]);
   const failures: unknown[] = [];
   for (const check of [atlasCheck, networkCheck]) {
@@ -156,7 +160,7 @@ export async function validateRequest(
   // that problem, if it is still there, shows up once the request is fixed.
   const bug = failures.find((f) => !isNamedWorkflowError(f));
   if (bug !== undefined || (failures.length > 0 && issues.length === 0)) throw bug ?? failures[0];
-  if (issues.length > 0 || parsed === undefined) {
+  if (issues.length > 0) {
     for (const failure of failures as Error[]) {
       deps.logger.warn('A validation check failed; reporting the request problems found instead', {
         error: { name: failure.name, message: failure.message },
@@ -166,7 +170,18 @@ export async function validateRequest(
   }
 
   const { phaseBudgetSeconds: _overrides, ...request } = parsed;
-  const existing = await lookUpExisting(request, deps);
+  // The target's lease before anything is looked at: what the look-up finds can then no longer change under
+  // this execution's feet (another execution for the target is refused, or has ended).
+  const execution = executionOf(input, deps.now);
+  const lease = await acquireTargetLease(request, execution, leaseSecondsOf(deps.env), deps);
+  let existing: ExistingResources;
+  try {
+    existing = await lookUpExisting(request, deps);
+  } catch (error) {
+    // Nothing was created: the lease goes back now, so a retry of this step or another execution may take it.
+    await releaseAfterFailure(lease, request, deps);
+    throw error;
+  }
   deps.logger.info('Request validated', {
     ...requestKeys(request),
     existing: {
@@ -177,7 +192,40 @@ export async function validateRequest(
       link: existing.link ? { status: existing.link.atlasStatus, created: existing.link.created } : null,
     },
   });
-  return { request, settings, existing };
+  return {
+    request,
+    settings: withRunDeadline(settings, execution, deps.env),
+    existing,
+    execution,
+    ...(lease === undefined ? {} : { lease }),
+  };
+}
+
+/** The lease lasts as long as the execution may (its timeout), else a day. */
+function leaseSecondsOf(env: Environment): number {
+  const timeout = Number(env[HandlerEnv.ExecutionTimeoutSeconds]);
+  return Number.isInteger(timeout) && timeout > 0 ? timeout : DEFAULT_LEASE_SECONDS;
+}
+
+/** The settings with the whole-run deadline, when the deployment gives its execution timeout. */
+function withRunDeadline(
+  settings: ValidatedState['settings'],
+  execution: ExecutionInfo,
+  env: Environment,
+): ValidatedState['settings'] {
+  const timeout = Number(env[HandlerEnv.ExecutionTimeoutSeconds]);
+  if (!Number.isInteger(timeout) || timeout <= 0) return settings;
+  const deadline = runDeadline(execution.startTime, timeout, settings.phaseBudgetSeconds);
+  return deadline === undefined ? settings : { ...settings, runDeadline: deadline };
+}
+
+/** The execution from the Task's parameters; outside Step Functions, its name and the time of the call. */
+export function executionOf(input: ValidateRequestInput, now: () => number): ExecutionInfo {
+  return {
+    id: input.executionId ?? input.executionName,
+    name: input.executionName,
+    startTime: input.startTime ?? new Date(now()).toISOString(),
+  };
 }
 
 /** One of the workflow's named errors (matched by name, as Step Functions does), not a bug. */
@@ -187,40 +235,6 @@ function isNamedWorkflowError(error: unknown): error is Error {
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/**
- * The network fields of a request the schema rejected for other reasons, so their problems are reported in
- * the same InvalidRequest. Undefined when a network field itself is already reported (or absent).
- */
-function networkCandidate(
-  raw: Record<string, unknown> | undefined,
-  defaults: RequestDefaults,
-  issues: readonly FieldIssue[],
-):
-  | { vpcId: string; subnetIds: string[]; securityGroupIds: string[]; region: string; vpcAccountId?: string }
-  | undefined {
-  if (raw === undefined) return undefined;
-  const touched = (field: string) =>
-    issues.some((i) => i.field === field || i.field.startsWith(`${field}[`) || i.field === '(input)');
-  if (NETWORK_FIELDS.some(touched)) return undefined;
-  const value = (field: (typeof NETWORK_FIELDS)[number]) => raw[field] ?? defaults[field];
-  const vpcId = value('vpcId');
-  const subnetIds = value('subnetIds');
-  const securityGroupIds = value('securityGroupIds');
-  const region = value('region');
-  const strings = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === 'string');
-  if (typeof vpcId !== 'string' || typeof region !== 'string') return undefined;
-  if (!strings(subnetIds) || !strings(securityGroupIds)) return undefined;
-  if (touched('vpcAccountId')) return undefined;
-  const account = raw.vpcAccountId;
-  return {
-    vpcId,
-    subnetIds,
-    securityGroupIds,
-    region,
-    ...(typeof account === 'string' ? { vpcAccountId: account } : {}),
-  };
 }
 
 /**

@@ -1,7 +1,9 @@
 /**
  * create-vpc-endpoint and describe-vpc-endpoint: the AWS interface VPC endpoint to the Atlas endpoint
- * service, created in the request's region with the workflow's tags and a ClientToken from the request id
- * and the endpoint service name.
+ * service, created in the request's region with the workflow's tags and a ClientToken from the execution
+ * (its ARN) and the endpoint service name: retries inside the execution get the same endpoint, a new execution
+ * of the same request never gets one an earlier execution made (and maybe deleted); re-runs converge through
+ * validate-request's tag look-up instead.
  */
 import { AwsRequestRejectedError, EndpointRejectedError, ErrorNames } from '#core/errors';
 import type { VpcEndpointSide } from '#core/state';
@@ -57,6 +59,7 @@ export async function createVpcEndpoint(
         created: atlas.created,
       },
       requestId: request.requestId,
+      idempotencyKey: state.execution?.id ?? request.requestId,
     });
     deps.logger.info('Created the VPC endpoint', {
       ...requestKeys(request),
@@ -71,14 +74,14 @@ export async function createVpcEndpoint(
       error.name === ErrorNames.AwsRequestRejected &&
       (error as AwsRequestRejectedError).details.awsCode === 'IdempotentParameterMismatch'
     ) {
-      // The ClientToken covers the request id and the endpoint service, so this is the same request to the
-      // same service with different parameters (subnets, security groups, private DNS or tags) from before.
+      // The ClientToken covers this execution and the endpoint service: an earlier attempt of this execution
+      // sent other parameters (only a state record changed by hand between retries can do that).
       throw new AwsRequestRejectedError(
-        `EC2 refused to create the VPC endpoint: an earlier run of request id "${request.requestId}" already ` +
-          `created a VPC endpoint to ${atlas.endpointServiceName} with other parameters (subnets, security ` +
-          'groups, private DNS or tags), and EC2 keeps the ClientToken of that create. Run again with the ' +
-          'parameters of that run, or with a new requestId (and delete the earlier VPC endpoint, tagged with ' +
-          `this request id in ${request.vpcId}, if it is no longer needed).`,
+        `EC2 refused to create the VPC endpoint: an earlier attempt of this execution (request id ` +
+          `"${request.requestId}") sent other parameters (subnets, security groups, private DNS or tags) for ` +
+          `a VPC endpoint to ${atlas.endpointServiceName}, and EC2 keeps the ClientToken of that create. Start ` +
+          `a new execution of the request (it finds the endpoint, tagged with this request id in ${request.vpcId}, ` +
+          'if it exists).',
         { details: (error as AwsRequestRejectedError).details, cause: error },
       );
     }

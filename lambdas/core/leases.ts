@@ -1,0 +1,19 @@
+/**
+ * The lease table's shape, shared by the runtime (lambdas/aws/leases.ts reads and writes the items) and the
+ * infrastructure (lib/ builds the table with this partition key and TTL attribute). No imports, so lib/ can
+ * use it without pulling runtime code.
+ */
+
+/** Attribute names of a lease item. */
+export const LEASE_ATTRIBUTES = {
+  /** Partition key (S): the target's lease key. */
+  key: 'pk',
+  /** (S) the execution ARN holding the lease. */
+  holder: 'holder',
+  /** (S) the holder's request id. */
+  requestId: 'requestId',
+  /** (S) ISO timestamp the lease was taken. */
+  acquiredAt: 'acquiredAt',
+  /** (N) epoch seconds the lease expires at; the table's TTL attribute. */
+  expiresAt: 'expiresAt',
+} as const;

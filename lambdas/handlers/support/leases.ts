@@ -1,0 +1,23 @@
+/**
+ * The lease table for the steps that take or give back the target lease (`STEPS[id].leaseActions`): one
+ * DynamoDB client per container, built on first use, in the function's own region (the table is the
+ * deployment's). The SDK's own configuration applies (the Lambda role; `AWS_ENDPOINT_URL_DYNAMODB` for the
+ * simulator).
+ */
+import { createDynamoDbClient } from '#aws/client';
+import { DynamoDbLeaseStore, type LeaseStore } from '#aws/leases';
+import type { Environment } from '#workflow/config';
+import type { HandlerClock } from './runtime.ts';
+
+export function leaseAccess(env: Environment, tableName: string, clock: HandlerClock = {}): LeaseStore {
+  let store: LeaseStore | undefined;
+  const get = () => {
+    const sleep = clock.sleep === undefined ? {} : { sleep: clock.sleep };
+    store ??= new DynamoDbLeaseStore(createDynamoDbClient({ env, ...sleep }), tableName);
+    return store;
+  };
+  return {
+    acquire: (input) => get().acquire(input),
+    release: (key, holder) => get().release(key, holder),
+  };
+}

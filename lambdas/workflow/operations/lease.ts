@@ -1,0 +1,122 @@
+/**
+ * The target lease: one connection per target. A target is what a connection is made for: the endpoint kind,
+ * the Atlas project, the serverless instance or cluster, the AWS region and the VPC. Executions that race for
+ * one target (a duplicate EventBridge delivery, a double click, a retry of a caller) would each look, find
+ * nothing, and each create a pair; a look-up before a create cannot prevent that, a lease can.
+ *
+ * validate-request takes the target's lease (a conditional write in the deployment's lease table) after the
+ * request passed its checks and before it looks at what exists; an execution that finds the lease held by
+ * another one ends at once with `TargetBusy`, naming that execution, having changed nothing. The lease is
+ * given back by release-lease before the execution ends, whatever the ending; it expires at the execution's
+ * start plus its timeout, so an execution that died without giving it back (timed out, aborted, crashed)
+ * blocks the target no longer than it could have run. The holder is the execution ARN: a retry of validate
+ * inside the same execution takes it again, any other execution cannot.
+ *
+ * These functions are the reusable rule (other actions on a connection take and give back the same lease).
+ */
+
+import type { LeaseStore } from '#aws/leases';
+import { TargetBusyError } from '#core/errors';
+import type { ExecutionInfo, LeaseSide, WorkflowRequest } from '#core/state';
+import { instanceLabel, requestKeys, type StepDeps } from './common.ts';
+
+/** How long a lease lasts when the deployment gives no execution timeout (tools): a day. */
+export const DEFAULT_LEASE_SECONDS = 24 * 3600;
+
+export type TargetOf = Pick<WorkflowRequest, 'kind' | 'groupId' | 'instanceName' | 'region' | 'vpcId'>;
+
+/** The lease key of a target: `target#<kind>#<groupId>#<instanceName>#<region>#<vpcId>` (no field holds `#`). */
+export function targetLeaseKey(target: TargetOf): string {
+  return ['target', target.kind, target.groupId, target.instanceName, target.region, target.vpcId].join('#');
+}
+
+/**
+ * Takes the lease of the request's target for `execution`, until its start plus `leaseSeconds`. Undefined
+ * when the deployment has no lease table (`deps.leases` absent: tools). Throws TargetBusy naming the holder
+ * when another execution holds it.
+ */
+export async function acquireTargetLease(
+  request: WorkflowRequest,
+  execution: ExecutionInfo,
+  leaseSeconds: number,
+  deps: Pick<StepDeps, 'leases' | 'now' | 'logger'>,
+): Promise<LeaseSide | undefined> {
+  if (deps.leases === undefined) return undefined;
+  const key = targetLeaseKey(request);
+  const now = deps.now();
+  const started = Date.parse(execution.startTime);
+  const expiresAtMs = (Number.isFinite(started) ? started : now) + leaseSeconds * 1000;
+  let result: Awaited<ReturnType<LeaseStore['acquire']>>;
+  try {
+    result = await deps.leases.acquire({
+      key,
+      holder: execution.id,
+      requestId: request.requestId,
+      now,
+      expiresAt: Math.ceil(expiresAtMs / 1000),
+    });
+  } catch (error) {
+    // The write may have taken effect with its answer lost: give back what may be ours before failing (a
+    // retry of this step would take it again as the same holder; another execution must not wait for expiry).
+    await releaseAfterFailure({ key, holder: execution.id, expiresAt: '' }, request, deps);
+    throw error;
+  }
+  if (result.acquired) {
+    const lease: LeaseSide = { key, holder: execution.id, expiresAt: new Date(expiresAtMs).toISOString() };
+    deps.logger.info('Took the target lease', { ...requestKeys(request), lease });
+    return lease;
+  }
+  const holder = result.holder;
+  const who =
+    holder === undefined
+      ? 'another execution'
+      : `execution ${holder.holder} (request id "${holder.requestId}", since ${holder.acquiredAt})`;
+  throw new TargetBusyError(
+    `Another execution is already working on this target (${instanceLabel(request)} in project ` +
+      `${request.groupId}, VPC ${request.vpcId} in ${request.region}): ${who}. This execution changed ` +
+      'nothing. Once that execution has ended, run the request again: it then finds and reports what that ' +
+      'execution made instead of making a second connection.',
+    {
+      details: {
+        leaseKey: key,
+        holder: holder?.holder ?? null,
+        holderRequestId: holder?.requestId ?? null,
+        holderSince: holder?.acquiredAt ?? null,
+      },
+    },
+  );
+}
+
+/**
+ * Gives back the lease the record holds, if any (a conditional delete: never another execution's).
+ * `released: false` when there was none, or it was already gone or taken over after it expired.
+ */
+export async function releaseTargetLease(
+  state: { readonly lease?: LeaseSide; readonly request?: WorkflowRequest },
+  deps: Pick<StepDeps, 'leases' | 'logger'>,
+): Promise<{ readonly released: boolean }> {
+  const lease = state.lease;
+  if (lease === undefined || deps.leases === undefined) return { released: false };
+  const outcome = await deps.leases.release(lease.key, lease.holder);
+  deps.logger.info(
+    outcome === 'released' ? 'Gave back the target lease' : 'The target lease was no longer held',
+    { ...(state.request === undefined ? {} : requestKeys(state.request)), leaseKey: lease.key },
+  );
+  return { released: outcome === 'released' };
+}
+
+/** Gives the lease back after a failure of the step that took it; a failure to do so is logged, not thrown. */
+export async function releaseAfterFailure(
+  lease: LeaseSide | undefined,
+  request: WorkflowRequest,
+  deps: Pick<StepDeps, 'leases' | 'logger'>,
+): Promise<void> {
+  try {
+    await releaseTargetLease({ lease, request }, deps);
+  } catch (error) {
+    deps.logger.warn('Could not give back the target lease; it expires on its own', {
+      ...requestKeys(request),
+      error: { name: (error as Error).name, message: (error as Error).message },
+    });
+  }
+}

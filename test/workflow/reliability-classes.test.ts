@@ -1,0 +1,264 @@
+/**
+ * The classes of issue 9 besides the generated plans (reliability-plans.ts), each through the engine against
+ * one shared world with a target per execution, each execution held to the invariants of
+ * test/support/reliability.ts:
+ * - a crash after the side effect of every mutating call (its answer lost after it took effect), alone and
+ *   with the clouds' next transition failing: Step Functions retries, nothing is created twice;
+ * - a re-run of the same request after each kind of ending converges without duplicates;
+ * - 100 executions at once for different targets, and 5 at once for one target.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ErrorNames } from '../../lambdas/core/errors.ts';
+import type { EndpointKind } from '../../lambdas/core/state.ts';
+import { ATLAS_LIFECYCLE } from '../../local/cloud/atlas-model.ts';
+import type { FaultRule } from '../../local/cloud/faults.ts';
+import { type RunningWorld, startWorld } from '../../local/cloud/index.ts';
+import type { LocalRunResult } from '../../local/engine.ts';
+import {
+  addTarget,
+  checkRun,
+  failedEvent,
+  liveFor,
+  MUTATING_OPERATIONS,
+  SHORT_BUDGETS,
+  type Target,
+} from '../support/reliability.ts';
+import { causeText, run } from './harness.ts';
+
+let world: RunningWorld;
+beforeAll(async () => {
+  // A plain world: the OpenAPI contract of every answer is checked by the other suites; here it would
+  // cost a third of the time of these many runs.
+  world = await startWorld({ preset: 'instant', timeScale: 0 });
+});
+afterAll(async () => {
+  await world.close();
+});
+
+const KINDS: readonly EndpointKind[] = ['serverless', 'dedicated'];
+const CLEAN = { leaks: [], duplicates: [], problems: [] };
+
+/** The Atlas side's forward transitions, failing. */
+const FAILS: Readonly<Record<EndpointKind, readonly string[]>> = {
+  serverless: [ATLAS_LIFECYCLE.serverlessReserve, ATLAS_LIFECYCLE.serverlessAccept],
+  dedicated: [ATLAS_LIFECYCLE.endpointServiceCreate, ATLAS_LIFECYCLE.interfaceEndpointAccept],
+};
+const failing = (operation: string): FaultRule => ({
+  operation,
+  effect: { kind: 'fail-transition', errorMessage: 'failed for the test' },
+});
+
+let executions = 0;
+
+/** Runs the target's request once under `rules` (cleared afterwards) and checks the invariants. */
+async function runChecked(
+  target: Target,
+  rules: readonly FaultRule[],
+  extra: Record<string, unknown> = {},
+): Promise<LocalRunResult> {
+  world.world.faults.replace(rules);
+  const rollbackOnFailure = extra.rollbackOnFailure !== false;
+  const result = await run(
+    world,
+    { ...target.request, ...extra },
+    { executionName: `class-${++executions}` },
+  );
+  const releaseFaulted = world.world.faults.fired.some((f) => f.operation === 'DeleteItem');
+  world.world.faults.replace([]);
+  expect(
+    checkRun(world.world, target, result, rollbackOnFailure, releaseFaulted),
+    `${JSON.stringify(rules)}: ${result.error?.error ?? 'SUCCEEDED'} ${causeText(result).slice(0, 300)}`,
+  ).toEqual(CLEAN);
+  return result;
+}
+
+/** Create calls Atlas acted on for the target's project (after a lost answer they must not be repeated). */
+function actedCreates(target: Target): number {
+  const op =
+    target.kind === 'serverless' ? 'createServerlessPrivateEndpoint' : 'createPrivateEndpointService';
+  return world.world.log
+    .of(op)
+    .filter((e) => e.status >= 200 && e.status < 300 && e.path.includes(target.groupId))
+    .filter((e) => target.kind === 'dedicated' || e.path.includes(`/instance/${target.instanceName}/`))
+    .length;
+}
+
+/** VPC endpoints EC2 ever made in the target's VPC, deleted ones (still listed for a while) included. */
+function vpcEndpointsEverMade(target: Target): number {
+  return world.world.aws.describeVpcEndpoints({ filters: [{ name: 'vpc-id', values: [target.vpcId] }] })
+    .endpoints.length;
+}
+
+describe('a crash after the side effect of every mutating call', () => {
+  const cases = KINDS.flatMap((kind) =>
+    MUTATING_OPERATIONS[kind].flatMap((operation) =>
+      [undefined, ...FAILS[kind]].map((fails) => [kind, operation, fails ?? 'nothing else'] as const),
+    ),
+  );
+
+  it.each(cases)(
+    '%s: %s answers nothing after it acted (and %s fails): nothing made twice',
+    async (kind, operation, fails) => {
+      const target = addTarget(world.world, kind, { phaseBudgetSeconds: SHORT_BUDGETS });
+      const rules: FaultRule[] = [{ operation, effect: { kind: 'drop-after-commit' } }];
+      if (fails !== 'nothing else') rules.push(failing(fails));
+      const result = await runChecked(target, rules);
+      if (fails === 'nothing else') expect(result.status, causeText(result)).toBe('SUCCEEDED');
+      expect(actedCreates(target)).toBeLessThanOrEqual(1);
+      expect(vpcEndpointsEverMade(target)).toBeLessThanOrEqual(1);
+    },
+  );
+});
+
+describe('a re-run of the same request after each kind of ending', () => {
+  const linkFails: Readonly<Record<EndpointKind, FaultRule>> = {
+    serverless: failing(ATLAS_LIFECYCLE.serverlessAccept),
+    dedicated: failing(ATLAS_LIFECYCLE.interfaceEndpointAccept),
+  };
+  const deleteFails = (kind: EndpointKind): FaultRule => ({
+    operation: kind === 'serverless' ? 'deleteServerlessPrivateEndpoint' : 'deletePrivateEndpoint',
+    times: 1000,
+    effect: { kind: 'http-error', status: 500 },
+  });
+
+  it.each(KINDS)('%s, after a success: the same pair again, nothing created', async (kind) => {
+    const target = addTarget(world.world, kind, { requestId: `rerun-ok-${kind}` });
+    const first = await runChecked(target, []);
+    const before = liveFor(world.world, target);
+    const second = await runChecked(target, []);
+    expect(second.status).toBe('SUCCEEDED');
+    expect(second.output).toEqual(first.output);
+    expect(liveFor(world.world, target)).toEqual(before);
+    expect(actedCreates(target)).toBe(1);
+  });
+
+  it.each(KINDS)('%s, after a rolled-back failure: a new pair', async (kind) => {
+    const target = addTarget(world.world, kind, { requestId: `rerun-rb-${kind}` });
+    const first = await runChecked(target, [linkFails[kind]]);
+    expect(first.status).toBe('FAILED');
+    const second = await runChecked(target, []);
+    expect(second.status, causeText(second)).toBe('SUCCEEDED');
+  });
+
+  it.each(KINDS)('%s, after a kept failure: kept again, then cleaned up, then a new pair', async (kind) => {
+    const target = addTarget(world.world, kind, { requestId: `rerun-kept-${kind}` });
+    const keep = { rollbackOnFailure: false };
+    const first = await runChecked(target, [linkFails[kind]], keep);
+    expect(first.status).toBe('FAILED');
+    const kept = liveFor(world.world, target);
+    expect(kept.length).toBeGreaterThan(0);
+    // The same request, still keeping: it finds what it kept and makes nothing new.
+    await runChecked(target, [], keep);
+    expect(
+      liveFor(world.world, target)
+        .map((r) => r.id)
+        .sort(),
+    ).toEqual(kept.map((r) => r.id).sort());
+    // Rolling back now deletes what it kept; the next run makes a new pair.
+    const third = await runChecked(target, []);
+    if (third.status === 'FAILED') expect(liveFor(world.world, target)).toEqual([]);
+    const fourth = await runChecked(target, []);
+    expect(fourth.status, causeText(fourth)).toBe('SUCCEEDED');
+  });
+
+  it.each(KINDS)(
+    '%s, after an incomplete cleanup: the re-runs converge on a new pair, never a duplicate',
+    async (kind) => {
+      const target = addTarget(world.world, kind, {
+        requestId: `rerun-left-${kind}`,
+        phaseBudgetSeconds: SHORT_BUDGETS,
+      });
+      const first = await runChecked(target, [linkFails[kind], deleteFails(kind)]);
+      expect(first.error?.error).toBe(ErrorNames.CleanupIncomplete);
+      const leftOver = liveFor(world.world, target);
+      expect(leftOver.length).toBeGreaterThan(0);
+      let last: LocalRunResult | undefined;
+      for (let attempt = 0; attempt < 3 && last?.status !== 'SUCCEEDED'; attempt++) {
+        world.world.faults.replace([]);
+        last = await run(world, target.request, { executionName: `class-${++executions}` });
+        const verdict = checkRun(world.world, target, last, true);
+        expect(verdict.duplicates).toEqual([]);
+        expect(verdict.problems).toEqual([]);
+        // Beyond what it reports, only what the first run reported left over may remain. (A dedicated interface
+        // endpoint whose VPC endpoint the first cleanup did delete cannot be traced to the request any more:
+        // it stays named in the first run's failed event, for a person to delete.)
+        for (const leak of verdict.leaks) {
+          expect(
+            leftOver.some((r) => leak.startsWith(`${r.type} ${r.id}`)),
+            leak,
+          ).toBe(true);
+        }
+        const named = reportedResources(first).map((r) => r.id);
+        for (const r of leftOver) expect(named).toContain(r.id);
+      }
+      expect(last?.status, last && causeText(last)).toBe('SUCCEEDED');
+    },
+  );
+});
+
+function reportedResources(result: LocalRunResult) {
+  return failedEvent(result)?.failure.resources ?? [];
+}
+
+describe('executions at once', () => {
+  it('100 for different targets (both kinds, faults on the way): each keeps every invariant', async () => {
+    const targets = Array.from({ length: 100 }, (_, i) =>
+      addTarget(world.world, KINDS[i % 2]!, { requestId: `many-${i}` }),
+    );
+    // A few transient faults the executions share (whoever comes first meets them).
+    world.world.faults.replace([
+      { operation: 'CreateVpcEndpoint', occurrence: 7, times: 5, effect: { kind: 'drop-after-commit' } },
+      {
+        operation: 'getPrivateEndpointService',
+        occurrence: 10,
+        times: 5,
+        effect: { kind: 'http-error', status: 503 },
+      },
+      {
+        operation: 'createServerlessPrivateEndpoint',
+        occurrence: 3,
+        times: 4,
+        effect: { kind: 'drop-after-commit' },
+      },
+    ]);
+    const results = await Promise.all(
+      targets.map((t, i) => run(world, t.request, { executionName: `many-${i}` })),
+    );
+    world.world.faults.replace([]);
+    results.forEach((result, i) => {
+      expect(checkRun(world.world, targets[i]!, result, true), `many-${i}`).toEqual(CLEAN);
+      expect(result.status, `many-${i}: ${causeText(result)}`).toBe('SUCCEEDED');
+    });
+  }, 300_000);
+
+  it.each(KINDS)(
+    '5 for one target (%s, different request ids): one pair; the others converge or are refused',
+    async (kind) => {
+      const target = addTarget(world.world, kind);
+      const results = await Promise.all(
+        [1, 2, 3, 4, 5].map((n) =>
+          run(
+            world,
+            { ...target.request, requestId: `same-${kind}-${n}` },
+            { executionName: `same-${kind}-${n}` },
+          ),
+        ),
+      );
+      const outputs = new Set(
+        results.filter((r) => r.status === 'SUCCEEDED').map((r) => JSON.stringify(r.output)),
+      );
+      expect(outputs.size).toBe(1);
+      for (const r of results) {
+        if (r.status === 'SUCCEEDED') {
+          // The one pair is exactly what every success reports.
+          expect(checkRun(world.world, target, r, true)).toEqual(CLEAN);
+        } else {
+          // Refused up front: nothing created, the holder named.
+          expect(r.error?.error).toBe(ErrorNames.TargetBusy);
+          expect(r.path).not.toContain('Create Atlas endpoint');
+          expect(causeText(r)).toMatch(/execution arn:aws:states:.*:same-/);
+        }
+      }
+    },
+  );
+});

@@ -1,0 +1,3 @@
+import { planTests } from './reliability-plans.ts';
+
+planTests('serverless');
