@@ -281,6 +281,27 @@ export interface LocalRunOptions {
   readonly onEvent?: (event: PublishedEvent) => void;
   /** Handler log level (Powertools). @default 'SILENT' */
   readonly logLevel?: string;
+  /**
+   * Wraps or replaces each Lambda invocation (`npm run bench` counts calls per step with it, and runs a
+   * container model at scale). `proceed` is the engine's own invocation (one module instance per handler and
+   * run); a replacement that runs the handler itself calls `countInvocation` once per invocation it makes.
+   * @default the engine's own invocation
+   */
+  readonly invoke?: (invocation: LocalInvocation, proceed: () => Promise<unknown>) => Promise<unknown>;
+}
+
+/** One Lambda invocation, as {@link LocalRunOptions.invoke} sees it. */
+export interface LocalInvocation {
+  readonly stepId: string;
+  /** Repo-relative handler entry. */
+  readonly entry: string;
+  /** The environment the function's template gives it, with the run's target. */
+  readonly environment: EnvironmentRecord;
+  readonly event: unknown;
+  readonly executionName: string;
+  readonly timeoutSeconds: number;
+  /** Counts one invocation in the run's metrics and returns its Lambda context object. */
+  readonly countInvocation: () => unknown;
 }
 
 export interface LocalRunMetrics {
@@ -635,23 +656,48 @@ export async function runLocalWorkflow(options: LocalRunOptions): Promise<LocalR
       // A failed attempt has no result: a display must not show the previous attempt's under the failure.
       lastResults.delete(stateName);
       const { env, key } = environmentOf(binding);
-      const { container, release } = await takeContainer(binding, env, key, clock);
-      container.current = { virtualStart: clock.now(), realStart: performance.now() };
-      try {
-        invocations += 1;
-        const context = lambdaContext(
-          `local-${binding.stepId}`,
-          executionName,
-          binding.timeoutSeconds,
-          invocations,
-          container.now,
-        );
-        const result = await withEnvironment(env, () => container.handler(input, context));
-        lastResults.set(stateName, result);
-        return result;
-      } finally {
-        release();
-      }
+      const proceed = async () => {
+        const { container, release } = await takeContainer(binding, env, key, clock);
+        container.current = { virtualStart: clock.now(), realStart: performance.now() };
+        try {
+          invocations += 1;
+          const context = lambdaContext(
+            `local-${binding.stepId}`,
+            executionName,
+            binding.timeoutSeconds,
+            invocations,
+            container.now,
+          );
+          return await withEnvironment(env, () => container.handler(input, context));
+        } finally {
+          release();
+        }
+      };
+      const result = options.invoke
+        ? await options.invoke(
+            {
+              stepId: binding.stepId,
+              entry: binding.entry,
+              environment: env,
+              event: input,
+              executionName,
+              timeoutSeconds: binding.timeoutSeconds,
+              countInvocation: () => {
+                invocations += 1;
+                return lambdaContext(
+                  `local-${binding.stepId}`,
+                  executionName,
+                  binding.timeoutSeconds,
+                  invocations,
+                  () => clock.now(),
+                );
+              },
+            },
+            proceed,
+          )
+        : await proceed();
+      lastResults.set(stateName, result);
+      return result;
     };
   }
   for (const stateName of synthesized.eventTasks) {

@@ -33,6 +33,7 @@ export class VirtualClock {
   private seq = 0;
   private queue: ScheduledEvent[] = [];
   private settling = false;
+  private readonly eventListeners = new Set<(at: number) => void>();
 
   constructor(options: ClockOptions = {}) {
     const scale = options.timeScale ?? 1;
@@ -97,11 +98,22 @@ export class VirtualClock {
         if (!best) break;
         this.queue = this.queue.filter((e) => e !== best);
         best.run();
+        for (const listener of this.eventListeners) listener(best.at);
       }
       this.queue = this.queue.filter((e) => !e.cancelled);
     } finally {
       this.settling = false;
     }
+  }
+
+  /**
+   * Calls `listener` with the event's due time (virtual epoch ms) after each scheduled event has run, so an
+   * observer (e.g. `local/cloud/transitions.ts`) sees every state change at the time it happened. Returns
+   * the unsubscribe function.
+   */
+  onEvent(listener: (at: number) => void): () => void {
+    this.eventListeners.add(listener);
+    return () => this.eventListeners.delete(listener);
   }
 
   /**

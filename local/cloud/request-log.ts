@@ -22,9 +22,17 @@ export interface RequestLogEntry {
 
 export class RequestLog {
   readonly entries: RequestLogEntry[] = [];
+  private readonly listeners = new Set<(entry: RequestLogEntry) => void>();
 
   record(entry: RequestLogEntry): void {
     this.entries.push(entry);
+    for (const listener of this.listeners) listener(entry);
+  }
+
+  /** Calls `listener` after each request is recorded (after the request took effect); returns the unsubscribe. */
+  onRecord(listener: (entry: RequestLogEntry) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /** Entries for one operation (optionally only those with a given status). */
