@@ -11,6 +11,7 @@
  * - In a VPC: the network-interface permissions Lambda needs, as an inline statement of that role (no
  *   AWSLambdaVPCAccessExecutionRole managed policy).
  * - X-Ray active tracing; Powertools Logger configured by env.
+ * - No `--enable-source-maps` (a cold-start cost; the bundle's source map is in the asset, see ./handler-bundle.ts).
  */
 import { join } from 'node:path';
 import { AssetHashType, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
@@ -143,7 +144,8 @@ export class HandlerFunction extends lambda.Function {
       environment: {
         POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
         POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO',
-        NODE_OPTIONS: '--enable-source-maps',
+        // No NODE_OPTIONS=--enable-source-maps: it costs every cold start (see ./handler-bundle.ts); the source
+        // map ships next to the bundle for reading stack traces offline.
         ...props.environment,
       },
       ...(props.vpc === undefined

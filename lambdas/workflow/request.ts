@@ -26,7 +26,7 @@
  *   the workflow always sends the value explicitly.
  * - `requestId` (the idempotency key) defaults to the execution name.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { OWNERSHIP_MARKER_LENGTH } from '#atlas/kind-common';
 import { type FieldIssue, InvalidRequestError } from '#core/errors';
 import {
@@ -258,15 +258,6 @@ export const requestInputSchema = z.strictObject({
 });
 
 type RequestInput = z.output<typeof requestInputSchema>;
-
-/** JSON Schema (draft 2020-12) of the execution input, for the README and examples. */
-export const requestJsonSchema: Record<string, unknown> = {
-  ...z.toJSONSchema(requestInputSchema, { io: 'input', unrepresentable: 'any' }),
-  title: 'atlas-private-endpoint-workflow execution input',
-  description:
-    'Execution input (for EventBridge: the event detail). vpcId, subnetIds, securityGroupIds and region ' +
-    'are required unless the deployment sets defaults for them.',
-};
 
 export interface ParseRequestOptions {
   /** Deployment defaults for fields the input leaves out. */
