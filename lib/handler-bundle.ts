@@ -3,7 +3,8 @@
  *
  * - In this repository (TypeScript sources present): each function's asset is bundled at synth time with the
  *   esbuild dev dependency (no Docker). CDK asks for the asset synchronously and esbuild plugins only run in its
- *   asynchronous API, so `bundleHandler` runs the build in a worker thread and waits for it.
+ *   asynchronous API, so `bundleHandler` runs the build in a worker thread and waits for it; it bundles all
+ *   handlers in one build on the first request and hands out each function's bundle from it.
  * - In the installed package: `npm pack` runs `prepack` (scripts/build-package.ts), which bundles every
  *   handler with the same configuration into `dist/handlers/<step>/index.mjs`; the construct then uses those
  *   files as they are (`lambda.Code.fromAsset`), so a consumer needs neither esbuild nor this repository's lock
@@ -30,10 +31,21 @@
  *   offline with the shipped `index.mjs.map`.
  * - Target `node24`, the functions' runtime (`nodejs24.x`).
  */
-import { existsSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { builtinModules, createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
 
@@ -180,7 +192,9 @@ export function handlersBuildOptions(
 }
 
 interface Esbuild {
-  build(options: Record<string, unknown>): Promise<{ errors: unknown[] }>;
+  build(
+    options: Record<string, unknown>,
+  ): Promise<{ errors: unknown[]; metafile?: { inputs: Record<string, unknown> } }>;
 }
 
 /** esbuild, when it is installed (a dev dependency of this repository; consumers do not need it). */
@@ -202,48 +216,152 @@ export async function bundleHandlerAsync(entry: string, outdir: string, projectR
   if (result.errors.length > 0) throw new Error(`esbuild failed for ${entry}`);
 }
 
-/** Runs `bundleHandlerAsync` of this module in a worker; the result arrives on `port`, then `signal` flips. */
+/**
+ * Bundles several handlers (`name` -> absolute entry) in one build into `outdir/<name>/index.mjs` (+ `.map`);
+ * resolves to the absolute paths of every file the bundles were built from.
+ */
+export async function bundleHandlersAsync(
+  entries: Readonly<Record<string, string>>,
+  outdir: string,
+  projectRoot: string,
+): Promise<string[]> {
+  const result = await loadEsbuild(projectRoot).build({
+    ...handlersBuildOptions(entries, outdir, projectRoot),
+    metafile: true,
+  });
+  if (result.errors.length > 0) throw new Error(`esbuild failed for ${Object.values(entries).join(', ')}`);
+  // Files only: plugin namespaces (`node-builtin-via-require:http`) are not on disk.
+  return Object.keys(result.metafile?.inputs ?? {})
+    .filter((input) => !/^[a-z-]+:/.test(input))
+    .map((input) => resolve(projectRoot, input));
+}
+
+/** Runs an exported async function of this module in a worker; the result arrives on `port`, then `signal` flips. */
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
-const { moduleUrl, args, port, signal } = workerData;
+const { moduleUrl, fn, args, port, signal } = workerData;
 import(moduleUrl)
-  .then((m) => m.bundleHandlerAsync(...args))
+  .then((m) => m[fn](...args))
   .then(
-    () => port.postMessage({ ok: true }),
+    (value) => port.postMessage({ ok: true, value }),
     (e) => port.postMessage({ ok: false, message: e instanceof Error ? e.message : String(e) }),
   )
   .finally(() => { Atomics.store(signal, 0, 1); Atomics.notify(signal, 0); });
 `;
 
-/** How long a synth waits for one handler bundle. */
-const BUNDLE_TIMEOUT_MS = 120_000;
+/** How long a synth waits for one build. */
+const BUNDLE_TIMEOUT_MS = 180_000;
 
 /**
- * Bundles one handler entry (absolute path) into `outdir/index.mjs` (+ `.map`), synchronously (CDK's local
- * bundling is synchronous): the asynchronous build runs in a worker thread (which loads this module: from the
- * TypeScript source, Node >= 22.18 strips its types) while this thread waits. Throws on any esbuild error.
+ * Calls `fn` of this module in a worker thread and waits for it (CDK's local bundling is synchronous, esbuild's
+ * plugins need its asynchronous API). The worker loads this module; from the TypeScript source that needs a
+ * Node that strips types (>= 22.18; the repository runs on Node 24).
  */
-export function bundleHandler(entry: string, outdir: string, projectRoot: string): void {
+function runInWorker(fn: 'bundleHandlerAsync' | 'bundleHandlersAsync', args: unknown[]): unknown {
   const signal = new Int32Array(new SharedArrayBuffer(4));
   const { port1, port2 } = new MessageChannel();
   const worker = new Worker(WORKER_SOURCE, {
     eval: true,
-    workerData: { moduleUrl: import.meta.url, args: [entry, outdir, projectRoot], port: port2, signal },
+    workerData: { moduleUrl: import.meta.url, fn, args, port: port2, signal },
     transferList: [port2],
-    stdout: false,
-    stderr: false,
   });
   try {
     const waited = Atomics.wait(signal, 0, 0, BUNDLE_TIMEOUT_MS);
-    const reply = receiveMessageOnPort(port1)?.message as { ok: boolean; message?: string } | undefined;
+    const reply = receiveMessageOnPort(port1)?.message as
+      | { ok: boolean; value?: unknown; message?: string }
+      | undefined;
     if (waited === 'timed-out' || reply === undefined) {
-      throw new Error(`bundling ${entry} did not finish within ${BUNDLE_TIMEOUT_MS / 1000} s`);
+      throw new Error(`bundling did not finish within ${BUNDLE_TIMEOUT_MS / 1000} s`);
     }
-    if (!reply.ok) throw new Error(reply.message ?? `esbuild failed for ${entry}`);
+    if (!reply.ok) throw new Error(reply.message ?? 'esbuild failed');
+    return reply.value;
   } finally {
     port1.close();
     void worker.terminate();
   }
+}
+
+/** One build of every handler module of a folder, kept for the process (a synth asks for them one by one). */
+interface HandlerBatch {
+  readonly outdir: string;
+  readonly names: ReadonlySet<string>;
+  /** Every input file and its modification time when built: a changed input makes the batch stale. */
+  readonly inputs: ReadonlyMap<string, number>;
+}
+
+const batches = new Map<string, HandlerBatch>();
+let batchRoot: string | undefined;
+
+function modifiedMs(file: string): number {
+  try {
+    return statSync(file).mtimeMs;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+function batchOf(entry: string, projectRoot: string): HandlerBatch | undefined {
+  const folder = dirname(entry);
+  const key = `${projectRoot}\0${folder}`;
+  const known = batches.get(key);
+  if (known !== undefined && [...known.inputs].every(([file, ms]) => Object.is(modifiedMs(file), ms)))
+    return known;
+  if (known !== undefined) rmSync(known.outdir, { recursive: true, force: true });
+  batches.delete(key);
+  if (batchRoot === undefined) {
+    const root = mkdtempSync(join(tmpdir(), 'ape-handler-bundles-'));
+    batchRoot = root;
+    process.once('exit', () => rmSync(root, { recursive: true, force: true }));
+  }
+  const entries = Object.fromEntries(
+    readdirSync(folder)
+      .filter((file) => /\.m?ts$/.test(file) && !file.endsWith('.d.ts'))
+      .filter((file) => statSync(join(folder, file)).isFile())
+      .map((file) => [file.replace(/\.m?ts$/, ''), join(folder, file)]),
+  );
+  const outdir = mkdtempSync(join(batchRoot, 'batch-'));
+  try {
+    const inputs = runInWorker('bundleHandlersAsync', [entries, outdir, projectRoot]) as string[];
+    const batch: HandlerBatch = {
+      outdir,
+      names: new Set(Object.keys(entries)),
+      inputs: new Map(inputs.map((file) => [file, modifiedMs(file)])),
+    };
+    batches.set(key, batch);
+    return batch;
+  } catch {
+    // Some module of the folder does not build: bundle the entry alone (which reports its own errors).
+    rmSync(outdir, { recursive: true, force: true });
+    return undefined;
+  }
+}
+
+/** Copies a bundle and its source map, with the map's source paths made relative to the new place again. */
+function copyBundle(fromDir: string, toDir: string): void {
+  mkdirSync(toDir, { recursive: true });
+  copyFileSync(join(fromDir, HANDLER_FILE), join(toDir, HANDLER_FILE));
+  const map = JSON.parse(readFileSync(join(fromDir, `${HANDLER_FILE}.map`), 'utf8')) as { sources: string[] };
+  map.sources = map.sources.map((source) =>
+    /^[a-z-]+:/.test(source) ? source : relative(toDir, resolve(fromDir, source)).split('\\').join('/'),
+  );
+  writeFileSync(join(toDir, `${HANDLER_FILE}.map`), JSON.stringify(map));
+}
+
+/**
+ * Bundles one handler entry (absolute path) into `outdir/index.mjs` (+ `.map`), synchronously, as CDK's local
+ * bundling asks for it. The first request for a handler folder bundles every handler module in it in one
+ * esbuild build (the same bundles as one build each: each output is complete; the SDK is parsed once instead
+ * of once per function) and later requests copy from it while none of its input files has changed. Throws on
+ * any esbuild error.
+ */
+export function bundleHandler(entry: string, outdir: string, projectRoot: string): void {
+  const name = basename(entry).replace(/\.m?ts$/, '');
+  const batch = batchOf(entry, projectRoot);
+  if (batch?.names.has(name)) {
+    copyBundle(join(batch.outdir, name), outdir);
+    return;
+  }
+  runInWorker('bundleHandlerAsync', [entry, outdir, projectRoot]);
 }
 
 /**

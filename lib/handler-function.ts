@@ -79,17 +79,22 @@ export interface HandlerFunctionProps {
 export function handlerCode(entry: string, projectRoot: string = PACKAGE_ROOT): lambda.Code {
   const prebuilt = prebuiltHandlerDir(entry);
   if (prebuilt !== undefined) return lambda.Code.fromAsset(prebuilt);
+  // CDK keys its asset cache (one staging per key and process) on the source folder and the bundling options
+  // as JSON, where the `tryBundle` function does not show: the entry must be data of `local`, or every handler
+  // of the project gets the bundle of the first one staged.
+  const local = {
+    entry,
+    tryBundle(outputDir: string): boolean {
+      bundleHandler(join(projectRoot, entry), outputDir, projectRoot);
+      return true;
+    },
+  };
   return lambda.Code.fromAsset(projectRoot, {
     assetHashType: AssetHashType.OUTPUT,
     bundling: {
       // Never pulled: local bundling either succeeds or throws with what to install.
       image: HANDLER_RUNTIME.bundlingImage,
-      local: {
-        tryBundle(outputDir: string): boolean {
-          bundleHandler(join(projectRoot, entry), outputDir, projectRoot);
-          return true;
-        },
-      },
+      local,
     },
   });
 }

@@ -70,6 +70,9 @@ describe('bundled synth with CloudFormation validation', () => {
       url: pathToFileURL(join(assetDir(id), 'index.mjs')).href,
       env: resources[logicalIdOf(synth.stack, synth.workflow.functions[id])].Properties.Environment.Variables,
     }));
+    // Each function has its own step's bundle (WORKFLOW_STEP names the step: another step's module would
+    // report the mismatch as a configuration error at load).
+    expect(new Set(modules.map((m) => m.url)).size).toBe(STEP_IDS.length);
     const script = `
       const modules = JSON.parse(process.env.MODULES);
       const base = { ...process.env };
@@ -78,6 +81,8 @@ describe('bundled synth with CloudFormation validation', () => {
         Object.assign(process.env, m.env);
         const mod = await import(m.url);
         if (typeof mod.handler !== 'function') throw new Error(m.id + ': no handler export');
+        const problem = mod.handlerDeps?.configurationError?.message;
+        if (problem !== undefined) throw new Error(m.id + ': ' + problem);
       }
       console.log('loaded ' + modules.length);
     `;
