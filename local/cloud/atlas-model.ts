@@ -1368,8 +1368,8 @@ export class AtlasModel {
           if (svc.status === 'AVAILABLE') svc.status = this.endpointServiceReadyStatus;
           return;
         }
-        // Spec: "When the last private endpoint is removed from a given private endpoint service, that
-        // private endpoint service is also removed."
+        // The spec's delete operation says so: removing a service's last interface endpoint removes the
+        // service with it.
         this.scheduleServiceDeletion(svc, deletedAt);
       },
     });
@@ -1521,9 +1521,9 @@ export class AtlasModel {
    * The `privateEndpoint[]` entries of a cluster, each as the endpoints it names: only AVAILABLE interface
    * endpoints the cluster has applied count. A single-region cluster, or any cluster of a project in
    * regionalized mode, gets one entry per endpoint. A multi-region cluster otherwise gets entries only once
-   * every one of its regions has an endpoint, each entry naming one endpoint per region (facts §3c:
-   * "returns only if you deployed a private endpoint to all regions to which you deployed this clusters'
-   * nodes"; §10 "multi-region clusters").
+   * every one of its regions has an endpoint, each entry naming one endpoint per region (facts §3c: the
+   * entry is listed only once each region holding the cluster's nodes has a private endpoint; §10
+   * "multi-region clusters").
    */
   // ASSUMPTION: an entry disappears as soon as its interface endpoint is no longer AVAILABLE (e.g. DELETING).
   private privateEndpointEntries(

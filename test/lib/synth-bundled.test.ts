@@ -38,9 +38,9 @@ function assetDir(id: StepId): string {
 }
 
 describe('bundled synth with CloudFormation validation', () => {
-  it('synthesizes (validation passing) in a few seconds', () => {
+  // How long it takes is a figure for `npm run bench`, not an assertion: a wall-clock limit fails on a busy machine.
+  it('synthesizes with CloudFormation validation passing', () => {
     expect(synth.template.toJSON().Resources).toBeDefined();
-    expect(synthMs).toBeLessThan(60_000);
     console.log(`bundled + validated synth: ${Math.round(synthMs)} ms`);
   });
 
