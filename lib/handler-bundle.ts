@@ -44,7 +44,6 @@ import {
 } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { builtinModules, createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
@@ -281,7 +280,11 @@ function runInWorker(fn: 'bundleHandlerAsync' | 'bundleHandlersAsync', args: unk
   }
 }
 
-/** One build of every handler module of a folder, kept for the process (a synth asks for them one by one). */
+/**
+ * One build of every handler module of a folder, kept while a synth asks for them one by one. It lives next to
+ * the bundling folder CDK hands out, inside the cloud assembly folder (`cdk.out`), so it goes with that folder
+ * even when the process is killed; a normal exit removes it.
+ */
 interface HandlerBatch {
   readonly outdir: string;
   readonly names: ReadonlySet<string>;
@@ -290,7 +293,6 @@ interface HandlerBatch {
 }
 
 const batches = new Map<string, HandlerBatch>();
-let batchRoot: string | undefined;
 
 function modifiedMs(file: string): number {
   try {
@@ -300,26 +302,28 @@ function modifiedMs(file: string): number {
   }
 }
 
-function batchOf(entry: string, projectRoot: string): HandlerBatch | undefined {
+function batchOf(entry: string, bundleDir: string, projectRoot: string): HandlerBatch | undefined {
   const folder = dirname(entry);
-  const key = `${projectRoot}\0${folder}`;
+  const assembly = dirname(bundleDir);
+  const key = `${projectRoot}\0${folder}\0${assembly}`;
   const known = batches.get(key);
-  if (known !== undefined && [...known.inputs].every(([file, ms]) => Object.is(modifiedMs(file), ms)))
+  if (
+    known !== undefined &&
+    existsSync(known.outdir) &&
+    [...known.inputs].every(([file, ms]) => Object.is(modifiedMs(file), ms))
+  ) {
     return known;
+  }
   if (known !== undefined) rmSync(known.outdir, { recursive: true, force: true });
   batches.delete(key);
-  if (batchRoot === undefined) {
-    const root = mkdtempSync(join(tmpdir(), 'ape-handler-bundles-'));
-    batchRoot = root;
-    process.once('exit', () => rmSync(root, { recursive: true, force: true }));
-  }
   const entries = Object.fromEntries(
     readdirSync(folder)
       .filter((file) => /\.m?ts$/.test(file) && !file.endsWith('.d.ts'))
       .filter((file) => statSync(join(folder, file)).isFile())
       .map((file) => [file.replace(/\.m?ts$/, ''), join(folder, file)]),
   );
-  const outdir = mkdtempSync(join(batchRoot, 'batch-'));
+  const outdir = mkdtempSync(join(assembly, '.handler-bundles-'));
+  process.once('exit', () => rmSync(outdir, { recursive: true, force: true }));
   try {
     const inputs = runInWorker('bundleHandlersAsync', [entries, outdir, projectRoot]) as string[];
     const batch: HandlerBatch = {
@@ -356,7 +360,7 @@ function copyBundle(fromDir: string, toDir: string): void {
  */
 export function bundleHandler(entry: string, outdir: string, projectRoot: string): void {
   const name = basename(entry).replace(/\.m?ts$/, '');
-  const batch = batchOf(entry, projectRoot);
+  const batch = batchOf(entry, outdir, projectRoot);
   if (batch?.names.has(name)) {
     copyBundle(join(batch.outdir, name), outdir);
     return;

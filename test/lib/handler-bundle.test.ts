@@ -3,7 +3,7 @@
  * the synchronous bundling entry point CDK calls (esbuild's asynchronous build run in a worker thread).
  * The bundles themselves are checked in ./synth-bundled.test.ts (size, imports, loading, a run against the world).
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -77,6 +77,25 @@ describe('bundleHandler (synchronous, as CDK local bundling calls it)', () => {
     expect(text).toContain('("node:crypto")');
     expect(text).not.toMatch(/from\s*["']node:crypto["']/);
     expect(readFileSync(join(dir, 'ok', 'index.mjs.map'), 'utf8')).toContain('"mappings"');
+  });
+
+  it('bundles the folder once, next to the bundling folder, and again after a source changed', () => {
+    const entry = join(dir, 'entry.ts');
+    const other = join(dir, 'other.ts');
+    writeFileSync(other, "export const handler = async () => 'other v1';\n");
+    bundleHandler(other, join(dir, 'other-1'), PROJECT_ROOT);
+    expect(readFileSync(join(dir, 'other-1', 'index.mjs'), 'utf8')).toContain('other v1');
+    // Both modules of the folder came from one build, kept in the assembly folder (not in the OS temp folder).
+    const kept = readdirSync(dir).filter((name) => name.startsWith('.handler-bundles-'));
+    expect(kept.length).toBeGreaterThan(0);
+    bundleHandler(entry, join(dir, 'entry-again'), PROJECT_ROOT);
+    expect(readFileSync(join(dir, 'entry-again', 'index.mjs'), 'utf8')).toContain('sha256');
+    // A changed source is bundled anew (its modification time moved).
+    writeFileSync(other, "export const handler = async () => 'other v2';\n");
+    utimesSync(other, new Date(), new Date(Date.now() + 5_000));
+    bundleHandler(other, join(dir, 'other-2'), PROJECT_ROOT);
+    expect(readFileSync(join(dir, 'other-2', 'index.mjs'), 'utf8')).toContain('other v2');
+    rmSync(other);
   });
 
   it("throws esbuild's error for an entry that does not build", () => {
