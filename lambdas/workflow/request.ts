@@ -34,7 +34,7 @@
  * - The delete and check EventBridge rules pass the whole event (their detail-type names the action); such an
  *   envelope is unwrapped here. Any other whole event given as input is refused.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { OWNERSHIP_MARKER_LENGTH } from '#atlas/kind-common';
 import { type FieldIssue, InvalidRequestError } from '#core/errors';
 import {
@@ -326,15 +326,6 @@ export const requestInputSchema = z.strictObject({
 });
 
 type RequestInput = z.output<typeof requestInputSchema>;
-
-/** JSON Schema (draft 2020-12) of the execution input, for the README and examples. */
-export const requestJsonSchema: Record<string, unknown> = {
-  ...z.toJSONSchema(requestInputSchema, { io: 'input', unrepresentable: 'any' }),
-  title: 'atlas-private-endpoint-workflow execution input',
-  description:
-    'Execution input (for EventBridge: the event detail). vpcId, subnetIds, securityGroupIds and region ' +
-    'are required unless the deployment sets defaults for them.',
-};
 
 export interface ParseRequestOptions {
   /** Deployment defaults for fields the input leaves out. */

@@ -60,7 +60,6 @@ describe('functions', () => {
       const expected: Record<string, unknown> = {
         POWERTOOLS_SERVICE_NAME: 'atlas-private-endpoint-workflow',
         POWERTOOLS_LOG_LEVEL: 'INFO',
-        NODE_OPTIONS: '--enable-source-maps',
         [HandlerEnv.WorkflowStep]: id,
       };
       if (spec.atlas) {

@@ -10,8 +10,8 @@ import {
   formatPath,
   parseRequest,
   type RequestDefaults,
-  requestJsonSchema,
 } from '../../lambdas/workflow/request.ts';
+import { requestJsonSchema } from '../../lambdas/workflow/request-schema.ts';
 
 const VALID = {
   kind: 'serverless',
