@@ -10,7 +10,7 @@ import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { IConstruct } from 'constructs';
 import { TAG_MANAGED_BY } from '#core/tags';
-import type { Ec2Action } from '#workflow/steps';
+import { type Ec2Action, STEPS } from '#workflow/steps';
 
 /** Where and for whom the statements apply. Values may be tokens. */
 export interface Ec2Scope {
@@ -28,15 +28,13 @@ export interface WildcardResource {
   readonly reason: string;
 }
 
-/** Every EC2 action the workflow calls (the role in another account needs all of them). */
+/**
+ * Every EC2 action the workflow calls (the role in another account needs all of them): the union of the steps'
+ * `ec2Actions`, so a step that starts calling a new action cannot be left out of the role.
+ */
 export const ALL_EC2_ACTIONS: readonly Ec2Action[] = [
-  'CreateVpcEndpoint',
-  'CreateTags',
-  'DeleteVpcEndpoints',
-  'DescribeVpcEndpoints',
-  'DescribeSubnets',
-  'DescribeSecurityGroups',
-];
+  ...new Set(Object.values(STEPS).flatMap((step) => step.ec2Actions)),
+].sort();
 
 /** `arn:<partition>:ec2:<region>:<account>:<resource>/*` for each region of the scope. */
 export function ec2Arns(scope: IConstruct, ec2: Ec2Scope, resource: string): string[] {

@@ -10,6 +10,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { TAG_MANAGED_BY } from '../../lambdas/core/tags.ts';
+import { STEPS } from '../../lambdas/workflow/steps.ts';
 import {
   DEFAULT_VPC_ACCOUNT_ROLE_NAME,
   PrivateEndpointVpcAccessRole,
@@ -94,7 +95,12 @@ describe('PrivateEndpointVpcAccessRole', () => {
           {
             Sid: 'Ec2Describe',
             Effect: 'Allow',
-            Action: ['ec2:DescribeSecurityGroups', 'ec2:DescribeSubnets', 'ec2:DescribeVpcEndpoints'],
+            Action: [
+              'ec2:DescribeSecurityGroups',
+              'ec2:DescribeSubnets',
+              'ec2:DescribeVpcEndpoints',
+              'ec2:DescribeVpcs',
+            ],
             Resource: '*',
           },
           {
@@ -140,6 +146,20 @@ describe('PrivateEndpointVpcAccessRole', () => {
         ],
       }),
     });
+  });
+
+  it('allows every EC2 action any step of the workflow calls (the steps table is the source)', () => {
+    const { template } = synthRole();
+    const allowed = new Set(
+      Object.values(template.findResources('AWS::IAM::Policy')).flatMap((policy) =>
+        (policy.Properties.PolicyDocument.Statement as { Action: string | string[] }[]).flatMap((st) =>
+          Array.isArray(st.Action) ? st.Action : [st.Action],
+        ),
+      ),
+    );
+    const called = [...new Set(Object.values(STEPS).flatMap((step) => step.ec2Actions))];
+    expect(called).toContain('DescribeVpcs');
+    expect(called.filter((action) => !allowed.has(`ec2:${action}`))).toEqual([]);
   });
 
   it('is cdk-nag clean, every acknowledgement with a reason', () => {
