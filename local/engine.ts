@@ -270,7 +270,10 @@ export interface PublishedEvent {
 export interface LocalRunOptions {
   readonly input: unknown;
   readonly target: LocalTarget;
-  /** The world's clock when running against the embedded world; otherwise a fresh manual clock. */
+  /**
+   * The world's clock when running against the embedded world; otherwise a fresh manual clock that starts at
+   * the real time (an external world: each run gets the start time Step Functions would stamp).
+   */
   readonly clock?: VirtualClock;
   /** The world's request log, for per-operation call counts. */
   readonly requestLog?: RequestLog;
@@ -331,6 +334,30 @@ export interface LocalRunResult {
 }
 
 let runCounter = 0;
+
+/**
+ * The last `$$.Execution.StartTime` (epoch ms) given to each execution ARN in this process. Step Functions never
+ * starts two executions with one ARN at one instant; a local run that reuses an execution name (the CLI derives
+ * it from the input) on a clock that has not moved since the last one still gets a later start time, so
+ * whatever is keyed on the execution attempt (the EC2 ClientToken) tells the two apart.
+ */
+const lastStartOf = new Map<string, number>();
+
+/**
+ * The clock of a run given none (an external world, as with the CLI's `--atlas-url`): manual, starting at the
+ * real time, so runs in separate processes get distinct start times as executions in Step Functions do.
+ */
+export function freshRunClock(): VirtualClock {
+  return new VirtualClock({ timeScale: 0, start: Date.now() });
+}
+
+/** A start time for `executionArn` at virtual time `now`: `now`, or 1 ms after the previous run of that ARN. */
+export function executionStartTime(executionArn: string, now: number): number {
+  const previous = lastStartOf.get(executionArn);
+  const start = previous !== undefined && previous >= now ? previous + 1 : now;
+  lastStartOf.set(executionArn, start);
+  return start;
+}
 
 function targetEnvironment(target: LocalTarget): Record<string, string> {
   const env: Record<string, string> = {
@@ -610,7 +637,7 @@ export async function runLocalWorkflow(options: LocalRunOptions): Promise<LocalR
   const executionName = options.executionName ?? `local-${Date.now().toString(36)}-${runId}`;
   const synthesized = synthesizeWorkflow(options.props);
   await deployTables(synthesized.tables, options.target);
-  const clock = options.clock ?? new VirtualClock({ timeScale: 0 });
+  const clock = options.clock ?? freshRunClock();
   const baseEnv = {
     ...targetEnvironment(options.target),
     POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'SILENT',
@@ -621,6 +648,7 @@ export async function runLocalWorkflow(options: LocalRunOptions): Promise<LocalR
   const ec2Before = countsFor(options.requestLog, 'ec2');
   const dynamodbBefore = countsFor(options.requestLog, 'dynamodb');
   const startVirtual = clock.now();
+  const executionArn = `arn:aws:states:${REGION}:${ACCOUNT}:execution:LocalPrivateEndpointWorkflow:${executionName}`;
   const startReal = performance.now();
   let invocations = 0;
   const lastResults = new Map<string, unknown>();
@@ -733,9 +761,9 @@ export async function runLocalWorkflow(options: LocalRunOptions): Promise<LocalR
       input: options.input,
       context: {
         Execution: {
-          Id: `arn:aws:states:${REGION}:${ACCOUNT}:execution:LocalPrivateEndpointWorkflow:${executionName}`,
+          Id: executionArn,
           Name: executionName,
-          StartTime: new Date(startVirtual).toISOString(),
+          StartTime: new Date(executionStartTime(executionArn, startVirtual)).toISOString(),
           Input: options.input,
           RoleArn: `arn:aws:iam::${ACCOUNT}:role/local`,
         },

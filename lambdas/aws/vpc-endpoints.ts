@@ -63,7 +63,8 @@ export const CLIENT_TOKEN_MAX_LENGTH = 64;
 const SERVICE_ID = /^com\.amazonaws\.vpce\.[a-z0-9-]+\.(vpce-svc-[0-9a-f]+)$/;
 
 /**
- * The ClientToken for creating the VPC endpoint of attempt `key` (the workflow: the execution ARN) to endpoint
+ * The ClientToken for creating the VPC endpoint of attempt `key` (the workflow: the execution ARN and start
+ * time) to endpoint
  * service `serviceName`.
  *
  * Deterministic, so every retry of the same attempt to the same service sends the same token (EC2 then
@@ -154,7 +155,7 @@ export interface CreateInterfaceEndpointInput {
   readonly requestId: string;
   /**
    * Derives the ClientToken (with `serviceName`): one value per attempt, stable across its retries (the
-   * workflow passes the execution ARN). @default requestId
+   * workflow passes the execution ARN and start time, `executionAttemptKey`). @default requestId
    */
   readonly idempotencyKey?: string;
 }

@@ -45,6 +45,17 @@ export interface ExecutionInfo {
 }
 
 /**
+ * The idempotency key of one execution attempt: its ARN and its start time, both stable across the execution's
+ * own retries. The ARN alone repeats when an execution name is used again (the local CLI derives the name from
+ * the input; Step Functions frees a name after its retention), and a ClientToken from it would hand the new
+ * execution the VPC endpoint an earlier one made and deleted (EC2 keeps tokens for a while). The start time
+ * tells such executions apart.
+ */
+export function executionAttemptKey(execution: ExecutionInfo): string {
+  return `${execution.id}@${execution.startTime}`;
+}
+
+/**
  * The target lease this execution holds (`$.lease`): one item per target in the deployment's lease table,
  * taken by validate-request before it looks at anything, released before the execution ends. Its expiry
  * (the execution's start plus its timeout) frees the target of an execution that died without releasing it.

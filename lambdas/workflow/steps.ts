@@ -1030,8 +1030,9 @@ export interface StepContracts {
   'describe-atlas-endpoint': { input: PollingState; output: PollRecord<AtlasSide> };
   /**
    * Adopts `existing.vpcEndpoint` if present, else creates the interface endpoint for
-   * `$.atlas.endpointServiceName` with the managing tags (ClientToken from the execution ARN and the service
-   * name: stable across the execution's retries, new for each execution).
+   * `$.atlas.endpointServiceName` with the managing tags (ClientToken from the execution ARN, its start time
+   * and the service name: stable across the execution's retries, new for each execution, even one that reuses
+   * an execution name).
    */
   'create-vpc-endpoint': { input: WorkflowState; output: VpcEndpointSide };
   /** `done` at pendingAcceptance or available; rejected/failed -> EndpointRejected. Keeps `created`. */

@@ -11,7 +11,12 @@ import { DetailTypes } from '../../lambdas/workflow/events.ts';
 import { parseRequest } from '../../lambdas/workflow/request.ts';
 import { MIN_EXECUTION_MARGIN_SECONDS } from '../../lambdas/workflow/steps.ts';
 import type { FaultRule } from '../../local/cloud/faults.ts';
-import type { LocalRunResult, LocalWorkflowProps } from '../../local/engine.ts';
+import {
+  executionStartTime,
+  freshRunClock,
+  type LocalRunResult,
+  type LocalWorkflowProps,
+} from '../../local/engine.ts';
 import { startTestWorld } from '../support/world.ts';
 import { causeText, live, newWorld, requestFor, run, type TestWorld } from './harness.ts';
 
@@ -128,6 +133,69 @@ describe('finding 3: a re-run right after a rolled-back failure', () => {
     expect(second.status, causeText(second)).toBe('SUCCEEDED');
     expect((second.output as { vpcEndpointId: string }).vpcEndpointId).not.toBe(deleted?.id);
     expect(live(world).vpcEndpoints).toHaveLength(1);
+  });
+
+  it('the same when the re-run reuses the execution name (the local CLI derives it from the input)', async () => {
+    world = await startTestWorld({
+      preset: 'instant',
+      keepServiceAfterLastEndpoint: true,
+      faults: [
+        {
+          operation: 'lifecycle:interfaceEndpoint.accept',
+          effect: { kind: 'fail-transition', errorMessage: 'Atlas rejected it.' },
+        },
+      ],
+    });
+    const d = world.world.demo;
+    world.world.atlas.createEndpointService(d.groupId, { providerName: 'AWS', region: d.atlasRegion });
+    const input = requestFor('dedicated', world, { requestId: 'rerun-same-name' });
+    const first = failureOf(await run(world, input, { executionName: 'local-rerun' }));
+    expect(first.error).toBe(ErrorNames.EndpointRejected);
+    expect(first.cleanup).toBe('complete');
+    const deleted = first.resources.find((r) => r.type === 'vpc-endpoint');
+    expect(deleted).toMatchObject({ disposition: 'deleted' });
+
+    const second = await run(world, input, { executionName: 'local-rerun' });
+    expect(second.status, causeText(second)).toBe('SUCCEEDED');
+    expect((second.output as { vpcEndpointId: string }).vpcEndpointId).not.toBe(deleted?.id);
+    expect(live(world).vpcEndpoints).toHaveLength(1);
+  });
+
+  it('create, delete, create under one execution name (shared service): the second create gets a new VPC endpoint', async () => {
+    world = await startTestWorld({ preset: 'instant', keepServiceAfterLastEndpoint: true });
+    const d = world.world.demo;
+    world.world.atlas.createEndpointService(d.groupId, { providerName: 'AWS', region: d.atlasRegion });
+    const input = requestFor('dedicated', world, { requestId: 'create-delete-create' });
+    const created = await run(world, input, { executionName: 'local-cdc' });
+    expect(created.status, causeText(created)).toBe('SUCCEEDED');
+    const firstVpce = (created.output as { vpcEndpointId: string }).vpcEndpointId;
+    const deleted = await run(world, { ...input, action: 'delete' }, { executionName: 'local-cdc' });
+    expect(deleted.status, causeText(deleted)).toBe('SUCCEEDED');
+    expect(live(world).vpcEndpoints).toHaveLength(0);
+
+    const again = await run(world, input, { executionName: 'local-cdc' });
+    expect(again.status, causeText(again)).toBe('SUCCEEDED');
+    expect((again.output as { vpcEndpointId: string }).vpcEndpointId).not.toBe(firstVpce);
+    expect(live(world).vpcEndpoints).toHaveLength(1);
+    expect(live(world).interfaceEndpoints).toHaveLength(1);
+  });
+
+  it('the engine never gives one execution ARN the same start time twice (what the ClientToken is keyed on)', () => {
+    const arn = `arn:aws:states:us-east-1:123456789012:execution:LocalPrivateEndpointWorkflow:start-${Date.now()}`;
+    const at = Date.parse('2026-11-28T09:00:00Z');
+    const starts = [
+      executionStartTime(arn, at),
+      executionStartTime(arn, at),
+      executionStartTime(arn, at - 5),
+    ];
+    expect(new Set(starts).size).toBe(3);
+    expect(starts[0]).toBe(at);
+    expect(executionStartTime(`${arn}-other`, at)).toBe(at);
+    // A run with no clock (the CLI against --atlas-url, one process per run) starts at the real time.
+    const before = Date.now();
+    const now = freshRunClock().now();
+    expect(now).toBeGreaterThanOrEqual(before);
+    expect(now).toBeLessThanOrEqual(Date.now());
   });
 
   it('retries of the create inside one execution still get the same VPC endpoint (one CreateVpcEndpoint acted)', async () => {

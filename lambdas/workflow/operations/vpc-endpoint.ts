@@ -1,13 +1,13 @@
 /**
  * create-vpc-endpoint and describe-vpc-endpoint: the AWS interface VPC endpoint to the Atlas endpoint
  * service, created in the request's region with the workflow's tags and a ClientToken from the execution
- * (its ARN) and the endpoint service name: retries inside the execution get the same endpoint, a new execution
+ * attempt (its ARN and start time, `executionAttemptKey`) and the endpoint service name: retries inside the execution get the same endpoint, a new execution
  * of the same request never gets one an earlier execution made (and maybe deleted); re-runs converge through
  * validate-request's tag look-up instead.
  */
 import { type CreateInterfaceEndpointInput, endpointTags } from '#aws/vpc-endpoints';
 import { AwsRequestRejectedError, EndpointRejectedError, ErrorNames } from '#core/errors';
-import type { AtlasSide, VpcEndpointSide } from '#core/state';
+import { type AtlasSide, executionAttemptKey, type VpcEndpointSide } from '#core/state';
 import { TAG_NAME } from '#core/tags';
 import {
   nextPoll,
@@ -51,7 +51,7 @@ function createInput(
       created: atlas.created,
     },
     requestId: request.requestId,
-    idempotencyKey: state.execution?.id ?? request.requestId,
+    idempotencyKey: state.execution === undefined ? request.requestId : executionAttemptKey(state.execution),
   };
 }
 
