@@ -108,6 +108,7 @@ export const OUTPUT_FIELDS: { readonly [K in keyof WorkflowOutput]-?: string } =
   privateSrvConnectionString: '$.connection.srvConnectionString',
   pendingRegions: '$.connection.pendingRegions',
   dnsEntries: '$.vpcEndpoint.dnsEntries',
+  vpcEndpointOwned: '$.vpcEndpoint.created',
 };
 
 /**

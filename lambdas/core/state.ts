@@ -209,4 +209,11 @@ export interface WorkflowOutput {
    */
   readonly pendingRegions: readonly string[];
   readonly dnsEntries: readonly { readonly dnsName: string; readonly hostedZoneId?: string }[];
+  /**
+   * True when the VPC endpoint (and, dedicated, its interface endpoint) belongs to this request: its rollback
+   * and its delete remove it. False when it was adopted: made by another request, e.g. (dedicated) the
+   * project's interface endpoint from this VPC, shared by every dedicated cluster of the project in the
+   * region; this request's delete leaves it.
+   */
+  readonly vpcEndpointOwned: boolean;
 }

@@ -81,6 +81,7 @@ export const OUTPUT_INFO_FIELDS = [
   'privateSrvConnectionString',
   'pendingRegions',
   'dnsEntries',
+  'vpcEndpointOwned',
 ] as const;
 /**
  * The kind of a request that names none (and of a deployment without `defaultKind`): `dedicated`, the flow
@@ -149,6 +150,7 @@ const EXPECTED: Readonly<Record<string, string>> = {
   privateSrvConnectionString: "the connection string of a create's output (a string, or null)",
   pendingRegions: "the pending regions of a create's output (a list)",
   dnsEntries: "the DNS entries of a create's output (a list)",
+  vpcEndpointOwned: "whether a create's output owns its VPC endpoint (true or false)",
   kind: '"dedicated" (the default) or "serverless" (retired by MongoDB on 2026-01-22)',
   groupId: 'the Atlas project id: 24 lowercase hexadecimal characters, e.g. "5f7cac1adf5d6c6306f4b283"',
   instanceName: `the serverless instance or cluster name: 1 to ${INSTANCE_NAME_MAX_LENGTH} letters, digits and hyphens, starting with a letter or digit`,
@@ -317,6 +319,7 @@ export const requestInputSchema = z.strictObject({
     .meta({ description: FIELD_DESCRIPTIONS.outputField }),
   pendingRegions: z.array(z.string()).optional().meta({ description: FIELD_DESCRIPTIONS.outputField }),
   dnsEntries: z.array(z.unknown()).optional().meta({ description: FIELD_DESCRIPTIONS.outputField }),
+  vpcEndpointOwned: z.boolean().optional().meta({ description: FIELD_DESCRIPTIONS.outputField }),
   // Step Functions links a child execution to the parent that started it (startExecution.sync) through this
   // input key; it is accepted so callers can follow that convention, and otherwise ignored.
   [STARTED_BY_EXECUTION_FIELD]: z

@@ -854,6 +854,17 @@ export class AtlasModel {
       replicationSpecId: this.newObjectId(),
       zoneId: this.newObjectId(),
     };
+    // ASSUMPTION: a dedicated AWS cluster created in a project that already has AVAILABLE interface endpoints
+    // in its regions is built with them (its privateEndpoint[] names them once it is IDLE); no source says how
+    // Atlas treats a cluster created after the project's private endpoints, and one endpoint serving every
+    // dedicated cluster of the project in the region (facts §10) implies the new one is served too.
+    if (tier === 'dedicated' && providerName === 'AWS') {
+      for (const svc of this.endpointServices.values()) {
+        if (svc.groupId !== options.groupId || !regionNames.includes(svc.regionName)) continue;
+        for (const ie of svc.endpoints.values())
+          if (ie.connectionStatus === 'AVAILABLE') record.applied.add(ie.id);
+      }
+    }
     this.clusters.set(`${options.groupId}/${options.name}`, record);
     return record;
   }

@@ -69,10 +69,11 @@ describe.each(KINDS)('%s: every forward step', (kind) => {
       [TAG_ATLAS_ENDPOINT_ID]: atlas.id,
       [TAG_ATLAS_CREATED]: 'true',
     });
-    // The ClientToken names the request and the endpoint service (readable: it fits in 64 characters).
+    // The ClientToken names the execution attempt (its ARN and start time) and the endpoint service
+    // (readable: it fits in 64 characters).
     const serviceId = state.atlas!.endpointServiceName!.split('.').at(-1);
     expect(serviceId).toMatch(/^vpce-svc-[0-9a-f]+$/);
-    expect(record.clientToken).toBe(`exec-happy:${serviceId}`);
+    expect(record.clientToken).toBe(`exec-happy@${state.execution!.startTime}:${serviceId}`);
     expect(record.privateDnsEnabled).toBe(false);
     state = { ...state, vpcEndpoint: vpce };
 
@@ -196,7 +197,9 @@ describe.each(KINDS)('%s: convergence', (kind) => {
     ] as const) {
       const record = byId.get(run.vpcEndpoint!.vpcEndpointId)!;
       expect(record.tags[TAG_REQUEST_ID]).toBe('reused-1');
-      expect(record.clientToken).toBe(`${execution}:${serviceId(run.atlas!.endpointServiceName)}`);
+      expect(record.clientToken).toBe(
+        `${execution}@${run.execution!.startTime}:${serviceId(run.atlas!.endpointServiceName)}`,
+      );
     }
   });
 

@@ -307,6 +307,7 @@ describe('happy path', () => {
       privateSrvConnectionString: SRV,
       pendingRegions: [],
       dnsEntries: DNS,
+      vpcEndpointOwned: true,
     };
     expect(r.output).toEqual(expected);
     expect(r.inputs['validate-request']).toEqual([
@@ -397,6 +398,7 @@ describe('already ready: no first wait (adopted resources)', () => {
       }),
     );
     expect(r.error).toBeUndefined();
+    expect((r.output as { vpcEndpointOwned: boolean }).vpcEndpointOwned).toBe(false);
     expect(r.path).toContain(StateNames.EndpointServiceAlreadyReady);
     expect(r.path).toContain(StateNames.VpcEndpointAlreadyReady);
     for (const skipped of [

@@ -152,6 +152,15 @@ function vpceNotOwnedReason(
   if (named !== undefined && requestId !== named) {
     return `it belongs to request ${requestId}, not to the request id ${named} the request names`;
   }
+  // Dedicated: one VPC endpoint serves every cluster of the project in the region (facts §10); a request for
+  // another cluster that adopted it as shared must not remove it (only the request that made it may).
+  const madeFor = vpce.tags[TAG_ATLAS_INSTANCE_NAME];
+  if (request.kind === 'dedicated' && madeFor !== undefined && madeFor !== request.instanceName) {
+    return (
+      `it was made for cluster ${madeFor} (request ${requestId}) and is shared by the project's clusters in ` +
+      'the region; only that request deletes it'
+    );
+  }
   return undefined;
 }
 

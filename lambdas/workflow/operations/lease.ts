@@ -1,6 +1,7 @@
 /**
  * The target lease: one connection per target. A target is what a connection is made for: the endpoint kind,
- * the Atlas project, the serverless instance or cluster, the AWS region and the VPC. Executions that race for
+ * the Atlas project, the serverless instance (dedicated: no cluster, the connection serves them all), the AWS
+ * region and the VPC (and its account). Executions that race for
  * one target (a duplicate EventBridge delivery, a double click, a retry of a caller) would each look, find
  * nothing, and each create a pair; a look-up before a create cannot prevent that, a lease can.
  *
@@ -23,11 +24,26 @@ import { instanceLabel, requestKeys, type StepDeps } from './common.ts';
 /** How long a lease lasts when the deployment gives no execution timeout (tools): a day. */
 export const DEFAULT_LEASE_SECONDS = 24 * 3600;
 
-export type TargetOf = Pick<WorkflowRequest, 'kind' | 'groupId' | 'instanceName' | 'region' | 'vpcId'>;
+export type TargetOf = Pick<WorkflowRequest, 'kind' | 'groupId' | 'instanceName' | 'region' | 'vpcId'> & {
+  readonly vpcAccountId?: string;
+};
 
-/** The lease key of a target: `target#<kind>#<groupId>#<instanceName>#<region>#<vpcId>` (no field holds `#`). */
+/**
+ * The lease key of a target (no field holds `#`; the VPC's account is empty for the workflow's own):
+ * - serverless: `target#serverless#<groupId>#<instanceName>#<region>#<vpcAccountId>#<vpcId>`: one endpoint per
+ *   serverless instance and VPC;
+ * - dedicated: `target#dedicated#<groupId>#<region>#<vpcAccountId>#<vpcId>`, with no cluster: the project has
+ *   one endpoint service per region, and one interface endpoint from a VPC serves every dedicated cluster of
+ *   the project in that region (facts §10), so requests for two clusters of one project in one VPC make, and
+ *   race for, one connection.
+ */
 export function targetLeaseKey(target: TargetOf): string {
-  return ['target', target.kind, target.groupId, target.instanceName, target.region, target.vpcId].join('#');
+  const account = target.vpcAccountId ?? '';
+  return target.kind === 'dedicated'
+    ? ['target', target.kind, target.groupId, target.region, account, target.vpcId].join('#')
+    : ['target', target.kind, target.groupId, target.instanceName, target.region, account, target.vpcId].join(
+        '#',
+      );
 }
 
 /**

@@ -16,6 +16,10 @@
  *    marker); anything else is adopted but never deleted. An unlinked serverless endpoint is adopted only
  *    when it carries this request's marker: an unmarked one may be another execution's, in the middle of
  *    its own run, so this request makes its own instead.
+ *    Dedicated, with nothing tagged for the cluster: the interface endpoint another request made from this VPC
+ *    to the project's service of the region serves this cluster too (facts §10), so it is adopted as shared
+ *    (`sharedConnection`), never made twice; the target lease (project, region, VPC) keeps two requests for
+ *    two clusters from making one each at the same time.
  *
  * Other actions (./inspect.ts finds their connection): a `delete` is parsed (1, without the network and Atlas
  * checks: what it removes may outlive them) and takes the lease (2); a `check` with `repair` runs 1 and 2; a
@@ -463,6 +467,10 @@ async function lookUpExisting(request: WorkflowRequest, deps: StepDeps): Promise
       // Serverless: only this request's own (marked) endpoint; dedicated: the region's service, not owned.
       const found = await atlas.findExisting(target);
       if (found === undefined || found.status === 'gone' || found.status === 'deleting') return {};
+      if (request.kind === 'dedicated') {
+        const shared = await sharedConnection(request, found, ops, deps);
+        if (shared !== undefined) return shared;
+      }
       return { atlas: toAtlasSide(request.kind, found, found.carriesMarker) };
     }
 
@@ -485,4 +493,52 @@ async function lookUpExisting(request: WorkflowRequest, deps: StepDeps): Promise
     }
     return existing;
   });
+}
+
+/** Interface endpoint statuses that still serve (or are becoming able to serve) the project's clusters. */
+const SERVING_LINK_STATUSES = new Set(['linking', 'available']);
+
+/**
+ * Dedicated: the connection another request made from this VPC to the project's endpoint service of the
+ * region, which serves this cluster as well (facts §10: one interface endpoint from a VPC serves every
+ * dedicated cluster of the project in that region). A live VPC endpoint of this VPC to the service's name
+ * (whoever made it, tagged or not) that the service lists as an interface endpoint not rejected, failed or
+ * being deleted. Adopted as shared: nothing of it is this request's (`created: false`), so neither its
+ * rollback nor its delete removes it; the connection phase waits for this cluster's `privateEndpoint[]` entry
+ * naming that VPC endpoint.
+ */
+async function sharedConnection(
+  request: WorkflowRequest,
+  service: AtlasEndpointView,
+  ops: VpcEndpointOperations,
+  deps: StepDeps,
+): Promise<ExistingResources | undefined> {
+  if (service.endpointServiceName === null || service.linkedVpcEndpointIds.length === 0) return undefined;
+  const atlas = deps.atlas(request.kind);
+  const target = targetOf(request);
+  const candidates = (
+    await ops.findVpcEndpoints({ vpcId: request.vpcId, serviceName: service.endpointServiceName })
+  ).filter(
+    (v) =>
+      LIVE_STATES.has(v.state) &&
+      v.serviceName === service.endpointServiceName &&
+      service.linkedVpcEndpointIds.includes(v.vpcEndpointId),
+  );
+  for (const vpce of candidates.slice(0, MAX_CANDIDATES)) {
+    const link = await atlas.describeLink(target, service.id, vpce.vpcEndpointId);
+    if (!SERVING_LINK_STATUSES.has(link.status)) continue;
+    deps.logger.info("Adopting the project's interface endpoint from this VPC as shared (not owned)", {
+      ...requestKeys(request),
+      vpcEndpointId: vpce.vpcEndpointId,
+      endpointServiceId: service.id,
+      madeByRequest: vpce.tags[TAG_REQUEST_ID] ?? null,
+      madeForCluster: vpce.tags[TAG_ATLAS_INSTANCE_NAME] ?? null,
+    });
+    return {
+      atlas: toAtlasSide(request.kind, service, false),
+      vpcEndpoint: toVpcEndpointSide(vpce, false),
+      link: { ...link, vpcEndpointId: vpce.vpcEndpointId, created: false },
+    };
+  }
+  return undefined;
 }
