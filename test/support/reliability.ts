@@ -42,6 +42,8 @@ export interface Target {
   readonly vpcId: string;
   readonly region: string;
   readonly request: Readonly<Record<string, unknown>>;
+  /** Dedicated: the cluster of the first target of this project and VPC, when this one shares its connection. */
+  readonly sharesWith?: string;
 }
 
 let targets = 0;
@@ -50,10 +52,29 @@ const hexOf = (n: number, width: number) => n.toString(16).padStart(width, '0');
 /**
  * Adds a target nobody else uses: a VPC with two subnets (two zones) and a security group; a serverless
  * instance in the demo project, or (dedicated, whose endpoint service is per project and region) a project of
- * its own with a cluster.
+ * its own with a cluster. With `shareWith` (dedicated only): a new cluster in that target's project, reached
+ * from that target's VPC: one project, region and VPC, so both requests make (and race for) one connection.
  */
-export function addTarget(world: World, kind: EndpointKind, extra: Record<string, unknown> = {}): Target {
+export function addTarget(
+  world: World,
+  kind: EndpointKind,
+  extra: Record<string, unknown> = {},
+  shareWith?: Target,
+): Target {
   const n = ++targets;
+  if (shareWith !== undefined) {
+    if (kind !== 'dedicated' || shareWith.kind !== 'dedicated')
+      throw new Error('only dedicated targets share');
+    const instanceName = `cl-${n}`;
+    world.atlas.addCluster({ groupId: shareWith.groupId, name: instanceName, regionName: 'US_EAST_1' });
+    const { requestId: _, rollbackOnFailure: __, phaseBudgetSeconds: ___, ...base } = shareWith.request;
+    return {
+      ...shareWith,
+      instanceName,
+      sharesWith: shareWith.sharesWith ?? shareWith.instanceName,
+      request: { ...base, instanceName, ...extra },
+    };
+  }
   const salt = 0xe9;
   const id = (prefix: string) => `${prefix}-${hexOf(salt, 4)}${hexOf(n, 13)}`;
   const vpcId = id('vpc');
@@ -157,22 +178,43 @@ export function checkRun(
   rollbackOnFailure: boolean,
   /** A fault hit the lease's DeleteItem: a lease left behind then expires on its own. */
   releaseFaulted = false,
+  /** What lived for the target before the run, made by another request (a shared connection). */
+  baseline: readonly LiveResource[] = [],
 ): Verdict {
   const leaks: string[] = [];
   const duplicates: string[] = [];
   const problems: string[] = [];
-  const live = liveFor(world, target);
+  const all = liveFor(world, target);
   const describe = (r: LiveResource) => `${r.type} ${r.id} (${r.status})`;
+  const isBaseline = (r: { type: string; id: string }) =>
+    baseline.some((b) => b.type === r.type && b.id === r.id);
+  problems.push(...baselineProblems(all, baseline));
+  // What the execution is accountable for: everything but the other request's connection.
+  const live = all.filter((r) => !isBaseline(r));
 
-  // Never two of a kind (ignoring what is on its way out).
-  for (const type of ['atlas-serverless-endpoint', 'atlas-endpoint-service', 'vpc-endpoint'] as const) {
-    const standing = live.filter((r) => r.type === type && !GOING.has(r.status));
+  // Never two of a kind (ignoring what is on its way out), the other request's connection included.
+  for (const type of [
+    'atlas-serverless-endpoint',
+    'atlas-endpoint-service',
+    'atlas-interface-endpoint',
+    'vpc-endpoint',
+  ] as const) {
+    const standing = all.filter((r) => r.type === type && !GOING.has(r.status));
     if (standing.length > 1)
       duplicates.push(`${standing.length} × ${type}: ${standing.map(describe).join(', ')}`);
   }
 
   if (result.status === 'SUCCEEDED') {
-    const out = result.output as { atlasEndpointId?: string; vpcEndpointId?: string };
+    const out = result.output as {
+      atlasEndpointId?: string;
+      vpcEndpointId?: string;
+      vpcEndpointOwned?: boolean;
+    };
+    const adopted = isBaseline({ type: 'vpc-endpoint', id: out.vpcEndpointId ?? '' });
+    if (out.vpcEndpointOwned !== !adopted)
+      problems.push(
+        `vpcEndpointOwned is ${out.vpcEndpointOwned}, but the VPC endpoint was ${adopted ? 'adopted' : 'made'}`,
+      );
     const expected = new Set<string>([
       `vpc-endpoint ${out.vpcEndpointId}`,
       target.kind === 'serverless'
@@ -182,7 +224,7 @@ export function checkRun(
     ]);
     for (const r of live) if (!expected.has(`${r.type} ${r.id}`)) leaks.push(describe(r));
     for (const e of expected) {
-      if (!live.some((r) => `${r.type} ${r.id}` === e))
+      if (!all.some((r) => `${r.type} ${r.id}` === e))
         problems.push(`the output names ${e}, which does not exist`);
     }
   } else {
@@ -191,6 +233,10 @@ export function checkRun(
     const failure = failedEvent(result)?.failure;
     if (failure === undefined) problems.push('no failed event');
     const named = failure?.resources ?? [];
+    for (const n of named) {
+      if (isBaseline(n) && n.disposition !== 'not-owned')
+        problems.push(`${n.type} ${n.id} of the shared connection is reported ${n.disposition}`);
+    }
     const cause = result.error?.cause ?? '';
     for (const r of live) {
       const report = named.find((n) => n.type === r.type && n.id === r.id);
@@ -220,6 +266,13 @@ export function checkRun(
   return { leaks, duplicates, problems };
 }
 
+/** The shared connection must outlive the run: each of its resources still stands, as it did before. */
+function baselineProblems(all: readonly LiveResource[], baseline: readonly LiveResource[]): string[] {
+  return baseline
+    .filter((b) => !all.some((r) => r.type === b.type && r.id === b.id && !GOING.has(r.status)))
+    .map((b) => `${b.type} ${b.id} of the shared connection no longer stands`);
+}
+
 /** The target's lease as the table holds it (given back: undefined). */
 export function leaseOf(world: World, target: Target): { holder: string; expiresAt: number } | undefined {
   const key = targetLeaseKey(target);
@@ -240,13 +293,22 @@ export function checkDelete(
   result: LocalRunResult,
   /** A fault hit the lease's DeleteItem: a lease left behind then expires on its own. */
   releaseFaulted = false,
+  /** The connection another request made that this target shares (its delete must leave it). */
+  baseline: readonly LiveResource[] = [],
 ): Verdict {
   const leaks: string[] = [];
   const problems: string[] = [];
-  const live = liveFor(world, target);
+  const all = liveFor(world, target);
+  const isBaseline = (r: { type: string; id: string }) =>
+    baseline.some((b) => b.type === r.type && b.id === r.id);
+  problems.push(...baselineProblems(all, baseline));
+  const live = all.filter((r) => !isBaseline(r));
   const describe = (r: LiveResource) => `${r.type} ${r.id} (${r.status})`;
   if (result.status === 'SUCCEEDED') {
     const out = result.output as DeleteOutput;
+    for (const d of out.deleted) {
+      if (isBaseline(d)) problems.push(`${d.type} ${d.id} of the shared connection is reported deleted`);
+    }
     for (const r of live) {
       if (GOING.has(r.status)) continue;
       if (!out.refused.some((x) => x.type === r.type && x.id === r.id))

@@ -23,7 +23,9 @@ import {
   checkRun,
   deleteFaultPlan,
   faultPlan,
+  type LiveResource,
   leaseOf,
+  liveFor,
   reliabilitySeed,
   SHORT_BUDGETS,
   type Target,
@@ -49,8 +51,18 @@ export function planTests(kind: EndpointKind): void {
 
     it(`${PLANS_PER_KIND} plans: every execution ends named, leaves only what it names, never duplicates`, async () => {
       const seed = reliabilitySeed();
-      const totals = { plans: 0, failed: 0, leaks: 0, duplicates: 0, deletes: 0, deletesFailed: 0 };
+      const totals = {
+        plans: 0,
+        shared: 0,
+        failed: 0,
+        leaks: 0,
+        duplicates: 0,
+        deletes: 0,
+        deletesFailed: 0,
+      };
       let n = 0;
+      /** Dedicated: the last target whose connection stands, for a later target to share. */
+      let shareable: Target | undefined;
 
       /** Runs the delete under `rules` and checks the delete invariants. */
       const deleteOnce = async (
@@ -58,13 +70,14 @@ export function planTests(kind: EndpointKind): void {
         rules: FaultRule[],
         name: string,
         plan: unknown,
+        baseline: readonly LiveResource[],
       ): Promise<LocalRunResult> => {
         world.world.faults.replace(rules);
         const result = await run(world, { ...target.request, action: 'delete' }, { executionName: name });
         const releaseFaulted = world.world.faults.fired.some((f) => f.operation === 'DeleteItem');
         world.world.faults.replace([]);
         expect(
-          checkDelete(world.world, target, result, releaseFaulted),
+          checkDelete(world.world, target, result, releaseFaulted, baseline),
           `seed ${seed}: ${JSON.stringify({ ...(plan as object), deleteRules: rules, error: result.error?.error, cause: causeText(result).slice(0, 300) })}`,
         ).toEqual({ leaks: [], duplicates: [], problems: [] });
         // A lease left behind (its release failed) holds the target until it expires: let it.
@@ -75,7 +88,12 @@ export function planTests(kind: EndpointKind): void {
       };
 
       /** The delete after the plan: refused while the create's lease is held, then under faults, then clean. */
-      const deleteAfter = async (target: Target, deleteRules: FaultRule[], plan: unknown) => {
+      const deleteAfter = async (
+        target: Target,
+        deleteRules: FaultRule[],
+        plan: unknown,
+        baseline: readonly LiveResource[],
+      ) => {
         const held = leaseOf(world.world, target);
         if (held !== undefined) {
           const busy = await run(
@@ -90,10 +108,10 @@ export function planTests(kind: EndpointKind): void {
           world.world.clock.advance(held.expiresAt * 1000 - world.world.clock.now() + 1000);
         }
         totals.deletes += 1;
-        const first = await deleteOnce(target, deleteRules, `plan-${kind}-${n}-delete`, plan);
+        const first = await deleteOnce(target, deleteRules, `plan-${kind}-${n}-delete`, plan, baseline);
         if (first.status === 'SUCCEEDED') return;
         totals.deletesFailed += 1;
-        const second = await deleteOnce(target, [], `plan-${kind}-${n}-delete-again`, plan);
+        const second = await deleteOnce(target, [], `plan-${kind}-${n}-delete-again`, plan, baseline);
         expect(second.status, `seed ${seed}: ${causeText(second)}`).toBe('SUCCEEDED');
       };
 
@@ -102,33 +120,57 @@ export function planTests(kind: EndpointKind): void {
           faultPlan(kind),
           fc.boolean(),
           deleteFaultPlan(kind),
-          async (rules, rollbackOnFailure, deleteRules) => {
+          fc.boolean(),
+          async (rules, rollbackOnFailure, deleteRules, share) => {
             n += 1;
-            const target = addTarget(world.world, kind, {
-              rollbackOnFailure,
-              phaseBudgetSeconds: SHORT_BUDGETS,
-              requestId: `plan-${kind}-${n}`,
-            });
+            // Dedicated: about half the plans after a connection stands target another cluster of its project
+            // from its VPC, so they must adopt that connection as shared (and never make a second one).
+            const partner =
+              kind === 'dedicated' &&
+              share &&
+              shareable !== undefined &&
+              leaseOf(world.world, shareable) === undefined
+                ? shareable
+                : undefined;
+            const target = addTarget(
+              world.world,
+              kind,
+              { rollbackOnFailure, phaseBudgetSeconds: SHORT_BUDGETS, requestId: `plan-${kind}-${n}` },
+              partner,
+            );
+            const baseline = partner === undefined ? [] : liveFor(world.world, target);
+            if (partner !== undefined) totals.shared += 1;
             world.world.faults.replace(rules);
             const result = await run(world, target.request, { executionName: `plan-${kind}-${n}` });
             const releaseFaulted = world.world.faults.fired.some((f) => f.operation === 'DeleteItem');
             world.world.faults.replace([]);
-            const verdict = checkRun(world.world, target, result, rollbackOnFailure, releaseFaulted);
+            const verdict = checkRun(
+              world.world,
+              target,
+              result,
+              rollbackOnFailure,
+              releaseFaulted,
+              baseline,
+            );
             totals.plans += 1;
             if (result.status === 'FAILED') totals.failed += 1;
             totals.leaks += verdict.leaks.length;
             totals.duplicates += verdict.duplicates.length;
             expect(
               verdict,
-              `seed ${seed}: ${JSON.stringify({ rules, rollbackOnFailure, error: result.error?.error, path: result.path.slice(-6) })}`,
+              `seed ${seed}: ${JSON.stringify({ rules, rollbackOnFailure, sharesWith: target.sharesWith, error: result.error?.error, path: result.path.slice(-6) })}`,
             ).toEqual({ leaks: [], duplicates: [], problems: [] });
-            if (n % DELETE_EVERY === 0) await deleteAfter(target, deleteRules, { rules, rollbackOnFailure });
+            const deleted = n % DELETE_EVERY === 0;
+            if (deleted) await deleteAfter(target, deleteRules, { rules, rollbackOnFailure }, baseline);
+            // A connection that stands (made here, or the shared one this target adopted) can be shared next.
+            if (result.status === 'SUCCEEDED' && (!deleted || partner !== undefined)) shareable = target;
           },
         ),
         { numRuns: PLANS_PER_KIND, seed, endOnFailure: true },
       );
       console.log(
-        `reliability plans (${kind}): ${totals.plans} generated plans (${totals.failed} ended failed), ` +
+        `reliability plans (${kind}): ${totals.plans} generated plans (${totals.failed} ended failed, ` +
+          `${totals.shared} sharing another cluster's connection), ` +
           `${totals.leaks} leaks, ${totals.duplicates} duplicates; ${totals.deletes} deletes after them ` +
           `(${totals.deletesFailed} failed under their faults, then deleted again); seed ${seed}`,
       );
