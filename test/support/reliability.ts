@@ -199,7 +199,13 @@ export function checkRun(
     'atlas-interface-endpoint',
     'vpc-endpoint',
   ] as const) {
-    const standing = all.filter((r) => r.type === type && !GOING.has(r.status));
+    // A REJECTED interface endpoint serves nothing (a kept or not yet cleaned-up failure): not a second one.
+    const standing = all.filter(
+      (r) =>
+        r.type === type &&
+        !GOING.has(r.status) &&
+        !(type === 'atlas-interface-endpoint' && r.status === 'REJECTED'),
+    );
     if (standing.length > 1)
       duplicates.push(`${standing.length} × ${type}: ${standing.map(describe).join(', ')}`);
   }

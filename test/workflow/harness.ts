@@ -12,7 +12,12 @@ import { FAULT_CATALOG } from '../../local/cloud/fault-catalog.ts';
 import type { FaultRule } from '../../local/cloud/faults.ts';
 import { type RunningWorld, secretHits } from '../../local/cloud/index.ts';
 import type { PresetName, Timeline } from '../../local/cloud/timeline.ts';
-import { type LocalRunResult, type LocalWorkflowProps, runLocalWorkflow } from '../../local/engine.ts';
+import {
+  type LocalRunOptions,
+  type LocalRunResult,
+  type LocalWorkflowProps,
+  runLocalWorkflow,
+} from '../../local/engine.ts';
 import { startTestWorld } from '../support/world.ts';
 
 export type TestWorld = Awaited<ReturnType<typeof startTestWorld>>;
@@ -83,6 +88,8 @@ export async function run(
     props?: LocalWorkflowProps;
     /** Called before each Wait state waits; the run goes on once it resolves. */
     onWait?: (state: string, seconds: number) => Promise<void> | void;
+    /** Wraps each Lambda invocation (the engine's `invoke`), e.g. to crash one after it acted. */
+    invoke?: LocalRunOptions['invoke'];
   } = {},
 ): Promise<LocalRunResult> {
   const d = world.world.demo;
@@ -102,6 +109,7 @@ export async function run(
     ...(options.executionName ? { executionName: options.executionName } : {}),
     ...(options.props ? { props: options.props } : {}),
     ...(options.onWait ? { onWait: options.onWait } : {}),
+    ...(options.invoke ? { invoke: options.invoke } : {}),
   });
   expectNoSecrets(result);
   return result;
