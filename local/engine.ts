@@ -48,6 +48,7 @@ import {
   type TaskFunction,
 } from './engine-core.ts';
 import { type EnvironmentRecord, ownEnvironment, withEnvironment } from './env-scope.ts';
+import { collectingLogs } from './log-capture.ts';
 import { virtualTimeOf } from './virtual-time.ts';
 
 export type { HistoryEntry } from './engine-core.ts';
@@ -285,6 +286,11 @@ export interface LocalRunOptions {
   /** Handler log level (Powertools). @default 'SILENT' */
   readonly logLevel?: string;
   /**
+   * Collect the handlers' log lines into the result's `logs` instead of printing them (the tests scan them for
+   * secrets). @default false
+   */
+  readonly collectLogs?: boolean;
+  /**
    * Wraps or replaces each Lambda invocation (`npm run bench` counts calls per step with it, and runs a
    * container model at scale). `proceed` is the engine's own invocation (one module instance per handler and
    * run); a replacement that runs the handler itself calls `countInvocation` once per invocation it makes.
@@ -331,6 +337,8 @@ export interface LocalRunResult {
   readonly path: readonly string[];
   readonly events: readonly PublishedEvent[];
   readonly metrics: LocalRunMetrics;
+  /** The handlers' log lines, when the run collected them (`collectLogs`). */
+  readonly logs?: readonly string[];
 }
 
 let runCounter = 0;
@@ -644,6 +652,7 @@ export async function runLocalWorkflow(options: LocalRunOptions): Promise<LocalR
     POWERTOOLS_DEV: 'false',
   };
   const events: PublishedEvent[] = [];
+  const logs: string[] | undefined = options.collectLogs ? [] : undefined;
   const atlasBefore = countsFor(options.requestLog, 'atlas');
   const ec2Before = countsFor(options.requestLog, 'ec2');
   const dynamodbBefore = countsFor(options.requestLog, 'dynamodb');
@@ -684,7 +693,7 @@ export async function runLocalWorkflow(options: LocalRunOptions): Promise<LocalR
       // A failed attempt has no result: a display must not show the previous attempt's under the failure.
       lastResults.delete(stateName);
       const { env, key } = environmentOf(binding);
-      const proceed = async () => {
+      const invoke = async () => {
         const { container, release } = await takeContainer(binding, env, key, clock);
         container.current = { virtualStart: clock.now(), realStart: performance.now() };
         try {
@@ -701,6 +710,7 @@ export async function runLocalWorkflow(options: LocalRunOptions): Promise<LocalR
           release();
         }
       };
+      const proceed = logs === undefined ? invoke : () => collectingLogs(logs, invoke);
       const result = options.invoke
         ? await options.invoke(
             {
@@ -795,6 +805,7 @@ export async function runLocalWorkflow(options: LocalRunOptions): Promise<LocalR
     history: result.history,
     path: result.history.filter((h) => h.kind === 'entered').map((h) => h.state),
     events,
+    ...(logs === undefined ? {} : { logs }),
     metrics: {
       stateTransitions: result.stateTransitions,
       lambdaInvocations: invocations,

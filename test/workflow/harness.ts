@@ -73,11 +73,21 @@ export function requestFor(kind: EndpointKind, world: RunningWorld, extra: Recor
   };
 }
 
-/** Fails when a run's result (output, error, history, events, metrics) carries a secret of a world. */
+/**
+ * Fails when a run's result (output, error, history, events, metrics, and the handlers' log lines) carries a
+ * secret of a world. The log lines also go to the suite-wide scan of test/setup.ts, which otherwise never sees
+ * them (the engine collects them instead of printing them).
+ */
 export function expectNoSecrets(result: LocalRunResult): void {
   const hits = secretHits(JSON.stringify(result));
   expect(hits, `secret hygiene: ${result.executionName} carries secrets of the world`).toEqual([]);
+  if (result.logs !== undefined) {
+    (globalThis as { __secretHygieneWritten?: string[] }).__secretHygieneWritten?.push(...result.logs);
+  }
 }
+
+/** The handlers' log level in the scenario runs: DEBUG, so the secret scan sees every line they can write. */
+export const SCENARIO_LOG_LEVEL = 'DEBUG';
 
 export async function run(
   world: RunningWorld,
@@ -106,6 +116,8 @@ export async function run(
     },
     clock: world.world.clock,
     requestLog: world.world.log,
+    logLevel: SCENARIO_LOG_LEVEL,
+    collectLogs: true,
     ...(options.executionName ? { executionName: options.executionName } : {}),
     ...(options.props ? { props: options.props } : {}),
     ...(options.onWait ? { onWait: options.onWait } : {}),
