@@ -868,6 +868,7 @@ export class PrivateEndpointWorkflow extends Construct {
     fn.addEnvironment(HandlerEnv.ExecutionTimeoutSeconds, String(this.executionTimeout.toSeconds()));
     for (const phase of POLL_PHASES) {
       fn.addEnvironment(PHASES[phase].budgetEnv, String(this.phaseBudgetSeconds[phase]));
+      fn.addEnvironment(PHASES[phase].firstWaitEnv, String(this.pollSchedules[phase].initialDelaySeconds));
     }
   }
 }

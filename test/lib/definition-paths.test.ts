@@ -613,7 +613,7 @@ describe('failure paths', () => {
       happy({
         'validate-request': (input) => ({
           request: request({ requestId: input.executionName }),
-          settings: { phaseBudgetSeconds: { ...settings.phaseBudgetSeconds, vpcEndpoint: 60 } },
+          settings: { ...settings, phaseBudgetSeconds: { ...settings.phaseBudgetSeconds, vpcEndpoint: 60 } },
           existing: {},
           execution: executionOf(input),
         }),

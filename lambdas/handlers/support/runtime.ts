@@ -395,7 +395,8 @@ function deferredKindClient(kind: EndpointKind, client: () => Promise<AtlasClien
     findOwned: async (target) => (await get()).findOwned(target),
     create: async (target) => (await get()).create(target),
     describe: async (target, atlasId) => (await get()).describe(target, atlasId),
-    link: async (target, atlasId, vpcEndpointId) => (await get()).link(target, atlasId, vpcEndpointId),
+    link: async (target, atlasId, vpcEndpointId, known) =>
+      (await get()).link(target, atlasId, vpcEndpointId, known),
     describeLink: async (target, atlasId, vpcEndpointId) =>
       (await get()).describeLink(target, atlasId, vpcEndpointId),
     unlink: async (target, atlasId, vpcEndpointId) => (await get()).unlink(target, atlasId, vpcEndpointId),
