@@ -15,6 +15,8 @@ import {
   intervalsProblem,
   isRejectedInput,
   LAMBDA_TASK_TIMEOUT_SECONDS,
+  LIKELY_WINDOWS,
+  likelySchedule,
   MIN_EXECUTION_MARGIN_SECONDS,
   maxRetryPauseSeconds,
   nextPoll,
@@ -27,14 +29,12 @@ import {
   RETRY_POLICIES,
   resolvePhaseBudgets,
   retryPoliciesOf,
+  SCHEDULE_TAIL_MAX_SECONDS,
   STEP_IDS,
   STEPS,
   StateNames,
   startPoll,
   stepForState,
-  LIKELY_WINDOWS,
-  likelySchedule,
-  SCHEDULE_TAIL_MAX_SECONDS,
 } from '../../lambdas/workflow/steps.ts';
 import { PROJECT_ROOT } from '../../lib/private-endpoint-workflow.ts';
 
@@ -168,7 +168,8 @@ describe('nextPoll', () => {
       // The first check at the start of the first window, then every grid point of every window.
       expect(at[0], phase).toBe(windows[0]!.fromSeconds);
       for (const w of windows) {
-        for (let x = w.fromSeconds; x <= w.toSeconds; x += w.everySeconds) expect(at, `${phase} ${x}`).toContain(x);
+        for (let x = w.fromSeconds; x <= w.toSeconds; x += w.everySeconds)
+          expect(at, `${phase} ${x}`).toContain(x);
       }
       // Outside the windows a wait is at least twice the one before it (or the cap), never shorter.
       const inWindow = (t: number) => windows.some((w) => t > w.fromSeconds && t <= w.toSeconds);
@@ -461,7 +462,9 @@ describe('resolvePhaseBudgets', () => {
     expect(bad.configurationProblems).toEqual([
       `${PHASES.link.firstWaitEnv} must be whole seconds from 0 to 1800, got "1801"`,
     ]);
-    expect(resolvePhaseBudgets({ [PHASES.link.firstWaitEnv]: '2.5' }, {}).configurationProblems).toHaveLength(1);
+    expect(resolvePhaseBudgets({ [PHASES.link.firstWaitEnv]: '2.5' }, {}).configurationProblems).toHaveLength(
+      1,
+    );
   });
 
   it('uses defaults, then env, then the request override', () => {
