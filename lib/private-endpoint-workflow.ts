@@ -37,7 +37,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { LEASE_ATTRIBUTES } from '#core/leases';
+import { LEASE_ATTRIBUTES, SHARED_TOKEN_KEY_PREFIX } from '#core/leases';
 import type { EndpointKind } from '#core/state';
 import { DetailTypes, EVENT_SOURCE, REQUEST_EVENT_SOURCE } from '#workflow/events';
 import {
@@ -679,6 +679,19 @@ export class PrivateEndpointWorkflow extends Construct {
       if (spec.atlas) {
         fn.useAtlasSecret(props.atlasSecret, HandlerEnv.AtlasSecretArn);
         fn.addEnvironment(HandlerEnv.AtlasBaseUrl, atlasBaseUrl);
+        // The deployment's shared Atlas token (sealed) lives in the lease table, under `atlas-token#…` keys
+        // only (lambdas/aws/token-store.ts): read it, store a new one, take the right to mint, drop a refused one.
+        fn.addEnvironment(HandlerEnv.LeaseTableName, this.leaseTable.tableName);
+        fn.addToRolePolicy(
+          new iam.PolicyStatement({
+            sid: 'SharedAtlasToken',
+            actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
+            resources: [this.leaseTable.tableArn],
+            conditions: {
+              'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${SHARED_TOKEN_KEY_PREFIX}*`] },
+            },
+          }),
+        );
       }
       if (ec2Step) {
         fn.addEnvironment(HandlerEnv.ManagedByTagValue, this.managedByTagValue);

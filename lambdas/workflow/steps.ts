@@ -884,7 +884,10 @@ export const HandlerEnv = {
   VpcAccountExternalId: 'VPC_ACCOUNT_EXTERNAL_ID',
   /** Every function: its step id (a persistent log key). */
   WorkflowStep: 'WORKFLOW_STEP',
-  /** Functions with lease actions (validate-request, release-lease): the lease table's name. */
+  /**
+   * Functions with lease actions (validate-request, release-lease): the lease table's name. Also every Atlas
+   * function: the table holds the deployment's shared Atlas token, sealed (lambdas/atlas/token-share.ts).
+   */
   LeaseTableName: 'LEASE_TABLE_NAME',
 } as const;
 
@@ -1345,7 +1348,8 @@ export function envNamesFor(id: StepId): string[] {
       HandlerEnv.VpcAccountExternalId,
     );
   }
-  if (spec.leaseActions.length > 0) names.push(HandlerEnv.LeaseTableName);
+  // Atlas functions share the Atlas access token through the lease table (lambdas/atlas/token-share.ts).
+  if (spec.leaseActions.length > 0 || spec.atlas) names.push(HandlerEnv.LeaseTableName);
   if (spec.requestDefaults) {
     names.push(
       HandlerEnv.DefaultKind,
