@@ -232,8 +232,9 @@ export function defaultHandlerDeps(
     }
     for (const text of resolvePhaseBudgets(snapshot, undefined).configurationProblems) {
       const variable =
-        POLL_PHASES.map((p) => PHASES[p].budgetEnv).find((name) => text.startsWith(name)) ??
-        HandlerEnv.ExecutionTimeoutSeconds;
+        POLL_PHASES.flatMap((p) => [PHASES[p].budgetEnv, PHASES[p].firstWaitEnv]).find((name) =>
+          text.startsWith(name),
+        ) ?? HandlerEnv.ExecutionTimeoutSeconds;
       problems.push({ variables: [variable], problem: text });
     }
   }
