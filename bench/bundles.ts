@@ -1,11 +1,13 @@
 /**
- * Lambda bundles: each handler bundled as the house `NodejsFunction` bundles it (lib/handler-function.ts:
- * ESM, `mainFields: ['module', 'main']`, nothing external, minified, the `createRequire` banner, a separate
- * source map), then:
+ * Lambda bundles: each handler bundled exactly as it is deployed (`handlerBuildOptions` of
+ * lib/handler-bundle.ts, which the construct and the package build use: ESM, `mainFields: ['module', 'main']`,
+ * nothing external, minified, the `createRequire` banner, a separate source map, the two load-time plugins),
+ * then:
  * - `bytes`: the minified bundle (the .mjs file, without its source map);
  * - `loadMs`: median over `runs` fresh Node processes (the Node running this script, `process.execPath`;
  *   under npm that is the project's Node 24) of the wall time `await import()` of the bundle takes, with the
- *   deployed `NODE_OPTIONS=--enable-source-maps` and the environment variables the handler checks at load;
+ *   environment variables the handler checks at load and, like the deployed functions, no `NODE_OPTIONS`
+ *   (no `--enable-source-maps`);
  *   `loadCpuMs`: the CPU time of the same import (on shared cores the wall time also counts waiting);
  * - `top`: what dominates the bundle, from esbuild's metafile: bytes in the output per package (or project
  *   folder), largest first.
@@ -15,9 +17,9 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
+import { type BuildOptions, build } from 'esbuild';
 import { STEP_IDS, STEPS } from '../lambdas/workflow/steps.ts';
-import { ESM_REQUIRE_BANNER } from '../lib/handler-function.ts';
+import { HANDLER_FILE, handlerBuildOptions } from '../lib/handler-bundle.ts';
 
 export interface BundleFigures {
   readonly bytes: number;
@@ -59,22 +61,10 @@ export async function measureBundles(runs: number): Promise<Record<string, Bundl
   const out: Record<string, BundleFigures> = {};
   try {
     for (const id of STEP_IDS) {
-      const outfile = join(dir, `${id}.mjs`);
+      const outfile = join(dir, id, HANDLER_FILE);
       const result = await build({
-        entryPoints: [join(root, STEPS[id].entry)],
-        bundle: true,
-        minify: true,
-        platform: 'node',
-        target: 'node24',
-        format: 'esm',
-        mainFields: ['module', 'main'],
-        banner: { js: ESM_REQUIRE_BANNER },
-        sourcemap: true,
-        sourcesContent: false,
-        tsconfig: join(root, 'tsconfig.json'),
-        outfile,
+        ...(handlerBuildOptions(join(root, STEPS[id].entry), join(dir, id), root) as BuildOptions),
         metafile: true,
-        logLevel: 'error',
       });
       const output = Object.entries(result.metafile.outputs).find(([file]) => file.endsWith('.mjs'))?.[1];
       const byPackage = new Map<string, number>();
@@ -96,25 +86,30 @@ export async function measureBundles(runs: number): Promise<Record<string, Bundl
             '--input-type=module',
             '-e',
             'const c=process.cpuUsage();const t=performance.now();' +
-              `await import(${JSON.stringify(url)});` +
+              `const m=await import(${JSON.stringify(url)});` +
               'const w=performance.now()-t;const u=process.cpuUsage(c);' +
-              'process.stdout.write(JSON.stringify([w,(u.user+u.system)/1000]))',
+              'const e=m.handlerDeps?.configurationError?.message??null;' +
+              'process.stdout.write(JSON.stringify([w,(u.user+u.system)/1000,e]))',
           ],
           {
             env: {
               PATH: process.env.PATH ?? '',
-              NODE_OPTIONS: '--enable-source-maps',
               AWS_REGION: 'us-east-1',
               ATLAS_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:bench-AbCdEf',
               ATLAS_BASE_URL: 'https://cloud.mongodb.com',
               MANAGED_BY_TAG_VALUE: 'bench',
+              WORKFLOW_ACCOUNT_ID: '123456789012',
+              LEASE_TABLE_NAME: 'bench-leases',
+              ALLOWED_REGIONS: 'us-east-1',
               WORKFLOW_STEP: id,
               POWERTOOLS_LOG_LEVEL: 'SILENT',
               POWERTOOLS_SERVICE_NAME: 'bench',
             },
           },
         );
-        const [wall, used] = JSON.parse(text.toString()) as [number, number];
+        const [wall, used, problem] = JSON.parse(text.toString()) as [number, number, string | null];
+        // The environment above must be a complete one: a misconfigured handler takes another path at load.
+        if (problem !== null) throw new Error(`bench environment incomplete for ${id}: ${problem}`);
         samples.push(wall);
         cpu.push(used);
       }

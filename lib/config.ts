@@ -24,7 +24,7 @@
  * | `rollbackOnFailure` | `true` / `false` | `true` |
  * | `phaseBudgetSeconds` | object (or its JSON) of phase -> seconds, e.g. `{"link":7200}` | see steps.ts PHASES |
  * | `pollingSchedule` | object (or its JSON) of phase -> `{ "initialDelaySeconds": n, "intervalsSeconds": [n, …] or "n,n,…" }`, e.g. `{"link":{"intervalsSeconds":[20,40,60]}}` | see steps.ts PHASES |
- * | `executionTimeoutMinutes` | state machine timeout | budgets + 3 h 15 min |
+ * | `executionTimeoutMinutes` | state machine timeout | budgets + 3 h 45 min |
  * | `atlasReservedConcurrency` | number, or `false` | `false` |
  * | `managedByTagValue` | value of the managed-by tag | derived from the construct path |
  * | `logLevel` | DEBUG, INFO, WARN, ERROR | INFO |

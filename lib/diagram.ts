@@ -85,6 +85,8 @@ function shape(id: string, name: string, state: AslState): string {
     case 'Succeed':
     case 'Fail':
       return `${id}[[${label}]]`;
+    case 'Map':
+      return `${id}[\\${label}\\]`;
     default:
       return `${id}[${label}]`;
   }
@@ -95,10 +97,26 @@ function classOf(state: AslState): string {
   return state.Type.toLowerCase();
 }
 
-/** Renders the definition as `flowchart TD`. Deterministic: states in definition order. */
+/** The states of a Map's iteration, if `state` is a Map. */
+function iterationOf(state: AslState): { StartAt: string; States: Record<string, AslState> } | undefined {
+  if (state.Type !== 'Map') return undefined;
+  return (state.ItemProcessor ?? state.Iterator) as { StartAt: string; States: Record<string, AslState> };
+}
+
+/** Every state name, depth first through Map iterations (node ids are unique across all of them). */
+function allNames(states: Record<string, AslState>): string[] {
+  return Object.entries(states).flatMap(([name, state]) => {
+    const iteration = iterationOf(state);
+    return [name, ...(iteration ? allNames(iteration.States) : [])];
+  });
+}
+
+/**
+ * Renders the definition as `flowchart TD`. Deterministic: states in definition order; a Map's iteration is a
+ * subgraph entered from the Map.
+ */
 export function toMermaid(definition: AslDefinition): string {
-  const names = Object.keys(definition.States);
-  const ids = nodeIds(names);
+  const ids = nodeIds(allNames(definition.States));
   const id = (name: string): string => {
     const found = ids.get(name);
     if (found === undefined) throw new Error(`toMermaid: transition to unknown state ${name}`);
@@ -106,29 +124,38 @@ export function toMermaid(definition: AslDefinition): string {
   };
   const lines = ['flowchart TD', `  start((" ")) --> ${id(definition.StartAt)}`];
   const edges: string[] = [];
-  for (const name of names) {
-    const state = definition.States[name]!;
-    lines.push(`  ${shape(id(name), name, state)}:::${classOf(state)}`);
-    if (state.Type === 'Choice') {
-      for (const rule of (state.Choices as Rule[] | undefined) ?? []) {
-        edges.push(`  ${id(name)} -->|"${escapeLabel(describeRule(rule))}"| ${id(String(rule.Next))}`);
+  const render = (states: Record<string, AslState>, indent: string): void => {
+    for (const [name, state] of Object.entries(states)) {
+      lines.push(`${indent}${shape(id(name), name, state)}:::${classOf(state)}`);
+      const iteration = iterationOf(state);
+      if (iteration !== undefined) {
+        lines.push(`${indent}subgraph ${id(name)}_each ["${escapeLabel(name)}: each item"]`);
+        render(iteration.States, `${indent}  `);
+        lines.push(`${indent}end`);
+        edges.push(`  ${id(name)} -->|"each item"| ${id(iteration.StartAt)}`);
       }
-      if (typeof state.Default === 'string')
-        edges.push(`  ${id(name)} -->|"otherwise"| ${id(state.Default)}`);
-    } else if (typeof state.Next === 'string') {
-      edges.push(`  ${id(name)} --> ${id(state.Next)}`);
+      if (state.Type === 'Choice') {
+        for (const rule of (state.Choices as Rule[] | undefined) ?? []) {
+          edges.push(`  ${id(name)} -->|"${escapeLabel(describeRule(rule))}"| ${id(String(rule.Next))}`);
+        }
+        if (typeof state.Default === 'string')
+          edges.push(`  ${id(name)} -->|"otherwise"| ${id(state.Default)}`);
+      } else if (typeof state.Next === 'string') {
+        edges.push(`  ${id(name)} --> ${id(state.Next)}`);
+      }
+      const catchers = (state.Catch as Rule[] | undefined) ?? [];
+      const seen = new Set<string>();
+      for (const catcher of catchers) {
+        const target = String(catcher.Next);
+        if (seen.has(target)) continue;
+        seen.add(target);
+        const keptAt =
+          typeof catcher.ResultPath === 'string' ? catcher.ResultPath.replace(/^\$\./, '') : 'error';
+        edges.push(`  ${id(name)} -.->|"${escapeLabel(keptAt)}"| ${id(target)}`);
+      }
     }
-    const catchers = (state.Catch as Rule[] | undefined) ?? [];
-    const seen = new Set<string>();
-    for (const catcher of catchers) {
-      const target = String(catcher.Next);
-      if (seen.has(target)) continue;
-      seen.add(target);
-      const keptAt =
-        typeof catcher.ResultPath === 'string' ? catcher.ResultPath.replace(/^\$\./, '') : 'error';
-      edges.push(`  ${id(name)} -.->|"${escapeLabel(keptAt)}"| ${id(target)}`);
-    }
-  }
+  };
+  render(definition.States, '  ');
   lines.push(...edges);
   lines.push(
     '  classDef task fill:#e8f0fe,stroke:#4a6fa5',
@@ -136,6 +163,7 @@ export function toMermaid(definition: AslDefinition): string {
     '  classDef choice fill:#fff8c5,stroke:#9a6700',
     '  classDef wait fill:#eef6ee,stroke:#3d7a3d',
     '  classDef pass fill:#f6f8fa,stroke:#8c959f',
+    '  classDef map fill:#f3e8fd,stroke:#6f42c1',
     '  classDef succeed fill:#dafbe1,stroke:#1a7f37',
     '  classDef fail fill:#ffebe9,stroke:#cf222e',
   );

@@ -90,6 +90,17 @@ export function ec2Statements(
         resources: arns('vpc-endpoint'),
         conditions: { StringEquals: { 'ec2:CreateAction': 'CreateVpcEndpoint' } },
       }),
+      // A repair restores the tags of an endpoint this deployment manages; the managed-by tag itself can only
+      // be written with this deployment's value.
+      new iam.PolicyStatement({
+        sid: 'RetagManagedVpcEndpoints',
+        actions: ['ec2:CreateTags'],
+        resources: arns('vpc-endpoint'),
+        conditions: {
+          StringEquals: { [`aws:ResourceTag/${TAG_MANAGED_BY}`]: ec2.managedByTagValue },
+          StringEqualsIfExists: { [`aws:RequestTag/${TAG_MANAGED_BY}`]: ec2.managedByTagValue },
+        },
+      }),
     );
   }
   if (actions.includes('DeleteVpcEndpoints')) {
@@ -119,7 +130,9 @@ export function ec2WildcardResources(
     );
   }
   if (actions.includes('CreateTags')) {
-    endpointReasons.push('ec2:CreateTags only as part of CreateVpcEndpoint (ec2:CreateAction)');
+    endpointReasons.push(
+      `ec2:CreateTags only as part of CreateVpcEndpoint (ec2:CreateAction), or on endpoints tagged ${TAG_MANAGED_BY}=<this deployment> (a repair restoring tags)`,
+    );
   }
   if (actions.includes('DeleteVpcEndpoints')) {
     endpointReasons.push(

@@ -11,6 +11,7 @@
  * - In a VPC: the network-interface permissions Lambda needs, as an inline statement of that role (no
  *   AWSLambdaVPCAccessExecutionRole managed policy).
  * - X-Ray active tracing; Powertools Logger configured by env.
+ * - No `--enable-source-maps` (a cold-start cost; the bundle's source map is in the asset, see ./handler-bundle.ts).
  */
 import { join } from 'node:path';
 import { AssetHashType, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
@@ -78,17 +79,22 @@ export interface HandlerFunctionProps {
 export function handlerCode(entry: string, projectRoot: string = PACKAGE_ROOT): lambda.Code {
   const prebuilt = prebuiltHandlerDir(entry);
   if (prebuilt !== undefined) return lambda.Code.fromAsset(prebuilt);
+  // CDK keys its asset cache (one staging per key and process) on the source folder and the bundling options
+  // as JSON, where the `tryBundle` function does not show: the entry must be data of `local`, or every handler
+  // of the project gets the bundle of the first one staged.
+  const local = {
+    entry,
+    tryBundle(outputDir: string): boolean {
+      bundleHandler(join(projectRoot, entry), outputDir, projectRoot);
+      return true;
+    },
+  };
   return lambda.Code.fromAsset(projectRoot, {
     assetHashType: AssetHashType.OUTPUT,
     bundling: {
       // Never pulled: local bundling either succeeds or throws with what to install.
       image: HANDLER_RUNTIME.bundlingImage,
-      local: {
-        tryBundle(outputDir: string): boolean {
-          bundleHandler(join(projectRoot, entry), outputDir, projectRoot);
-          return true;
-        },
-      },
+      local,
     },
   });
 }
@@ -143,7 +149,8 @@ export class HandlerFunction extends lambda.Function {
       environment: {
         POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
         POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO',
-        NODE_OPTIONS: '--enable-source-maps',
+        // No NODE_OPTIONS=--enable-source-maps: it costs every cold start (see ./handler-bundle.ts); the source
+        // map ships next to the bundle for reading stack traces offline.
         ...props.environment,
       },
       ...(props.vpc === undefined

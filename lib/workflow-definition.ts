@@ -7,18 +7,32 @@
  * steps table in lambdas/workflow/steps.ts; error names from lambdas/core/errors.ts.
  *
  * Shape (see the README diagram):
- *   Receive request → Validate request → Create Atlas endpoint → (already ready? skip) [endpoint service
- *   loop] → Create VPC endpoint → (already ready? skip) [VPC endpoint loop] → Link Atlas endpoint → [link
- *   loop] → [connection string loop] → Shape output → Release target → Connection made? → Publish available
- *   event → Succeeded
- *   any forward failure → Delete VPC endpoint → Delete Atlas side → Roll back? → [cleanup loop] → Release
- *   target → Connection made? → Summarize failure → Publish failed event → Failed
- * A validation failure goes straight to Summarize failure (nothing exists yet, and validate-request gives
- * back the target lease itself when it fails after taking it); every other ending gives it back in Release
- * target. The delete steps find what the request made by its tags and marker too; with `rollbackOnFailure`
- * false they only find it (named as kept) and "Roll back?" skips the cleanup loop. A cleanup failure also goes
- * to Summarize failure, which turns it into `CleanupIncomplete` naming the leftovers: nothing loops without a
- * budget.
+ *   Receive request → Audit or one connection? → Validate request → Which action?
+ *   create: Create Atlas endpoint → (already ready? skip) [endpoint service loop] → Create VPC endpoint →
+ *     (already ready? skip) [VPC endpoint loop] →
+ *     Link Atlas endpoint → [link loop] → [connection string loop] → Shape output → Release target →
+ *     Which ending? → Publish available event → Repair done? → Succeeded
+ *   any forward failure → Delete VPC endpoint → Delete Atlas side → Roll back? → [cleanup loop] →
+ *     After cleanup → Release target → Which ending? → Summarize failure → Publish failed event → Failed
+ *   delete: Inspect connection → Delete or check? → Anything to delete? → the cleanup states → After cleanup →
+ *     Summarize delete → Release target → Which ending? → Publish deleted event → Deleted
+ *   check: Inspect connection → Delete or check? → Drift found? → (Publish drift event) → Repair? → Release
+ *     target → Which ending? → Checked; with repair: → Anything to delete? → (the cleanup states: remove the
+ *     broken parts) → After cleanup → Prepare repair → the create path → … → Repair done? → Shape repair
+ *     output → Repaired
+ *   audit ({"action":"audit"}, the schedule's input): List managed connections → Check each connection (Map:
+ *     Audit: inspect connection → Audit: drift found? → (Audit: publish drift event) → Audit: report) →
+ *     Shape audit output → Audited
+ * The target lease (validate-request takes it for a create, a delete and a check with repair) is given back
+ * in Release target before every ending but a validation failure (validate-request gives it back itself) and
+ * the audit (which takes none); a plain check holds none, and its Release target changes nothing. A
+ * validation failure goes straight to Summarize failure (nothing exists yet). The delete steps find what the
+ * request made by its tags and marker too; with `rollbackOnFailure` false they only find it (named as kept)
+ * and "Roll back?" skips the cleanup loop, except for a delete and a repair removing broken parts, which
+ * always delete (`cleanupDeletes` in steps.ts). A cleanup failure also ends in Summarize failure, which turns
+ * it into `CleanupIncomplete` (`DeleteIncomplete` for a delete) naming the leftovers: nothing loops without a
+ * budget. The delete and the repair reuse the compensation states (their order, their ownership checks,
+ * their waiting), so there is one way to delete.
  */
 import { Duration } from 'aws-cdk-lib';
 import type * as events from 'aws-cdk-lib/aws-events';
@@ -29,6 +43,7 @@ import type { Construct } from 'constructs';
 import { ErrorNames } from '#core/errors';
 import type { WorkflowOutput } from '#core/state';
 import { DetailTypes, EVENT_DETAIL_VERSION, EVENT_SOURCE } from '#workflow/events';
+import { AUDIT_ACTION, type CheckOutput } from '#workflow/lifecycle';
 import {
   DefinitionErrorNames,
   LAMBDA_TASK_TIMEOUT_SECONDS,
@@ -82,6 +97,9 @@ export const OUTPUT_FIELDS: { readonly [K in keyof WorkflowOutput]-?: string } =
   kind: '$.request.kind',
   groupId: '$.request.groupId',
   instanceName: '$.request.instanceName',
+  requestId: '$.request.requestId',
+  vpcId: '$.request.vpcId',
+  region: '$.request.region',
   atlasEndpointId: '$.atlas.id',
   endpointServiceName: '$.vpcEndpoint.serviceName',
   vpcEndpointId: '$.vpcEndpoint.vpcEndpointId',
@@ -90,6 +108,35 @@ export const OUTPUT_FIELDS: { readonly [K in keyof WorkflowOutput]-?: string } =
   pendingRegions: '$.connection.pendingRegions',
   dnsEntries: '$.vpcEndpoint.dnsEntries',
 };
+
+/**
+ * How "Shape repair output" builds a repaired check's output: the check's report as inspect-connection wrote
+ * it, with `repaired: true` and the connection's output (literal values are the ones not starting with `$`).
+ */
+export const REPAIR_OUTPUT_FIELDS: { readonly [K in keyof CheckOutput]-?: string | boolean } = {
+  action: 'check',
+  kind: '$.inspection.report.kind',
+  groupId: '$.inspection.report.groupId',
+  instanceName: '$.inspection.report.instanceName',
+  vpcId: '$.inspection.report.vpcId',
+  region: '$.inspection.report.region',
+  requestId: '$.inspection.report.requestId',
+  status: '$.inspection.report.status',
+  healthy: '$.inspection.report.healthy',
+  drift: '$.inspection.report.drift',
+  atlas: '$.inspection.report.atlas',
+  vpcEndpoint: '$.inspection.report.vpcEndpoint',
+  link: '$.inspection.report.link',
+  privateSrvConnectionString: '$.inspection.report.privateSrvConnectionString',
+  pendingRegions: '$.inspection.report.pendingRegions',
+  inProgress: '$.inspection.report.inProgress',
+  refused: '$.inspection.report.refused',
+  repaired: true,
+  connection: '$.output',
+};
+
+/** Concurrent checks of the audit's Map (each is one inspect-connection invocation). */
+export const AUDIT_MAX_CONCURRENCY = 4;
 
 export interface WorkflowDefinitionProps {
   /** One function per step. */
@@ -120,6 +167,33 @@ function resultPathOf(spec: StepSpec): string | undefined {
   return spec.resultPath;
 }
 
+/** `<path>.created == true`, false when absent. */
+function created(path: string): sfn.Condition {
+  return sfn.Condition.and(
+    sfn.Condition.isPresent(`${path}.created`),
+    sfn.Condition.booleanEquals(`${path}.created`, true),
+  );
+}
+
+/** `<path> == value`, false when absent. */
+function equals(path: string, value: string): sfn.Condition {
+  return sfn.Condition.and(sfn.Condition.isPresent(path), sfn.Condition.stringEquals(path, value));
+}
+
+/** The request's action is `action` (`create` requests carry no action). */
+function action(value: 'delete' | 'check'): sfn.Condition {
+  return equals('$.request.action', value);
+}
+
+/** Pass Parameters from a field -> JSONPath-or-literal table. */
+function shapedParameters(fields: Readonly<Record<string, string | boolean>>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [field, path] of Object.entries(fields)) {
+    out[field] = typeof path === 'string' && path.startsWith('$') ? sfn.JsonPath.objectAt(path) : path;
+  }
+  return out;
+}
+
 /** Catches every named workflow error, then anything else (a crash or timeout must still clean up). */
 function catchInto(state: tasks.LambdaInvoke, handler: sfn.IChainable, resultPath: string): void {
   state.addCatch(handler, { errors: [...WORKFLOW_ERROR_NAMES], resultPath });
@@ -131,9 +205,9 @@ function catchInto(state: tasks.LambdaInvoke, handler: sfn.IChainable, resultPat
  * and returns its start state.
  */
 export function buildWorkflowDefinition(scope: Construct, props: WorkflowDefinitionProps): sfn.IChainable {
-  const task = (id: StepId): tasks.LambdaInvoke => {
+  const task = (id: StepId, stateName: string = STEPS[id].stateName): tasks.LambdaInvoke => {
     const spec: StepSpec = STEPS[id];
-    const state = new tasks.LambdaInvoke(scope, spec.stateName, {
+    const state = new tasks.LambdaInvoke(scope, stateName, {
       lambdaFunction: props.functions[id],
       payloadResponseOnly: true,
       // CDK's default retrier is replaced by RETRY.lambdaService (adds throttling and jitter).
@@ -211,6 +285,28 @@ export function buildWorkflowDefinition(scope: Construct, props: WorkflowDefinit
       .otherwise(loopStart);
   };
 
+  /** A PutEvents task of the workflow's source with the given detail. */
+  const publish = (name: string, detailType: string, detail: Record<string, unknown>) => {
+    const state = new tasks.EventBridgePutEvents(scope, name, {
+      entries: [
+        {
+          eventBus: props.eventBus,
+          source: EVENT_SOURCE,
+          detailType,
+          detail: sfn.TaskInput.fromObject({
+            version: EVENT_DETAIL_VERSION,
+            executionArn: sfn.JsonPath.stringAt('$$.Execution.Id'),
+            ...detail,
+          }),
+        },
+      ],
+      resultPath: sfn.JsonPath.DISCARD,
+      taskTimeout: sfn.Timeout.duration(Duration.seconds(PUBLISH_TASK_TIMEOUT_SECONDS)),
+    });
+    state.addRetry(RETRY.publish);
+    return state;
+  };
+
   // ---- failure end: summarize, publish, fail -------------------------------------------------------------
   const summarize = task('summarize-failure');
   const failed = new sfn.Fail(scope, StateNames.Failed, {
@@ -251,26 +347,37 @@ export function buildWorkflowDefinition(scope: Construct, props: WorkflowDefinit
   summarize.next(publishFailed);
   publishFailed.next(failed);
 
-  // ---- the target lease goes back before every ending (validation failures hold none) -----------------------
+  // ---- the target lease goes back before every ending (validation failures and the audit hold none) ----------
   const release = task('release-lease');
-  const connectionMade = new sfn.Choice(scope, StateNames.ConnectionMade, {
-    comment: 'Succeeded (Shape output wrote $.output) or failed',
+  const whichEnding = new sfn.Choice(scope, StateNames.WhichEnding, {
+    comment:
+      'A delete summarized or a connection made (both wrote $.output), a check report, or a failure to summarize',
   });
   // A lease that cannot be given back expires on its own: the outcome stands.
-  release.addCatch(connectionMade, {
+  release.addCatch(whichEnding, {
     errors: [DefinitionErrorNames.StatesAll],
     resultPath: '$.releaseError',
   });
-  release.next(connectionMade);
+  release.next(whichEnding);
 
   // ---- compensation ---------------------------------------------------------------------------------------
   const cleanupError = (state: tasks.LambdaInvoke) => catchInto(state, release, '$.cleanupError');
   const cleanupLoop = pollLoop('cleanup', cleanupError);
-  cleanupLoop.record.next(release);
+  // After the cleanup: a delete is summarized, a repair goes on to rebuild, a failed create reports.
+  const afterCleanup = new sfn.Choice(scope, StateNames.AfterCleanup, {
+    comment: 'The cleanup states serve the rollback of a create, the delete action and the repair',
+  });
+  cleanupLoop.record.next(afterCleanup);
 
   // The delete steps always run: they delete what the record says this request created and what its tags
   // and marker say it made without the record knowing (a step that died after its create took effect). With
   // rollbackOnFailure false they only find it, so the failure names everything kept; then no cleanup loop.
+  // A delete, and a repair removing the broken parts (no prepare-repair yet), always delete and wait
+  // (steps.ts `cleanupDeletes`; their requests carry rollbackOnFailure false).
+  const removing = sfn.Condition.or(
+    action('delete'),
+    sfn.Condition.and(action('check'), sfn.Condition.not(sfn.Condition.isPresent('$.repairRun'))),
+  );
   const rollBack = new sfn.Choice(scope, StateNames.RollBack, {
     comment: 'Keep everything when rollbackOnFailure is false; otherwise wait until what was deleted is gone',
   })
@@ -278,6 +385,7 @@ export function buildWorkflowDefinition(scope: Construct, props: WorkflowDefinit
       sfn.Condition.and(
         sfn.Condition.isPresent('$.request.rollbackOnFailure'),
         sfn.Condition.booleanEquals('$.request.rollbackOnFailure', false),
+        sfn.Condition.not(removing),
       ),
       release,
     )
@@ -324,11 +432,6 @@ export function buildWorkflowDefinition(scope: Construct, props: WorkflowDefinit
     taskTimeout: sfn.Timeout.duration(Duration.seconds(PUBLISH_TASK_TIMEOUT_SECONDS)),
   });
   publishAvailable.addRetry(RETRY.publish);
-  // The connection works; an undelivered notification does not undo it (see publishError in the history).
-  publishAvailable.addCatch(succeeded, {
-    errors: [DefinitionErrorNames.StatesAll],
-    resultPath: '$.publishError',
-  });
 
   const receive = new sfn.Pass(scope, StateNames.ReceiveRequest, {
     comment: 'Wrap the raw input as $.input, so a rejected request never mixes with the record',
@@ -353,8 +456,26 @@ export function buildWorkflowDefinition(scope: Construct, props: WorkflowDefinit
 
   const connectionLoop = pollLoop('connection', forwardError);
 
-  receive.next(validate);
-  validate.next(createAtlas);
+  // ---- create path, its ends -----------------------------------------------------------------------------
+  const repairDone = new sfn.Choice(scope, StateNames.RepairDone, {
+    comment: 'A repair (action check) ends with the check report and the repaired connection',
+  });
+  // The connection works; an undelivered notification does not undo it (see publishError in the history).
+  publishAvailable.addCatch(repairDone, {
+    errors: [DefinitionErrorNames.StatesAll],
+    resultPath: '$.publishError',
+  });
+  const shapeRepairOutput = new sfn.Pass(scope, StateNames.ShapeRepairOutput, {
+    parameters: shapedParameters(REPAIR_OUTPUT_FIELDS),
+    resultPath: '$.checkOutput',
+  });
+  const repaired = new sfn.Succeed(scope, StateNames.Repaired, {
+    comment: 'Output: the check report with repaired: true and the connection (CheckOutput)',
+    outputPath: '$.checkOutput',
+  });
+  shapeRepairOutput.next(repaired);
+  repairDone.when(action('check'), shapeRepairOutput).otherwise(succeeded);
+
   createAtlas.next(loopEntry('atlasEndpoint', atlasLoop.start, createVpc));
   atlasLoop.record.next(createVpc);
   createVpc.next(loopEntry('vpcEndpoint', vpcLoop.start, link));
@@ -363,8 +484,167 @@ export function buildWorkflowDefinition(scope: Construct, props: WorkflowDefinit
   linkLoop.record.next(connectionLoop.start);
   connectionLoop.record.next(shapeOutput);
   shapeOutput.next(release);
-  connectionMade.when(sfn.Condition.isPresent('$.output'), publishAvailable).otherwise(summarize);
-  publishAvailable.next(succeeded);
+  publishAvailable.next(repairDone);
+
+  // ---- delete and check -------------------------------------------------------------------------------
+  const inspect = task('inspect-connection');
+  // Nothing exists that this execution made: a failure is reported (after the lease), never rolled back.
+  catchInto(inspect, release, '$.error');
+
+  const summarizeDelete = task('summarize-delete');
+  catchInto(summarizeDelete, release, '$.error');
+  summarizeDelete.next(release);
+  const publishDeleted = publish(StateNames.PublishDeletedEvent, DetailTypes.Deleted, {
+    requestId: sfn.JsonPath.stringAt('$.request.requestId'),
+    output: sfn.JsonPath.objectAt('$.output'),
+  });
+  const deleted = new sfn.Succeed(scope, StateNames.Deleted, {
+    comment: 'Output: the DeleteOutput built by "Summarize delete"',
+    outputPath: '$.output',
+  });
+  // What was deleted stays deleted; an undelivered notification does not undo it.
+  publishDeleted.addCatch(deleted, {
+    errors: [DefinitionErrorNames.StatesAll],
+    resultPath: '$.publishError',
+  });
+  publishDeleted.next(deleted);
+
+  const prepareRepair = task('prepare-repair');
+  // It only reads, after the broken parts are gone: a failure keeps what is left (no second removal).
+  catchInto(prepareRepair, release, '$.error');
+  prepareRepair.next(createAtlas);
+
+  afterCleanup
+    .when(action('delete'), summarizeDelete)
+    // Once: a repair that failed later never comes back here (checks do not roll back), but never loop. (Not
+    // `isNotPresent`: aws-local-stepfunctions 3 evaluates `IsPresent: false` as always false.)
+    .when(
+      sfn.Condition.and(action('check'), sfn.Condition.not(sfn.Condition.isPresent('$.repairRun'))),
+      prepareRepair,
+    )
+    .otherwise(release);
+
+  const anythingToDelete = new sfn.Choice(scope, StateNames.AnythingToDelete, {
+    comment: 'Delete: what belongs to the connection; repair: the broken parts (created == true marks them)',
+  })
+    .when(sfn.Condition.or(created('$.vpcEndpoint'), created('$.atlas'), created('$.link')), deleteVpc)
+    .when(action('delete'), summarizeDelete)
+    .otherwise(prepareRepair);
+
+  const checked = new sfn.Succeed(scope, StateNames.Checked, {
+    comment: 'Output: the check report (CheckOutput)',
+    outputPath: '$.inspection.report',
+  });
+  const repairRequested = new sfn.Choice(scope, StateNames.RepairRequested)
+    .when(sfn.Condition.isPresent('$.error'), release)
+    .when(
+      sfn.Condition.and(
+        sfn.Condition.isPresent('$.request.repair'),
+        sfn.Condition.booleanEquals('$.request.repair', true),
+      ),
+      anythingToDelete,
+    )
+    .otherwise(release);
+  const publishDrift = publish(StateNames.PublishDriftEvent, DetailTypes.DriftDetected, {
+    requestId: sfn.JsonPath.stringAt('$.request.requestId'),
+    report: sfn.JsonPath.objectAt('$.inspection.report'),
+  });
+  publishDrift.addCatch(repairRequested, {
+    errors: [DefinitionErrorNames.StatesAll],
+    resultPath: '$.publishError',
+  });
+  publishDrift.next(repairRequested);
+  const driftFound = new sfn.Choice(scope, StateNames.DriftFound)
+    .when(
+      sfn.Condition.or(
+        sfn.Condition.stringEquals('$.inspection.report.status', 'DRIFTED'),
+        sfn.Condition.stringEquals('$.inspection.report.status', 'ABSENT'),
+      ),
+      publishDrift,
+    )
+    .otherwise(release);
+  const deleteOrCheck = new sfn.Choice(scope, StateNames.DeleteOrCheck)
+    .when(action('delete'), anythingToDelete)
+    .otherwise(driftFound);
+  inspect.next(deleteOrCheck);
+
+  const whichAction = new sfn.Choice(scope, StateNames.WhichAction)
+    .when(sfn.Condition.or(action('delete'), action('check')), inspect)
+    .otherwise(createAtlas);
+  validate.next(whichAction);
+
+  // After the lease: the ending the record calls for.
+  whichEnding
+    .when(sfn.Condition.and(sfn.Condition.isPresent('$.output'), action('delete')), publishDeleted)
+    .when(sfn.Condition.isPresent('$.output'), publishAvailable)
+    .when(
+      sfn.Condition.or(sfn.Condition.isPresent('$.error'), sfn.Condition.isPresent('$.cleanupError')),
+      summarize,
+    )
+    .when(action('check'), checked)
+    .otherwise(summarize);
+
+  // ---- the scheduled audit ----------------------------------------------------------------------------
+  const listConnections = task('list-connections');
+  catchInto(listConnections, summarize, '$.error');
+  const auditInspect = task('inspect-connection', StateNames.AuditInspectConnection);
+  const auditReport = new sfn.Pass(scope, StateNames.AuditReport, {
+    comment: "This connection's check report",
+    inputPath: '$.inspection.report',
+  });
+  const auditCheckFailed = new sfn.Pass(scope, StateNames.AuditCheckFailed, {
+    comment: 'One connection could not be checked; the others still are',
+    parameters: {
+      request: sfn.JsonPath.objectAt('$.request'),
+      error: sfn.JsonPath.objectAt('$.auditError'),
+    },
+  });
+  auditInspect.addCatch(auditCheckFailed, {
+    errors: [DefinitionErrorNames.StatesAll],
+    resultPath: '$.auditError',
+  });
+  const auditPublish = publish(StateNames.AuditPublishDriftEvent, DetailTypes.DriftDetected, {
+    requestId: sfn.JsonPath.stringAt('$.request.requestId'),
+    report: sfn.JsonPath.objectAt('$.inspection.report'),
+  });
+  auditPublish.addCatch(auditReport, {
+    errors: [DefinitionErrorNames.StatesAll],
+    resultPath: '$.publishError',
+  });
+  auditPublish.next(auditReport);
+  // A connection deleted on purpose (its VPC endpoint still listed as deleted) checks ABSENT: not drift here.
+  const auditDrift = new sfn.Choice(scope, StateNames.AuditDriftFound)
+    .when(sfn.Condition.stringEquals('$.inspection.report.status', 'DRIFTED'), auditPublish)
+    .otherwise(auditReport);
+  auditInspect.next(auditDrift);
+  const checkEach = new sfn.Map(scope, StateNames.CheckEachConnection, {
+    comment: 'One check per connection this deployment manages',
+    itemsPath: '$.audit.connections',
+    maxConcurrency: AUDIT_MAX_CONCURRENCY,
+    resultPath: '$.audit.reports',
+  });
+  checkEach.itemProcessor(auditInspect);
+  const shapeAuditOutput = new sfn.Pass(scope, StateNames.ShapeAuditOutput, {
+    parameters: {
+      action: AUDIT_ACTION,
+      region: sfn.JsonPath.stringAt('$.audit.region'),
+      unidentified: sfn.JsonPath.objectAt('$.audit.unidentified'),
+      reports: sfn.JsonPath.objectAt('$.audit.reports'),
+    },
+    resultPath: '$.output',
+  });
+  const audited = new sfn.Succeed(scope, StateNames.Audited, {
+    comment: 'Output: the AuditOutput',
+    outputPath: '$.output',
+  });
+  listConnections.next(checkEach);
+  checkEach.next(shapeAuditOutput);
+  shapeAuditOutput.next(audited);
+
+  const auditOrConnection = new sfn.Choice(scope, StateNames.AuditOrConnection)
+    .when(equals('$.input.action', AUDIT_ACTION), listConnections)
+    .otherwise(validate);
+  receive.next(auditOrConnection);
 
   return receive;
 }

@@ -303,6 +303,17 @@ const HANDLERS: Record<Ec2Action, Handler> = {
     return node('vpcEndpoint', endpointXml(endpoint, model)) + leaf('clientToken', clientToken);
   },
 
+  CreateTags(params, model) {
+    model.createTags({
+      resourceIds: indexed(params, 'ResourceId'),
+      tags: indexedStructs(params, 'Tag').map((t) => ({
+        key: t.get('Key') ?? '',
+        value: t.get('Value') ?? '',
+      })),
+    });
+    return leaf('return', 'true');
+  },
+
   DescribeVpcEndpoints(params, model) {
     const result = model.describeVpcEndpoints({
       vpcEndpointIds: indexed(params, 'VpcEndpointId'),

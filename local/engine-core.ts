@@ -148,6 +148,23 @@ export function readPath(doc: unknown, path: string): unknown {
   return cur;
 }
 
+/**
+ * Every state of a definition with its name: the top level, then the states of each Map's iteration
+ * (`ItemProcessor`, or the older `Iterator`), depth first. State names are unique across all of them (CDK
+ * requires it), and the interpreter looks local Task handlers up by name at every level.
+ */
+export function allStates(definition: { readonly States: Record<string, AslState> }): [string, AslState][] {
+  const out: [string, AslState][] = [];
+  for (const [name, state] of Object.entries(definition.States)) {
+    out.push([name, state]);
+    const nested = (state.ItemProcessor ?? state.Iterator) as
+      | { States?: Record<string, AslState> }
+      | undefined;
+    if (state.Type === 'Map' && nested?.States) out.push(...allStates({ States: nested.States }));
+  }
+  return out;
+}
+
 /** The retrier a failed attempt matches, per the ASL rules (first match wins). */
 function matchRetrier(state: AslState, errorName: string): Retrier | undefined {
   const retriers = (state.Retry as Retrier[] | undefined) ?? [];
@@ -201,7 +218,7 @@ export async function runDefinition(options: CoreRunOptions): Promise<CoreRunRes
     });
   const realStart = performance.now();
   const history: HistoryEntry[] = [];
-  const originalTypes = new Map(Object.entries(definition.States).map(([name, s]) => [name, s.Type]));
+  const originalTypes = new Map(allStates(definition).map(([name, s]) => [name, s.Type]));
   let waitedMs = 0;
   let transitions = 0;
 
@@ -215,7 +232,11 @@ export async function runDefinition(options: CoreRunOptions): Promise<CoreRunRes
   const states: Record<string, AslState> = {};
   const handlers: Record<string, (input: JSONValue) => Promise<JSONValue>> = {};
   const retryOverrides: Record<string, number> = {};
-  for (const [name, state] of Object.entries(definition.States)) {
+  const topLevel = new Set(Object.keys(definition.States));
+  for (const [name, state] of allStates(definition)) {
+    if (state.Type === 'Wait' && !topLevel.has(name)) {
+      throw new Error(`Wait state "${name}" inside a Map: the local engine runs Waits at the top level only`);
+    }
     if (state.Type === 'Wait') {
       const { Seconds: _s, SecondsPath: _sp, Timestamp: _t, TimestampPath: _tp, ...rest } = state;
       // A Wait has no timeout, but the interpreter gives every Task a real-time one (60 s by default): on a
@@ -238,7 +259,7 @@ export async function runDefinition(options: CoreRunOptions): Promise<CoreRunRes
       };
       continue;
     }
-    states[name] = onWorldStartTime(state);
+    if (topLevel.has(name)) states[name] = onWorldStartTime(state);
     if (state.Type !== 'Task') continue;
     const fn = options.tasks[name];
     if (!fn) throw new Error(`no local function bound to Task state "${name}" (${String(state.Resource)})`);

@@ -41,6 +41,7 @@ import { VirtualClock } from './cloud/clock.ts';
 import type { RequestLog } from './cloud/request-log.ts';
 import {
   type AslDefinition,
+  allStates,
   type CoreRunResult,
   type HistoryEntry,
   runDefinition,
@@ -204,7 +205,7 @@ export function synthesizeWorkflow(props: LocalWorkflowProps = {}): SynthesizedW
 
     const lambdaTasks = new Map<string, LambdaBinding>();
     const eventTasks: string[] = [];
-    for (const [name, state] of Object.entries(definition.States)) {
+    for (const [name, state] of allStates(definition)) {
       if (state.Type !== 'Task') continue;
       const resource = String(state.Resource);
       if (resource.endsWith(':states:::events:putEvents')) {

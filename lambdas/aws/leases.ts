@@ -16,6 +16,7 @@ import {
   ConditionalCheckFailedException,
   DeleteItemCommand,
   type DynamoDBClient,
+  GetItemCommand,
   PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { LEASE_ATTRIBUTES } from '#core/leases';
@@ -52,6 +53,11 @@ export interface LeaseStore {
   acquire(input: AcquireLeaseInput): Promise<AcquireLeaseResult>;
   /** Gives the lease back if `holder` holds it: `released`, or `not-held` (gone, or someone else's). */
   release(key: string, holder: string): Promise<'released' | 'not-held'>;
+  /**
+   * The lease that holds `key` at `now` (epoch ms; a strongly consistent read), or undefined when it is free
+   * (no item, or an expired one). Reads only: a plain check asks whether an execution is at work on its target.
+   */
+  holderOf(key: string, now: number): Promise<LeaseRecord | undefined>;
 }
 
 type RawItem = Record<string, { S?: string; N?: string } | undefined>;
@@ -131,6 +137,19 @@ export class DynamoDbLeaseStore implements LeaseStore {
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return 'not-held';
       throw toAwsWorkflowError(error, this.context('DeleteItem'));
+    }
+  }
+
+  async holderOf(key: string, now: number): Promise<LeaseRecord | undefined> {
+    const a = LEASE_ATTRIBUTES;
+    try {
+      const answer = await this.dynamodb.send(
+        new GetItemCommand({ TableName: this.tableName, Key: { [a.key]: { S: key } }, ConsistentRead: true }),
+      );
+      const lease = toRecord(answer.Item as RawItem | undefined);
+      return lease === undefined || lease.expiresAt < Math.floor(now / 1000) ? undefined : lease;
+    } catch (error) {
+      throw toAwsWorkflowError(error, this.context('GetItem'));
     }
   }
 

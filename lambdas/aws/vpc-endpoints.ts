@@ -10,7 +10,11 @@
  *   endpoint EC2 still shows in state `deleted` (AWS keeps such tombstones visible for a while) is
  *   returned as a view with that state; use `isVpcEndpointGone()` to treat both alike. A malformed
  *   id is a rejected request (AwsRequestRejectedError), not "gone".
- * - `findVpcEndpoints()` skips endpoints that are `deleting` or `deleted`.
+ * - `findVpcEndpoints()` skips endpoints that are `deleting` or `deleted` (unless asked for them, as the
+ *   delete and check actions do: a tombstone's tags still prove whose the endpoint was). Without a `vpcId`
+ *   it searches the whole region (the scheduled audit).
+ * - `tagVpcEndpoint()` (CreateTags) writes tags on an existing endpoint: a repair restores the tags the
+ *   workflow wrote when someone changed them.
  * - `deleteVpcEndpoint(id)` is idempotent: an unknown or already-deleted id is success.
  * - `createInterfaceEndpoint()` sends a ClientToken derived from its `idempotencyKey` (the workflow passes
  *   the execution's ARN) and the endpoint service name, so every retry inside one execution (a retried
@@ -24,6 +28,7 @@
  */
 import { createHash } from 'node:crypto';
 import {
+  CreateTagsCommand,
   CreateVpcEndpointCommand,
   DeleteVpcEndpointsCommand,
   DescribeSecurityGroupsCommand,
@@ -155,10 +160,13 @@ export interface CreateInterfaceEndpointInput {
 }
 
 export interface FindVpcEndpointsInput {
-  readonly vpcId: string;
+  /** Only endpoints of this VPC. @default - every VPC of the region */
+  readonly vpcId?: string;
   readonly serviceName?: string;
   /** Only endpoints carrying all these tags (exact values). */
   readonly tags?: Readonly<Record<string, string>>;
+  /** Also endpoints that are `deleting` or `deleted` (tombstones EC2 still lists). @default false */
+  readonly includeGone?: boolean;
 }
 
 export interface DeleteVpcEndpointResult {
@@ -185,6 +193,8 @@ export interface VpcEndpointOperations {
   describeVpcEndpoint(vpcEndpointId: string): Promise<VpcEndpointView | undefined>;
   findVpcEndpoints(input: FindVpcEndpointsInput): Promise<VpcEndpointView[]>;
   deleteVpcEndpoint(vpcEndpointId: string): Promise<DeleteVpcEndpointResult>;
+  /** Writes `tags` (CreateTags: added or overwritten, others kept) on an existing endpoint. */
+  tagVpcEndpoint(vpcEndpointId: string, tags: Readonly<Record<string, string>>): Promise<void>;
 }
 
 /** States in which an endpoint no longer exists for practical purposes. */
@@ -402,10 +412,10 @@ export class Ec2VpcEndpoints implements VpcEndpointOperations {
   async findVpcEndpoints(input: FindVpcEndpointsInput): Promise<VpcEndpointView[]> {
     const context: AwsErrorContext = {
       operation: 'DescribeVpcEndpoints',
-      vpcId: input.vpcId,
+      ...(input.vpcId === undefined ? {} : { vpcId: input.vpcId }),
       ...(input.serviceName === undefined ? {} : { serviceName: input.serviceName }),
     };
-    const filters: Filter[] = [{ Name: 'vpc-id', Values: [input.vpcId] }];
+    const filters: Filter[] = input.vpcId === undefined ? [] : [{ Name: 'vpc-id', Values: [input.vpcId] }];
     if (input.serviceName !== undefined) filters.push({ Name: 'service-name', Values: [input.serviceName] });
     for (const [key, value] of Object.entries(input.tags ?? {}))
       filters.push({ Name: `tag:${key}`, Values: [value] });
@@ -431,8 +441,8 @@ export class Ec2VpcEndpoints implements VpcEndpointOperations {
     // EC2 applied the filters; re-check them so a lenient server cannot hand back a foreign endpoint.
     return views.filter(
       (v) =>
-        !GONE_STATES.has(v.state) &&
-        v.vpcId === input.vpcId &&
+        (input.includeGone === true || !GONE_STATES.has(v.state)) &&
+        (input.vpcId === undefined || v.vpcId === input.vpcId) &&
         (input.serviceName === undefined || v.serviceName === input.serviceName) &&
         Object.entries(input.tags ?? {}).every(([k, value]) => v.tags[k] === value),
     );
@@ -455,6 +465,19 @@ export class Ec2VpcEndpoints implements VpcEndpointOperations {
     const code = failure.Error?.Code ?? 'Unknown';
     if (isVpcEndpointNotFound({ Code: code })) return { vpcEndpointId, outcome: 'not-found' };
     throw rejectedByAws(context, code, failure.Error?.Message ?? 'no message');
+  }
+
+  async tagVpcEndpoint(vpcEndpointId: string, tags: Readonly<Record<string, string>>): Promise<void> {
+    const entries = Object.entries(tags);
+    if (entries.length === 0) return;
+    await guarded({ operation: 'CreateTags', vpcEndpointId }, () =>
+      this.ec2.send(
+        new CreateTagsCommand({
+          Resources: [vpcEndpointId],
+          Tags: entries.map(([Key, Value]) => ({ Key, Value })),
+        }),
+      ),
+    );
   }
 }
 

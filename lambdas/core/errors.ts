@@ -44,6 +44,11 @@ export const ErrorNames = {
    */
   CleanupIncomplete: 'CleanupIncomplete',
   /**
+   * Fail state only (no handler throws it): a `delete` could not remove everything that belongs to the
+   * connection (a delete failed or did not finish within the cleanup budget). The cause names what is left.
+   */
+  DeleteIncomplete: 'DeleteIncomplete',
+  /**
    * Fail state only (no handler throws it): the static error of "Failed without summary", used when the
    * summarize-failure step itself could not run.
    */
@@ -56,7 +61,11 @@ export type ErrorName = (typeof ErrorNames)[keyof typeof ErrorNames];
  * The names only Fail states use. No handler throws them, so the definition's Catch lists leave them out
  * (see `THROWN_ERROR_NAMES`).
  */
-export const FAIL_STATE_ERRORS = [ErrorNames.CleanupIncomplete, ErrorNames.WorkflowFailed] as const;
+export const FAIL_STATE_ERRORS = [
+  ErrorNames.CleanupIncomplete,
+  ErrorNames.DeleteIncomplete,
+  ErrorNames.WorkflowFailed,
+] as const;
 
 /** A name a handler may throw (every workflow error but the Fail-state-only ones). */
 export type ThrownErrorName = Exclude<ErrorName, (typeof FAIL_STATE_ERRORS)[number]>;

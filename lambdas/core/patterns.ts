@@ -21,6 +21,11 @@ export const SUBNET_ID_PATTERN = /^subnet-[0-9a-f]{8}([0-9a-f]{9})?$/;
 /** Security group id: `sg-` and 8 or 17 lowercase hexadecimal characters. */
 export const SECURITY_GROUP_ID_PATTERN = /^sg-[0-9a-f]{8}([0-9a-f]{9})?$/;
 
+/** VPC endpoint id: `vpce-` and 8 or 17 lowercase hexadecimal characters. */
+export const VPC_ENDPOINT_ID_PATTERN = /^vpce-[0-9a-f]{8}([0-9a-f]{9})?$/;
+/** Atlas object id (a serverless endpoint `_id`, an endpoint service `id`): 24 lowercase hexadecimal characters. */
+export const ATLAS_ID_PATTERN = /^[a-f0-9]{24}$/;
+
 /** The longest request id (idempotency key) a request may give. */
 export const REQUEST_ID_MAX_LENGTH = 128;
 

@@ -13,6 +13,24 @@
 export type EndpointKind = 'serverless' | 'dedicated';
 
 /**
+ * What an execution does with the connection its request names: `create` (the default) connects the VPC,
+ * `delete` removes what belongs to the connection, `check` reads both sides and reports drift (and, with
+ * `repair`, converges the connection back to healthy through the create path).
+ */
+export type WorkflowAction = 'create' | 'delete' | 'check';
+
+/**
+ * Ids a `delete` or `check` request named to pick its connection, e.g. from a create's output. Each one
+ * narrows the look-up; none is needed when the target (kind, project, instance, VPC) has one connection.
+ */
+export interface ConnectionLookup {
+  /** Set only when the request named its `requestId` (not the execution-name default). */
+  readonly requestId?: string;
+  readonly vpcEndpointId?: string;
+  readonly atlasEndpointId?: string;
+}
+
+/**
  * The Step Functions execution running the request (`$$.Execution`): the ClientToken of its VPC endpoint create
  * (stable across its retries, new for every execution), the holder of its target lease, and the start of its
  * whole-run deadline.
@@ -69,6 +87,12 @@ export interface WorkflowRequest {
   readonly requestId: string;
   /** When false, a failure keeps what was created and the output names it. @default true */
   readonly rollbackOnFailure: boolean;
+  /** Absent for `create` (the default, and the record of every create looks as it always did). */
+  readonly action?: Exclude<WorkflowAction, 'create'>;
+  /** `check` only: converge the connection back to healthy. Absent when false. */
+  readonly repair?: true;
+  /** `delete` / `check` only: what the request named to pick its connection. */
+  readonly lookup?: ConnectionLookup;
 }
 
 /** Where a VPC lives: what the EC2 steps need to pick their client (region, and account when not the own). */
@@ -145,11 +169,18 @@ export interface ConnectionState {
   readonly pendingRegions: readonly string[];
 }
 
-/** The execution's success output. */
+/**
+ * The success output of a `create` (and of a `check` that repaired). It names everything a later `delete` or
+ * `check` needs: the output, with `"action"` added, is a valid request for them.
+ */
 export interface WorkflowOutput {
   readonly kind: EndpointKind;
   readonly groupId: string;
   readonly instanceName: string;
+  /** The request id the connection's resources carry (tags, ownership marker). */
+  readonly requestId: string;
+  readonly vpcId: string;
+  readonly region: string;
   /** Serverless: endpoint `_id`. Dedicated: endpoint service id. */
   readonly atlasEndpointId: string;
   readonly endpointServiceName: string;

@@ -1,12 +1,16 @@
 /**
  * EventBridge contract of the workflow: what starts an execution, and what an execution publishes.
  *
- * Three event types, all on one bus (the construct's `eventBus`, by default the account's default bus):
+ * The event types, all on one bus (the construct's `eventBus`, by default the account's default bus):
  *
  * | direction | source | detail-type | detail |
  * |---|---|---|---|
- * | in (starts an execution) | {@link REQUEST_EVENT_SOURCE} | {@link DetailTypes.Requested} | the execution input (the request) |
- * | out (success) | {@link EVENT_SOURCE} | {@link DetailTypes.Available} | {@link AvailableEventDetail} |
+ * | in (starts a create) | {@link REQUEST_EVENT_SOURCE} | {@link DetailTypes.Requested} | the execution input (the request) |
+ * | in (starts a delete) | {@link REQUEST_EVENT_SOURCE} | {@link DetailTypes.DeleteRequested} | the request (`action` may be left out) |
+ * | in (starts a check) | {@link REQUEST_EVENT_SOURCE} | {@link DetailTypes.CheckRequested} | the request (`action` may be left out) |
+ * | out (create or repair succeeded) | {@link EVENT_SOURCE} | {@link DetailTypes.Available} | {@link AvailableEventDetail} |
+ * | out (delete succeeded) | {@link EVENT_SOURCE} | {@link DetailTypes.Deleted} | `DeletedEventDetail` (./lifecycle.ts) |
+ * | out (a check found drift) | {@link EVENT_SOURCE} | {@link DetailTypes.DriftDetected} | `DriftEventDetail` (./lifecycle.ts) |
  * | out (failure) | {@link EVENT_SOURCE} | {@link DetailTypes.Failed} | {@link FailedEventDetail} |
  *
  * The request source differs from the publishing source on purpose: the trigger rule can never match an
@@ -16,7 +20,7 @@
  *
  * This module has no imports beyond types, so lib/ (the CDK side) and the runtime share it freely.
  */
-import type { EndpointKind, WorkflowOutput } from '#core/state';
+import type { EndpointKind, WorkflowAction, WorkflowOutput } from '#core/state';
 
 /** `source` of the events the workflow publishes. */
 export const EVENT_SOURCE = 'atlas-private-endpoint-workflow';
@@ -27,6 +31,14 @@ export const REQUEST_EVENT_SOURCE = 'atlas-private-endpoint-workflow.requests';
 export const DetailTypes = {
   /** A request to connect a VPC to Atlas; `detail` is the execution input. */
   Requested: 'Atlas Private Endpoint Requested',
+  /** A request to delete a connection; `detail` is the request (the body that created it will do). */
+  DeleteRequested: 'Atlas Private Endpoint Delete Requested',
+  /** A request to check a connection (with `"repair": true` in the detail: and repair it). */
+  CheckRequested: 'Atlas Private Endpoint Check Requested',
+  /** A delete succeeded; `detail` is a `DeletedEventDetail` (./lifecycle.ts). */
+  Deleted: 'Atlas Private Endpoint Deleted',
+  /** A check (or the scheduled audit) found drift; `detail` is a `DriftEventDetail` (./lifecycle.ts). */
+  DriftDetected: 'Atlas Private Endpoint Drift Detected',
   /** An execution succeeded; `detail` is an {@link AvailableEventDetail}. */
   Available: 'Atlas Private Endpoint Available',
   /** An execution failed (after its cleanup, if any); `detail` is a {@link FailedEventDetail}. */
@@ -34,6 +46,13 @@ export const DetailTypes = {
 } as const;
 
 export type DetailType = (typeof DetailTypes)[keyof typeof DetailTypes];
+
+/** The detail-type that starts each action (one EventBridge rule each). */
+export const ACTION_DETAIL_TYPES: Readonly<Record<WorkflowAction, DetailType>> = {
+  create: DetailTypes.Requested,
+  delete: DetailTypes.DeleteRequested,
+  check: DetailTypes.CheckRequested,
+};
 
 /** Version of the published detail schemas. Bumped on any incompatible change. */
 export const EVENT_DETAIL_VERSION = '1';
@@ -82,6 +101,8 @@ export type CleanupOutcome = 'not-needed' | 'complete' | 'incomplete' | 'disable
 
 /** Everything a failed execution reports; built by the `summarize-failure` step. */
 export interface FailureReport {
+  /** What the execution was asked to do (`create` by default); null when the input was not a request. */
+  readonly action: WorkflowAction | null;
   /** The request id, or null when the request was too malformed to have one. */
   readonly requestId: string | null;
   readonly kind: EndpointKind | null;

@@ -25,21 +25,31 @@
  *   hostnames in the private connection string. EC2's own default for interface endpoints is true, so
  *   the workflow always sends the value explicitly.
  * - `requestId` (the idempotency key) defaults to the execution name.
+ * - `action` is `create` (the default), `delete` or `check` (see ./lifecycle.ts). One schema serves all three:
+ *   the body that created a connection deletes or checks it too. `delete` and `check` do not need
+ *   `subnetIds` or `securityGroupIds` (a `check` with `"repair": true` does: it may have to create), and they
+ *   accept the fields of a create's output (`atlasEndpointId` and `vpcEndpointId` narrow the look-up; the
+ *   others are read and ignored), so a create's output with `"action"` added is a valid request. A `create`
+ *   refuses those output fields, and `repair` belongs to `check` only.
+ * - The delete and check EventBridge rules pass the whole event (their detail-type names the action); such an
+ *   envelope is unwrapped here. Any other whole event given as input is refused.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { OWNERSHIP_MARKER_LENGTH } from '#atlas/kind-common';
 import { type FieldIssue, InvalidRequestError } from '#core/errors';
 import {
+  ATLAS_ID_PATTERN,
   GROUP_ID_PATTERN,
   INSTANCE_NAME_MAX_LENGTH,
   INSTANCE_NAME_PATTERN,
   REQUEST_ID_MAX_LENGTH,
   SECURITY_GROUP_ID_PATTERN,
   SUBNET_ID_PATTERN,
+  VPC_ENDPOINT_ID_PATTERN,
   VPC_ID_PATTERN,
 } from '#core/patterns';
 import { isSupportedAwsRegion, toAwsRegion } from '#core/regions';
-import type { EndpointKind, WorkflowRequest } from '#core/state';
+import type { ConnectionLookup, EndpointKind, WorkflowAction, WorkflowRequest } from '#core/state';
 import {
   AWS_RESERVED_TAG_PREFIX,
   MAX_REQUEST_TAGS,
@@ -47,6 +57,7 @@ import {
   MAX_TAG_VALUE_LENGTH,
   TAG_PREFIX,
 } from '#core/tags';
+import { ACTION_DETAIL_TYPES } from '#workflow/events';
 import {
   HandlerEnv,
   MAX_PHASE_BUDGET_SECONDS,
@@ -57,6 +68,20 @@ import {
 } from '#workflow/steps';
 
 export const ENDPOINT_KINDS = ['serverless', 'dedicated'] as const satisfies readonly EndpointKind[];
+export const WORKFLOW_ACTIONS = ['create', 'delete', 'check'] as const satisfies readonly WorkflowAction[];
+export const DEFAULT_ACTION: WorkflowAction = 'create';
+/**
+ * Fields of a create's output that a `delete` or `check` request may carry. The two ids narrow the look-up;
+ * the rest are accepted so the output can be sent back as it is, and ignored.
+ */
+export const OUTPUT_ID_FIELDS = ['atlasEndpointId', 'vpcEndpointId'] as const;
+export const OUTPUT_INFO_FIELDS = [
+  'endpointServiceName',
+  'status',
+  'privateSrvConnectionString',
+  'pendingRegions',
+  'dnsEntries',
+] as const;
 /**
  * The kind of a request that names none (and of a deployment without `defaultKind`): `dedicated`, the flow
  * that works on Atlas today. MongoDB retired serverless private endpoints on 2026-01-22 (facts §0.1, §6);
@@ -115,6 +140,15 @@ export const DEFAULT_ENV_VARIABLES: Readonly<Record<keyof RequestDefaults, strin
 /** What each field must be, in words; used in every problem message. Keys are path templates. */
 const EXPECTED: Readonly<Record<string, string>> = {
   '': 'a JSON object with the request fields (groupId, instanceName, vpcId, …)',
+  action: '"create" (the default), "delete" or "check"',
+  repair: 'true or false (only with "action": "check")',
+  atlasEndpointId: "the Atlas endpoint id of a create's output: 24 lowercase hexadecimal characters",
+  vpcEndpointId: 'a VPC endpoint id: "vpce-" followed by 8 or 17 lowercase hexadecimal characters',
+  endpointServiceName: "the endpoint service name of a create's output (a string)",
+  status: "the status of a create's output (a string)",
+  privateSrvConnectionString: "the connection string of a create's output (a string, or null)",
+  pendingRegions: "the pending regions of a create's output (a list)",
+  dnsEntries: "the DNS entries of a create's output (a list)",
   kind: '"dedicated" (the default) or "serverless" (retired by MongoDB on 2026-01-22)',
   groupId: 'the Atlas project id: 24 lowercase hexadecimal characters, e.g. "5f7cac1adf5d6c6306f4b283"',
   instanceName: `the serverless instance or cluster name: 1 to ${INSTANCE_NAME_MAX_LENGTH} letters, digits and hyphens, starting with a letter or digit`,
@@ -139,6 +173,16 @@ const EXPECTED: Readonly<Record<string, string>> = {
 };
 
 const FIELD_DESCRIPTIONS = {
+  action:
+    'What to do with the connection: `create` (default) connects the VPC, `delete` removes what belongs to ' +
+    'the connection, `check` reports its health and drift (with `repair`, fixes it).',
+  repair:
+    'Only with action `check`: converge a drifted connection back to healthy, creating only what is missing.',
+  atlasEndpointId:
+    "Only with action `delete` or `check` (from a create's output): the Atlas endpoint id the connection uses.",
+  vpcEndpointId:
+    "Only with action `delete` or `check` (from a create's output): the connection's VPC endpoint id.",
+  outputField: "Only with action `delete` or `check`: a field of a create's output, accepted and ignored.",
   kind: 'Which Atlas private endpoint flow to run: `dedicated` (default; a dedicated cluster) or `serverless` (retired by MongoDB on 2026-01-22).',
   groupId: 'Atlas project (group) id.',
   instanceName: 'Serverless instance name (kind serverless) or cluster name (kind dedicated).',
@@ -176,6 +220,11 @@ export const STARTED_BY_EXECUTION_FIELD = 'AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTI
 
 /** The execution input as a zod schema (fields with deployment defaults are optional here). */
 export const requestInputSchema = z.strictObject({
+  action: z
+    .enum(WORKFLOW_ACTIONS)
+    .optional()
+    .meta({ description: FIELD_DESCRIPTIONS.action, default: DEFAULT_ACTION }),
+  repair: z.boolean().optional().meta({ description: FIELD_DESCRIPTIONS.repair, default: false }),
   kind: z
     .enum(ENDPOINT_KINDS)
     .optional()
@@ -249,6 +298,25 @@ export const requestInputSchema = z.strictObject({
     .strictObject(phaseBudgetShape)
     .optional()
     .meta({ description: FIELD_DESCRIPTIONS.phaseBudgetSeconds }),
+  atlasEndpointId: z
+    .string()
+    .regex(ATLAS_ID_PATTERN)
+    .optional()
+    .meta({ description: FIELD_DESCRIPTIONS.atlasEndpointId }),
+  vpcEndpointId: z
+    .string()
+    .regex(VPC_ENDPOINT_ID_PATTERN)
+    .optional()
+    .meta({ description: FIELD_DESCRIPTIONS.vpcEndpointId }),
+  endpointServiceName: z.string().optional().meta({ description: FIELD_DESCRIPTIONS.outputField }),
+  status: z.string().optional().meta({ description: FIELD_DESCRIPTIONS.outputField }),
+  privateSrvConnectionString: z
+    .string()
+    .nullable()
+    .optional()
+    .meta({ description: FIELD_DESCRIPTIONS.outputField }),
+  pendingRegions: z.array(z.string()).optional().meta({ description: FIELD_DESCRIPTIONS.outputField }),
+  dnsEntries: z.array(z.unknown()).optional().meta({ description: FIELD_DESCRIPTIONS.outputField }),
   // Step Functions links a child execution to the parent that started it (startExecution.sync) through this
   // input key; it is accepted so callers can follow that convention, and otherwise ignored.
   [STARTED_BY_EXECUTION_FIELD]: z
@@ -258,15 +326,6 @@ export const requestInputSchema = z.strictObject({
 });
 
 type RequestInput = z.output<typeof requestInputSchema>;
-
-/** JSON Schema (draft 2020-12) of the execution input, for the README and examples. */
-export const requestJsonSchema: Record<string, unknown> = {
-  ...z.toJSONSchema(requestInputSchema, { io: 'input', unrepresentable: 'any' }),
-  title: 'atlas-private-endpoint-workflow execution input',
-  description:
-    'Execution input (for EventBridge: the event detail). vpcId, subnetIds, securityGroupIds and region ' +
-    'are required unless the deployment sets defaults for them.',
-};
 
 export interface ParseRequestOptions {
   /** Deployment defaults for fields the input leaves out. */
@@ -285,7 +344,7 @@ export function parseRequest(input: unknown, options: ParseRequestOptions = {}):
       { field: '(input)', problem: `got ${describeValue(input)}; expected ${EXPECTED['']}` },
     ]);
   }
-  const raw = input as Record<string, unknown>;
+  const raw = unwrapActionEvent(input as Record<string, unknown>);
   if (looksLikeEventBridgeEnvelope(raw)) {
     throw new InvalidRequestError([
       {
@@ -309,7 +368,13 @@ export function parseRequest(input: unknown, options: ParseRequestOptions = {}):
   const result = requestInputSchema.safeParse(merged, { reportInput: true });
   const issues: FieldIssue[] = result.success ? [] : translateIssues(result.error.issues);
 
-  for (const field of ['vpcId', 'subnetIds', 'securityGroupIds', 'region'] as const) {
+  const action = WORKFLOW_ACTIONS.find((a) => a === merged.action) ?? DEFAULT_ACTION;
+  // delete and check look the connection up; only what may create needs the subnets and security groups.
+  const mayCreate = action === 'create' || (action === 'check' && merged.repair === true);
+  const required = mayCreate
+    ? (['vpcId', 'subnetIds', 'securityGroupIds', 'region'] as const)
+    : (['vpcId', 'region'] as const);
+  for (const field of required) {
     if (merged[field] === undefined) {
       issues.push({
         field,
@@ -326,6 +391,7 @@ export function parseRequest(input: unknown, options: ParseRequestOptions = {}):
   issues.push(...duplicateIssues(merged.subnetIds, 'subnetIds', 'subnet id'));
   issues.push(...duplicateIssues(merged.securityGroupIds, 'securityGroupIds', 'security group id'));
   issues.push(...tagIssues(merged.tags));
+  issues.push(...actionIssues(merged, action));
   if ((merged.kind ?? DEFAULT_KIND) === 'dedicated' && merged.comment !== undefined) {
     issues.push({
       field: 'comment',
@@ -335,7 +401,51 @@ export function parseRequest(input: unknown, options: ParseRequestOptions = {}):
   }
 
   if (issues.length > 0 || !result.success) throw new InvalidRequestError(sortIssues(issues));
-  return toWorkflowRequest(result.data, merged.tags);
+  return toWorkflowRequest(result.data, merged.tags, raw.requestId !== undefined);
+}
+
+/** Fields that belong to some actions only. */
+function actionIssues(merged: Record<string, unknown>, action: WorkflowAction): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  if (merged.repair !== undefined && action !== 'check') {
+    issues.push({
+      field: 'repair',
+      problem: `is only used with "action": "check" (this request's action is "${action}"); remove it or set "action": "check"`,
+    });
+  }
+  if (action === 'create') {
+    for (const field of [...OUTPUT_ID_FIELDS, ...OUTPUT_INFO_FIELDS]) {
+      if (merged[field] === undefined) continue;
+      issues.push({
+        field,
+        problem:
+          `is a field of a create's output, used only with "action": "delete" or "check" (which accept the ` +
+          'output as their request); a create makes new ids. Remove it, or set "action"',
+      });
+    }
+  }
+  return issues;
+}
+
+/**
+ * The request inside an event of the delete and check rules, which pass the whole event: its detail-type
+ * names the action. Anything else is returned as it is.
+ */
+function unwrapActionEvent(raw: Record<string, unknown>): Record<string, unknown> {
+  if (!looksLikeEventBridgeEnvelope(raw)) return raw;
+  const detailType = raw['detail-type'];
+  const action = Object.entries(ACTION_DETAIL_TYPES).find(([, type]) => type === detailType)?.[0];
+  if (action === undefined || action === 'create') return raw;
+  const detail = raw.detail as Record<string, unknown>;
+  if (detail.action !== undefined && detail.action !== action) {
+    throw new InvalidRequestError([
+      {
+        field: 'action',
+        problem: `is ${describeValue(detail.action)} in the detail of a "${String(detailType)}" event, which asks for "${action}"; remove it from the detail or send the event type of that action`,
+      },
+    ]);
+  }
+  return { ...detail, action };
 }
 
 /**
@@ -359,15 +469,15 @@ export function checkRequestDefaults(defaults: RequestDefaults): FieldIssue[] {
   ];
 }
 
-function toWorkflowRequest(data: RequestInput, rawTags: unknown): ParsedRequest {
-  // Presence of these was checked by parseRequest.
+function toWorkflowRequest(data: RequestInput, rawTags: unknown, requestIdGiven: boolean): ParsedRequest {
+  // Presence of these was checked by parseRequest (subnets and security groups: when the action may create).
   const request: { -readonly [K in keyof ParsedRequest]: ParsedRequest[K] } = {
     kind: data.kind ?? DEFAULT_KIND,
     groupId: data.groupId,
     instanceName: data.instanceName,
     vpcId: data.vpcId!,
-    subnetIds: [...data.subnetIds!],
-    securityGroupIds: [...data.securityGroupIds!],
+    subnetIds: [...(data.subnetIds ?? [])],
+    securityGroupIds: [...(data.securityGroupIds ?? [])],
     region: data.region!,
     privateDnsEnabled: data.privateDnsEnabled ?? false,
     // Rebuilt from the raw entries with define semantics, so a key such as "__proto__" survives.
@@ -377,6 +487,19 @@ function toWorkflowRequest(data: RequestInput, rawTags: unknown): ParsedRequest 
   };
   if (data.comment !== undefined) request.comment = data.comment;
   if (data.vpcAccountId !== undefined) request.vpcAccountId = data.vpcAccountId;
+  const action = data.action ?? DEFAULT_ACTION;
+  if (action !== 'create') {
+    request.action = action;
+    // Neither deletes nor checks roll back: a delete deletes anyway, and a repair keeps what it made (it never
+    // deletes the connection it was asked to fix).
+    request.rollbackOnFailure = false;
+    if (data.repair === true) request.repair = true;
+    const lookup: { -readonly [K in keyof ConnectionLookup]: ConnectionLookup[K] } = {};
+    if (requestIdGiven) lookup.requestId = data.requestId!;
+    if (data.vpcEndpointId !== undefined) lookup.vpcEndpointId = data.vpcEndpointId;
+    if (data.atlasEndpointId !== undefined) lookup.atlasEndpointId = data.atlasEndpointId;
+    request.lookup = lookup;
+  }
   const budgets = data[REQUEST_BUDGET_FIELD];
   if (budgets !== undefined) {
     const given = Object.fromEntries(

@@ -24,7 +24,10 @@
  * | `error` / `cleanupError` | the Catch of a forward step / of a cleanup step |
  * | `failure` | `summarize-failure` |
  * | `publishError` / `summaryError` | the Catch of a publish step / of `summarize-failure` |
- * | `output` | "Shape output" (the execution's output, a {@link WorkflowOutput}) |
+ * | `output` | "Shape output" (the execution's output, a {@link WorkflowOutput}); `summarize-delete` (a delete's) |
+ * | `inspection` (and `atlas`, `vpcEndpoint`, `link` to remove) | `inspect-connection` (delete, check: the whole record) |
+ * | `repairRun` (and `existing`) | `prepare-repair` (the whole record) |
+ * | `audit` | `list-connections`, then "Check each connection" (`audit.reports`) |
  *
  * Polling. Each waiting phase is `Start … polling` (Pass: a fresh {@link PollRecord}, its first wait from the
  * deployment's schedule) → `Wait for …` (`SecondsPath: $.poll.waitSeconds`) → check step → `… ready?` (Choice
@@ -49,6 +52,7 @@ import type {
   WorkflowRequest,
 } from '#core/state';
 import type { FailureReport, ResourceRef } from './events.ts';
+import type { AuditPlan, ConnectionInspection, DeleteOutput } from './lifecycle.ts';
 
 // ---------------------------------------------------------------------------------------------------------
 // State names
@@ -57,7 +61,9 @@ import type { FailureReport, ResourceRef } from './events.ts';
 /** Every state of the definition, by role. lib/ names states with these; local/ and tests look them up. */
 export const StateNames = {
   ReceiveRequest: 'Receive request',
+  AuditOrConnection: 'Audit or one connection?',
   ValidateRequest: 'Validate request',
+  WhichAction: 'Which action?',
 
   CreateAtlasEndpoint: 'Create Atlas endpoint',
   StartEndpointServicePolling: 'Start endpoint service polling',
@@ -91,7 +97,7 @@ export const StateNames = {
 
   ShapeOutput: 'Shape output',
   ReleaseTarget: 'Release target',
-  ConnectionMade: 'Connection made?',
+  WhichEnding: 'Which ending?',
   PublishAvailableEvent: 'Publish available event',
   Succeeded: 'Succeeded',
 
@@ -108,12 +114,60 @@ export const StateNames = {
   PublishFailedEvent: 'Publish failed event',
   Failed: 'Failed',
   FailedWithoutSummary: 'Failed without summary',
+
+  // delete and check (lambdas/workflow/lifecycle.ts)
+  InspectConnection: 'Inspect connection',
+  DeleteOrCheck: 'Delete or check?',
+  DriftFound: 'Drift found?',
+  PublishDriftEvent: 'Publish drift event',
+  RepairRequested: 'Repair?',
+  Checked: 'Checked',
+  AnythingToDelete: 'Anything to delete?',
+  AfterCleanup: 'After cleanup',
+  PrepareRepair: 'Prepare repair',
+  RepairDone: 'Repair done?',
+  ShapeRepairOutput: 'Shape repair output',
+  Repaired: 'Repaired',
+  SummarizeDelete: 'Summarize delete',
+  PublishDeletedEvent: 'Publish deleted event',
+  Deleted: 'Deleted',
+
+  // the scheduled audit (its iteration's states live inside the Map)
+  ListConnections: 'List managed connections',
+  CheckEachConnection: 'Check each connection',
+  AuditInspectConnection: 'Audit: inspect connection',
+  AuditDriftFound: 'Audit: drift found?',
+  AuditPublishDriftEvent: 'Audit: publish drift event',
+  AuditReport: 'Audit: report',
+  AuditCheckFailed: 'Audit: check failed',
+  ShapeAuditOutput: 'Shape audit output',
+  Audited: 'Audited',
 } as const;
 
 export type StateName = (typeof StateNames)[keyof typeof StateNames];
 
-/** The two Task states that call EventBridge PutEvents directly (no Lambda); local/ binds them by name. */
-export const PUBLISH_STATES = [StateNames.PublishAvailableEvent, StateNames.PublishFailedEvent] as const;
+/** The Task states that call EventBridge PutEvents directly (no Lambda); local/ binds them by name. */
+export const PUBLISH_STATES = [
+  StateNames.PublishAvailableEvent,
+  StateNames.PublishFailedEvent,
+  StateNames.PublishDeletedEvent,
+  StateNames.PublishDriftEvent,
+  StateNames.AuditPublishDriftEvent,
+] as const;
+
+/** The states inside the audit's Map iteration (not top-level states of the definition). */
+export const AUDIT_ITERATION_STATES = [
+  StateNames.AuditInspectConnection,
+  StateNames.AuditDriftFound,
+  StateNames.AuditPublishDriftEvent,
+  StateNames.AuditReport,
+  StateNames.AuditCheckFailed,
+] as const;
+
+/** Task states that invoke a step's function under another name than the step's own state (the audit's). */
+export const EXTRA_TASK_STATES: Readonly<Record<string, StepId>> = {
+  [StateNames.AuditInspectConnection]: 'inspect-connection',
+};
 
 // ---------------------------------------------------------------------------------------------------------
 // Error names the definition uses besides the workflow's own (lambdas/core/errors.ts)
@@ -980,10 +1034,42 @@ export interface WorkflowState {
   readonly publishError?: CaughtError;
   /** Catch of summarize-failure itself; the execution then ends in the static `WorkflowFailed` Fail. */
   readonly summaryError?: CaughtError;
+  /** `delete` / `check`: what inspect-connection found (lambdas/workflow/lifecycle.ts). */
+  readonly inspection?: ConnectionInspection;
+  /**
+   * Repair: written by prepare-repair, so the record is on the repair's create path (its failures keep what
+   * they made: the cleanup only finds) rather than removing the broken parts (the cleanup deletes).
+   */
+  readonly repairRun?: { readonly executionName: string };
+  /** The audit: the connections to check, then their reports. */
+  readonly audit?: AuditPlan;
+}
+
+/**
+ * Whether the delete steps delete what they find (else they only find it, to be named as kept): always for a
+ * `delete`; for a `check` with `repair` while it removes the broken parts (before prepare-repair); for a
+ * create, and a repair's create path, when `rollbackOnFailure` is true (never for a repair: it is false).
+ */
+export function cleanupDeletes(state: Pick<WorkflowState, 'request' | 'repairRun'>): boolean {
+  const { action } = state.request;
+  if (action === 'delete') return true;
+  if (action === 'check' && state.repairRun === undefined) return true;
+  return state.request.rollbackOnFailure;
 }
 
 /** A check step's input: the record with the current phase's poll. */
 export type PollingState = WorkflowState & { readonly poll: PollRecord };
+
+/** prepare-repair's input (Task Parameters): the record and the execution name. */
+export interface PrepareRepairInput {
+  readonly state: WorkflowState;
+  readonly executionName: string;
+}
+
+/** list-connections' input (Task Parameters): the raw execution input (`{ "action": "audit" }`). */
+export interface ListConnectionsInput {
+  readonly input: unknown;
+}
 
 /**
  * validate-request's input (Task Parameters): the raw request, the execution name (default request id), and
@@ -1118,6 +1204,27 @@ export interface StepContracts {
    */
   'summarize-failure': { input: SummarizeFailureInput; output: FailureSummary };
   /**
+   * `delete` / `check` (and each connection of the audit): reads both sides of the connection the request
+   * names (lambdas/workflow/lifecycle.ts), changes nothing, and returns the record with `inspection` (the
+   * check's report) and the connection's request id as `request.requestId`. For a `delete`, also `atlas`,
+   * `vpcEndpoint` and `link` with `created` set for what belongs to the connection (what the cleanup deletes);
+   * for a `check` with `repair`, the same for the broken parts to remove before the create path runs.
+   */
+  'inspect-connection': { input: WorkflowState; output: WorkflowState };
+  /**
+   * Repair: the record the create path starts from: `existing` holds the parts of the connection that are
+   * still usable (read again, after the broken ones were removed), `rollbackOnFailure` is false (a repair never
+   * deletes the connection it was asked to fix) and `repairRun` names this execution (for the EC2 ClientToken).
+   */
+  'prepare-repair': { input: PrepareRepairInput; output: WorkflowState };
+  /** Pure: the delete's output from what was found and what the cleanup saw gone. */
+  'summarize-delete': { input: WorkflowState; output: DeleteOutput };
+  /**
+   * The audit: lists every connection this deployment manages in its region (VPC endpoints carrying its
+   * managed-by tag), one check request each. Throws InvalidRequest for an audit input with other fields.
+   */
+  'list-connections': { input: ListConnectionsInput; output: AuditPlan };
+  /**
    * Gives back `$.lease` when this execution holds it (a conditional delete: never another execution's); a
    * record without a lease, or a lease already gone or taken over, is success. Runs before every ending
    * (the definition catches its failure: the lease then expires on its own). Output discarded.
@@ -1132,7 +1239,7 @@ export type StepOutput<Id extends StepId> = StepContracts[Id]['output'];
 export type StepHandler<Id extends StepId> = (input: StepInput<Id>) => Promise<StepOutput<Id>>;
 
 /** DynamoDB actions on the lease table (resource-scoped to the table). */
-export type LeaseAction = 'PutItem' | 'DeleteItem';
+export type LeaseAction = 'PutItem' | 'DeleteItem' | 'GetItem';
 
 /** EC2 actions the handlers call. Describe* actions need `Resource: "*"`; the others are resource-scoped. */
 export type Ec2Action =
@@ -1326,7 +1433,56 @@ export const STEPS: { readonly [Id in StepId]: StepSpec<Id> } = {
     resultPath: 'discard',
     compensation: false,
   }),
+  'inspect-connection': step({
+    id: 'inspect-connection',
+    stateName: StateNames.InspectConnection,
+    description: 'Delete and check: read both sides of the connection, report drift, change nothing',
+    atlas: true,
+    ec2Actions: ['DescribeVpcEndpoints'],
+    leaseActions: ['GetItem'],
+    requestDefaults: false,
+    resultPath: 'replace',
+    compensation: false,
+  }),
+  'prepare-repair': step({
+    id: 'prepare-repair',
+    stateName: StateNames.PrepareRepair,
+    description: 'Repair: find what is still usable, for the create path to adopt',
+    atlas: true,
+    ec2Actions: ['DescribeVpcEndpoints'],
+    leaseActions: [],
+    requestDefaults: false,
+    parameters: { 'state.$': '$', 'executionName.$': '$$.Execution.Name' },
+    resultPath: 'replace',
+    compensation: false,
+  }),
+  'summarize-delete': step({
+    id: 'summarize-delete',
+    stateName: StateNames.SummarizeDelete,
+    description: 'Delete: build the output and event from what was deleted',
+    atlas: false,
+    ec2Actions: [],
+    leaseActions: [],
+    requestDefaults: false,
+    resultPath: '$.output',
+    compensation: false,
+  }),
+  'list-connections': step({
+    id: 'list-connections',
+    stateName: StateNames.ListConnections,
+    description: 'Audit: list the connections this deployment manages (by the VPC endpoints tags)',
+    atlas: false,
+    ec2Actions: ['DescribeVpcEndpoints'],
+    leaseActions: [],
+    requestDefaults: true,
+    parameters: { 'input.$': '$.input' },
+    resultPath: '$.audit',
+    compensation: false,
+  }),
 };
+
+/** Steps that call neither Atlas nor AWS: only the Lambda service's own errors are retried. */
+export const PURE_STEPS: readonly StepId[] = ['summarize-failure', 'summarize-delete'];
 
 export const STEP_IDS = Object.keys(STEPS) as readonly StepId[];
 
@@ -1385,6 +1541,12 @@ export const EXECUTION_STAGES: readonly { readonly stage: string; readonly steps
   { stage: 'connection', steps: ['read-connection-string'] },
   { stage: 'cleanup', steps: ['delete-vpc-endpoint', 'delete-atlas-side', 'check-cleanup'] },
   { stage: 'failure', steps: ['summarize-failure', 'release-lease'] },
+  // delete, check and repair: the inspection before the cleanup, the repair's preparation before the create
+  // path, the delete's summary instead of the failure's; the audit's listing (a path of its own).
+  {
+    stage: 'inspection',
+    steps: ['inspect-connection', 'prepare-repair', 'summarize-delete', 'list-connections'],
+  },
 ];
 
 /** The steps the whole-run deadline stops: every forward step after validation. */
@@ -1394,9 +1556,9 @@ export const DEADLINE_STEPS: readonly StepId[] = EXECUTION_STAGES.filter((s) =>
 
 /** The retriers of a step's Task, in the order the definition lists them. */
 export function retryPoliciesOf(id: StepId): readonly RetryPolicySpec[] {
-  // Neither can do better by being retried on a named error: the summary is pure, and a lease that cannot be
-  // given back expires on its own (the SDK already retried its DynamoDB call).
-  if (id === 'summarize-failure' || id === 'release-lease') return [RETRY_POLICIES.lambdaService];
+  // Neither can do better by being retried on a named error: a summary is pure, and a lease that cannot be given
+  // back expires on its own (the SDK already retried its DynamoDB call).
+  if (PURE_STEPS.includes(id) || id === 'release-lease') return [RETRY_POLICIES.lambdaService];
   return [
     RETRY_POLICIES.lambdaService,
     STEPS[id].compensation ? RETRY_POLICIES.transientCleanup : RETRY_POLICIES.transient,
@@ -1420,7 +1582,9 @@ export interface ExecutionMargin {
 export function executionMargin(): ExecutionMargin {
   const checkSteps = new Set<StepId>(POLL_PHASES.map((p) => PHASES[p].checkStep));
   const untimedLambdaTasks = STEP_IDS.filter((id) => !checkSteps.has(id)).length;
-  const untimedTasksSeconds = untimedLambdaTasks * LAMBDA_TASK_TIMEOUT_SECONDS + PUBLISH_TASK_TIMEOUT_SECONDS;
+  // The publishes on the longest path: a repair's drift event, and the failed event.
+  const untimedTasksSeconds =
+    untimedLambdaTasks * LAMBDA_TASK_TIMEOUT_SECONDS + 2 * PUBLISH_TASK_TIMEOUT_SECONDS;
   const lastChecksSeconds = checkSteps.size * LAMBDA_TASK_TIMEOUT_SECONDS;
   let retriesSeconds = 0;
   for (const { stage, steps } of EXECUTION_STAGES) {
@@ -1447,8 +1611,10 @@ export function executionMargin(): ExecutionMargin {
  * absorbs the tens of milliseconds of invocation overhead around a handler). Since the last wait of a phase
  * is clipped to the budget, a phase lasts at most its budget plus its last check. What no budget counts:
  * 1. the Lambda tasks outside the polling loops (validate, the three creates/link, the two deletes, the
- *    lease's release, the summary; 8 × 90 s) and the failed event's publish (30 s), each bounded by its
- *    Task timeout;
+ *    lease's release, the summary, and the lifecycle's inspection, repair preparation, delete summary and
+ *    audit listing; 12 × 90 s, counted whether or not one path runs them all: a repair that fails runs the
+ *    two deletes twice, and never the delete summary or the listing) and two publishes (a repair's drift
+ *    event and the failed event; 2 × 30 s), each bounded by its Task timeout;
  * 2. the last check of each of the 5 phases (5 × 90 s);
  * 3. Step Functions retries: the failed attempts (each bounded by the Task timeout) and the pauses between
  *    them (bounded by the retrier: interval × backoff, capped at its maximum delay). One Task entry that
@@ -1456,8 +1622,9 @@ export function executionMargin(): ExecutionMargin {
  *    of pauses), 1812 s in the cleanup (6 + 6 retries, 732 s of pauses), 662 s for the summary or the
  *    lease's release (6 Lambda-service retries only).
  *
- * The margin is 1 + 2 + one exhausted retry sequence in each of the 7 stages of {@link EXECUTION_STAGES}
- * (computed by {@link executionMargin}: 9534 s, 2 h 38 min 54 s). The guarantee, precisely: an execution
+ * The margin is 1 + 2 + one exhausted retry sequence in each of the 8 stages of {@link EXECUTION_STAGES}
+ * (computed by {@link executionMargin}: 11096 s, 3 h 4 min 56 s; the longest path is a repair: the inspection, the removal
+ * of the broken parts through the cleanup, then the whole create path). The guarantee, precisely: an execution
  * ends (succeeded, or failed after its cleanup and its failed event) before the execution timeout as long
  * as, in each stage, Step Functions retries add no more than one Task's full retry sequence. Retries are not
  * bounded per execution (every check is a new Task entry with fresh retriers), so a forward stage hit by
@@ -1471,7 +1638,7 @@ export const MIN_EXECUTION_MARGIN_SECONDS = executionMargin().totalSeconds;
 /**
  * Default margin when the construct derives the execution timeout from the budgets: the minimum plus at least
  * 30 min that requests may add to their phase budgets (request field `phaseBudgetSeconds`; validate-request
- * checks that their total still leaves the minimum margin), rounded up to a quarter hour: 11700 s (3 h 15 min),
- * so requests may add up to 2166 s.
+ * checks that their total still leaves the minimum margin), rounded up to a quarter hour: 13500 s (3 h 45 min),
+ * so requests may add up to 2404 s.
  */
 export const DEFAULT_EXECUTION_MARGIN_SECONDS = Math.ceil((MIN_EXECUTION_MARGIN_SECONDS + 1800) / 900) * 900;

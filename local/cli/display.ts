@@ -162,6 +162,23 @@ export function statusNote(result: unknown): string {
     const next = r.done ? 'done' : `next check in ${String(r.waitSeconds)} s`;
     return seen ? `${seen}; ${next}` : next;
   }
+  // Inspect connection (delete, check): what the check saw; Summarize delete: its outcome.
+  const inspection = r.inspection as
+    | {
+        report?: {
+          status?: unknown;
+          drift?: { kind?: unknown }[];
+          inProgress?: { executionArn?: unknown } | null;
+        };
+      }
+    | undefined;
+  if (typeof inspection?.report?.status === 'string') {
+    const drift = (inspection.report.drift ?? []).map((d) => String(d.kind));
+    const holder = inspection.report.inProgress?.executionArn;
+    const why = typeof holder === 'string' ? [`held by ${holder}`] : drift;
+    return `${inspection.report.status}${why.length > 0 ? ` (${why.join(', ')})` : ''}`;
+  }
+  if (r.action === 'delete' && typeof r.outcome === 'string') return r.outcome;
   const parts: string[] = [];
   if (typeof r.atlasStatus === 'string') parts.push(`Atlas ${r.atlasStatus}`);
   if (typeof r.state === 'string') parts.push(`AWS ${r.state}`);

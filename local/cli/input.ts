@@ -70,3 +70,16 @@ export function derivedRequestId(input: unknown): string {
   }
   return `local-${createHash('sha256').update(canonicalJson(identity)).digest('hex').slice(0, 16)}`;
 }
+
+/**
+ * The execution input for `--action` (and `--repair`): the file's request with the action set (removed for
+ * create). A create's output works as the file too: delete and check accept its fields.
+ */
+export function withAction(input: unknown, action: 'create' | 'delete' | 'check', repair: boolean): unknown {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) return input;
+  const out: Record<string, unknown> = { ...(input as Record<string, unknown>) };
+  if (action === 'create') delete out.action;
+  else out.action = action;
+  if (repair) out.repair = true;
+  return out;
+}

@@ -11,7 +11,7 @@ import type { FaultRule } from '../cloud/faults.ts';
 import type { PresetName } from '../cloud/timeline.ts';
 import type { LocalTarget } from '../engine.ts';
 import { decide, deliveredEvent, entryOf, targetInput } from './event.ts';
-import { derivedRequestId, exampleRequestFile, readJsonFile } from './input.ts';
+import { derivedRequestId, exampleRequestFile, readJsonFile, withAction } from './input.ts';
 import type { CliIo } from './io.ts';
 import {
   choiceOption,
@@ -93,6 +93,23 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
     help: 'print only a machine-readable document (the result with every Atlas and EC2 request, or the error)',
   },
   { name: 'verbose', type: 'boolean', help: "also print the handlers' structured logs" },
+  {
+    name: 'action',
+    type: 'string',
+    value: '<create|delete|check>',
+    help: "what to do with the connection the input names (default: the input's own action, else create); delete and check also take a create's output as --input",
+  },
+  {
+    name: 'repair',
+    type: 'boolean',
+    help: 'with --action check: bring a drifted connection back to healthy',
+  },
+  {
+    name: 'lifecycle',
+    type: 'boolean',
+    help: 'in one built-in world: create, check, delete the VPC endpoint outside the workflow, check (drift), check with repair, delete; ends with the inventory',
+    builtInWorldOnly: true,
+  },
   {
     name: 'atlas-url',
     type: 'string',
@@ -232,6 +249,17 @@ async function readExecutionInput(
   return { input: readJsonFile('input', file), source: { from: 'input', file } };
 }
 
+/** `--action` and `--repair` (local/lifecycle.ts applies them to the input). */
+export function actionOption(values: OptionValues): 'create' | 'delete' | 'check' | undefined {
+  const raw = values.action;
+  const action =
+    raw === undefined
+      ? undefined
+      : choiceOption('action', raw, ['create', 'delete', 'check'] as const, 'create');
+  if (values.repair === true && action !== 'check') throw new UsageError('--repair needs --action check');
+  return action;
+}
+
 /** Parses the options and the input; throws UsageError (exit 2) for anything wrong, before anything runs. */
 export async function prepareRun(argv: readonly string[], values: OptionValues, io: CliIo): Promise<RunPlan> {
   const kindOption =
@@ -247,10 +275,14 @@ export async function prepareRun(argv: readonly string[], values: OptionValues, 
   const explicitScale =
     values['time-scale'] === undefined ? undefined : numberOption('time-scale', values['time-scale'], 0);
 
-  const { input, source } = await readExecutionInput(values, kindOption);
+  const read = await readExecutionInput(values, kindOption);
+  const { source } = read;
+  let { input } = read;
   if (kindOption && input && typeof input === 'object' && !Array.isArray(input) && !('kind' in input)) {
     (input as Record<string, unknown>).kind = kindOption;
   }
+  const action = actionOption(values);
+  if (action !== undefined) input = withAction(input, action, values.repair === true);
   const hasRequestId =
     input !== null && typeof input === 'object' && (input as Record<string, unknown>).requestId !== undefined;
   const executionName = atlasUrl !== undefined && !hasRequestId ? derivedRequestId(input) : undefined;
@@ -270,8 +302,16 @@ export async function prepareRun(argv: readonly string[], values: OptionValues, 
       source.from === 'event'
         ? `the execution input the event in ${source.file} gives`
         : `the request in ${source.file}`;
+    // A put-events entry list (the EventBridge example) given as a request: point at --event.
+    const looksLikeEvent =
+      source.from !== 'event' &&
+      Array.isArray(input) &&
+      input.some((e) => e !== null && typeof e === 'object' && 'DetailType' in e && 'Detail' in e);
+    const hint = looksLikeEvent
+      ? `\n${source.file} holds EventBridge put-events entries, not a request: run it with --event ${source.file}`
+      : '';
     throw new UsageError(
-      `${where} is invalid:\n${issues.map((i) => `  - ${i.field}: ${i.problem}`).join('\n')}`,
+      `${where} is invalid:\n${issues.map((i) => `  - ${i.field}: ${i.problem}`).join('\n')}${hint}`,
       issues,
     );
   }

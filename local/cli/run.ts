@@ -163,6 +163,10 @@ export async function runCommand(argv: readonly string[], io: CliIo): Promise<nu
     io.stdout.write(`${(await faultList(kind)).join('\n')}\n`);
     return 0;
   }
+  if (values.lifecycle) {
+    const { lifecycleCommand } = await import('./lifecycle.ts');
+    return lifecycleCommand(values, io);
+  }
   const plan = await prepareRun(argv, values, io);
   return executeRun(plan, io);
 }

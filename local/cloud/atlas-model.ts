@@ -725,6 +725,11 @@ export class AtlasModel {
   /** Projects in regionalized private endpoint mode (facts §10, "multi-region clusters"). */
   private readonly regionalized = new Set<string>();
   private idCounter = Math.floor(Math.random() * 0xffffff);
+  /**
+   * Out of band (tests and drift demos): deployments (`<groupId>/<name>`) whose private endpoint connection
+   * strings Atlas does not list, although their endpoints are AVAILABLE.
+   */
+  readonly connectionStringsWithheld = new Set<string>();
 
   constructor(options: AtlasModelOptions) {
     this.clock = options.clock;
@@ -1068,6 +1073,7 @@ export class AtlasModel {
   getServerlessInstance(groupId: string, name: string): Record<string, unknown> {
     const instance = this.requireServerlessInstance(groupId, name);
     const host = `${name.toLowerCase()}.${instance.dnsLabel}.mongodb.net`;
+    const withheld = this.connectionStringsWithheld.has(`${groupId}/${name}`);
     const privateEndpoint = [...this.serverlessEndpoints.values()]
       .filter(
         (ep) =>
@@ -1077,6 +1083,7 @@ export class AtlasModel {
           ep.cloudProviderEndpointId !== undefined &&
           instance.applied.has(ep.cloudProviderEndpointId),
       )
+      .filter(() => !withheld)
       .sort((a, b) => a.index - b.index)
       .map((ep) => ({
         endpoints: [
@@ -1368,8 +1375,8 @@ export class AtlasModel {
           if (svc.status === 'AVAILABLE') svc.status = this.endpointServiceReadyStatus;
           return;
         }
-        // Spec: "When the last private endpoint is removed from a given private endpoint service, that
-        // private endpoint service is also removed."
+        // The spec's delete operation says so: removing a service's last interface endpoint removes the
+        // service with it.
         this.scheduleServiceDeletion(svc, deletedAt);
       },
     });
@@ -1384,7 +1391,9 @@ export class AtlasModel {
       standard: `mongodb://${hosts}/?ssl=true&authSource=admin&replicaSet=${cluster.replicaSetName}`,
       standardSrv: `mongodb+srv://${lower}.${domain}`,
     };
-    const entries = this.privateEndpointEntries(cluster);
+    const entries = this.connectionStringsWithheld.has(`${groupId}/${name}`)
+      ? []
+      : this.privateEndpointEntries(cluster);
     if (entries.length > 0) {
       const awsPrivateLink: Record<string, string> = {};
       const awsPrivateLinkSrv: Record<string, string> = {};
@@ -1521,9 +1530,9 @@ export class AtlasModel {
    * The `privateEndpoint[]` entries of a cluster, each as the endpoints it names: only AVAILABLE interface
    * endpoints the cluster has applied count. A single-region cluster, or any cluster of a project in
    * regionalized mode, gets one entry per endpoint. A multi-region cluster otherwise gets entries only once
-   * every one of its regions has an endpoint, each entry naming one endpoint per region (facts §3c:
-   * "returns only if you deployed a private endpoint to all regions to which you deployed this clusters'
-   * nodes"; §10 "multi-region clusters").
+   * every one of its regions has an endpoint, each entry naming one endpoint per region (facts §3c: the
+   * entry is listed only once each region holding the cluster's nodes has a private endpoint; §10
+   * "multi-region clusters").
    */
   // ASSUMPTION: an entry disappears as soon as its interface endpoint is no longer AVAILABLE (e.g. DELETING).
   private privateEndpointEntries(
@@ -1669,6 +1678,21 @@ export class AtlasModel {
   /** Atlas tears an endpoint service down; the AWS model rejects every connection still open to it. */
   private retireEndpointServiceName(serviceName: string): void {
     this.aws.deregisterEndpointService(serviceName);
+  }
+
+  // ----- out of band (tests and drift demos) -----------------------------------------------------------------
+
+  /**
+   * Atlas itself breaks a resource, outside any request: the serverless endpoint or endpoint service `id`
+   * goes FAILED (a pending transition is cancelled). Unknown ids throw.
+   */
+  failOutOfBand(id: string, errorMessage = 'Atlas reported a failure of this private endpoint.'): void {
+    const record = this.serverlessEndpoints.get(id) ?? this.endpointServices.get(id);
+    if (record === undefined)
+      throw new Error(`failOutOfBand: no serverless endpoint or endpoint service ${id}`);
+    record.pending?.cancel();
+    record.pending = undefined;
+    markFailed(record, errorMessage)();
   }
 
   // ----- inventory ----------------------------------------------------------------------------------------

@@ -65,6 +65,7 @@ export const AWS_LIFECYCLE_FAULTS = {
 /** EC2 actions the HTTP front serves; also the RequestLog `operation` and HTTP fault names. */
 export const EC2_ACTIONS = [
   'CreateVpcEndpoint',
+  'CreateTags',
   'DescribeVpcEndpoints',
   'DeleteVpcEndpoints',
   'DescribeVpcs',
@@ -74,7 +75,11 @@ export const EC2_ACTIONS = [
 export type Ec2Action = (typeof EC2_ACTIONS)[number];
 
 /** Actions that count against the mutating token bucket (the rest use the non-mutating one). */
-export const MUTATING_EC2_ACTIONS: ReadonlySet<string> = new Set(['CreateVpcEndpoint', 'DeleteVpcEndpoints']);
+export const MUTATING_EC2_ACTIONS: ReadonlySet<string> = new Set([
+  'CreateVpcEndpoint',
+  'CreateTags',
+  'DeleteVpcEndpoints',
+]);
 
 /** Interface endpoints per VPC (the AWS default quota). */
 export const DEFAULT_ENDPOINT_LIMIT_PER_VPC = 50;
@@ -1075,6 +1080,44 @@ export class AwsModel {
     const page = paginate('DescribeVpcEndpoints', filtered, input, { min: 1, max: 1000, clamp: true });
     const endpoints = page.items.map(snapshot);
     return page.nextToken === undefined ? { endpoints } : { endpoints, nextToken: page.nextToken };
+  }
+
+  /**
+   * CreateTags on VPC endpoints (the only resources this model tags): adds or overwrites each tag. Every id
+   * must be a known endpoint (EC2 answers InvalidVpcEndpointId.NotFound otherwise) and the tag set stays
+   * within EC2's limit.
+   */
+  createTags(input: {
+    resourceIds: readonly string[];
+    tags: readonly { key: string; value?: string }[];
+  }): void {
+    if (input.resourceIds.length === 0) throw missing('ResourceId');
+    if (input.tags.length === 0) throw missing('Tag');
+    const tags = this.tagsFrom([{ resourceType: 'vpc-endpoint', tags: [...input.tags] }]);
+    const targets = input.resourceIds.map((id) => {
+      if (!ID_RE.vpce.test(id)) throw new Ec2Error('InvalidID', `The ID '${id}' is not valid`);
+      const stored = this.endpoints.get(id);
+      if (!stored) {
+        throw new Ec2Error('InvalidVpcEndpointId.NotFound', `The Vpc Endpoint Id '${id}' does not exist`);
+      }
+      return stored;
+    });
+    for (const stored of targets) {
+      const merged = { ...stored.record.tags, ...tags };
+      if (Object.keys(merged).length > MAX_TAGS) {
+        throw new Ec2Error('TagLimitExceeded', `The maximum number of tags (${MAX_TAGS}) has been exceeded.`);
+      }
+    }
+    for (const stored of targets) Object.assign(stored.record.tags, tags);
+  }
+
+  /**
+   * Out of band (no EC2 action of the workflow's; tests and drift demos): removes these tag keys from an
+   * endpoint, as someone editing it in the console would.
+   */
+  removeTags(id: string, keys: readonly string[]): void {
+    const stored = this.requireStored(id, 'removeTags');
+    for (const key of keys) delete stored.record.tags[key];
   }
 
   /** DeleteVpcEndpoints: unknown ids come back as `unsuccessful` items, the call itself succeeds. */

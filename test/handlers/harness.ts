@@ -26,9 +26,13 @@ import * as deleteVpcEndpoint from '../../lambdas/handlers/delete-vpc-endpoint.t
 import * as describeAtlasEndpoint from '../../lambdas/handlers/describe-atlas-endpoint.ts';
 import * as describeLink from '../../lambdas/handlers/describe-link.ts';
 import * as describeVpcEndpoint from '../../lambdas/handlers/describe-vpc-endpoint.ts';
+import * as inspectConnection from '../../lambdas/handlers/inspect-connection.ts';
 import * as linkEndpoint from '../../lambdas/handlers/link-endpoint.ts';
+import * as listConnections from '../../lambdas/handlers/list-connections.ts';
+import * as prepareRepair from '../../lambdas/handlers/prepare-repair.ts';
 import * as readConnectionString from '../../lambdas/handlers/read-connection-string.ts';
 import * as releaseLease from '../../lambdas/handlers/release-lease.ts';
+import * as summarizeDelete from '../../lambdas/handlers/summarize-delete.ts';
 import * as summarizeFailure from '../../lambdas/handlers/summarize-failure.ts';
 import type { HandlerDeps, LambdaContextLike } from '../../lambdas/handlers/support/runtime.ts';
 import * as validateRequest from '../../lambdas/handlers/validate-request.ts';
@@ -69,6 +73,10 @@ export const MAKE_HANDLER: Readonly<Record<StepId, MakeHandler>> = {
   'delete-atlas-side': deleteAtlasSide.makeHandler,
   'check-cleanup': checkCleanup.makeHandler,
   'summarize-failure': summarizeFailure.makeHandler,
+  'inspect-connection': inspectConnection.makeHandler,
+  'prepare-repair': prepareRepair.makeHandler,
+  'summarize-delete': summarizeDelete.makeHandler,
+  'list-connections': listConnections.makeHandler,
   'release-lease': releaseLease.makeHandler,
 };
 

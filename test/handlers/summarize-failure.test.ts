@@ -87,6 +87,7 @@ describe('summarize-failure', () => {
         'a new execution.',
     );
     expect(out.report).toEqual({
+      action: 'create',
       requestId: 'r-1',
       kind: null,
       groupId: REQUEST.groupId,
@@ -99,6 +100,25 @@ describe('summarize-failure', () => {
       rollbackOnFailure: null,
       cleanup: 'not-needed',
       resources: [],
+    });
+  });
+
+  it('a delete or repair refused because another execution holds the target: nothing changed, run it again later', async () => {
+    const out = await summarize({
+      input: { ...REQUEST, action: 'delete' },
+      error: {
+        Error: ErrorNames.TargetBusy,
+        Cause: lambdaCause(ErrorNames.TargetBusy, 'Another execution is already working on this target'),
+      },
+    });
+    expect(out.cause).toBe(
+      'TargetBusy: Another execution is already working on this target. Nothing was changed; once the execution ' +
+        'named above has ended, start the delete again (it then sees what that one made or removed).',
+    );
+    expect(out.report).toMatchObject({
+      action: 'delete',
+      error: ErrorNames.TargetBusy,
+      cleanup: 'not-needed',
     });
   });
 

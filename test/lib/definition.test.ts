@@ -14,13 +14,16 @@ import {
 } from '../../lambdas/core/errors.ts';
 import { DetailTypes, EVENT_SOURCE } from '../../lambdas/workflow/events.ts';
 import {
+  AUDIT_ITERATION_STATES,
   DEFAULT_EXECUTION_MARGIN_SECONDS,
   DefinitionErrorNames,
+  EXTRA_TASK_STATES,
   LAMBDA_SERVICE_ERRORS,
   LAMBDA_TASK_TIMEOUT_SECONDS,
   PHASES,
   POLL_PHASES,
   PUBLISH_STATES,
+  PURE_STEPS,
   retryPoliciesOf,
   STEP_IDS,
   STEPS,
@@ -35,14 +38,16 @@ import {
   resolveIntrinsics,
 } from '../../lib/asl.ts';
 import { OUTPUT_FIELDS, RETRY } from '../../lib/workflow-definition.ts';
+import { allStates } from '../../local/engine-core.ts';
 import { logicalIdOf, type Synthesized, synthWorkflow } from './support.ts';
 
 let synth: Synthesized;
 let asl: AslDefinition;
-const states = () => Object.entries(asl.States) as [string, AslState][];
+/** Every state, the audit Map's iteration included. */
+const states = () => allStates(asl);
 /** A state without the explicit `QueryLanguage: JSONPath` CDK adds under the current feature flags. */
 const state = (name: string) => {
-  const s = asl.States[name];
+  const s = Object.fromEntries(allStates(asl))[name];
   if (!s) throw new Error(`no state ${name}`);
   const { QueryLanguage: _language, ...rest } = s;
   return rest as AslState;
@@ -85,25 +90,41 @@ describe('the definition', () => {
     expect(() => new StateMachine(asl as unknown as StateMachineDefinition)).not.toThrow();
   });
 
-  it('stays within what the offline engine runs: JSONPath only, no Assign, no Map/Parallel', () => {
+  it('stays within what the offline engine runs: JSONPath only, no Assign, no Parallel, one inline Map without ItemReader', () => {
     expect(asl.QueryLanguage ?? 'JSONPath').toBe('JSONPath');
     for (const [name, s] of states()) {
       expect(s.QueryLanguage ?? 'JSONPath', name).toBe('JSONPath');
       expect(s.Assign, name).toBeUndefined();
-      expect(['Task', 'Pass', 'Wait', 'Choice', 'Succeed', 'Fail']).toContain(s.Type);
+      expect(['Task', 'Pass', 'Wait', 'Choice', 'Succeed', 'Fail', 'Map']).toContain(s.Type);
     }
+    const maps = states().filter(([, s]) => s.Type === 'Map');
+    expect(maps.map(([name]) => name)).toEqual([StateNames.CheckEachConnection]);
+    const map = maps[0]![1] as AslState & {
+      ItemProcessor: { ProcessorConfig?: { Mode?: string }; States: object };
+    };
+    expect(map.ItemReader).toBeUndefined();
+    expect(map.ItemProcessor.ProcessorConfig?.Mode ?? 'INLINE').toBe('INLINE');
+    // The engine runs Waits at the top level only.
+    expect(Object.values(map.ItemProcessor.States).some((s) => (s as AslState).Type === 'Wait')).toBe(false);
   });
 
   it('uses exactly the state names of the steps table, and nothing unreachable', () => {
-    expect(Object.keys(asl.States).sort()).toEqual([...new Set(Object.values(StateNames))].sort());
+    const iteration: readonly string[] = AUDIT_ITERATION_STATES;
+    const topLevel = [...new Set(Object.values(StateNames))].filter((n) => !iteration.includes(n));
+    expect(Object.keys(asl.States).sort()).toEqual(topLevel.sort());
+    expect(
+      states()
+        .map(([name]) => name)
+        .sort(),
+    ).toEqual([...new Set(Object.values(StateNames))].sort());
     expect(asl.StartAt).toBe(StateNames.ReceiveRequest);
   });
 
-  it('has the execution timeout: the sum of the phase budgets plus the default margin (6 h 45 min)', () => {
+  it('has the execution timeout: the sum of the phase budgets plus the default margin (7 h 15 min)', () => {
     const budgets = POLL_PHASES.reduce((sum, p) => sum + PHASES[p].defaultBudgetSeconds, 0);
-    expect(DEFAULT_EXECUTION_MARGIN_SECONDS).toBe(11700);
+    expect(DEFAULT_EXECUTION_MARGIN_SECONDS).toBe(13500);
     expect(asl.TimeoutSeconds).toBe(budgets + DEFAULT_EXECUTION_MARGIN_SECONDS);
-    expect(asl.TimeoutSeconds).toBe(6 * 3600 + 45 * 60);
+    expect(asl.TimeoutSeconds).toBe(7 * 3600 + 15 * 60);
   });
 
   it('maps every Task to a step function (by logical id) or to EventBridge PutEvents', () => {
@@ -122,11 +143,13 @@ describe('the definition', () => {
       expect(logicalId, `${name}: ${resource}`).toBeDefined();
       const stepId = byLogicalId.get(logicalId!);
       expect(stepId, name).toBeDefined();
-      expect(stepForState(name)?.id).toBe(stepId);
+      expect(stepForState(name)?.id ?? EXTRA_TASK_STATES[name]).toBe(stepId);
       seen.add(stepId!);
     }
     expect([...seen].sort()).toEqual([...STEP_IDS].sort());
-    expect(tasks).toHaveLength(STEP_IDS.length + PUBLISH_STATES.length);
+    expect(tasks).toHaveLength(
+      STEP_IDS.length + PUBLISH_STATES.length + Object.keys(EXTRA_TASK_STATES).length,
+    );
   });
 
   it('wires each step with the Parameters, ResultPath and timeout of the table', () => {
@@ -173,7 +196,7 @@ describe('the definition', () => {
         MaxDelaySeconds: 60,
         JitterStrategy: 'FULL',
       });
-      if (id === 'summarize-failure' || id === 'release-lease') {
+      if (PURE_STEPS.includes(id) || id === 'release-lease') {
         expect(retry, id).toHaveLength(1);
         continue;
       }
@@ -213,11 +236,16 @@ describe('the definition', () => {
         next: c.Next,
         resultPath: c.ResultPath,
       }));
-    // Every workflow error a handler may throw: all of ErrorNames but the two only Fail states use.
-    const named = Object.values(ErrorNames).filter(
-      (n) => n !== 'CleanupIncomplete' && n !== 'WorkflowFailed',
-    );
+    // Every workflow error a handler may throw: all of ErrorNames but the ones only Fail states use.
+    const failOnly: readonly string[] = FAIL_STATE_ERRORS;
+    const named = Object.values(ErrorNames).filter((n) => !failOnly.includes(n));
     expect(THROWN_ERROR_NAMES).toEqual(named);
+    // Steps that cannot have created anything report their failure: straight away when no lease is held
+    // (validation gives back what it took itself; the audit takes none), else after the lease goes back
+    // (a delete's and a repair's steps outside the cleanup, a repair's preparation included: it only reads,
+    // after the broken parts are gone). The forward steps roll back.
+    const noLease = new Set<string>(['validate-request', 'list-connections']);
+    const releasesFirst = new Set<string>(['inspect-connection', 'summarize-delete', 'prepare-repair']);
     for (const id of STEP_IDS) {
       const spec = STEPS[id];
       if (id === 'summarize-failure') {
@@ -229,17 +257,15 @@ describe('the definition', () => {
       if (id === 'release-lease') {
         // A lease that cannot be given back expires on its own: the outcome stands.
         expect(catchTargets(spec.stateName)).toEqual([
-          { errors: ['States.ALL'], next: StateNames.ConnectionMade, resultPath: '$.releaseError' },
+          { errors: ['States.ALL'], next: StateNames.WhichEnding, resultPath: '$.releaseError' },
         ]);
         continue;
       }
-      // Validation holds no lease when it fails (it gives it back itself); a failed cleanup still releases.
-      const next =
-        id === 'validate-request'
-          ? StateNames.SummarizeFailure
-          : spec.compensation
-            ? StateNames.ReleaseTarget
-            : StateNames.DeleteVpcEndpoint;
+      const next = noLease.has(id)
+        ? StateNames.SummarizeFailure
+        : spec.compensation || releasesFirst.has(id)
+          ? StateNames.ReleaseTarget
+          : StateNames.DeleteVpcEndpoint;
       const resultPath = spec.compensation ? '$.cleanupError' : '$.error';
       expect(catchTargets(spec.stateName), id).toEqual([
         { errors: named, next, resultPath },
@@ -307,7 +333,7 @@ describe('the definition', () => {
           },
         ],
       },
-      Next: StateNames.Succeeded,
+      Next: StateNames.RepairDone,
     });
     expect(state(StateNames.Succeeded)).toEqual({
       Type: 'Succeed',
@@ -340,9 +366,10 @@ describe('the definition', () => {
   });
 
   it('names the Fail-state-only errors in no Retry or Catch, and uses WorkflowFailed in exactly one Fail', () => {
-    expect([...FAIL_STATE_ERRORS]).toEqual(['CleanupIncomplete', 'WorkflowFailed']);
+    expect([...FAIL_STATE_ERRORS]).toEqual(['CleanupIncomplete', 'DeleteIncomplete', 'WorkflowFailed']);
     expect(ErrorNames).toMatchObject({
       CleanupIncomplete: 'CleanupIncomplete',
+      DeleteIncomplete: 'DeleteIncomplete',
       WorkflowFailed: 'WorkflowFailed',
     });
     for (const [name, s] of states()) {

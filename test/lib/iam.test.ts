@@ -87,6 +87,16 @@ const EXPECTED: Record<StepId, (id: StepId) => Statement[]> = {
       Condition: { StringEquals: { 'ec2:CreateAction': 'CreateVpcEndpoint' } },
       Sid: 'TagOnCreateOnly',
     },
+    {
+      Action: 'ec2:CreateTags',
+      Effect: 'Allow',
+      Resource: `${EC2}:vpc-endpoint/*`,
+      Condition: {
+        StringEquals: { [`aws:ResourceTag/${TAG_MANAGED_BY}`]: MANAGED_BY },
+        StringEqualsIfExists: { [`aws:RequestTag/${TAG_MANAGED_BY}`]: MANAGED_BY },
+      },
+      Sid: 'RetagManagedVpcEndpoints',
+    },
   ],
   'describe-vpc-endpoint': (id) => [logs(id), XRAY, describeVpcEndpoints],
   'link-endpoint': (id) => [logs(id), XRAY, SECRET],
@@ -107,6 +117,10 @@ const EXPECTED: Record<StepId, (id: StepId) => Statement[]> = {
   'delete-atlas-side': (id) => [logs(id), XRAY, SECRET],
   'check-cleanup': (id) => [logs(id), XRAY, SECRET, describeVpcEndpoints],
   'summarize-failure': (id) => [logs(id), XRAY],
+  'inspect-connection': (id) => [logs(id), XRAY, SECRET, describeVpcEndpoints, lease(['dynamodb:GetItem'])],
+  'prepare-repair': (id) => [logs(id), XRAY, SECRET, describeVpcEndpoints],
+  'summarize-delete': (id) => [logs(id), XRAY],
+  'list-connections': (id) => [logs(id), XRAY, describeVpcEndpoints],
   'release-lease': (id) => [logs(id), XRAY, lease(['dynamodb:DeleteItem'])],
 };
 

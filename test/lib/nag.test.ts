@@ -2,7 +2,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App, Stack, Validations } from 'aws-cdk-lib';
+import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -52,9 +52,12 @@ function acknowledgementsIn(root: IConstruct): { path: string; id: string; reaso
 }
 
 describe('cdk-nag AwsSolutions', () => {
-  it('finds nothing unacknowledged in the construct (account and region known)', () => {
+  it('finds nothing unacknowledged in the construct (account and region known, with the audit schedule)', () => {
     const violations = nagViolations(() =>
-      buildWorkflow({}, { extraContext: { '@aws-cdk/core:validationReportJson': true } }),
+      buildWorkflow(
+        { auditEvery: Duration.hours(6) },
+        { extraContext: { '@aws-cdk/core:validationReportJson': true } },
+      ),
     );
     expect(
       violations.map((v) => `${v.ruleName} @ ${v.violatingResources.map((r) => r.constructPath).join(',')}`),

@@ -60,7 +60,7 @@ describe('alarms', () => {
       alarmActions: [new cloudwatchActions.SnsAction(new sns.Topic(stack, 'Pager'))],
     }));
     const alarms = Object.values(s.template.findResources('AWS::CloudWatch::Alarm')) as Resource[];
-    expect(alarms).toHaveLength(6);
+    expect(alarms).toHaveLength(7);
     for (const alarm of alarms) {
       const actions = JSON.stringify(alarm.Properties.AlarmActions);
       expect(actions).toContain('OpsA');

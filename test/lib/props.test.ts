@@ -25,12 +25,12 @@ describe('props validation', () => {
         connection: { intervals: [Duration.seconds(5)] },
         cleanup: { initialDelay: Duration.seconds(0) },
       },
-      executionTimeout: Duration.hours(7),
+      executionTimeout: Duration.hours(8),
       atlasReservedConcurrency: 2,
       managedByTagValue: 'team-a/orders',
       logLevel: 'DEBUG',
     });
-    expect(built.workflow.executionTimeout.toHours()).toBe(7);
+    expect(built.workflow.executionTimeout.toHours()).toBe(8);
     expect(built.workflow.phaseBudgetSeconds).toMatchObject({ link: 7200, cleanup: 1800, vpcEndpoint: 900 });
     expect(built.workflow.pollSchedules).toEqual({
       atlasEndpoint: defaultPollSchedule('atlasEndpoint'),
@@ -95,27 +95,44 @@ describe('props validation', () => {
 
   it('requires the execution timeout to leave the margin after the phase budgets', () => {
     const secret = {} as PrivateEndpointWorkflowProps['atlasSecret'];
-    // 12600 s of default budgets + the 9534 s margin (steps.ts MIN_EXECUTION_MARGIN_SECONDS) = 22134 s.
-    expect(MIN_EXECUTION_MARGIN_SECONDS).toBe(9534);
+    // 12600 s of default budgets + the 11096 s margin (steps.ts MIN_EXECUTION_MARGIN_SECONDS) = 23696 s.
+    expect(MIN_EXECUTION_MARGIN_SECONDS).toBe(11096);
     expect(validateWorkflowProps({ atlasSecret: secret, executionTimeout: Duration.hours(4) })).toEqual([
-      'executionTimeout: 14400 s must be at least the phase budgets (12600 s) plus 9534 s',
+      'executionTimeout: 14400 s must be at least the phase budgets (12600 s) plus 11096 s',
     ]);
-    expect(validateWorkflowProps({ atlasSecret: secret, executionTimeout: Duration.seconds(22133) })).toEqual(
-      ['executionTimeout: 22133 s must be at least the phase budgets (12600 s) plus 9534 s'],
+    expect(validateWorkflowProps({ atlasSecret: secret, executionTimeout: Duration.seconds(23695) })).toEqual(
+      ['executionTimeout: 23695 s must be at least the phase budgets (12600 s) plus 11096 s'],
     );
-    expect(validateWorkflowProps({ atlasSecret: secret, executionTimeout: Duration.seconds(22134) })).toEqual(
+    expect(validateWorkflowProps({ atlasSecret: secret, executionTimeout: Duration.seconds(23696) })).toEqual(
       [],
     );
     expect(
       validateWorkflowProps({
         atlasSecret: secret,
         phaseBudgets: { atlasEndpoint: Duration.minutes(5) },
-        executionTimeout: Duration.seconds(12600 - 3300 + 9534),
+        executionTimeout: Duration.seconds(12600 - 3300 + 11096),
       }),
     ).toEqual([]);
     expect(
       validateWorkflowProps({ atlasSecret: secret, executionTimeout: Duration.millis(14_400_500) }),
     ).toEqual(['executionTimeout: must be whole seconds, at most one year']);
+  });
+
+  it('takes the audit interval in whole hours from 1 to 168', () => {
+    const secret = {} as PrivateEndpointWorkflowProps['atlasSecret'];
+    for (const every of [Duration.hours(1), Duration.hours(6), Duration.days(7)]) {
+      expect(validateWorkflowProps({ atlasSecret: secret, auditEvery: every })).toEqual([]);
+    }
+    for (const every of [
+      Duration.minutes(30),
+      Duration.minutes(90),
+      Duration.hours(169),
+      Duration.hours(0),
+    ]) {
+      expect(validateWorkflowProps({ atlasSecret: secret, auditEvery: every })).toEqual([
+        'auditEvery: must be whole hours from 1 to 168',
+      ]);
+    }
   });
 
   it('checks the polling schedule: known phases and fields, whole seconds within bounds, all reported', () => {

@@ -40,7 +40,7 @@ import { PROJECT_ROOT } from '../../lib/private-endpoint-workflow.ts';
 
 describe('steps table', () => {
   it('has one entry per step id, each naming its own handler file and a distinct state', () => {
-    expect(STEP_IDS).toHaveLength(13);
+    expect(STEP_IDS).toHaveLength(17);
     const stateNames = new Set<string>();
     for (const id of STEP_IDS) {
       const spec = STEPS[id];
@@ -63,7 +63,14 @@ describe('steps table', () => {
       'describe-vpc-endpoint',
       'delete-vpc-endpoint',
       'check-cleanup',
+      'inspect-connection',
+      'prepare-repair',
+      'list-connections',
     ]);
+    // The lifecycle steps only read EC2; only the compensation deletes.
+    for (const id of ['inspect-connection', 'prepare-repair', 'list-connections'] as const) {
+      expect(STEPS[id].ec2Actions, id).toEqual(['DescribeVpcEndpoints']);
+    }
     const atlas = STEP_IDS.filter((id) => STEPS[id].atlas);
     expect(atlas).not.toContain('create-vpc-endpoint');
     expect(atlas).not.toContain('summarize-failure');
@@ -417,13 +424,15 @@ describe('the execution margin', () => {
 
   it('is the untimed tasks, the last checks and one exhausted retry sequence per stage (the TSDoc numbers)', () => {
     expect(executionMargin()).toEqual({
-      untimedTasksSeconds: 8 * 90 + 30,
+      // 12 Lambda tasks outside the polling loops; a repair's drift event and the failed event.
+      untimedTasksSeconds: 12 * 90 + 2 * 30,
       lastChecksSeconds: 5 * 90,
-      retriesSeconds: 5 * 1172 + 1812 + 662,
-      totalSeconds: 9534,
+      // 5 forward-like stages (validation, 4 phases) and the inspection stage at 1172, cleanup, summary.
+      retriesSeconds: 6 * 1172 + 1812 + 662,
+      totalSeconds: 11096,
     });
-    expect(MIN_EXECUTION_MARGIN_SECONDS).toBe(9534);
-    expect(DEFAULT_EXECUTION_MARGIN_SECONDS).toBe(11700);
+    expect(MIN_EXECUTION_MARGIN_SECONDS).toBe(11096);
+    expect(DEFAULT_EXECUTION_MARGIN_SECONDS).toBe(13500);
     expect(DEFAULT_EXECUTION_MARGIN_SECONDS - MIN_EXECUTION_MARGIN_SECONDS).toBeGreaterThanOrEqual(1800);
     expect(DEFAULT_EXECUTION_MARGIN_SECONDS % 900).toBe(0);
   });
@@ -432,7 +441,8 @@ describe('the execution margin', () => {
     for (const id of STEP_IDS) {
       const policies = retryPoliciesOf(id);
       expect(policies[0], id).toBe(RETRY_POLICIES.lambdaService);
-      if (id === 'summarize-failure' || id === 'release-lease') expect(policies).toHaveLength(1);
+      if (id === 'summarize-failure' || id === 'summarize-delete' || id === 'release-lease')
+        expect(policies).toHaveLength(1);
       else
         expect(policies[1], id).toBe(
           STEPS[id].compensation ? RETRY_POLICIES.transientCleanup : RETRY_POLICIES.transient,

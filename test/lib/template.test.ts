@@ -1,7 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DetailTypes, REQUEST_EVENT_SOURCE } from '../../lambdas/workflow/events.ts';
+import { DetailTypes, EVENT_SOURCE, REQUEST_EVENT_SOURCE } from '../../lambdas/workflow/events.ts';
 import {
   DEFAULT_EXECUTION_MARGIN_SECONDS,
   HandlerEnv,
@@ -60,7 +60,6 @@ describe('functions', () => {
       const expected: Record<string, unknown> = {
         POWERTOOLS_SERVICE_NAME: 'atlas-private-endpoint-workflow',
         POWERTOOLS_LOG_LEVEL: 'INFO',
-        NODE_OPTIONS: '--enable-source-maps',
         [HandlerEnv.WorkflowStep]: id,
       };
       if (spec.atlas) {
@@ -71,14 +70,15 @@ describe('functions', () => {
         expected[HandlerEnv.ManagedByTagValue] = managedBy;
         expected[HandlerEnv.WorkflowAccountId] = '123456789012';
       }
-      if (spec.leaseActions.length > 0) {
+      // Atlas functions too: the deployment's shared Atlas token lives in the lease table (sealed).
+      if (spec.leaseActions.length > 0 || spec.atlas) {
         expected[HandlerEnv.LeaseTableName] = { Ref: logicalIdOf(synth.stack, synth.workflow.leaseTable) };
       }
       if (spec.requestDefaults) {
         expected[HandlerEnv.DefaultRegion] = 'us-east-1';
         expected[HandlerEnv.AllowedRegions] = 'us-east-1';
         expected[HandlerEnv.DefaultRollbackOnFailure] = 'true';
-        expected[HandlerEnv.ExecutionTimeoutSeconds] = '24300';
+        expected[HandlerEnv.ExecutionTimeoutSeconds] = '26100';
         for (const phase of POLL_PHASES) {
           expected[PHASES[phase].budgetEnv] = String(PHASES[phase].defaultBudgetSeconds);
           expected[PHASES[phase].firstWaitEnv] = String(PHASES[phase].initialDelaySeconds);
@@ -184,13 +184,13 @@ describe('state machine', () => {
         ],
       },
     });
-    // 12600 s of budgets + 11700 s of default margin (steps.ts DEFAULT_EXECUTION_MARGIN_SECONDS).
+    // 12600 s of budgets + 13500 s of default margin (steps.ts DEFAULT_EXECUTION_MARGIN_SECONDS).
     expect(synth.workflow.executionTimeout.toSeconds()).toBe(12600 + DEFAULT_EXECUTION_MARGIN_SECONDS);
-    expect(extractDefinition(template).TimeoutSeconds).toBe(24300);
+    expect(extractDefinition(template).TimeoutSeconds).toBe(26100);
   });
 
-  it('has the four state machine alarms (and two on the trigger, see operations.test.ts)', () => {
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 6);
+  it('has the four state machine alarms, the drift alarm (and two on the trigger, see operations.test.ts)', () => {
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 7);
     const smRef = { Ref: logicalIdOf(synth.stack, synth.workflow.stateMachine) };
     for (const metric of [
       'ExecutionsFailed',
@@ -210,8 +210,24 @@ describe('state machine', () => {
         TreatMissingData: 'notBreaching',
       });
     }
+    // Drift events are matched by a rule of their own, counted on the default bus by rule name.
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventBusName: 'default',
+      EventPattern: { source: [EVENT_SOURCE], 'detail-type': [DetailTypes.DriftDetected] },
+      Targets: Match.absent(),
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/Events',
+      MetricName: 'MatchedEvents',
+      Dimensions: [{ Name: 'RuleName', Value: { Ref: logicalIdOf(synth.stack, synth.workflow.driftRule) } }],
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
     expect(Object.keys(synth.workflow.alarms).sort()).toEqual([
       'deadLetterQueueNotEmpty',
+      'driftDetected',
       'executionThrottled',
       'executionsAborted',
       'executionsFailed',
@@ -223,7 +239,8 @@ describe('state machine', () => {
 
 describe('trigger', () => {
   it('a rule on the default bus matching request events, starting the state machine with the detail', () => {
-    template.resourceCountIs('AWS::Events::Rule', 1);
+    // create, delete and check (one rule for both), and the drift rule
+    template.resourceCountIs('AWS::Events::Rule', 3);
     template.hasResourceProperties('AWS::Events::Rule', {
       EventBusName: 'default',
       EventPattern: { source: [REQUEST_EVENT_SOURCE], 'detail-type': [DetailTypes.Requested] },
@@ -241,6 +258,43 @@ describe('trigger', () => {
           Id: Match.anyValue(),
         },
       ],
+    });
+  });
+
+  it('a rule for the delete and check detail-types, passing the whole event (its detail-type names the action)', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventBusName: 'default',
+      EventPattern: {
+        source: [REQUEST_EVENT_SOURCE],
+        'detail-type': [DetailTypes.DeleteRequested, DetailTypes.CheckRequested],
+      },
+      Targets: [
+        Match.objectLike({
+          Arn: { Ref: logicalIdOf(synth.stack, synth.workflow.stateMachine) },
+          Input: Match.absent(),
+          InputPath: '$',
+          RoleArn: { 'Fn::GetAtt': [logicalIdOf(synth.stack, synth.workflow.triggerRole), 'Arn'] },
+          DeadLetterConfig: {
+            Arn: { 'Fn::GetAtt': [logicalIdOf(synth.stack, synth.workflow.deadLetterQueue), 'Arn'] },
+          },
+        }),
+      ],
+    });
+  });
+
+  it('no audit schedule by default; with auditEvery, a Scheduler schedule starting {"action":"audit"}', () => {
+    template.resourceCountIs('AWS::Scheduler::Schedule', 0);
+    expect(synth.workflow.auditSchedule).toBeUndefined();
+    const s = synthWorkflow({ auditEvery: Duration.hours(6) });
+    s.template.resourceCountIs('AWS::Scheduler::Schedule', 1);
+    s.template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'rate(6 hours)',
+      State: 'ENABLED',
+      Target: Match.objectLike({
+        Arn: { Ref: logicalIdOf(s.stack, s.workflow.stateMachine) },
+        Input: JSON.stringify({ action: 'audit' }),
+        RetryPolicy: Match.objectLike({ MaximumRetryAttempts: 3 }),
+      }),
     });
   });
 

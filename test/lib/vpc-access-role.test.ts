@@ -121,6 +121,16 @@ describe('PrivateEndpointVpcAccessRole', () => {
             Condition: { StringEquals: { 'ec2:CreateAction': 'CreateVpcEndpoint' } },
           },
           {
+            Sid: 'RetagManagedVpcEndpoints',
+            Effect: 'Allow',
+            Action: 'ec2:CreateTags',
+            Resource: arns('vpc-endpoint'),
+            Condition: {
+              StringEquals: { [`aws:ResourceTag/${TAG_MANAGED_BY}`]: 'orders-platform' },
+              StringEqualsIfExists: { [`aws:RequestTag/${TAG_MANAGED_BY}`]: 'orders-platform' },
+            },
+          },
+          {
             Sid: 'DeleteManagedVpcEndpoints',
             Effect: 'Allow',
             Action: 'ec2:DeleteVpcEndpoints',

@@ -13,11 +13,19 @@
  * - nothing in the result carries a secret of the world (scanned by the harness's `run`).
  * The target is fresh, so everything there was made by the execution: a resource reported `not-owned` is a
  * misattribution, counted as a leak.
+ *
+ * And for a `delete` of the target's connection after whatever a create left (issue 10, `checkDelete`):
+ * - it ends: SUCCEEDED, or FAILED with a named error and a failed event;
+ * - on success nothing of the target is left but what the output names as refused (not provably the
+ *   connection's: a dedicated endpoint service no VPC endpoint says the request created), and nothing the
+ *   output names as deleted exists;
+ * - the target's lease is given back, as above.
  */
 import fc from 'fast-check';
 import { ErrorNames } from '../../lambdas/core/errors.ts';
 import type { EndpointKind } from '../../lambdas/core/state.ts';
 import type { FailedEventDetail, ResourceReport } from '../../lambdas/workflow/events.ts';
+import type { DeleteOutput } from '../../lambdas/workflow/lifecycle.ts';
 import { targetLeaseKey } from '../../lambdas/workflow/operations/lease.ts';
 import { StateNames } from '../../lambdas/workflow/steps.ts';
 import { ATLAS_LIFECYCLE } from '../../local/cloud/atlas-model.ts';
@@ -204,15 +212,61 @@ export function checkRun(
   }
 
   // The lease is given back before every ending, unless giving it back failed (it then expires).
-  const key = targetLeaseKey({ ...target, kind: target.kind });
-  const held = Object.values(world.inventory().dynamodb)
-    .flat()
-    .some((item) => 'S' in (item.pk ?? {}) && (item.pk as { S: string }).S === key);
+  const held = leaseOf(world, target) !== undefined;
   const releaseFailed = result.history.some(
     (h) => h.state === StateNames.ReleaseTarget && h.kind === 'failed',
   );
   if (held && !releaseFailed && !releaseFaulted) problems.push('the target lease was not given back');
   return { leaks, duplicates, problems };
+}
+
+/** The target's lease as the table holds it (given back: undefined). */
+export function leaseOf(world: World, target: Target): { holder: string; expiresAt: number } | undefined {
+  const key = targetLeaseKey(target);
+  const item = Object.values(world.inventory().dynamodb)
+    .flat()
+    .find((i) => (i.pk as { S?: string } | undefined)?.S === key);
+  if (item === undefined) return undefined;
+  return {
+    holder: (item.holder as { S: string }).S,
+    expiresAt: Number((item.expiresAt as { N: string }).N),
+  };
+}
+
+/** The invariants of a delete of the target's connection (see the module comment). */
+export function checkDelete(
+  world: World,
+  target: Target,
+  result: LocalRunResult,
+  /** A fault hit the lease's DeleteItem: a lease left behind then expires on its own. */
+  releaseFaulted = false,
+): Verdict {
+  const leaks: string[] = [];
+  const problems: string[] = [];
+  const live = liveFor(world, target);
+  const describe = (r: LiveResource) => `${r.type} ${r.id} (${r.status})`;
+  if (result.status === 'SUCCEEDED') {
+    const out = result.output as DeleteOutput;
+    for (const r of live) {
+      if (GOING.has(r.status)) continue;
+      if (!out.refused.some((x) => x.type === r.type && x.id === r.id))
+        leaks.push(`${describe(r)}: not named refused`);
+    }
+    for (const d of out.deleted) {
+      if (live.some((r) => r.type === d.type && r.id === d.id && !GOING.has(r.status)))
+        problems.push(`${d.type} ${d.id} is reported deleted but exists`);
+    }
+  } else {
+    const error = result.error?.error ?? '(none)';
+    if (!NAMED_ERRORS.has(error)) problems.push(`ended with an unnamed error ${error}`);
+    if (failedEvent(result) === undefined) problems.push('no failed event');
+  }
+  const releaseFailed = result.history.some(
+    (h) => h.state === StateNames.ReleaseTarget && h.kind === 'failed',
+  );
+  if (leaseOf(world, target) !== undefined && !releaseFailed && !releaseFaulted)
+    problems.push('the target lease was not given back');
+  return { leaks, duplicates: [], problems };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -344,6 +398,29 @@ export function faultPlan(kind: EndpointKind): fc.Arbitrary<FaultRule[]> {
         .tuple(lostAnswer, fc.array(fc.oneof(lifecycle, lostAnswer), { maxLength: 2 }))
         .map(([first, rest]) => [first, ...rest]),
     },
+  );
+}
+
+/**
+ * Faults for a delete: one to three answers of Atlas, EC2 or the lease table going wrong (errors, throttling,
+ * dropped connections, answers lost after the call took effect), the delete's own calls included. The clouds'
+ * transitions are left alone: a transition stuck for good outlives any re-run, which is a cloud's problem.
+ */
+export function deleteFaultPlan(kind: EndpointKind): fc.Arbitrary<FaultRule[]> {
+  const lostAnswer = fc.record({
+    operation: fc.constantFrom(...MUTATING_OPERATIONS[kind]),
+    occurrence: fc.integer({ min: 1, max: 2 }),
+    times: fc.oneof(fc.constant(1), fc.constant(1000)),
+    effect: fc.constant<FaultEffect>({ kind: 'drop-after-commit' }),
+  });
+  return fc.array(
+    fc.oneof(
+      { weight: 3, arbitrary: rule(ATLAS_OPERATIONS[kind], httpEffect) },
+      { weight: 2, arbitrary: rule(EC2_OPERATIONS, ec2Effect) },
+      { weight: 1, arbitrary: rule(DYNAMODB_OPERATIONS, httpEffect) },
+      { weight: 2, arbitrary: lostAnswer },
+    ),
+    { minLength: 1, maxLength: 3 },
   );
 }
 

@@ -77,7 +77,13 @@ export function expectNoSecrets(result: LocalRunResult): void {
 export async function run(
   world: RunningWorld,
   input: unknown,
-  options: { executionName?: string; auth?: 'service-account' | 'api-key'; props?: LocalWorkflowProps } = {},
+  options: {
+    executionName?: string;
+    auth?: 'service-account' | 'api-key';
+    props?: LocalWorkflowProps;
+    /** Called before each Wait state waits; the run goes on once it resolves. */
+    onWait?: (state: string, seconds: number) => Promise<void> | void;
+  } = {},
 ): Promise<LocalRunResult> {
   const d = world.world.demo;
   const result = await runLocalWorkflow({
@@ -95,6 +101,7 @@ export async function run(
     requestLog: world.world.log,
     ...(options.executionName ? { executionName: options.executionName } : {}),
     ...(options.props ? { props: options.props } : {}),
+    ...(options.onWait ? { onWait: options.onWait } : {}),
   });
   expectNoSecrets(result);
   return result;

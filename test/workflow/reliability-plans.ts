@@ -3,16 +3,37 @@
  * workers): each plan is one to three faults anywhere an execution goes (Atlas, EC2, the lease table, the
  * clouds' own transitions; the cleanup included), with rollback on or off, run against a target of its own in
  * one shared world, and must keep every invariant of test/support/reliability.ts.
+ *
+ * Every {@link DELETE_EVERY}th plan then deletes the connection with the same request body (`"action":
+ * "delete"`) under a fault plan of its own (`deleteFaultPlan`): the delete keeps the delete invariants, and
+ * when it fails, a second delete without faults does; in the end nothing of the target is left but what the
+ * delete names as refused. A lease the create could not give back makes the delete TargetBusy, naming the
+ * create, until it expires.
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ErrorNames } from '../../lambdas/core/errors.ts';
 import type { EndpointKind } from '../../lambdas/core/state.ts';
+import type { FaultRule } from '../../local/cloud/faults.ts';
 import { type RunningWorld, startWorld } from '../../local/cloud/index.ts';
-import { addTarget, checkRun, faultPlan, reliabilitySeed, SHORT_BUDGETS } from '../support/reliability.ts';
-import { run } from './harness.ts';
+import type { LocalRunResult } from '../../local/engine.ts';
+import {
+  addTarget,
+  checkDelete,
+  checkRun,
+  deleteFaultPlan,
+  faultPlan,
+  leaseOf,
+  reliabilitySeed,
+  SHORT_BUDGETS,
+  type Target,
+} from '../support/reliability.ts';
+import { causeText, run } from './harness.ts';
 
 /** Plans per kind and run (300 in all). */
 export const PLANS_PER_KIND = 150;
+/** Every this many plans, the plan's connection is deleted afterwards (30 deletes per kind). */
+export const DELETE_EVERY = 5;
 
 export function planTests(kind: EndpointKind): void {
   describe(`generated fault plans, ${kind}`, () => {
@@ -28,35 +49,88 @@ export function planTests(kind: EndpointKind): void {
 
     it(`${PLANS_PER_KIND} plans: every execution ends named, leaves only what it names, never duplicates`, async () => {
       const seed = reliabilitySeed();
-      const totals = { plans: 0, failed: 0, leaks: 0, duplicates: 0 };
+      const totals = { plans: 0, failed: 0, leaks: 0, duplicates: 0, deletes: 0, deletesFailed: 0 };
       let n = 0;
+
+      /** Runs the delete under `rules` and checks the delete invariants. */
+      const deleteOnce = async (
+        target: Target,
+        rules: FaultRule[],
+        name: string,
+        plan: unknown,
+      ): Promise<LocalRunResult> => {
+        world.world.faults.replace(rules);
+        const result = await run(world, { ...target.request, action: 'delete' }, { executionName: name });
+        const releaseFaulted = world.world.faults.fired.some((f) => f.operation === 'DeleteItem');
+        world.world.faults.replace([]);
+        expect(
+          checkDelete(world.world, target, result, releaseFaulted),
+          `seed ${seed}: ${JSON.stringify({ ...(plan as object), deleteRules: rules, error: result.error?.error, cause: causeText(result).slice(0, 300) })}`,
+        ).toEqual({ leaks: [], duplicates: [], problems: [] });
+        // A lease left behind (its release failed) holds the target until it expires: let it.
+        const left = leaseOf(world.world, target);
+        if (left !== undefined)
+          world.world.clock.advance(left.expiresAt * 1000 - world.world.clock.now() + 1000);
+        return result;
+      };
+
+      /** The delete after the plan: refused while the create's lease is held, then under faults, then clean. */
+      const deleteAfter = async (target: Target, deleteRules: FaultRule[], plan: unknown) => {
+        const held = leaseOf(world.world, target);
+        if (held !== undefined) {
+          const busy = await run(
+            world,
+            { ...target.request, action: 'delete' },
+            {
+              executionName: `plan-${kind}-${n}-busy`,
+            },
+          );
+          expect(busy.error?.error, causeText(busy)).toBe(ErrorNames.TargetBusy);
+          expect(causeText(busy)).toContain(held.holder);
+          world.world.clock.advance(held.expiresAt * 1000 - world.world.clock.now() + 1000);
+        }
+        totals.deletes += 1;
+        const first = await deleteOnce(target, deleteRules, `plan-${kind}-${n}-delete`, plan);
+        if (first.status === 'SUCCEEDED') return;
+        totals.deletesFailed += 1;
+        const second = await deleteOnce(target, [], `plan-${kind}-${n}-delete-again`, plan);
+        expect(second.status, `seed ${seed}: ${causeText(second)}`).toBe('SUCCEEDED');
+      };
+
       await fc.assert(
-        fc.asyncProperty(faultPlan(kind), fc.boolean(), async (rules, rollbackOnFailure) => {
-          n += 1;
-          const target = addTarget(world.world, kind, {
-            rollbackOnFailure,
-            phaseBudgetSeconds: SHORT_BUDGETS,
-            requestId: `plan-${kind}-${n}`,
-          });
-          world.world.faults.replace(rules);
-          const result = await run(world, target.request, { executionName: `plan-${kind}-${n}` });
-          const releaseFaulted = world.world.faults.fired.some((f) => f.operation === 'DeleteItem');
-          world.world.faults.replace([]);
-          const verdict = checkRun(world.world, target, result, rollbackOnFailure, releaseFaulted);
-          totals.plans += 1;
-          if (result.status === 'FAILED') totals.failed += 1;
-          totals.leaks += verdict.leaks.length;
-          totals.duplicates += verdict.duplicates.length;
-          expect(
-            verdict,
-            `seed ${seed}: ${JSON.stringify({ rules, rollbackOnFailure, error: result.error?.error, path: result.path.slice(-6) })}`,
-          ).toEqual({ leaks: [], duplicates: [], problems: [] });
-        }),
+        fc.asyncProperty(
+          faultPlan(kind),
+          fc.boolean(),
+          deleteFaultPlan(kind),
+          async (rules, rollbackOnFailure, deleteRules) => {
+            n += 1;
+            const target = addTarget(world.world, kind, {
+              rollbackOnFailure,
+              phaseBudgetSeconds: SHORT_BUDGETS,
+              requestId: `plan-${kind}-${n}`,
+            });
+            world.world.faults.replace(rules);
+            const result = await run(world, target.request, { executionName: `plan-${kind}-${n}` });
+            const releaseFaulted = world.world.faults.fired.some((f) => f.operation === 'DeleteItem');
+            world.world.faults.replace([]);
+            const verdict = checkRun(world.world, target, result, rollbackOnFailure, releaseFaulted);
+            totals.plans += 1;
+            if (result.status === 'FAILED') totals.failed += 1;
+            totals.leaks += verdict.leaks.length;
+            totals.duplicates += verdict.duplicates.length;
+            expect(
+              verdict,
+              `seed ${seed}: ${JSON.stringify({ rules, rollbackOnFailure, error: result.error?.error, path: result.path.slice(-6) })}`,
+            ).toEqual({ leaks: [], duplicates: [], problems: [] });
+            if (n % DELETE_EVERY === 0) await deleteAfter(target, deleteRules, { rules, rollbackOnFailure });
+          },
+        ),
         { numRuns: PLANS_PER_KIND, seed, endOnFailure: true },
       );
       console.log(
         `reliability plans (${kind}): ${totals.plans} generated plans (${totals.failed} ended failed), ` +
-          `${totals.leaks} leaks, ${totals.duplicates} duplicates; seed ${seed}`,
+          `${totals.leaks} leaks, ${totals.duplicates} duplicates; ${totals.deletes} deletes after them ` +
+          `(${totals.deletesFailed} failed under their faults, then deleted again); seed ${seed}`,
       );
     }, 600_000);
   });

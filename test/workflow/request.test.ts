@@ -10,8 +10,8 @@ import {
   formatPath,
   parseRequest,
   type RequestDefaults,
-  requestJsonSchema,
 } from '../../lambdas/workflow/request.ts';
+import { requestJsonSchema } from '../../lambdas/workflow/request-schema.ts';
 
 const VALID = {
   kind: 'serverless',
@@ -451,7 +451,7 @@ describe('parseRequest: unknown fields and input shape', () => {
     const issue = only(issuesOf({ ...VALID, subnetId: 'subnet-0a1b2c3d' }));
     expect(issue.field).toBe('subnetId');
     expect(issue.problem).toMatch(
-      /is not a known field \(did you mean "subnetIds"\?\); expected only kind, groupId/,
+      /is not a known field \(did you mean "subnetIds"\?\); expected only action, repair, kind, groupId/,
     );
   });
 

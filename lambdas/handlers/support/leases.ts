@@ -19,5 +19,6 @@ export function leaseAccess(env: Environment, tableName: string, clock: HandlerC
   return {
     acquire: (input) => get().acquire(input),
     release: (key, holder) => get().release(key, holder),
+    holderOf: (key, now) => get().holderOf(key, now),
   };
 }

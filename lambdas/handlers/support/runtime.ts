@@ -44,10 +44,12 @@ import type { RequestDefaults } from '#workflow/request';
 import {
   DEADLINE_STEPS,
   HandlerEnv,
+  type ListConnectionsInput,
   PHASES,
   POLL_PHASES,
   type PollingState,
   type PollTiming,
+  type PrepareRepairInput,
   phaseOfCheckStep,
   pollIntervalsFromEnv,
   resolvePhaseBudgets,
@@ -361,6 +363,24 @@ export function validateRequestEvent(event: unknown): ValidateRequestInput {
   };
 }
 
+export function prepareRepairEvent(event: unknown): PrepareRepairInput {
+  const expected = '{ state, executionName }';
+  if (!isRecord(event) || !Object.hasOwn(event, 'state')) {
+    throw wiringError('prepare-repair', expected, '$.state is missing');
+  }
+  if (typeof event.executionName !== 'string') {
+    throw wiringError('prepare-repair', expected, '$.executionName is not a string');
+  }
+  return { state: checkRecord('prepare-repair', event.state), executionName: event.executionName };
+}
+
+export function listConnectionsEvent(event: unknown): ListConnectionsInput {
+  if (!isRecord(event) || !Object.hasOwn(event, 'input')) {
+    throw wiringError('list-connections', '{ input }', '$.input is missing');
+  }
+  return { input: event.input };
+}
+
 export function summarizeFailureEvent(event: unknown): SummarizeFailureInput {
   if (isRecord(event) && !Object.hasOwn(event, 'request')) {
     if (!Object.hasOwn(event, 'input')) {
@@ -419,7 +439,7 @@ function unavailable(id: StepId, what: string): never {
 function invocationKeys(event: unknown): Record<string, string> {
   if (!isRecord(event)) return {};
   if (typeof event.executionName === 'string') return { executionName: event.executionName };
-  const request = event.request;
+  const request = isRecord(event.state) ? event.state.request : event.request;
   if (isRecord(request) && typeof request.requestId === 'string') return { requestId: request.requestId };
   return {};
 }

@@ -7,7 +7,9 @@
  * marker, interface endpoints of its VPC endpoints. They are idempotent: something already gone is success,
  * and running a step twice does no harm. Before deleting a VPC endpoint the tags are read again, so a record
  * that somehow names a foreign endpoint cannot delete it. With `rollbackOnFailure: false` the delete steps
- * delete nothing and only find, so the failure names everything that was kept.
+ * delete nothing and only find, so the failure names everything that was kept (`cleanupDeletes`: a `delete`
+ * and a repair removing the broken parts of its connection always delete; ./inspect.ts sets `created` on what
+ * belongs to the connection, and `request.requestId` to the connection's, so the same rules find the rest).
  *
  * Dedicated clusters, in the order today's Atlas needs (facts §10): the interface endpoint (the link) goes
  * first; check-cleanup waits until it is gone; then the endpoint service is deleted only if it still exists
@@ -33,6 +35,7 @@ import type { ResourceRef } from '#workflow/events';
 import {
   type CleanupObservation,
   type CleanupTarget,
+  cleanupDeletes,
   nextPoll,
   type PollingState,
   type PollRecord,
@@ -142,7 +145,7 @@ export async function deleteVpcEndpoint(
   const targets = new Map<string, string>();
   if (state.vpcEndpoint?.created) targets.set(state.vpcEndpoint.vpcEndpointId, state.vpcEndpoint.state);
   for (const view of await findOwnVpcEndpoints(state, deps)) targets.set(view.vpcEndpointId, view.state);
-  if (!request.rollbackOnFailure) {
+  if (!cleanupDeletes(state)) {
     const kept = [...targets].map(([id, lastStatus]) => ({ type: 'vpc-endpoint' as const, id, lastStatus }));
     deps.logger.info('Found the VPC endpoints of this request (kept: rollbackOnFailure is false)', {
       ...requestKeys(request),
@@ -179,7 +182,7 @@ export async function deleteAtlasSide(
   deps: Pick<StepDeps, 'atlas' | 'logger'>,
 ): Promise<readonly CleanupTarget[]> {
   const { request } = state;
-  const rollback = request.rollbackOnFailure;
+  const rollback = cleanupDeletes(state);
   const atlasSide = state.atlas;
   const atlas = deps.atlas(request.kind);
   const target = targetOf(request);

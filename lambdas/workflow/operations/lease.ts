@@ -15,7 +15,7 @@
  * These functions are the reusable rule (other actions on a connection take and give back the same lease).
  */
 
-import type { LeaseStore } from '#aws/leases';
+import type { LeaseRecord, LeaseStore } from '#aws/leases';
 import { TargetBusyError } from '#core/errors';
 import type { ExecutionInfo, LeaseSide, WorkflowRequest } from '#core/state';
 import { instanceLabel, requestKeys, type StepDeps } from './common.ts';
@@ -103,6 +103,19 @@ export async function releaseTargetLease(
     { ...(state.request === undefined ? {} : requestKeys(state.request)), leaseKey: lease.key },
   );
   return { released: outcome === 'released' };
+}
+
+/**
+ * The execution holding the request's target now, if any: what a plain check (which takes no lease) reads
+ * so it reports a target another execution is working on as in progress, not as drift. Undefined when the
+ * target is free or the deployment has no lease table.
+ */
+export async function targetHolder(
+  request: TargetOf,
+  deps: Pick<StepDeps, 'leases' | 'now'>,
+): Promise<LeaseRecord | undefined> {
+  if (deps.leases === undefined) return undefined;
+  return deps.leases.holderOf(targetLeaseKey(request), deps.now());
 }
 
 /** Gives the lease back after a failure of the step that took it; a failure to do so is logged, not thrown. */

@@ -101,11 +101,17 @@ function summarizeRejected(input: RejectedInput): FailureSummary {
     typeof (raw as Record<string, unknown>).rollbackOnFailure === 'boolean'
       ? ((raw as Record<string, unknown>).rollbackOnFailure as boolean)
       : null;
+  const actionValue = stringField(raw, 'action', (s) => s === 'create' || s === 'delete' || s === 'check');
+  // A delete or a check refused here changed nothing (they create nothing anyway).
+  const lifecycle = actionValue === 'delete' || actionValue === 'check' ? actionValue : undefined;
   const cause = clip(
-    `${original.error}: ${quoted(original.message, 'no message')}. Nothing was created; ${nextStep(original.error)}.`,
+    `${original.error}: ${quoted(original.message, 'no message')}. ${lifecycle === undefined ? 'Nothing was created' : 'Nothing was changed'}; ${nextStep(original.error, lifecycle)}.`,
     MAX_CAUSE_LENGTH,
   );
   const report: FailureReport = {
+    action:
+      (actionValue as FailureReport['action']) ??
+      (typeof raw === 'object' && raw !== null && !('action' in raw) ? 'create' : null),
     requestId: stringField(raw, 'requestId', (s) => s.length > 0 && s.length <= REQUEST_ID_MAX_LENGTH),
     kind: kindValue as EndpointKind | null,
     groupId: stringField(raw, 'groupId', (s) => GROUP_ID_PATTERN.test(s)),
@@ -122,8 +128,8 @@ function summarizeRejected(input: RejectedInput): FailureSummary {
   return { error: original.error, cause, report };
 }
 
-/** What to do about an error that happened before anything was created, by its name. */
-function nextStep(error: string): string {
+/** What to do about an error that happened before anything was created, by its name (and the action). */
+function nextStep(error: string, lifecycle?: 'delete' | 'check'): string {
   switch (error) {
     case ErrorNames.InvalidRequest:
       return 'fix the request and start a new execution';
@@ -139,7 +145,9 @@ function nextStep(error: string): string {
     case ErrorNames.AwsTransientError:
       return 'EC2 kept throttling or failing, even after retries: start a new execution later';
     case ErrorNames.TargetBusy:
-      return 'once the execution named above has ended, start a new execution (it converges on what that one made)';
+      return lifecycle === undefined
+        ? 'once the execution named above has ended, start a new execution (it converges on what that one made)'
+        : `once the execution named above has ended, start the ${lifecycle} again (it then sees what that one made or removed)`;
     case ErrorNames.AtlasNotFound:
       return 'check that the project and the instance or cluster exist and that the credentials can see them, then start a new execution';
     default:
@@ -217,12 +225,20 @@ function lastCleanup(state: WorkflowState): CleanupObservation | undefined {
 
 function summarizeState(state: WorkflowState): FailureSummary {
   const { request } = state;
-  const original = caught(state.error) ?? {
+  const action = request.action ?? 'create';
+  // A delete's own failure is its cleanup's (the deletes are the cleanup steps): there is no other error.
+  const deleteFailed = action === 'delete' && state.error === undefined && state.cleanupError !== undefined;
+  const original = caught(deleteFailed ? state.cleanupError : state.error) ?? {
     error: ErrorNames.WorkflowFailed,
     message: 'the execution failed without a recorded error',
   };
   const cleanupError = caught(state.cleanupError);
-  const rollback = request.rollbackOnFailure;
+  // A delete deletes whatever its request says about rollbacks, and so does a repair removing broken parts
+  // (before prepare-repair); a repair never rolls back what it built (its rollbackOnFailure is false).
+  const removing =
+    action === 'delete' ||
+    (action === 'check' && state.cleanupError !== undefined && state.repairRun === undefined);
+  const rollback = removing ? true : request.rollbackOnFailure;
   const observation = lastCleanup(state);
   const same = (a: { type: string; id: string }, b: { type: string; id: string }) =>
     a.type === b.type && a.id === b.id;
@@ -263,15 +279,21 @@ function summarizeState(state: WorkflowState): FailureSummary {
   else cleanup = 'complete';
 
   // With rollback off the delete steps only look (the cause says when that look failed): nothing was to go.
-  const error = cleanupError === null || !rollback ? original.error : ErrorNames.CleanupIncomplete;
+  let error = original.error;
+  if (cleanupError !== null && rollback)
+    error = action === 'delete' ? ErrorNames.DeleteIncomplete : ErrorNames.CleanupIncomplete;
   const observed = (r: ResourceReport, where: 'gone' | 'remaining') =>
     observation?.[where].some((x) => same(x, r)) ?? false;
   const removedByAtlas = {
     gone: resources.filter((r) => r.disposition === 'not-owned' && observed(r, 'gone')),
     going: resources.filter((r) => r.disposition === 'not-owned' && observed(r, 'remaining')),
   };
-  const cause = clip(buildCause(state, original, cleanupError, resources, removedByAtlas), MAX_CAUSE_LENGTH);
+  const cause = clip(
+    buildCause(state, original, deleteFailed ? null : cleanupError, resources, removedByAtlas, rollback),
+    MAX_CAUSE_LENGTH,
+  );
   const report: FailureReport = {
+    action,
     requestId: request.requestId,
     kind: request.kind,
     groupId: request.groupId,
@@ -311,11 +333,18 @@ function buildCause(
   cleanupError: { error: string; message: string } | null,
   resources: readonly ResourceReport[],
   removedByAtlas: { readonly gone: readonly ResourceReport[]; readonly going: readonly ResourceReport[] },
+  /** Whether the cleanup deleted (else it only looked: `rollbackOnFailure` false). */
+  rollback: boolean,
 ): string {
   const { request } = state;
+  const action = request.action ?? 'create';
   const parts: string[] = [];
   const message = quoted(original.message, 'no message');
-  parts.push(`${original.error}: ${message}.`);
+  if (action === 'delete' && state.error === undefined) {
+    parts.push(`${ErrorNames.DeleteIncomplete}: the delete did not finish (${original.error}: ${message}).`);
+  } else if (action === 'check' && state.error === undefined && cleanupError !== null) {
+    parts.push('The repair could not remove the broken parts of the connection.');
+  } else parts.push(`${original.error}: ${message}.`);
   parts.push(
     `Request ${request.requestId}: ${instanceLabel(request)} in project ${request.groupId}, ` +
       `VPC ${request.vpcId} (${request.region}).`,
@@ -327,7 +356,7 @@ function buildCause(
   ) {
     parts.push(RETIRED_SERVERLESS_HINT);
   }
-  if (cleanupError !== null && request.rollbackOnFailure) {
+  if (cleanupError !== null && rollback) {
     parts.push(
       `The cleanup failed too (${cleanupError.error}: ${quoted(cleanupError.message, 'no message')}).`,
     );
@@ -343,7 +372,12 @@ function buildCause(
   const leftOver = by('left-over');
   const notOwned = by('not-owned');
   if (deleted.length > 0) parts.push(`Deleted: ${list(deleted)}.`);
-  if (kept.length > 0) {
+  if (kept.length > 0 && action === 'check') {
+    parts.push(
+      `Kept (a repair never deletes the connection it was asked to fix): ${list(kept)}. Run the check with ` +
+        '"repair": true again to resume with them, or delete the connection.',
+    );
+  } else if (kept.length > 0) {
     parts.push(
       `Kept because rollbackOnFailure is false: ${list(kept)}. Delete them yourself, or run the request again ` +
         `with requestId "${request.requestId}" to resume with them.`,
@@ -352,7 +386,11 @@ function buildCause(
   if (leftOver.length > 0) {
     const inUse = leftOver.filter((r) => r.lastStatus === IN_USE_STATUS);
     const stuck = leftOver.filter((r) => r.lastStatus !== IN_USE_STATUS);
-    if (stuck.length > 0) {
+    if (stuck.length > 0 && action === 'delete') {
+      parts.push(
+        `Left (not confirmed gone): ${list(stuck)}. Run the delete again once the problem is fixed, or delete them by hand.`,
+      );
+    } else if (stuck.length > 0) {
       parts.push(`Left over (the cleanup could not confirm them gone): ${list(stuck)}. Delete them by hand.`);
     }
     if (inUse.length > 0) {
@@ -388,6 +426,7 @@ function buildCause(
  */
 function nothingRecorded(state: WorkflowState, error: string): string {
   const { request } = state;
+  if (request.action !== undefined) return 'Nothing was changed.';
   if (state.atlas === undefined && createMayHaveTakenEffect(error)) {
     const lost =
       'Nothing was recorded as created, but an Atlas create may have taken effect with its answer lost.';

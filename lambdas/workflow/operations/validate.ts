@@ -16,6 +16,11 @@
  *    marker); anything else is adopted but never deleted. An unlinked serverless endpoint is adopted only
  *    when it carries this request's marker: an unmarked one may be another execution's, in the middle of
  *    its own run, so this request makes its own instead.
+ *
+ * Other actions (./inspect.ts finds their connection): a `delete` is parsed (1, without the network and Atlas
+ * checks: what it removes may outlive them) and takes the lease (2); a `check` with `repair` runs 1 and 2; a
+ * plain `check` is only parsed: it changes nothing, so it takes no lease (inspect.ts reports a target another
+ * execution holds as in progress). None of them runs 3.
  */
 import type { AtlasEndpointView, DeploymentTier, DeploymentView } from '#atlas/endpoint-kind';
 import { apiErrorOf } from '#atlas/errors';
@@ -146,7 +151,30 @@ export async function validateRequest(
   // (a hostile or broken input costs nothing and reaches nobody).
   if (issues.length > 0 || parsed === undefined) throw new InvalidRequestError(issues);
 
-  // 2. The network (EC2) and the Atlas target, together, so one InvalidRequest lists every problem they find.
+  const action = parsed.action ?? 'create';
+  const execution = executionOf(input, deps.now);
+  // delete and check find their connection in inspect-connection, after this, and check neither the network
+  // nor the Atlas target (what a delete removes may outlive them; a check reports what it finds). A plain
+  // check changes nothing and takes no lease (inspect-connection reports a target another execution holds as
+  // in progress); a delete takes it like a create, so a delete and a create of one target never interleave.
+  if (action !== 'create' && parsed.repair !== true) {
+    const { phaseBudgetSeconds: _overrides, ...request } = parsed;
+    const lease =
+      action === 'delete'
+        ? await acquireTargetLease(request, execution, leaseSecondsOf(deps.env), deps)
+        : undefined;
+    deps.logger.info('Request validated', { ...requestKeys(request), action, lookup: request.lookup ?? {} });
+    return {
+      request,
+      settings: withRunDeadline(settings, execution, deps.env),
+      existing: {},
+      execution,
+      ...(lease === undefined ? {} : { lease }),
+    };
+  }
+
+  // 2. The network (EC2) and the Atlas target, together, so one InvalidRequest lists every problem they find
+  // (a create, and a check with repair: both may create).
   const [networkCheck, atlasCheck] = await Promise.allSettled([
     deps.vpcEndpoints(parsed).checkNetwork(parsed),
     checkAtlasTarget(parsed, deps.atlas),
@@ -172,11 +200,11 @@ export async function validateRequest(
   const { phaseBudgetSeconds: _overrides, ...request } = parsed;
   // The target's lease before anything is looked at: what the look-up finds can then no longer change under
   // this execution's feet (another execution for the target is refused, or has ended).
-  const execution = executionOf(input, deps.now);
   const lease = await acquireTargetLease(request, execution, leaseSecondsOf(deps.env), deps);
   let existing: ExistingResources;
   try {
-    existing = await lookUpExisting(request, deps);
+    // A repair finds its connection in inspect-connection, after this.
+    existing = action === 'create' ? await lookUpExisting(request, deps) : {};
   } catch (error) {
     // Nothing was created: the lease goes back now, so a retry of this step or another execution may take it.
     await releaseAfterFailure(lease, request, deps);

@@ -5,8 +5,10 @@
  * of the same request never gets one an earlier execution made (and maybe deleted); re-runs converge through
  * validate-request's tag look-up instead.
  */
+import { type CreateInterfaceEndpointInput, endpointTags } from '#aws/vpc-endpoints';
 import { AwsRequestRejectedError, EndpointRejectedError, ErrorNames } from '#core/errors';
-import type { VpcEndpointSide } from '#core/state';
+import type { AtlasSide, VpcEndpointSide } from '#core/state';
+import { TAG_NAME } from '#core/tags';
 import {
   nextPoll,
   type PollingState,
@@ -25,7 +27,67 @@ import {
   toVpcEndpointSide,
 } from './common.ts';
 
-/** Adopts `existing.vpcEndpoint`, else creates the tagged interface endpoint for the Atlas service name. */
+/** What the create sends for the record's request and Atlas side (the tags are derived from it). */
+function createInput(
+  state: WorkflowState,
+  atlas: AtlasSide,
+  serviceName: string,
+  managedBy: string,
+): CreateInterfaceEndpointInput {
+  const { request } = state;
+  return {
+    serviceName,
+    vpcId: request.vpcId,
+    subnetIds: request.subnetIds,
+    securityGroupIds: request.securityGroupIds,
+    privateDnsEnabled: request.privateDnsEnabled,
+    tags: request.tags,
+    managedBy,
+    atlas: {
+      kind: request.kind,
+      groupId: request.groupId,
+      instanceName: request.instanceName,
+      atlasEndpointId: atlas.id,
+      created: atlas.created,
+    },
+    requestId: request.requestId,
+    idempotencyKey: state.execution?.id ?? request.requestId,
+  };
+}
+
+/**
+ * A repair adopting the connection's VPC endpoint puts back the tags the create writes (the workflow's own
+ * and the request's) where someone changed or removed them. The console Name is left as it is.
+ */
+async function restoreTags(
+  state: WorkflowState,
+  adopted: VpcEndpointSide,
+  deps: Pick<StepDeps, 'vpcEndpoints' | 'managedBy' | 'logger'>,
+): Promise<void> {
+  const atlas = requireAtlas(state, 'create-vpc-endpoint');
+  const ops = deps.vpcEndpoints(state.request);
+  const view = await ops.describeVpcEndpoint(adopted.vpcEndpointId);
+  if (view === undefined) return;
+  const wanted = endpointTags(createInput(state, atlas, adopted.serviceName, deps.managedBy));
+  const changed = Object.fromEntries(
+    Object.entries(wanted).filter(
+      ([key, value]) =>
+        view.tags[key] !== value && (key !== TAG_NAME || Object.hasOwn(state.request.tags, TAG_NAME)),
+    ),
+  );
+  if (Object.keys(changed).length === 0) return;
+  await ops.tagVpcEndpoint(adopted.vpcEndpointId, changed);
+  deps.logger.info('Restored the tags of the VPC endpoint', {
+    ...requestKeys(state.request),
+    vpcEndpointId: adopted.vpcEndpointId,
+    tags: Object.keys(changed),
+  });
+}
+
+/**
+ * Adopts `existing.vpcEndpoint` (a repair also restores its tags), else creates the tagged interface endpoint
+ * for the Atlas service name.
+ */
 export async function createVpcEndpoint(
   state: WorkflowState,
   deps: Pick<StepDeps, 'vpcEndpoints' | 'managedBy' | 'logger'>,
@@ -38,29 +100,17 @@ export async function createVpcEndpoint(
     request,
     (v) => ({ vpcEndpointId: v.vpcEndpointId, state: v.state }),
   );
-  if (adopted !== undefined) return adopted;
+  if (adopted !== undefined) {
+    if (state.repairRun !== undefined && adopted.created) await restoreTags(state, adopted, deps);
+    return adopted;
+  }
   const atlas = requireAtlas(state, 'create-vpc-endpoint');
   if (atlas.endpointServiceName === null)
     throw missingKey('create-vpc-endpoint', 'atlas.endpointServiceName');
   try {
-    const view = await deps.vpcEndpoints(request).createInterfaceEndpoint({
-      serviceName: atlas.endpointServiceName,
-      vpcId: request.vpcId,
-      subnetIds: request.subnetIds,
-      securityGroupIds: request.securityGroupIds,
-      privateDnsEnabled: request.privateDnsEnabled,
-      tags: request.tags,
-      managedBy: deps.managedBy,
-      atlas: {
-        kind: request.kind,
-        groupId: request.groupId,
-        instanceName: request.instanceName,
-        atlasEndpointId: atlas.id,
-        created: atlas.created,
-      },
-      requestId: request.requestId,
-      idempotencyKey: state.execution?.id ?? request.requestId,
-    });
+    const view = await deps
+      .vpcEndpoints(request)
+      .createInterfaceEndpoint(createInput(state, atlas, atlas.endpointServiceName, deps.managedBy));
     deps.logger.info('Created the VPC endpoint', {
       ...requestKeys(request),
       vpcEndpointId: view.vpcEndpointId,
