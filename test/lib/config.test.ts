@@ -181,6 +181,7 @@ describe('PrivateEndpointStack', () => {
             Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
             Resource: { Ref: 'AtlasSecretArn' },
           },
+          { Sid: 'SharedAtlasToken' },
         ],
       },
     });
@@ -236,6 +237,7 @@ describe('PrivateEndpointStack', () => {
             Resource: 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
             Condition: { StringEquals: { 'kms:ViaService': 'secretsmanager.us-east-1.amazonaws.com' } },
           },
+          { Sid: 'SharedAtlasToken' },
         ],
       },
     });

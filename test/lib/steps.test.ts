@@ -89,16 +89,19 @@ describe('steps table', () => {
       HandlerEnv.VpcAccountExternalId,
     ];
     expect(envNamesFor('create-vpc-endpoint')).toEqual([HandlerEnv.WorkflowStep, ...ec2]);
+    // An Atlas step also gets the lease table, where the deployment's Atlas token is shared (sealed).
     expect(envNamesFor('link-endpoint')).toEqual([
       HandlerEnv.WorkflowStep,
       HandlerEnv.AtlasSecretArn,
       HandlerEnv.AtlasBaseUrl,
+      HandlerEnv.LeaseTableName,
     ]);
     // A check step also gets its phase's intervals.
     expect(envNamesFor('describe-link')).toEqual([
       HandlerEnv.WorkflowStep,
       HandlerEnv.AtlasSecretArn,
       HandlerEnv.AtlasBaseUrl,
+      HandlerEnv.LeaseTableName,
       'POLL_INTERVALS_LINK_SECONDS',
     ]);
     expect(envNamesFor('describe-vpc-endpoint')).toEqual([
