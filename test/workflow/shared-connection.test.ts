@@ -10,7 +10,7 @@ import { ErrorNames } from '../../lambdas/core/errors.ts';
 import type { WorkflowOutput } from '../../lambdas/core/state.ts';
 import type { LocalRunResult } from '../../local/engine.ts';
 import { causeText, live, newWorld, requestFor, run, type TestWorld } from './harness.ts';
-import { deleteOutput, nextName } from './lifecycle-harness.ts';
+import { checkOutput, deleteOutput, nextName } from './lifecycle-harness.ts';
 
 let world: TestWorld | undefined;
 afterEach(async () => {
@@ -74,6 +74,20 @@ describe('two dedicated clusters of one project in one VPC', () => {
     // Nothing was created on either side by the second request.
     expect(world.world.log.of('CreateVpcEndpoint').filter((e) => e.status < 400)).toHaveLength(1);
     expect(world.world.log.of('createPrivateEndpoint').filter((e) => e.status < 400)).toHaveLength(1);
+
+    // A check of the second cluster sees the shared connection healthy (not ABSENT, no drift event).
+    const checked = checkOutput(
+      await run(world, { ...second, action: 'check' }, { executionName: nextName('share-b-check') }),
+    );
+    expect(checked.status, JSON.stringify(checked.drift)).toBe('HEALTHY');
+    expect(checked.vpcEndpoint).toMatchObject({ id: a.vpcEndpointId, owned: false });
+    expect(checked.privateSrvConnectionString).toBe(b.privateSrvConnectionString);
+    // A delete from the plain request body finds it too, and leaves it.
+    const plain = deleteOutput(
+      await run(world, { ...second, action: 'delete' }, { executionName: nextName('share-b-delete-body') }),
+    );
+    expect(plain.deleted).toEqual([]);
+    expect(plain.refused.map((r) => r.id)).toContain(a.vpcEndpointId);
 
     // The second request's delete (from its output) leaves the shared pair and says why.
     const bDeleted = deleteOutput(

@@ -72,6 +72,11 @@ export interface FoundConnection {
   readonly request: WorkflowRequest;
   readonly vpce: VpcEndpointView | undefined;
   readonly vpceOwned: boolean;
+  /**
+   * Dedicated: the VPC endpoint is another request's connection from this VPC, which serves this cluster too
+   * (adopted as shared by this request's create): not this connection's, and not drift either.
+   */
+  readonly shared?: boolean;
   readonly atlas: AtlasEndpointView | undefined;
   readonly atlasOwned: boolean;
   /** Undefined when there is no VPC endpoint or no live Atlas side to be linked. */
@@ -164,6 +169,28 @@ function vpceNotOwnedReason(
   return undefined;
 }
 
+/**
+ * Dedicated: the live VPC endpoint of the request's VPC to the project's endpoint service of the region that
+ * the service lists as an interface endpoint (facts §10: it serves every dedicated cluster of the project
+ * there), whoever made it; validate-request adopts the same one as shared. Undefined when there is none.
+ */
+async function sharedVpcEndpoint(
+  request: WorkflowRequest,
+  deps: Pick<StepDeps, 'atlas' | 'vpcEndpoints'>,
+): Promise<VpcEndpointView | undefined> {
+  const service = await atlasCall(request.kind, () =>
+    deps.atlas(request.kind).findExisting(targetOf(request)),
+  );
+  if (service === undefined || service.endpointServiceName === null) return undefined;
+  if (service.status === 'gone' || service.status === 'deleting') return undefined;
+  const found = await deps
+    .vpcEndpoints(request)
+    .findVpcEndpoints({ vpcId: request.vpcId, serviceName: service.endpointServiceName });
+  return found
+    .filter((v) => !isVpcEndpointGone(v) && !DEAD_STATES.has(v.state))
+    .find((v) => service.linkedVpcEndpointIds.includes(v.vpcEndpointId));
+}
+
 /** Looks both sides up. Throws ResourceConflict when the target has several connections and none is named. */
 export async function findConnection(
   request: WorkflowRequest,
@@ -197,7 +224,18 @@ export async function findConnection(
   } else if (lookup.requestId !== undefined) {
     candidates = tagged.filter((v) => v.tags[TAG_REQUEST_ID] === lookup.requestId);
   }
+  let shared: VpcEndpointView | undefined;
+  if (
+    request.kind === 'dedicated' &&
+    lookup.vpcEndpointId === undefined &&
+    !candidates.some((v) => !isVpcEndpointGone(v))
+  ) {
+    // Nothing of this cluster's own: the connection another request made from this VPC serves it (shared).
+    shared = await sharedVpcEndpoint(request, deps);
+    if (shared !== undefined) candidates = [...candidates, shared];
+  }
   const vpce = pickVpcEndpoint(candidates, request);
+  const isShared = shared !== undefined && vpce?.vpcEndpointId === shared.vpcEndpointId;
   const notOwned = vpce === undefined ? undefined : vpceNotOwnedReason(vpce, request, deps.managedBy);
   const vpceOwned = vpce !== undefined && notOwned === undefined;
   if (vpce !== undefined && notOwned !== undefined) {
@@ -286,6 +324,7 @@ export async function findConnection(
       request: connectionRequest,
       vpce,
       vpceOwned,
+      shared: isShared,
       atlas,
       atlasOwned,
       link,
@@ -339,7 +378,7 @@ export function assess(found: FoundConnection): { status: ConnectionStatus; drif
       detail: `VPC endpoint ${vpce.vpcEndpointId} is ${vpce.state}${why}`,
     });
   }
-  if (vpce !== undefined && !found.vpceOwned) {
+  if (vpce !== undefined && !found.vpceOwned && found.shared !== true) {
     const refusal = found.refused.find((r) => r.type === 'vpc-endpoint' && r.id === vpce.vpcEndpointId);
     drift.push({
       kind: 'tags-changed',
