@@ -207,7 +207,7 @@ export interface PrivateEndpointWorkflowProps {
 
   /**
    * The state machine's timeout: a backstop that, unlike a phase deadline, cleans nothing up. Must exceed
-   * the sum of the phase budgets by at least `MIN_EXECUTION_MARGIN_SECONDS` (11096 s, 3 h 4 min 56 s),
+   * the sum of the phase budgets by at least `MIN_EXECUTION_MARGIN_SECONDS` (11606 s, 3 h 13 min 26 s),
    * which covers what no budget counts on the longest path: the tasks outside the polling loops and each
    * phase's last check running to their task timeouts, and in each stage one Task that exhausts all its
    * Step Functions retries (failed attempts and pauses at their maximum). Within that, an execution ends

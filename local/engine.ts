@@ -48,6 +48,7 @@ import {
   type TaskFunction,
 } from './engine-core.ts';
 import { type EnvironmentRecord, ownEnvironment, withEnvironment } from './env-scope.ts';
+import { localExecutions, localSfnUrl } from './sfn-server.ts';
 import { virtualTimeOf } from './virtual-time.ts';
 
 export type { HistoryEntry } from './engine-core.ts';
@@ -270,8 +271,16 @@ export interface PublishedEvent {
 export interface LocalRunOptions {
   readonly input: unknown;
   readonly target: LocalTarget;
-  /** The world's clock when running against the embedded world; otherwise a fresh manual clock. */
+  /**
+   * The world's clock when running against the embedded world; otherwise a fresh frozen clock that starts at the
+   * real now (an external target's DynamoDB compares the lease's expiry with real time).
+   */
   readonly clock?: VirtualClock;
+  /**
+   * Aborting it marks the execution ABORTED in the engine's Step Functions front (local/sfn-server.ts), as
+   * StopExecution does: the next execution for its target takes over its lease. The CLI aborts on Ctrl-C.
+   */
+  readonly signal?: AbortSignal;
   /** The world's request log, for per-operation call counts. */
   readonly requestLog?: RequestLog;
   readonly executionName?: string;
@@ -331,6 +340,15 @@ export interface LocalRunResult {
 }
 
 let runCounter = 0;
+
+/** The state machine the engine's executions belong to (their ARNs name it). */
+const LOCAL_STATE_MACHINE = 'LocalPrivateEndpointWorkflow';
+const LOCAL_STATE_MACHINE_ARN = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${LOCAL_STATE_MACHINE}`;
+
+/** The ARN of the engine's execution `executionName`. */
+export function localExecutionArn(executionName: string): string {
+  return `arn:aws:states:${REGION}:${ACCOUNT}:execution:${LOCAL_STATE_MACHINE}:${executionName}`;
+}
 
 function targetEnvironment(target: LocalTarget): Record<string, string> {
   const env: Record<string, string> = {
@@ -610,9 +628,20 @@ export async function runLocalWorkflow(options: LocalRunOptions): Promise<LocalR
   const executionName = options.executionName ?? `local-${Date.now().toString(36)}-${runId}`;
   const synthesized = synthesizeWorkflow(options.props);
   await deployTables(synthesized.tables, options.target);
-  const clock = options.clock ?? new VirtualClock({ timeScale: 0 });
+  // An external target runs on real time: the clock starts at the real now (the world's clock keeps its epoch).
+  const clock = options.clock ?? new VirtualClock({ timeScale: 0, start: Date.now() });
+  // The engine is the local Step Functions: its front answers the lease's DescribeExecution about its runs.
+  const sfnUrl = await localSfnUrl();
+  const signing = options.target.awsCredentials ?? {
+    accessKeyId: ownEnvironment().AWS_ACCESS_KEY_ID,
+    secretAccessKey: ownEnvironment().AWS_SECRET_ACCESS_KEY,
+  };
+  if (signing.accessKeyId && signing.secretAccessKey) {
+    localExecutions.trust(signing.accessKeyId, signing.secretAccessKey);
+  }
   const baseEnv = {
     ...targetEnvironment(options.target),
+    AWS_ENDPOINT_URL_SFN: sfnUrl,
     POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'SILENT',
     POWERTOOLS_DEV: 'false',
   };
@@ -723,6 +752,11 @@ export async function runLocalWorkflow(options: LocalRunOptions): Promise<LocalR
 
   // The execution takes part in the clock's time from here to its end (concurrent runs' waits overlap).
   const time = clock.timeScale === 0 ? virtualTimeOf(clock) : undefined;
+  const executionArn = localExecutionArn(executionName);
+  localExecutions.started(executionArn, LOCAL_STATE_MACHINE_ARN, executionName, startVirtual);
+  const abort = () => localExecutions.ended(executionArn, 'ABORTED', clock.now());
+  if (options.signal?.aborted) abort();
+  options.signal?.addEventListener('abort', abort, { once: true });
   time?.enter();
   let result: CoreRunResult;
   try {
@@ -733,14 +767,14 @@ export async function runLocalWorkflow(options: LocalRunOptions): Promise<LocalR
       input: options.input,
       context: {
         Execution: {
-          Id: `arn:aws:states:${REGION}:${ACCOUNT}:execution:LocalPrivateEndpointWorkflow:${executionName}`,
+          Id: executionArn,
           Name: executionName,
           StartTime: new Date(startVirtual).toISOString(),
           Input: options.input,
           RoleArn: `arn:aws:iam::${ACCOUNT}:role/local`,
         },
         StateMachine: {
-          Id: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:LocalPrivateEndpointWorkflow`,
+          Id: LOCAL_STATE_MACHINE_ARN,
           Name: 'local',
         },
       },
@@ -755,9 +789,14 @@ export async function runLocalWorkflow(options: LocalRunOptions): Promise<LocalR
         );
       },
     });
+  } catch (error) {
+    localExecutions.ended(executionArn, 'FAILED', clock.now());
+    throw error;
   } finally {
     time?.leave();
+    options.signal?.removeEventListener('abort', abort);
   }
+  localExecutions.ended(executionArn, result.status, clock.now());
 
   return {
     executionName,
