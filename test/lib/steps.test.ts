@@ -382,8 +382,7 @@ describe('the execution margin', () => {
     for (const id of STEP_IDS) {
       const policies = retryPoliciesOf(id);
       expect(policies[0], id).toBe(RETRY_POLICIES.lambdaService);
-      if (id === 'summarize-failure' || id === 'summarize-delete' || id === 'release-lease')
-        expect(policies).toHaveLength(1);
+      if (id === 'summarize-failure' || id === 'summarize-delete') expect(policies).toHaveLength(1);
       else
         expect(policies[1], id).toBe(
           STEPS[id].compensation ? RETRY_POLICIES.transientCleanup : RETRY_POLICIES.transient,

@@ -145,7 +145,11 @@ describe('a lease whose holder still runs', () => {
     );
     const key = targetLeaseKey(request as never);
     const now = w.world.clock.now();
-    localExecutions.started(holder, 'arn:aws:states:us-east-1:123456789012:stateMachine:Local', 'still-running');
+    localExecutions.started(
+      holder,
+      'arn:aws:states:us-east-1:123456789012:stateMachine:Local',
+      'still-running',
+    );
     const lease = { key, holder, requestId: 'held', now, expiresAt: Math.ceil(now / 1000) + 3600 };
     expect((await store.acquire(lease)).acquired).toBe(true);
 
@@ -169,8 +173,6 @@ describe('a lease whose holder still runs', () => {
     );
     expect(takers.filter((t) => t.acquired)).toHaveLength(1);
     const loser = takers.find((t) => !t.acquired);
-    expect(loser?.acquired === false ? loser.holder?.holder : undefined).toBe(
-      leases(w).map(([, h]) => h)[0],
-    );
+    expect(loser?.acquired === false ? loser.holder?.holder : undefined).toBe(leases(w).map(([, h]) => h)[0]);
   });
 });
