@@ -6,7 +6,12 @@
  * Errors: throttling, 5xx and network failures -> AwsTransientError; other refusals (AccessDenied, InvalidArn)
  * -> AwsRequestRejectedError (see ./errors.ts). `ExecutionDoesNotExist` is an answer, not an error: `UNKNOWN`.
  */
-import { DescribeExecutionCommand, ExecutionDoesNotExist, SFNClient } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  ExecutionDoesNotExist,
+  SFNClient,
+  type SFNClientConfig,
+} from '@aws-sdk/client-sfn';
 import { toAwsWorkflowError } from './errors.ts';
 
 /**
@@ -55,7 +60,7 @@ export function createSfnClient(
   options: {
     readonly region?: string;
     readonly endpoint?: string;
-    readonly credentials?: SFNClient['config']['credentials'];
+    readonly credentials?: SFNClientConfig['credentials'];
   } = {},
 ): SFNClient {
   return new SFNClient({
