@@ -75,9 +75,11 @@ describe('an external run', () => {
     const before = Date.now();
     const result = await runLocalWorkflow({ input: requestOf(running), target: targetOf(running) });
     expect(result.status).toBe('SUCCEEDED');
-    const [item] = Object.values(running.world.inventory().dynamodb).flat();
-    const acquiredAt = Date.parse((item?.acquiredAt as { S: string }).S);
-    const expiresAt = Number((item?.expiresAt as { N: string }).N) * 1000;
+    const items = Object.values(running.world.inventory().dynamodb).flat();
+    expect(items, 'the lease is left (its release failed)').toHaveLength(1);
+    const item = items[0] as Record<string, { S?: string; N?: string }>;
+    const acquiredAt = Date.parse(item.acquiredAt?.S ?? '');
+    const expiresAt = Number(item.expiresAt?.N) * 1000;
     expect(acquiredAt).toBeGreaterThanOrEqual(before - 1000);
     expect(acquiredAt).toBeLessThanOrEqual(Date.now() + 1000);
     expect(expiresAt, 'the lease expires hours after the real now').toBeGreaterThan(Date.now() + 3600_000);
