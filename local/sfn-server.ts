@@ -76,7 +76,11 @@ function answer(req: IncomingMessage, body: Buffer): Answer {
     credentialFor: (key) => credentials.get(key),
     unknownKeyCode: 'UnrecognizedClientException',
   });
-  if (auth.error) return error(auth.error.code, auth.error.message);
+  // A key the engine was not given (a run on the SDK's default credential chain: a profile, SSO) is let
+  // through: the front is on loopback and reveals only this process's executions. A known key must sign right.
+  if (auth.error && auth.error.code !== 'UnrecognizedClientException') {
+    return error(auth.error.code, auth.error.message);
+  }
   const target = String(req.headers['x-amz-target'] ?? '');
   if (target !== `${TARGET_PREFIX}DescribeExecution`) {
     return error('UnknownOperationException', `Unknown operation ${target || '(none)'}`);

@@ -11,12 +11,16 @@
  *   the lease over.
  * - Of two takers of one lease left behind, exactly one wins (the write is conditioned on the old holder).
  */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { DescribeExecutionCommand, ExecutionDoesNotExist, SFNServiceException } from '@aws-sdk/client-sfn';
+import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDynamoDbClient } from '../../lambdas/aws/client.ts';
+import { createSfnClient, StepFunctionsExecutionReader } from '../../lambdas/aws/executions.ts';
 import { DynamoDbLeaseStore } from '../../lambdas/aws/leases.ts';
-import { ErrorNames } from '../../lambdas/core/errors.ts';
-import type { EndpointKind, WorkflowOutput } from '../../lambdas/core/state.ts';
-import { targetLeaseKey } from '../../lambdas/workflow/operations/lease.ts';
+import { AwsTransientError, ErrorNames, TargetBusyError } from '../../lambdas/core/errors.ts';
+import type { EndpointKind, WorkflowOutput, WorkflowRequest } from '../../lambdas/core/state.ts';
+import { acquireTargetLease, targetLeaseKey } from '../../lambdas/workflow/operations/lease.ts';
 import { DEMO_AWS } from '../../local/cloud/aws-model.ts';
 import type { FaultRule } from '../../local/cloud/faults.ts';
 import { localExecutionArn } from '../../local/engine.ts';
@@ -174,5 +178,81 @@ describe('a lease whose holder still runs', () => {
     expect(takers.filter((t) => t.acquired)).toHaveLength(1);
     const loser = takers.find((t) => !t.acquired);
     expect(loser?.acquired === false ? loser.holder?.holder : undefined).toBe(leases(w).map(([, h]) => h)[0]);
+  });
+});
+
+describe('when Step Functions cannot be asked about the holder', () => {
+  it('an access refusal counts the holder as running (TargetBusy); a throttle is thrown for the retrier', async () => {
+    world = await newWorld({ preset: 'instant' });
+    const w = world;
+    // The engine deploys the lease table on its first run.
+    expect((await run(w, requestFor('dedicated', w, { requestId: 'deploy' }))).status).toBe('SUCCEEDED');
+    const [table] = w.world.dynamodb.tableNames();
+    const store = new DynamoDbLeaseStore(
+      createDynamoDbClient({
+        region: w.world.demo.awsRegion,
+        endpoint: w.dynamodbUrl,
+        credentials: { accessKeyId: DEMO_AWS.accessKeyId, secretAccessKey: DEMO_AWS.secretAccessKey },
+      }),
+      table as string,
+    );
+    const request = requestFor('serverless', w, { requestId: 'asked' }) as unknown as WorkflowRequest;
+    const stale = localExecutionArn('stale');
+    const now = w.world.clock.now();
+    const key = targetLeaseKey(request);
+    await store.acquire({
+      key,
+      holder: stale,
+      requestId: 'stale',
+      now,
+      expiresAt: Math.ceil(now / 1000) + 3600,
+    });
+
+    const sfn = createSfnClient({ region: 'us-east-1' });
+    const mock = mockClient(sfn);
+    const deps = {
+      leases: store,
+      executions: new StepFunctionsExecutionReader(sfn),
+      now: () => w.world.clock.now(),
+      logger: new Logger({ logLevel: 'SILENT' }),
+    };
+    const execution = {
+      id: localExecutionArn('asking'),
+      name: 'asking',
+      startTime: new Date(now).toISOString(),
+    };
+    const acquire = () => acquireTargetLease(request, execution as never, 3600, deps as never);
+
+    mock.on(DescribeExecutionCommand).rejects(
+      new SFNServiceException({
+        name: 'AccessDeniedException',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 400 },
+        message: 'not authorized to perform: states:DescribeExecution',
+      }),
+    );
+    await expect(acquire()).rejects.toBeInstanceOf(TargetBusyError);
+    mock.on(DescribeExecutionCommand).rejects(
+      new SFNServiceException({
+        name: 'ThrottlingException',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 400 },
+        message: 'Rate exceeded',
+      }),
+    );
+    await expect(acquire()).rejects.toBeInstanceOf(AwsTransientError);
+    expect(leases(w).map(([, holder]) => holder)).toEqual([stale]);
+
+    mock
+      .on(DescribeExecutionCommand)
+      .rejects(
+        new ExecutionDoesNotExist({
+          $metadata: { httpStatusCode: 400 },
+          message: 'Execution Does Not Exist',
+        }),
+      );
+    expect(await acquire()).toMatchObject({ key, holder: execution.id });
+    expect(leases(w).map(([, holder]) => holder)).toEqual([execution.id]);
+    mock.restore();
   });
 });

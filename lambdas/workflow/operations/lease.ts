@@ -17,9 +17,9 @@
  * These functions are the reusable rule (other actions on a connection take and give back the same lease).
  */
 
-import type { ExecutionStatus } from '#aws/executions';
+import type { ExecutionReader, ExecutionStatus } from '#aws/executions';
 import type { AcquireLeaseResult, LeaseRecord } from '#aws/leases';
-import { TargetBusyError } from '#core/errors';
+import { AwsTransientError, TargetBusyError } from '#core/errors';
 import type { ExecutionInfo, LeaseSide, WorkflowRequest } from '#core/state';
 import { instanceLabel, requestKeys, type StepDeps } from './common.ts';
 
@@ -87,8 +87,8 @@ export async function acquireTargetLease(
   let tookOverFrom: string | undefined;
   if (!result.acquired && result.holder !== undefined && deps.executions !== undefined) {
     const previous = result.holder;
-    const status = await deps.executions.statusOf(previous.holder);
-    if (ENDED_EXECUTION_STATUSES.has(status)) {
+    const status = await holderStatus(previous.holder, deps.executions, deps.logger);
+    if (status !== undefined && ENDED_EXECUTION_STATUSES.has(status)) {
       deps.logger.warn('The target lease is held by an execution that has ended; taking it over', {
         ...requestKeys(request),
         leaseKey: key,
@@ -127,6 +127,28 @@ export async function acquireTargetLease(
       },
     },
   );
+}
+
+/**
+ * What Step Functions says of a lease's holder. A throttle or an outage is thrown (the step's retrier tries
+ * again); any other failure (access denied, an ARN of another state machine) is logged and answered undefined:
+ * the holder then counts as running (never take a lease over on a guess).
+ */
+async function holderStatus(
+  holder: string,
+  executions: ExecutionReader,
+  logger: StepDeps['logger'],
+): Promise<ExecutionStatus | undefined> {
+  try {
+    return await executions.statusOf(holder);
+  } catch (error) {
+    if (error instanceof AwsTransientError) throw error;
+    logger.warn('Could not ask Step Functions about the lease holder; it counts as running', {
+      holder,
+      error: { name: (error as Error).name, message: (error as Error).message },
+    });
+    return undefined;
+  }
 }
 
 /**
