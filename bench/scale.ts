@@ -42,6 +42,12 @@ import { CooperativeTime, ExecutionClock } from './virtual-time.ts';
 
 type Handler = (event: unknown, context: unknown) => Promise<unknown>;
 
+/** What a handler module exports besides `handler` (lambdas/handlers/<step>.ts). */
+interface HandlerModule {
+  readonly makeHandler: (deps: unknown) => Handler;
+  readonly capabilities: Record<string, unknown>;
+}
+
 interface Container {
   readonly id: string;
   busy: boolean;
@@ -70,7 +76,10 @@ export class LambdaFleet {
   private readonly running = new Map<string, number>();
   readonly stats: FleetStats = { containers: {}, throttles: {}, peakConcurrency: {} };
 
-  constructor(private readonly reservedConcurrency: number | undefined) {
+  constructor(
+    private readonly reservedConcurrency: number | undefined,
+    private readonly clock: { now(): number },
+  ) {
     if (!loaderRegistered) {
       register(new URL('./container-loader.mjs', import.meta.url));
       loaderRegistered = true;
@@ -81,14 +90,35 @@ export class LambdaFleet {
     return STEPS[stepId as StepId]?.atlas ? this.reservedConcurrency : undefined;
   }
 
+  /**
+   * A container's handler, built the way the engine builds its containers (lib-free `makeHandler` with
+   * `defaultHandlerDeps`), from this container's own instance of the handler and runtime modules, with the
+   * world's clock as the handlers' clock (the whole-run deadline, token expiry and the shared token's claims
+   * compare it with the execution's start time); pauses inside a handler (Retry-After, the shared token's
+   * polls) pass in real time, which the world's clock follows while an execution works.
+   */
   private load(invocation: LocalInvocation, containerId: string | undefined): Promise<Handler> {
+    const container = containerId ?? `${invocation.stepId}-shared`;
     const url = new URL(invocation.entry, repoRoot);
-    url.searchParams.set('container', containerId ?? `${invocation.stepId}-shared`);
+    url.searchParams.set('container', container);
+    const runtimeUrl = new URL('lambdas/handlers/support/runtime.ts', repoRoot);
+    runtimeUrl.searchParams.set('container', container);
     return withEnvironment(invocation.environment, async () => {
-      const mod = (await import(url.href)) as { handler?: Handler; default?: { handler?: Handler } };
-      const handler = mod.handler ?? mod.default?.handler;
-      if (typeof handler !== 'function') throw new Error(`${invocation.entry} exports no handler`);
-      return handler;
+      const mod = (await import(url.href)) as Partial<HandlerModule> & { default?: Partial<HandlerModule> };
+      const found = typeof mod.makeHandler === 'function' ? mod : mod.default;
+      if (typeof found?.makeHandler !== 'function' || found.capabilities === undefined) {
+        throw new Error(`${invocation.entry} exports no makeHandler and capabilities`);
+      }
+      const runtime = (await import(
+        runtimeUrl.href
+      )) as typeof import('../lambdas/handlers/support/runtime.ts');
+      const deps = runtime.defaultHandlerDeps(
+        invocation.stepId as StepId,
+        found.capabilities,
+        invocation.environment,
+        { now: () => this.clock.now() },
+      );
+      return found.makeHandler(deps) as Handler;
     });
   }
 
@@ -209,7 +239,7 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
     });
     const time = new CooperativeTime(w.world.clock);
     const reserved = options.reservedConcurrency ?? DEFAULT_ATLAS_RESERVED_CONCURRENCY;
-    const fleet = new LambdaFleet(reserved === false ? undefined : reserved);
+    const fleet = new LambdaFleet(reserved === false ? undefined : reserved, w.world.clock);
     const d = w.world.demo;
     const virtualStart = w.world.clock.now();
     let done = 0;

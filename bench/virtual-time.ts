@@ -75,7 +75,10 @@ export class ExecutionClock extends VirtualClock {
   pauseDebtMs = 0;
 
   constructor(private readonly shared: VirtualClock) {
-    super({ timeScale: 0 });
+    // The shared clock's scale (it runs): the engine then lets a Wait or a retry pause pass through
+    // `advance` below, not through its coordinator for frozen clocks (local/virtual-time.ts), whose wake-ups
+    // wait for an `advance` this clock does not make.
+    super({ timeScale: shared.timeScale });
   }
 
   override now(): number {

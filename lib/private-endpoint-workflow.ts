@@ -46,7 +46,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { LEASE_ATTRIBUTES } from '#core/leases';
+import { LEASE_ATTRIBUTES, SHARED_TOKEN_KEY_PREFIX } from '#core/leases';
 import type { EndpointKind } from '#core/state';
 import { ACTION_DETAIL_TYPES, DetailTypes, EVENT_SOURCE, REQUEST_EVENT_SOURCE } from '#workflow/events';
 import { AUDIT_ACTION } from '#workflow/lifecycle';
@@ -196,13 +196,15 @@ export interface PrivateEndpointWorkflowProps {
   readonly phaseBudgets?: Partial<Readonly<Record<PollPhase, Duration>>>;
 
   /**
-   * How often each polling phase checks: the wait before the first check (whole seconds, 0 to 30 s) and
-   * the waits between checks (1 to 20 of them, whole seconds from 5 s to 10 min; the last one repeats, and
-   * the last wait before the budget runs out is shortened to fit). Phases and fields left out keep the
-   * built-in schedule. The first wait goes into the definition ("Start … polling"), the intervals into the
-   * phase's check function (`POLL_INTERVALS_<PHASE>_SECONDS`).
-   * @default - atlasEndpoint and link 15 s, then 10, 15, 20, 30, 45, 60 s; vpcEndpoint and cleanup 5 s,
-   *   then 5, 10, 15, 20, 30 s; connection at once, then 10, 20, 30, 60 s
+   * How often each polling phase checks: the wait before the first check (whole seconds, 0 to 30 min; at run
+   * time at most half the phase's budget) and the waits between checks (1 to 60 of them, whole seconds from
+   * 5 s to 10 min; the last one repeats, and the last wait before the budget runs out is shortened to fit).
+   * Phases and fields left out keep the built-in schedule. The first wait goes to validate-request
+   * (`POLL_FIRST_WAIT_<PHASE>_SECONDS`), which puts it in the record for "Start … polling"; the intervals go
+   * to the phase's check function (`POLL_INTERVALS_<PHASE>_SECONDS`).
+   * @default - checks where each transition is likely (`LIKELY_WINDOWS` in lambdas/workflow/steps.ts):
+   *   atlasEndpoint from 60 s, vpcEndpoint from 20 s, link from 120 s, connection from 180 s; cleanup 5 s,
+   *   then 5, 10, 15, 20, 30 s
    */
   readonly pollingSchedule?: Partial<Readonly<Record<PollPhase, PhasePollingSchedule>>>;
 
@@ -291,10 +293,13 @@ export interface PrivateEndpointWorkflowProps {
 
 /** The polling schedule of one phase (see `PrivateEndpointWorkflowProps.pollingSchedule`). */
 export interface PhasePollingSchedule {
-  /** Wait before the first check (whole seconds, 0 to 30 s). @default - the phase's built-in first wait */
+  /**
+   * Wait before the first check (whole seconds, 0 to 30 min; at run time at most half the phase's budget).
+   * @default - the phase's built-in first wait
+   */
   readonly initialDelay?: Duration;
   /**
-   * Waits between checks, in order; the last one repeats (1 to 20, whole seconds from 5 s to 10 min each).
+   * Waits between checks, in order; the last one repeats (1 to 60, whole seconds from 5 s to 10 min each).
    * @default - the phase's built-in intervals
    */
   readonly intervals?: readonly Duration[];
@@ -720,6 +725,19 @@ export class PrivateEndpointWorkflow extends Construct {
       if (spec.atlas) {
         fn.useAtlasSecret(props.atlasSecret, HandlerEnv.AtlasSecretArn);
         fn.addEnvironment(HandlerEnv.AtlasBaseUrl, atlasBaseUrl);
+        // The deployment's shared Atlas token (sealed) lives in the lease table, under `atlas-token#…` keys
+        // only (lambdas/aws/token-store.ts): read it, store a new one, take the right to mint, drop a refused one.
+        fn.addEnvironment(HandlerEnv.LeaseTableName, this.leaseTable.tableName);
+        fn.addToRolePolicy(
+          new iam.PolicyStatement({
+            sid: 'SharedAtlasToken',
+            actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
+            resources: [this.leaseTable.tableArn],
+            conditions: {
+              'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${SHARED_TOKEN_KEY_PREFIX}*`] },
+            },
+          }),
+        );
       }
       if (ec2Step) {
         fn.addEnvironment(HandlerEnv.ManagedByTagValue, this.managedByTagValue);
@@ -987,6 +1005,7 @@ export class PrivateEndpointWorkflow extends Construct {
     fn.addEnvironment(HandlerEnv.ExecutionTimeoutSeconds, String(this.executionTimeout.toSeconds()));
     for (const phase of POLL_PHASES) {
       fn.addEnvironment(PHASES[phase].budgetEnv, String(this.phaseBudgetSeconds[phase]));
+      fn.addEnvironment(PHASES[phase].firstWaitEnv, String(this.pollSchedules[phase].initialDelaySeconds));
     }
   }
 }

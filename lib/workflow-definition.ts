@@ -46,7 +46,6 @@ import { DetailTypes, EVENT_DETAIL_VERSION, EVENT_SOURCE } from '#workflow/event
 import { AUDIT_ACTION, type CheckOutput } from '#workflow/lifecycle';
 import {
   DefinitionErrorNames,
-  defaultPollSchedule,
   LAMBDA_TASK_TIMEOUT_SECONDS,
   LAMBDA_TIMEOUT_SECONDS,
   PHASES,
@@ -145,8 +144,9 @@ export interface WorkflowDefinitionProps {
   /** Where the available/failed events go. */
   readonly eventBus: events.IEventBus;
   /**
-   * The deployment's polling schedule per phase; the "Start … polling" Pass writes its first wait (the check
-   * functions read the intervals from their environment).
+   * The deployment's polling schedule per phase. Not read by the definition itself: the first wait reaches the
+   * "Start … polling" Pass through validate-request (`$.settings.firstWaitSeconds`), the intervals reach the
+   * check functions through their environment. Kept for callers that pass it.
    * @default - the built-in schedule of every phase (`PHASES` in steps.ts)
    */
   readonly pollSchedules?: Readonly<Partial<Record<PollPhase, PollSchedule>>>;
@@ -225,15 +225,16 @@ export function buildWorkflowDefinition(scope: Construct, props: WorkflowDefinit
   /** Start → Wait → check → ready? → Record; returns the loop's entry and exit. */
   const pollLoop = (phase: PollPhase, onError: (check: tasks.LambdaInvoke) => void) => {
     const spec = PHASES[phase];
-    const { initialDelaySeconds } = props.pollSchedules?.[phase] ?? defaultPollSchedule(phase);
+    // The first wait comes from the record: validate-request resolved the deployment's (built-in or
+    // `pollingSchedule`) and clipped it to half the phase's budget, which a request may shorten.
     const start = new sfn.Pass(scope, spec.startState, {
-      comment: `Start polling the ${spec.label}: attempt 0, first wait ${initialDelaySeconds} s`,
+      comment: `Start polling the ${spec.label}: attempt 0, first wait $.settings.firstWaitSeconds.${phase}`,
       parameters: {
         phase,
         attempt: 0,
         elapsedSeconds: 0,
         budgetSeconds: sfn.JsonPath.numberAt(`$.settings.phaseBudgetSeconds.${phase}`),
-        waitSeconds: initialDelaySeconds,
+        waitSeconds: sfn.JsonPath.numberAt(`$.settings.firstWaitSeconds.${phase}`),
         done: false,
       },
       resultPath: '$.poll',

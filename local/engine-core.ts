@@ -206,6 +206,9 @@ function machineFor(definition: AslDefinition, states: Record<string, AslState>)
   return machine;
 }
 
+/** The rewritten Waits' real-time timeout: longer than any Wait runs (setTimeout's limit is 24.8 days). */
+const WAIT_TASK_TIMEOUT_SECONDS = 2_000_000;
+
 export async function runDefinition(options: CoreRunOptions): Promise<CoreRunResult> {
   const { definition, clock } = options;
   const sleep =
@@ -236,7 +239,14 @@ export async function runDefinition(options: CoreRunOptions): Promise<CoreRunRes
     }
     if (state.Type === 'Wait') {
       const { Seconds: _s, SecondsPath: _sp, Timestamp: _t, TimestampPath: _tp, ...rest } = state;
-      states[name] = { ...rest, Type: 'Task', Resource: LOCAL_WAIT_RESOURCE };
+      // A Wait has no timeout, but the interpreter gives every Task a real-time one (60 s by default): on a
+      // running clock (timeScale > 0, the scale bench) a longer Wait would end in States.Timeout.
+      states[name] = {
+        ...rest,
+        Type: 'Task',
+        Resource: LOCAL_WAIT_RESOURCE,
+        TimeoutSeconds: WAIT_TASK_TIMEOUT_SECONDS,
+      };
       handlers[name] = async (input) => {
         // Let the event-log consumer record StateEntered at the pre-wait virtual time.
         await new Promise((resolve) => setImmediate(resolve));

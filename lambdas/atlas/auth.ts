@@ -13,7 +13,17 @@
  * object (or anything holding one) shows the public id only.
  */
 import { createHash } from 'node:crypto';
+import { AtlasTransientError } from '#core/errors';
 import { DigestSession } from './digest.ts';
+import {
+  MINT_CLAIM_MS,
+  openToken,
+  SHARED_TOKEN_POLL_MS,
+  sealToken,
+  sharedTokenKey,
+  type TokenShare,
+  tokenFingerprint,
+} from './token-share.ts';
 
 export type AtlasAuthKind = 'service-account' | 'api-key';
 
@@ -123,6 +133,8 @@ interface CachedToken {
 interface TokenState {
   token: CachedToken | undefined;
   inflight: Promise<CachedToken> | undefined;
+  /** A refused token being dropped from the shared store (awaited before the store is read again). */
+  dropping?: Promise<void> | undefined;
 }
 
 const tokenStates = new Map<string, TokenState>();
@@ -152,6 +164,15 @@ export interface ServiceAccountAuthenticatorOptions {
   readonly issueToken: (stopAt: number) => Promise<IssuedToken>;
   readonly now: () => number;
   readonly refreshMarginMs?: number;
+  /**
+   * The deployment's shared token (see ./token-share.ts): read before asking Atlas, and only the container
+   * holding the right to mint asks. @default - none: this container asks for its own token
+   */
+  readonly share?: TokenShare;
+  /** How to wait for another container's token. @default setTimeout */
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** Jitter source in [0, 1). @default Math.random */
+  readonly random?: () => number;
 }
 
 export function serviceAccountAuthenticator(options: ServiceAccountAuthenticatorOptions): Authenticator {
@@ -164,21 +185,77 @@ export function serviceAccountAuthenticator(options: ServiceAccountAuthenticator
   const shared = state;
   const margin = options.refreshMarginMs ?? DEFAULT_TOKEN_REFRESH_MARGIN_MS;
 
+  const mint = async (stopAt: number): Promise<CachedToken & { expiresAtMs: number }> => {
+    const requestedAt = options.now();
+    const issued = await options.issueToken(stopAt);
+    const lifetimeMs = issued.expiresInSeconds * 1000;
+    return {
+      value: issued.accessToken,
+      refreshAt: requestedAt + lifetimeMs - Math.min(margin, lifetimeMs / 2),
+      expiresAtMs: requestedAt + lifetimeMs,
+    };
+  };
+
+  const share = options.share;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const random = options.random ?? Math.random;
+  const clientId = options.credentials.clientId;
+  const shareKey = sharedTokenKey(options.baseUrl, clientId);
+
+  /**
+   * The deployment's token: the stored one while it is fresh; else this container mints it when it gets the
+   * right to (and stores it sealed), or waits for the container that has it. Any store failure: mint here.
+   */
+  const fromShare = async (s: TokenShare, stopAt: number): Promise<CachedToken> => {
+    const secret = options.credentials.revealSecret();
+    for (;;) {
+      await shared.dropping;
+      let claimed: boolean;
+      try {
+        const stored = await s.store.read(shareKey);
+        if (stored !== undefined) {
+          const refreshAt = stored.expiresAtMs - margin;
+          const value = options.now() < refreshAt ? openToken(stored, shareKey, secret, clientId) : undefined;
+          if (value !== undefined) return { value, refreshAt };
+        }
+        const now = options.now();
+        claimed = await s.store.claimMint(shareKey, s.holder, now, now + MINT_CLAIM_MS);
+      } catch {
+        return mint(stopAt);
+      }
+      if (claimed) {
+        const token = await mint(stopAt);
+        try {
+          await s.store.write(
+            shareKey,
+            sealToken(token.value, token.expiresAtMs, shareKey, secret, clientId),
+          );
+          await s.store.releaseMint(shareKey, s.holder);
+        } catch {
+          // The token works for this container; the others mint once the claim expires.
+        }
+        return token;
+      }
+      const wait = Math.round(SHARED_TOKEN_POLL_MS * (1 + 0.5 * random()));
+      if (options.now() + wait >= stopAt) {
+        throw new AtlasTransientError(
+          'Another container of this deployment was still obtaining the Atlas access token when this call ran out of time',
+          { details: { operation: 'oauthToken', reason: 'shared-token-wait' } },
+        );
+      }
+      await sleep(wait);
+    }
+  };
+
   const obtain = async (stopAt: number): Promise<CachedToken> => {
     const cached = shared.token;
     if (cached !== undefined && options.now() < cached.refreshAt) return cached;
     if (shared.inflight === undefined) {
-      const requestedAt = options.now();
-      shared.inflight = options
-        .issueToken(stopAt)
-        .then((issued) => {
-          const lifetimeMs = issued.expiresInSeconds * 1000;
-          const token = {
-            value: issued.accessToken,
-            refreshAt: requestedAt + lifetimeMs - Math.min(margin, lifetimeMs / 2),
-          };
-          shared.token = token;
-          return token;
+      shared.inflight = (share === undefined ? mint(stopAt) : fromShare(share, stopAt))
+        .then((token) => {
+          const kept = { value: token.value, refreshAt: token.refreshAt };
+          shared.token = kept;
+          return kept;
         })
         .finally(() => {
           shared.inflight = undefined;
@@ -201,8 +278,12 @@ export function serviceAccountAuthenticator(options: ServiceAccountAuthenticator
         retryAfterUnauthorized() {
           if (refreshed || sent === undefined) return false;
           refreshed = true;
-          // Drop the token only if nobody replaced it meanwhile.
+          // Drop the token only if nobody replaced it meanwhile; in the shared store too, if it is still there.
           if (shared.token === sent) shared.token = undefined;
+          if (share !== undefined) {
+            const refused = tokenFingerprint(sent.value);
+            shared.dropping = share.store.drop(shareKey, refused).catch(() => undefined);
+          }
           return true;
         },
       };

@@ -51,6 +51,7 @@ import {
   type RetryOptions,
   resolveRetryOptions,
 } from './retry.ts';
+import type { TokenShare } from './token-share.ts';
 
 export const DEFAULT_ATLAS_BASE_URL = 'https://cloud.mongodb.com';
 export const ATLAS_GOV_BASE_URL = 'https://cloud.mongodbgov.com';
@@ -109,6 +110,11 @@ export interface AtlasClientOptions {
   readonly random?: () => number;
   /** Stop using an OAuth token this long before it expires. @default 60000 */
   readonly tokenRefreshMarginMs?: number;
+  /**
+   * Share the OAuth token with the deployment's other containers (./token-share.ts). @default - none: this
+   * container's own token
+   */
+  readonly tokenShare?: TokenShare;
   /** Digest client nonce source (tests). */
   readonly cnonce?: () => string;
   /** @default atlas-private-endpoint-workflow */
@@ -258,6 +264,9 @@ export function createAtlasClient(options: AtlasClientOptions): AtlasClient {
         ? {}
         : { refreshMarginMs: options.tokenRefreshMarginMs }),
       issueToken: (stopAt) => issueToken({ ...partial, authenticator: undefined }, basic, stopAt),
+      ...(options.tokenShare === undefined ? {} : { share: options.tokenShare }),
+      sleep: partial.sleep,
+      random: partial.random,
     });
   } else {
     authenticator = digestAuthenticator({

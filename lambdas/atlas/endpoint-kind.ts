@@ -138,9 +138,15 @@ export interface EndpointKindClient {
   /**
    * Links a VPC endpoint. Serverless: PATCH, never when the endpoint is already linked (to this VPC endpoint
    * it just reports the link; to another one it throws ResourceConflict). Dedicated: creates the interface
-   * endpoint; 409 means it exists, and its state is returned.
+   * endpoint; 409 means it exists, and its state is returned. `known`: the Atlas side as the caller read it
+   * just before (the serverless client then skips its own read when that view is enough).
    */
-  link(target: EndpointTarget, id: string, vpcEndpointId: string): Promise<LinkView>;
+  link(
+    target: EndpointTarget,
+    id: string,
+    vpcEndpointId: string,
+    known?: AtlasEndpointView,
+  ): Promise<LinkView>;
   /** Reads the link's state; a 404 gives status `gone`. */
   describeLink(target: EndpointTarget, id: string, vpcEndpointId: string): Promise<LinkView>;
   /**

@@ -267,14 +267,22 @@ export function serverlessClient(atlas: AtlasClient): EndpointKindClient {
 
     describe,
 
-    async link(target, id, vpcEndpointId) {
-      const currentRaw = await describeRaw(target, id);
-      if (currentRaw === undefined) {
+    async link(target, id, vpcEndpointId, known) {
+      // A view the caller read just before stands for the read, unless the PATCH needs the raw comment (an
+      // endpoint adopted from another request keeps its own) or it says the endpoint is gone.
+      const reuse =
+        known !== undefined &&
+        known.id === id &&
+        known.status !== 'gone' &&
+        (target.ownershipMarker === undefined || known.carriesMarker);
+      const currentRaw = reuse ? undefined : await describeRaw(target, id);
+      if (!reuse && currentRaw === undefined) {
         throw new AtlasNotFoundError(`Serverless endpoint ${id} no longer exists`, {
           details: { operation: 'updateServerlessPrivateEndpoint', endpointId: id, status: 404 },
         });
       }
-      const current = toView(currentRaw, 'getServerlessPrivateEndpoint', target);
+      const current =
+        reuse && known !== undefined ? known : toView(currentRaw, 'getServerlessPrivateEndpoint', target);
       // Never PATCH an endpoint that is already linked (Atlas rejects it; and it may be another's).
       if (current.linkedVpcEndpointIds.length > 0) return linkOf(current, vpcEndpointId);
       /** The raw endpoint once it carries this VPC endpoint id (the PATCH took effect), else undefined. */

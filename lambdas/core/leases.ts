@@ -17,3 +17,9 @@ export const LEASE_ATTRIBUTES = {
   /** (N) epoch seconds the lease expires at; the table's TTL attribute. */
   expiresAt: 'expiresAt',
 } as const;
+
+/**
+ * Keys of the deployment's shared Atlas token in the same table (lambdas/aws/token-store.ts): the Atlas
+ * functions may touch only items whose key starts with this (IAM `dynamodb:LeadingKeys`).
+ */
+export const SHARED_TOKEN_KEY_PREFIX = 'atlas-token#';

@@ -311,12 +311,25 @@ export interface PhaseSpec {
   readonly recordState: StateName;
   /** Where "Record …" copies `$.poll.observed`. */
   readonly recordPath: '$.atlas' | '$.vpcEndpoint' | '$.link' | '$.connection' | '$.cleanup';
-  /** Built-in seconds of the first Wait, right after the create (a freshly created resource is never ready at once). */
+  /**
+   * Where the phase's transition is likely (the durations the built-in schedule is built around); the built-in
+   * first wait and intervals are derived from them by {@link likelySchedule}. Absent: a plain ladder.
+   */
+  readonly likelyWindows?: readonly LikelyWindow[];
+  /**
+   * Built-in seconds of the first Wait, right after the create (a freshly created resource is never ready at
+   * once). At run time it is clipped to half the phase's effective budget (`$.settings.firstWaitSeconds`).
+   */
   readonly initialDelaySeconds: number;
   /** Skip the whole loop (no first wait) when the create step's result is already ready. */
   readonly skipIf?: SkipSpec;
   /** Built-in seconds of the following Waits; the last value repeats. */
   readonly intervalsSeconds: readonly number[];
+  /**
+   * Environment variable (validate-request function) carrying the deployment's first wait (whole seconds).
+   * Unset: {@link initialDelaySeconds}.
+   */
+  readonly firstWaitEnv: string;
   /** Deployment default budget (seconds of waiting and checking) before the check throws DeadlineExceeded. */
   readonly defaultBudgetSeconds: number;
   /** Environment variable (validate-request function) carrying the deployment's budget. */
@@ -328,14 +341,101 @@ export interface PhaseSpec {
   readonly intervalsEnv: string;
 }
 
+/** A span of a phase's duration (seconds from the phase's start) in which its transition is likely. */
+export interface LikelyWindow {
+  readonly fromSeconds: number;
+  readonly toSeconds: number;
+  /** Seconds between checks inside the window. */
+  readonly everySeconds: number;
+}
+
+/** After the last likely window the waits double up to this (then it repeats: a check every 10 min). */
+export const SCHEDULE_TAIL_MAX_SECONDS = 600;
+
 /**
- * The polling schedule. Terraform's MongoDB Atlas provider polls every 5–10 s with 1–2 h timeouts; typical
- * transitions take 20 s (VPC endpoint) to 1–3 min (Atlas), bad days 30+ min. So: a short initial delay,
- * then back off to a 30–60 s cap — a change is seen within seconds early on, and a slow Atlas is asked at
- * most about once a minute (the Private Endpoint Services rate limit is 2000/min per project, far away).
- * The connection phase is the exception: it waits for the cluster to apply the change, which takes minutes
- * (facts §10), so it starts at 30 s and checks once a minute, then every two. The whole schedule is data:
- * these tables, overridden per deployment by `pollingSchedule`.
+ * A schedule from where a phase's transition is likely: a check at the start of each window and then every
+ * `everySeconds` to its end; between windows the wait doubles (a transition there is unlikely, so the calls grow
+ * with the logarithm of the wait, not with the wait), stopping short of the next window; after the last window
+ * it doubles up to {@link SCHEDULE_TAIL_MAX_SECONDS}, which then repeats. A check that sees the transition ends
+ * the loop at once, wherever it is in the list.
+ */
+export function likelySchedule(windows: readonly LikelyWindow[]): PollSchedule {
+  const at: number[] = [];
+  let t = 0;
+  let gap = 0;
+  for (const w of windows) {
+    while (at.length > 0) {
+      const next = Math.min(gap * 2, SCHEDULE_TAIL_MAX_SECONDS);
+      if (t + next > w.fromSeconds - w.everySeconds) break;
+      gap = next;
+      t += gap;
+      at.push(t);
+    }
+    for (let x = w.fromSeconds; x <= w.toSeconds; x += w.everySeconds) {
+      if (x > t) {
+        gap = x - t;
+        t = x;
+        at.push(t);
+      }
+    }
+  }
+  const [first, ...rest] = at;
+  if (first === undefined) throw new Error('likelySchedule: no window');
+  const intervalsSeconds = rest.map((x, i) => x - (at[i] as number));
+  let tail = intervalsSeconds[intervalsSeconds.length - 1] ?? first;
+  while (tail < SCHEDULE_TAIL_MAX_SECONDS) {
+    tail = Math.min(tail * 2, SCHEDULE_TAIL_MAX_SECONDS);
+    intervalsSeconds.push(tail);
+  }
+  return { initialDelaySeconds: first, intervalsSeconds };
+}
+
+/**
+ * The likely windows of the waiting phases: the durations the built-in schedule is built around. Each phase has
+ * a usual window (its usual durations, from the facts and the world's `realistic` timeline) and a bad-day window
+ * (0.8 to 1.25 times what users report on bad days, the world's `slow` timeline); `everySeconds` is chosen so the
+ * checks fall on whole multiples inside each window.
+ * - Endpoint service: usually 1 to 1.5 min (serverless reservation 60 s, dedicated service 90 s; DESIGN "1-3 min"),
+ *   checked every 15 s from 60 s to 2 min; bad days 30 min (DESIGN "30+ min"): every 45 s from 24 to 37.5 min.
+ * - VPC endpoint (EC2, no Atlas calls): usually 20 s, every 5 s to 30 s; bad days 2 min: every 8 s from 96 s to 2.5 min.
+ * - Link: usually 2 to 2.5 min (dedicated acceptance 30 s + 90 s, serverless 150 s): 2, 2.5 and 3 min; bad days
+ *   35 min: every 105 s from 28 to 44 min. Sparse on purpose: the private connection string comes minutes after
+ *   the link, and the connection phase's own window absorbs a link noticed up to a minute late.
+ * - Connection string: facts §10, "about 3-5 minutes after the interface endpoint is AVAILABLE": every 30 s from
+ *   3 to 5 min; bad days 20 min (ASSUMPTION in local/cloud/timeline.ts): every 50 s from 15 to 25 min.
+ */
+export const LIKELY_WINDOWS = {
+  atlasEndpoint: [
+    { fromSeconds: 60, toSeconds: 120, everySeconds: 15 },
+    { fromSeconds: 1440, toSeconds: 2250, everySeconds: 45 },
+  ],
+  vpcEndpoint: [
+    { fromSeconds: 20, toSeconds: 30, everySeconds: 5 },
+    { fromSeconds: 96, toSeconds: 150, everySeconds: 8 },
+  ],
+  link: [
+    { fromSeconds: 120, toSeconds: 180, everySeconds: 30 },
+    { fromSeconds: 1680, toSeconds: 2625, everySeconds: 105 },
+  ],
+  connection: [
+    { fromSeconds: 180, toSeconds: 300, everySeconds: 30 },
+    { fromSeconds: 900, toSeconds: 1500, everySeconds: 50 },
+  ],
+} as const satisfies Partial<Record<PollPhase, readonly LikelyWindow[]>>;
+
+const likely = (phase: keyof typeof LIKELY_WINDOWS) => ({
+  likelyWindows: LIKELY_WINDOWS[phase],
+  ...likelySchedule(LIKELY_WINDOWS[phase]),
+});
+
+/**
+ * The polling schedule. Each waiting phase checks where its transition is likely ({@link LIKELY_WINDOWS}), not on
+ * a fixed ladder: the first check when the phase usually ends at the earliest, a few checks across its usual
+ * span, doubling waits until the bad-day span, checks across that, then doubling up to one check every 10 min.
+ * So a usual run makes one to four checks per phase and a check lands soon after the transition, and a 30-minute
+ * wait costs about 20 checks instead of the 180 a 10-s poll makes (Terraform's provider polls every 5-10 s).
+ * The cleanup keeps a short ladder (deletes are quick and the failure path is rare). The whole schedule is
+ * data: these tables, overridden per deployment by `pollingSchedule`.
  */
 export const PHASES: Readonly<Record<PollPhase, PhaseSpec>> = {
   atlasEndpoint: {
@@ -354,11 +454,11 @@ export const PHASES: Readonly<Record<PollPhase, PhaseSpec>> = {
       statuses: ATLAS_READY_STATUSES,
       requiredStringPath: '$.atlas.endpointServiceName',
     },
-    initialDelaySeconds: 15,
-    intervalsSeconds: [10, 15, 20, 30, 45, 60],
+    ...likely('atlasEndpoint'),
     defaultBudgetSeconds: 3600,
     budgetEnv: 'PHASE_BUDGET_ATLAS_ENDPOINT_SECONDS',
     intervalsEnv: 'POLL_INTERVALS_ATLAS_ENDPOINT_SECONDS',
+    firstWaitEnv: 'POLL_FIRST_WAIT_ATLAS_ENDPOINT_SECONDS',
   },
   vpcEndpoint: {
     phase: 'vpcEndpoint',
@@ -375,11 +475,11 @@ export const PHASES: Readonly<Record<PollPhase, PhaseSpec>> = {
       statusPath: '$.vpcEndpoint.state',
       statuses: VPC_ENDPOINT_READY_STATES,
     },
-    initialDelaySeconds: 5,
-    intervalsSeconds: [5, 10, 15, 20, 30],
+    ...likely('vpcEndpoint'),
     defaultBudgetSeconds: 900,
     budgetEnv: 'PHASE_BUDGET_VPC_ENDPOINT_SECONDS',
     intervalsEnv: 'POLL_INTERVALS_VPC_ENDPOINT_SECONDS',
+    firstWaitEnv: 'POLL_FIRST_WAIT_VPC_ENDPOINT_SECONDS',
   },
   link: {
     phase: 'link',
@@ -390,11 +490,11 @@ export const PHASES: Readonly<Record<PollPhase, PhaseSpec>> = {
     choiceState: StateNames.LinkAvailable,
     recordState: StateNames.RecordLink,
     recordPath: '$.link',
-    initialDelaySeconds: 15,
-    intervalsSeconds: [10, 15, 20, 30, 45, 60],
+    ...likely('link'),
     defaultBudgetSeconds: 3600,
     budgetEnv: 'PHASE_BUDGET_LINK_SECONDS',
     intervalsEnv: 'POLL_INTERVALS_LINK_SECONDS',
+    firstWaitEnv: 'POLL_FIRST_WAIT_LINK_SECONDS',
   },
   connection: {
     phase: 'connection',
@@ -407,13 +507,12 @@ export const PHASES: Readonly<Record<PollPhase, PhaseSpec>> = {
     recordPath: '$.connection',
     // Facts §10 ("connection strings"): once the link is AVAILABLE the cluster goes UPDATING and names the
     // VPC endpoint in privateEndpoint[] only when IDLE again, about 3-5 minutes later (Terraform's old
-    // serverless resource waited a fixed 5 minutes). So no quick checks: first look after 30 s (an instance
-    // that applies at once is seen then), then once a minute for the usual few minutes, then every 2 minutes.
-    initialDelaySeconds: 30,
-    intervalsSeconds: [60, 60, 60, 60, 120],
+    // serverless resource waited a fixed 5 minutes). So no quick checks: the first look is at 3 minutes.
+    ...likely('connection'),
     defaultBudgetSeconds: 1800,
     budgetEnv: 'PHASE_BUDGET_CONNECTION_SECONDS',
     intervalsEnv: 'POLL_INTERVALS_CONNECTION_SECONDS',
+    firstWaitEnv: 'POLL_FIRST_WAIT_CONNECTION_SECONDS',
   },
   cleanup: {
     phase: 'cleanup',
@@ -429,6 +528,7 @@ export const PHASES: Readonly<Record<PollPhase, PhaseSpec>> = {
     defaultBudgetSeconds: 2700,
     budgetEnv: 'PHASE_BUDGET_CLEANUP_SECONDS',
     intervalsEnv: 'POLL_INTERVALS_CLEANUP_SECONDS',
+    firstWaitEnv: 'POLL_FIRST_WAIT_CLEANUP_SECONDS',
   },
 };
 
@@ -446,17 +546,17 @@ export interface PollSchedule {
 
 /**
  * Bounds of a deployment's polling schedule (construct prop `pollingSchedule`, check functions' env).
- * - The first wait is a constant in the "Start … polling" Pass, not clipped to the budget like the later
- *   waits, so it stays within half the smallest budget a request may set: at least half of any budget is
- *   left for the checks.
+ * - The first wait is at most 30 min. validate-request clips it to half the phase's effective budget
+ *   ({@link resolvePhaseBudgets}, `$.settings.firstWaitSeconds`, which the "Start … polling" Pass reads), so
+ *   at least half of any budget is left for the checks, whatever budget a request sets.
  * - An interval of at least 5 s keeps one execution under 12 Atlas calls a minute per phase (Terraform's
  *   Atlas provider polls no faster); at most 10 min, since a longer wait only delays seeing the change.
- * - At most 20 intervals (the list is an environment variable; the last one repeats anyway).
+ * - At most 60 intervals (the list is an environment variable; the last one repeats).
  */
-export const MAX_INITIAL_DELAY_SECONDS = MIN_PHASE_BUDGET_SECONDS / 2;
+export const MAX_INITIAL_DELAY_SECONDS = 1800;
 export const MIN_POLL_INTERVAL_SECONDS = 5;
 export const MAX_POLL_INTERVAL_SECONDS = 600;
-export const MAX_POLL_INTERVALS = 20;
+export const MAX_POLL_INTERVALS = 60;
 
 /** The built-in schedule of a phase. */
 export function defaultPollSchedule(phase: PollPhase): PollSchedule {
@@ -654,6 +754,11 @@ export interface WorkflowSettings {
   /** Effective budget of every phase (request override, else deployment env, else {@link PHASES} default). */
   readonly phaseBudgetSeconds: Readonly<Record<PollPhase, number>>;
   /**
+   * The first wait of every phase ("Start … polling" reads it): the deployment's (env `firstWaitEnv`, else the
+   * built-in), at most half the phase's effective budget.
+   */
+  readonly firstWaitSeconds: Readonly<Record<PollPhase, number>>;
+  /**
    * The whole-run deadline (ISO timestamp; see {@link runDeadline}): past it, no forward step starts, and the
    * execution cleans up instead. Absent when the deployment gives no execution timeout (tools, tests).
    */
@@ -714,9 +819,10 @@ function isBudget(value: unknown): value is number {
 const BUDGET_RULE = `an integer number of seconds from ${MIN_PHASE_BUDGET_SECONDS} to ${MAX_PHASE_BUDGET_SECONDS}`;
 
 /**
- * Resolves the effective phase budgets. For validate-request; pure.
+ * Resolves the effective phase budgets and first waits. For validate-request; pure.
  *
- * @param env the function's environment (reads each phase's `budgetEnv` and `EXECUTION_TIMEOUT_SECONDS`)
+ * @param env the function's environment (reads each phase's `budgetEnv` and `firstWaitEnv`, and
+ *   `EXECUTION_TIMEOUT_SECONDS`)
  * @param overrides the request's `phaseBudgetSeconds` field (unknown: not yet validated)
  * @returns the settings and the request's field issues (reported as InvalidRequest); a malformed env is a
  *   deployment bug and is returned as `configurationProblems` (reported as ConfigurationError)
@@ -728,6 +834,7 @@ export function resolvePhaseBudgets(
   const issues: FieldIssue[] = [];
   const configurationProblems: string[] = [];
   const budgets = {} as Record<PollPhase, number>;
+  const firstWaits = {} as Record<PollPhase, number>;
   const given = overrides === undefined || overrides === null ? {} : overrides;
   if (typeof given !== 'object' || Array.isArray(given)) {
     issues.push({ field: REQUEST_BUDGET_FIELD, problem: 'must be an object of phase -> seconds' });
@@ -762,6 +869,17 @@ export function resolvePhaseBudgets(
       else issues.push({ field: `${REQUEST_BUDGET_FIELD}.${phase}`, problem: `must be ${BUDGET_RULE}` });
     }
     budgets[phase] = budget;
+    let firstWait = spec.initialDelaySeconds;
+    const waitText = env[spec.firstWaitEnv];
+    if (waitText !== undefined && waitText !== '') {
+      const parsed = /^\d+$/.test(waitText.trim()) ? Number(waitText) : Number.NaN;
+      if (initialDelayProblem(parsed) === undefined) firstWait = parsed;
+      else
+        configurationProblems.push(
+          `${spec.firstWaitEnv} must be ${INITIAL_DELAY_RULE}, got ${JSON.stringify(waitText)}`,
+        );
+    }
+    firstWaits[phase] = Math.min(firstWait, Math.floor(budget / 2));
   }
   const timeoutText = env[HandlerEnv.ExecutionTimeoutSeconds];
   if (timeoutText !== undefined && timeoutText !== '') {
@@ -780,7 +898,11 @@ export function resolvePhaseBudgets(
       }
     }
   }
-  return { settings: { phaseBudgetSeconds: budgets }, issues, configurationProblems };
+  return {
+    settings: { phaseBudgetSeconds: budgets, firstWaitSeconds: firstWaits },
+    issues,
+    configurationProblems,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -816,7 +938,10 @@ export const HandlerEnv = {
   VpcAccountExternalId: 'VPC_ACCOUNT_EXTERNAL_ID',
   /** Every function: its step id (a persistent log key). */
   WorkflowStep: 'WORKFLOW_STEP',
-  /** Functions with lease actions (validate-request, release-lease): the lease table's name. */
+  /**
+   * Functions with lease actions (validate-request, release-lease): the lease table's name. Also every Atlas
+   * function: the table holds the deployment's shared Atlas token, sealed (lambdas/atlas/token-share.ts).
+   */
   LeaseTableName: 'LEASE_TABLE_NAME',
 } as const;
 
@@ -1388,7 +1513,8 @@ export function envNamesFor(id: StepId): string[] {
       HandlerEnv.VpcAccountExternalId,
     );
   }
-  if (spec.leaseActions.length > 0) names.push(HandlerEnv.LeaseTableName);
+  // Atlas functions share the Atlas access token through the lease table (lambdas/atlas/token-share.ts).
+  if (spec.leaseActions.length > 0 || spec.atlas) names.push(HandlerEnv.LeaseTableName);
   if (spec.requestDefaults) {
     names.push(
       HandlerEnv.DefaultKind,
@@ -1400,6 +1526,7 @@ export function envNamesFor(id: StepId): string[] {
       HandlerEnv.ExecutionTimeoutSeconds,
       HandlerEnv.AllowedRegions,
       ...POLL_PHASES.map((p) => PHASES[p].budgetEnv),
+      ...POLL_PHASES.map((p) => PHASES[p].firstWaitEnv),
     );
   }
   const phase = phaseOfCheckStep(id);

@@ -302,8 +302,16 @@ export async function prepareRun(argv: readonly string[], values: OptionValues, 
       source.from === 'event'
         ? `the execution input the event in ${source.file} gives`
         : `the request in ${source.file}`;
+    // A put-events entry list (the EventBridge example) given as a request: point at --event.
+    const looksLikeEvent =
+      source.from !== 'event' &&
+      Array.isArray(input) &&
+      input.some((e) => e !== null && typeof e === 'object' && 'DetailType' in e && 'Detail' in e);
+    const hint = looksLikeEvent
+      ? `\n${source.file} holds EventBridge put-events entries, not a request: run it with --event ${source.file}`
+      : '';
     throw new UsageError(
-      `${where} is invalid:\n${issues.map((i) => `  - ${i.field}: ${i.problem}`).join('\n')}`,
+      `${where} is invalid:\n${issues.map((i) => `  - ${i.field}: ${i.problem}`).join('\n')}${hint}`,
       issues,
     );
   }

@@ -270,7 +270,10 @@ describe('delete-vpc-endpoint safety and cleanup failures', () => {
     const state = await h.drive(h.request('serverless'), 'exec-stuck-delete');
     const withBudget: WorkflowState = {
       ...state,
-      settings: { phaseBudgetSeconds: { ...state.settings.phaseBudgetSeconds, cleanup: 60 } },
+      settings: {
+        ...state.settings,
+        phaseBudgetSeconds: { ...state.settings.phaseBudgetSeconds, cleanup: 60 },
+      },
       error: FAILED,
     };
     const end = await h.compensate(withBudget);

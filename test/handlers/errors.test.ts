@@ -54,9 +54,10 @@ describe('describe-atlas-endpoint', () => {
     expect(error.message).toMatch(/The endpoint service was not ready within its budget of 120 s/);
     expect(error.message).toMatch(/last seen: status INITIATING/);
     expect(error.details).toMatchObject({ phase: 'atlasEndpoint', budgetSeconds: 120, elapsedSeconds: 120 });
-    // The waits the state machine would have taken: 15 + 10 + 15 + 20 + 30 + 30 (clipped to the budget).
+    // The waits the state machine would have taken: 60 + 15 + 15 + 15 + 15 (the likely window's checks).
     expect(h.world.clock.now() - started).toBe(120_000);
-    expect(PHASES.atlasEndpoint.initialDelaySeconds).toBe(15);
+    expect(PHASES.atlasEndpoint.initialDelaySeconds).toBe(60);
+    expect(PHASES.atlasEndpoint.intervalsSeconds.slice(0, 4)).toEqual([15, 15, 15, 15]);
   });
 });
 

@@ -258,7 +258,7 @@ describe.each(KINDS)('%s: convergence', (kind) => {
 
 describe('polling on the phase schedule', () => {
   it('describe-vpc-endpoint keeps waiting while the endpoint is pending, then records it', async () => {
-    h = await startHarness({ preset: { ...PRESETS.instant, vpcEndpointProvisioning: 20_000 } });
+    h = await startHarness({ preset: { ...PRESETS.instant, vpcEndpointProvisioning: 27_000 } });
     const state = await h.drive(h.request('dedicated'), 'exec-pending', 'create-vpc-endpoint');
     let poll: PollRecord<VpcEndpointSide> = startPoll('vpcEndpoint', 900);
     const seen: [number, boolean, number, string][] = [];
@@ -267,11 +267,12 @@ describe('polling on the phase schedule', () => {
       poll = await h.call('describe-vpc-endpoint', { ...state, poll });
       seen.push([poll.attempt, poll.done, poll.elapsedSeconds, poll.observed!.state]);
     } while (!poll.done);
-    // Waits 5, 5, 10 (then ready at 20 s of waiting): the schedule of PHASES.vpcEndpoint.
+    // The first check at 20 s (the usual duration), then every 5 s across the usual window: ready at 27 s is
+    // seen at 30 s, the schedule of PHASES.vpcEndpoint.
     expect(seen).toEqual([
-      [1, false, 5, 'pending'],
-      [2, false, 10, 'pending'],
-      [3, true, 20, 'pendingAcceptance'],
+      [1, false, 20, 'pending'],
+      [2, false, 25, 'pending'],
+      [3, true, 30, 'pendingAcceptance'],
     ]);
   });
 

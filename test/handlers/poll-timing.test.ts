@@ -12,6 +12,7 @@ import { defaultHandlerDeps, pollingState, stepHandler } from '../../lambdas/han
 import { describeVpcEndpoint } from '../../lambdas/workflow/operations/vpc-endpoint.ts';
 import {
   HandlerEnv,
+  PHASES,
   type PollingState,
   type PollRecord,
   type StepId,
@@ -86,21 +87,22 @@ describe('a check counts its own run time against the phase budget', () => {
       expect(run.error.name).toBe(ErrorNames.DeadlineExceeded);
       expect(run.error.details).toMatchObject({ phase: 'vpcEndpoint', budgetSeconds: 120 });
     }
-    // Quick: waits 5, 5, 10, 15, 20, 30, 30, then 5 (clipped): the 8th check finds the budget spent.
-    expect(quick.waits).toEqual([5, 5, 10, 15, 20, 30, 30, 5]);
-    expect(quick.error.details).toMatchObject({ attempt: 8, elapsedSeconds: 120 });
-    // Slow: each check adds 30 s, so 5+30, +5+30, +10+30, then 10 (clipped to the 10 s left) +30.
-    expect(slow.records.map((r) => r.elapsedSeconds)).toEqual([35, 70, 110]);
-    expect(slow.waits).toEqual([5, 5, 10, 10]);
+    // Quick: the built-in schedule (20 s, then its usual window every 5 s, doubling, its bad-day window every
+    // 8 s): checks at 20, 25, 30, 40, 60, 96, 104, 112 and 120 s; the 9th finds the budget spent.
+    expect(quick.waits).toEqual([20, 5, 5, 10, 20, 36, 8, 8, 8]);
+    expect(quick.error.details).toMatchObject({ attempt: 9, elapsedSeconds: 120 });
+    // Slow: each check adds 30 s, so 20+30, +5+30, then +5+30 reaches the 120 s budget at the 3rd check.
+    expect(slow.records.map((r) => r.elapsedSeconds)).toEqual([50, 85]);
+    expect(slow.waits).toEqual([20, 5, 5]);
     expect(slow.error.details).toMatchObject({
-      attempt: 4,
-      elapsedSeconds: 150,
+      attempt: 3,
+      elapsedSeconds: 120,
       waitedSeconds: 30,
-      checkSeconds: 120,
+      checkSeconds: 90,
     });
     // The waits and the checks' counted run time are reported apart, so the waits agree with a clock.
     expect(slow.error.message).toMatch(
-      /4 checks: 30 s of waiting, plus 120 s counted for the checks themselves, .*; last seen: state pending/,
+      /3 checks: 30 s of waiting, plus 90 s counted for the checks themselves, .*; last seen: state pending/,
     );
   });
 
@@ -121,10 +123,11 @@ describe('a check counts its own run time against the phase budget', () => {
       const poll = await handler({ ...state, poll: startPoll('vpcEndpoint', 900) }, lambdaContext());
       return poll.elapsedSeconds;
     };
-    expect(await elapsedAfterOneCheck(0)).toBe(5);
-    expect(await elapsedAfterOneCheck(1)).toBe(6);
-    expect(await elapsedAfterOneCheck(1000)).toBe(6);
-    expect(await elapsedAfterOneCheck(1001)).toBe(7);
+    const first = PHASES.vpcEndpoint.initialDelaySeconds;
+    expect(await elapsedAfterOneCheck(0)).toBe(first);
+    expect(await elapsedAfterOneCheck(1)).toBe(first + 1);
+    expect(await elapsedAfterOneCheck(1000)).toBe(first + 1);
+    expect(await elapsedAfterOneCheck(1001)).toBe(first + 2);
   });
 
   it('a slow Atlas (429 with Retry-After 20 s, honoured inside the check) spends the budget faster', async () => {
@@ -154,13 +157,13 @@ describe('a check counts its own run time against the phase budget', () => {
     const slow = await run(throttled);
     for (const result of [quick, slow]) expect(result.error.name).toBe(ErrorNames.DeadlineExceeded);
 
-    // Quick: 15 + 10 + 15 + 20 + 30 + 30 (clipped) = 120 s of waiting, the 6th check finds the budget spent.
-    expect(quick.error.details).toMatchObject({ attempt: 6, elapsedSeconds: 120 });
+    // Quick: 60 + 15 + 15 + 15 + 15 = 120 s of waiting, the 5th check finds the budget spent.
+    expect(quick.error.details).toMatchObject({ attempt: 5, elapsedSeconds: 120 });
     // Slow: every check took at least the 20 s Atlas asked for, and was counted.
     const waited = (result: PhaseRun) => result.waits.reduce((a, b) => a + b, 0);
     const slowAttempts = slow.error.details?.attempt as number;
     const slowElapsed = slow.error.details?.elapsedSeconds as number;
-    expect(slowAttempts).toBeLessThan(6);
+    expect(slowAttempts).toBeLessThan(5);
     expect(slowElapsed - waited(slow)).toBeGreaterThanOrEqual(20 * slowAttempts);
     for (const [i, record] of slow.records.entries()) {
       const waitsSoFar = slow.waits.slice(0, i + 1).reduce((a, b) => a + b, 0);
@@ -208,7 +211,8 @@ describe("a check follows the deployment's intervals", () => {
     const builtIn = describeVpcEndpointHandler(depsFrom(harness, env()));
     const first = await builtIn({ ...state, poll: startPoll('vpcEndpoint', 60) }, lambdaContext());
     const second = await builtIn({ ...state, poll: first }, lambdaContext());
-    expect([first.waitSeconds, second.waitSeconds]).toEqual([5, 10]);
+    expect([first.waitSeconds, second.waitSeconds]).toEqual(PHASES.vpcEndpoint.intervalsSeconds.slice(0, 2));
+    expect([first.waitSeconds, second.waitSeconds]).toEqual([5, 5]);
   });
 
   it.each([
@@ -229,7 +233,7 @@ describe("a check follows the deployment's intervals", () => {
       expect(deps.pollIntervalsSeconds).toBeUndefined();
       expect(deps.configurationError?.name).toBe(ErrorNames.ConfigurationError);
       expect(deps.configurationError?.details).toMatchObject({ variables: [name] });
-      expect(deps.configurationError?.message).toContain(`${name} must be 1 to 20 intervals`);
+      expect(deps.configurationError?.message).toContain(`${name} must be 1 to 60 intervals`);
       expect(deps.configurationError?.message).toContain(JSON.stringify(value));
       if (id === 'describe-vpc-endpoint') {
         const error = await thrown(() => describeVpcEndpointHandler(deps)({}, lambdaContext()));

@@ -145,7 +145,7 @@ describe('readConfig: pollingSchedule', () => {
     );
     expect(problems).toEqual([]);
     expect(validateWorkflowSettings(config.workflow)).toEqual([
-      'pollingSchedule.link.intervals: must be 1 to 20 intervals, each whole seconds from 5 to 600, got [1]',
+      'pollingSchedule.link.intervals: must be 1 to 60 intervals, each whole seconds from 5 to 600, got [1]',
     ]);
   });
 });
@@ -181,6 +181,7 @@ describe('PrivateEndpointStack', () => {
             Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
             Resource: { Ref: 'AtlasSecretArn' },
           },
+          { Sid: 'SharedAtlasToken' },
         ],
       },
     });
@@ -236,6 +237,7 @@ describe('PrivateEndpointStack', () => {
             Resource: 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
             Condition: { StringEquals: { 'kms:ViaService': 'secretsmanager.us-east-1.amazonaws.com' } },
           },
+          { Sid: 'SharedAtlasToken' },
         ],
       },
     });
@@ -276,7 +278,7 @@ describe('checkConfig: keys as the user wrote them', () => {
       {
         ...ok,
         phaseBudgetSeconds: { link: 30 },
-        pollingSchedule: { link: { initialDelaySeconds: 45, intervalsSeconds: [1] } },
+        pollingSchedule: { link: { initialDelaySeconds: 1801, intervalsSeconds: [1] } },
         allowedRegions: 'us-east-1,mars-north-1',
         vpcAccountIds: '210987654321',
         stateMachineName: 'orders link',
@@ -286,8 +288,8 @@ describe('checkConfig: keys as the user wrote them', () => {
     expect(problems).toEqual(
       expect.arrayContaining([
         'phaseBudgetSeconds.link: must be whole seconds from 60 to 86400, got 30',
-        'pollingSchedule.link.initialDelaySeconds: must be whole seconds from 0 to 30, got 45',
-        'pollingSchedule.link.intervalsSeconds: must be 1 to 20 intervals, each whole seconds from 5 to 600, got [1]',
+        'pollingSchedule.link.initialDelaySeconds: must be whole seconds from 0 to 1800, got 1801',
+        'pollingSchedule.link.intervalsSeconds: must be 1 to 60 intervals, each whole seconds from 5 to 600, got [1]',
         'allowedRegions[1]: "mars-north-1" is not an AWS region MongoDB Atlas supports (e.g. us-east-1)',
         'vpcAccountExternalId: required with vpcAccountIds (the roles in those accounts require it)',
         expect.stringMatching(/^managedByTagValue: required with vpcAccountIds/),

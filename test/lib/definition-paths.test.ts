@@ -323,7 +323,11 @@ describe('happy path', () => {
     expect(r.path.filter((p) => p.startsWith('Delete') || p === StateNames.SummarizeFailure)).toEqual([]);
     expect(r.path.at(-1)).toBe(StateNames.Succeeded);
     // Waits follow the schedule: initial delay, then the first interval.
-    expect(r.waits.slice(0, 2)).toEqual([PHASES.atlasEndpoint.initialDelaySeconds, 10]);
+    expect(r.waits.slice(0, 2)).toEqual([
+      PHASES.atlasEndpoint.initialDelaySeconds,
+      PHASES.atlasEndpoint.intervalsSeconds[0],
+    ]);
+    expect(r.waits.slice(0, 2)).toEqual([60, 15]);
     for (const w of r.waits) expect(Number.isInteger(w) && w >= 0).toBe(true);
     const detail: AvailableEventDetail = {
       version: '1',
@@ -454,16 +458,17 @@ describe('connection phase', () => {
     expect(r.published.map((p) => p.detailType)).toEqual([DetailTypes.Available]);
   });
 
-  it('waits its first 30 s, then on the schedule of the PHASES table', async () => {
+  it('waits its first 3 minutes, then on the schedule of the PHASES table', async () => {
     const r = await run(happy());
     const start = r.path.indexOf(StateNames.StartConnectionStringPolling);
     expect(start).toBeGreaterThan(0);
-    expect(PHASES.connection.initialDelaySeconds).toBe(30);
+    // Facts §10: the string appears about 3-5 minutes after the link is AVAILABLE; no look before 3 minutes.
+    expect(PHASES.connection.initialDelaySeconds).toBe(180);
     const linkWaits =
       count(r.path, StateNames.WaitForEndpointService) +
       count(r.path, StateNames.WaitForVpcEndpoint) +
       count(r.path, StateNames.WaitForLink);
-    expect(r.waits.slice(linkWaits, linkWaits + 2)).toEqual([30, PHASES.connection.intervalsSeconds[0]]);
+    expect(r.waits.slice(linkWaits, linkWaits + 2)).toEqual([180, PHASES.connection.intervalsSeconds[0]]);
   });
 });
 
@@ -620,7 +625,7 @@ describe('failure paths', () => {
       happy({
         'validate-request': (input) => ({
           request: request({ requestId: input.executionName }),
-          settings: { phaseBudgetSeconds: { ...settings.phaseBudgetSeconds, vpcEndpoint: 60 } },
+          settings: { ...settings, phaseBudgetSeconds: { ...settings.phaseBudgetSeconds, vpcEndpoint: 60 } },
           existing: {},
           execution: executionOf(input),
         }),
@@ -629,9 +634,10 @@ describe('failure paths', () => {
       }),
     );
     expect(r.error?.name).toBe(ErrorNames.DeadlineExceeded);
-    // Waits 5, 5, 10, 15, 20, then 5 (clipped to the 60 s budget); the sixth check throws.
-    expect(count(r.path, StateNames.CheckVpcEndpoint)).toBe(6);
-    expect(r.waits.slice(2, 8)).toEqual([5, 5, 10, 15, 20, 5]);
+    // The first wait (20 s, within half the 60 s budget), then 5, 5, 10 and 20 (the built-in 36 clipped to
+    // what is left of the budget); the fifth check, at 60 s, throws.
+    expect(count(r.path, StateNames.CheckVpcEndpoint)).toBe(5);
+    expect(r.waits.slice(2, 7)).toEqual([20, 5, 5, 10, 20]);
     const firstDelete = r.inputs['delete-vpc-endpoint']![0] as StepInput<'delete-vpc-endpoint'>;
     expect(firstDelete.error?.Error).toBe('DeadlineExceeded');
     expect(firstDelete.error?.Cause).toContain('state pending');

@@ -286,7 +286,7 @@ describe('the definition', () => {
           attempt: 0,
           elapsedSeconds: 0,
           'budgetSeconds.$': `$.settings.phaseBudgetSeconds.${phase}`,
-          waitSeconds: spec.initialDelaySeconds,
+          'waitSeconds.$': `$.settings.firstWaitSeconds.${phase}`,
           done: false,
         },
       });

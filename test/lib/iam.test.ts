@@ -1,6 +1,7 @@
 /** Exact IAM per role: every statement, action, resource and condition, and nothing else. */
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { SHARED_TOKEN_KEY_PREFIX } from '../../lambdas/core/leases.ts';
 import { TAG_MANAGED_BY } from '../../lambdas/core/tags.ts';
 import { describesLeaseHolders, STEP_IDS, STEPS, type StepId } from '../../lambdas/workflow/steps.ts';
 import { logicalIdOf, SECRET_ARN, type Synthesized, synthWorkflow } from './support.ts';
@@ -32,6 +33,17 @@ const SECRET: Statement = {
   Effect: 'Allow',
   Resource: SECRET_ARN,
 };
+/**
+ * The deployment's shared Atlas token (sealed) in the lease table: only items whose key starts with the token
+ * prefix, so an Atlas function can neither read nor touch a target lease.
+ */
+const SHARED_TOKEN = (): Statement => ({
+  Action: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem'],
+  Effect: 'Allow',
+  Resource: { 'Fn::GetAtt': [logicalIdOf(synth.stack, synth.workflow.leaseTable), 'Arn'] },
+  Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${SHARED_TOKEN_KEY_PREFIX}*`] } },
+  Sid: 'SharedAtlasToken',
+});
 const describeVpcEndpoints: Statement = {
   Action: 'ec2:DescribeVpcEndpoints',
   Effect: 'Allow',
@@ -45,6 +57,7 @@ const EXPECTED: Record<StepId, (id: StepId) => Statement[]> = {
     logs(id),
     XRAY,
     SECRET,
+    SHARED_TOKEN(),
     {
       Action: [
         'ec2:DescribeSecurityGroups',
@@ -58,8 +71,8 @@ const EXPECTED: Record<StepId, (id: StepId) => Statement[]> = {
     },
     lease(['dynamodb:DeleteItem', 'dynamodb:PutItem']),
   ],
-  'create-atlas-endpoint': (id) => [logs(id), XRAY, SECRET],
-  'describe-atlas-endpoint': (id) => [logs(id), XRAY, SECRET],
+  'create-atlas-endpoint': (id) => [logs(id), XRAY, SECRET, SHARED_TOKEN()],
+  'describe-atlas-endpoint': (id) => [logs(id), XRAY, SECRET, SHARED_TOKEN()],
   'create-vpc-endpoint': (id) => [
     logs(id),
     XRAY,
@@ -99,9 +112,9 @@ const EXPECTED: Record<StepId, (id: StepId) => Statement[]> = {
     },
   ],
   'describe-vpc-endpoint': (id) => [logs(id), XRAY, describeVpcEndpoints],
-  'link-endpoint': (id) => [logs(id), XRAY, SECRET],
-  'describe-link': (id) => [logs(id), XRAY, SECRET],
-  'read-connection-string': (id) => [logs(id), XRAY, SECRET],
+  'link-endpoint': (id) => [logs(id), XRAY, SECRET, SHARED_TOKEN()],
+  'describe-link': (id) => [logs(id), XRAY, SECRET, SHARED_TOKEN()],
+  'read-connection-string': (id) => [logs(id), XRAY, SECRET, SHARED_TOKEN()],
   'delete-vpc-endpoint': (id) => [
     logs(id),
     XRAY,
@@ -114,11 +127,18 @@ const EXPECTED: Record<StepId, (id: StepId) => Statement[]> = {
       Sid: 'DeleteManagedVpcEndpoints',
     },
   ],
-  'delete-atlas-side': (id) => [logs(id), XRAY, SECRET],
-  'check-cleanup': (id) => [logs(id), XRAY, SECRET, describeVpcEndpoints],
+  'delete-atlas-side': (id) => [logs(id), XRAY, SECRET, SHARED_TOKEN()],
+  'check-cleanup': (id) => [logs(id), XRAY, SECRET, SHARED_TOKEN(), describeVpcEndpoints],
   'summarize-failure': (id) => [logs(id), XRAY],
-  'inspect-connection': (id) => [logs(id), XRAY, SECRET, describeVpcEndpoints, lease(['dynamodb:GetItem'])],
-  'prepare-repair': (id) => [logs(id), XRAY, SECRET, describeVpcEndpoints],
+  'inspect-connection': (id) => [
+    logs(id),
+    XRAY,
+    SECRET,
+    SHARED_TOKEN(),
+    describeVpcEndpoints,
+    lease(['dynamodb:GetItem']),
+  ],
+  'prepare-repair': (id) => [logs(id), XRAY, SECRET, SHARED_TOKEN(), describeVpcEndpoints],
   'summarize-delete': (id) => [logs(id), XRAY],
   'list-connections': (id) => [logs(id), XRAY, describeVpcEndpoints],
   'release-lease': (id) => [logs(id), XRAY, lease(['dynamodb:DeleteItem'])],

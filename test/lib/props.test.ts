@@ -1,7 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { EVENT_SOURCE } from '../../lambdas/workflow/events.ts';
-import { MIN_EXECUTION_MARGIN_SECONDS, PHASES } from '../../lambdas/workflow/steps.ts';
+import { defaultPollSchedule, MIN_EXECUTION_MARGIN_SECONDS, PHASES } from '../../lambdas/workflow/steps.ts';
 import {
   type PrivateEndpointWorkflowProps,
   pollSchedules,
@@ -33,12 +33,14 @@ describe('props validation', () => {
     expect(built.workflow.executionTimeout.toHours()).toBe(8);
     expect(built.workflow.phaseBudgetSeconds).toMatchObject({ link: 7200, cleanup: 1800, vpcEndpoint: 900 });
     expect(built.workflow.pollSchedules).toEqual({
-      atlasEndpoint: { initialDelaySeconds: 15, intervalsSeconds: [10, 15, 20, 30, 45, 60] },
-      vpcEndpoint: { initialDelaySeconds: 5, intervalsSeconds: [5, 10, 15, 20, 30] },
+      atlasEndpoint: defaultPollSchedule('atlasEndpoint'),
+      vpcEndpoint: defaultPollSchedule('vpcEndpoint'),
       link: { initialDelaySeconds: 30, intervalsSeconds: [20, 600] },
       connection: { initialDelaySeconds: PHASES.connection.initialDelaySeconds, intervalsSeconds: [5] },
-      cleanup: { initialDelaySeconds: 0, intervalsSeconds: [5, 10, 15, 20, 30] },
+      cleanup: { initialDelaySeconds: 0, intervalsSeconds: PHASES.cleanup.intervalsSeconds },
     });
+    // The built-in schedules are the likely-window ones: the first check at a minute for the endpoint service.
+    expect(built.workflow.pollSchedules.atlasEndpoint.initialDelaySeconds).toBe(60);
   });
 
   it('reports every bad prop at once, in one error', () => {
@@ -138,10 +140,10 @@ describe('props validation', () => {
     const problems = validateWorkflowProps({
       atlasSecret: secret,
       pollingSchedule: {
-        atlasEndpoint: { initialDelay: Duration.seconds(31), intervals: [] },
+        atlasEndpoint: { initialDelay: Duration.seconds(1801), intervals: [] },
         vpcEndpoint: { initialDelay: Duration.millis(1500), intervals: [Duration.seconds(4)] },
         link: { intervals: [Duration.seconds(5), Duration.seconds(601)] },
-        connection: { intervals: Array.from({ length: 21 }, () => Duration.seconds(10)) },
+        connection: { intervals: Array.from({ length: 61 }, () => Duration.seconds(10)) },
         cleanup: {
           initialDelay: Duration.seconds(0),
           intervals: [Duration.seconds(5), Duration.seconds(600)],
@@ -150,12 +152,12 @@ describe('props validation', () => {
       } as unknown as PrivateEndpointWorkflowProps['pollingSchedule'],
     });
     expect(problems).toEqual([
-      'pollingSchedule.atlasEndpoint.initialDelay: must be whole seconds from 0 to 30, got 31',
-      'pollingSchedule.atlasEndpoint.intervals: must be 1 to 20 intervals, each whole seconds from 5 to 600, got []',
-      'pollingSchedule.vpcEndpoint.initialDelay: must be whole seconds from 0 to 30, got 1.5',
-      'pollingSchedule.vpcEndpoint.intervals: must be 1 to 20 intervals, each whole seconds from 5 to 600, got [4]',
-      'pollingSchedule.link.intervals: must be 1 to 20 intervals, each whole seconds from 5 to 600, got [5, 601]',
-      expect.stringMatching(/^pollingSchedule\.connection\.intervals: must be 1 to 20 intervals/),
+      'pollingSchedule.atlasEndpoint.initialDelay: must be whole seconds from 0 to 1800, got 1801',
+      'pollingSchedule.atlasEndpoint.intervals: must be 1 to 60 intervals, each whole seconds from 5 to 600, got []',
+      'pollingSchedule.vpcEndpoint.initialDelay: must be whole seconds from 0 to 1800, got 1.5',
+      'pollingSchedule.vpcEndpoint.intervals: must be 1 to 60 intervals, each whole seconds from 5 to 600, got [4]',
+      'pollingSchedule.link.intervals: must be 1 to 60 intervals, each whole seconds from 5 to 600, got [5, 601]',
+      expect.stringMatching(/^pollingSchedule\.connection\.intervals: must be 1 to 60 intervals/),
       'pollingSchedule.lunch: unknown phase (known: atlasEndpoint, vpcEndpoint, link, connection, cleanup)',
     ]);
     expect(
@@ -172,8 +174,12 @@ describe('props validation', () => {
     const schedules = pollSchedules({
       pollingSchedule: { vpcEndpoint: { initialDelay: Duration.seconds(2) } },
     });
-    expect(schedules.vpcEndpoint).toEqual({ initialDelaySeconds: 2, intervalsSeconds: [5, 10, 15, 20, 30] });
-    expect(schedules.link).toEqual({ initialDelaySeconds: 15, intervalsSeconds: [10, 15, 20, 30, 45, 60] });
+    expect(schedules.vpcEndpoint).toEqual({
+      initialDelaySeconds: 2,
+      intervalsSeconds: PHASES.vpcEndpoint.intervalsSeconds,
+    });
+    expect(schedules.link).toEqual(defaultPollSchedule('link'));
+    expect(schedules.link.initialDelaySeconds).toBe(120);
     expect(pollSchedules({})).toEqual(
       pollSchedules({ pollingSchedule: { atlasEndpoint: {}, cleanup: undefined } }),
     );

@@ -15,6 +15,8 @@ import {
   intervalsProblem,
   isRejectedInput,
   LAMBDA_TASK_TIMEOUT_SECONDS,
+  LIKELY_WINDOWS,
+  likelySchedule,
   MIN_EXECUTION_MARGIN_SECONDS,
   maxRetryPauseSeconds,
   nextPoll,
@@ -27,6 +29,7 @@ import {
   RETRY_POLICIES,
   resolvePhaseBudgets,
   retryPoliciesOf,
+  SCHEDULE_TAIL_MAX_SECONDS,
   STEP_IDS,
   STEPS,
   StateNames,
@@ -86,16 +89,19 @@ describe('steps table', () => {
       HandlerEnv.VpcAccountExternalId,
     ];
     expect(envNamesFor('create-vpc-endpoint')).toEqual([HandlerEnv.WorkflowStep, ...ec2]);
+    // An Atlas step also gets the lease table, where the deployment's Atlas token is shared (sealed).
     expect(envNamesFor('link-endpoint')).toEqual([
       HandlerEnv.WorkflowStep,
       HandlerEnv.AtlasSecretArn,
       HandlerEnv.AtlasBaseUrl,
+      HandlerEnv.LeaseTableName,
     ]);
     // A check step also gets its phase's intervals.
     expect(envNamesFor('describe-link')).toEqual([
       HandlerEnv.WorkflowStep,
       HandlerEnv.AtlasSecretArn,
       HandlerEnv.AtlasBaseUrl,
+      HandlerEnv.LeaseTableName,
       'POLL_INTERVALS_LINK_SECONDS',
     ]);
     expect(envNamesFor('describe-vpc-endpoint')).toEqual([
@@ -133,6 +139,8 @@ describe('steps table', () => {
 
 describe('nextPoll', () => {
   const poll = (p: Partial<PollRecord>): PollRecord => ({ ...startPoll('vpcEndpoint', 60), ...p });
+  /** A deployment's ladder (`pollingSchedule`), for the tests of the mechanics. */
+  const ladder = { intervalsSeconds: [5, 10, 15, 20, 30] };
 
   it('starts with the initial delay and follows the schedule, capped at its last interval', () => {
     expect(startPoll('atlasEndpoint', 3600)).toEqual({
@@ -140,20 +148,63 @@ describe('nextPoll', () => {
       attempt: 0,
       elapsedSeconds: 0,
       budgetSeconds: 3600,
-      waitSeconds: 15,
+      waitSeconds: PHASES.atlasEndpoint.initialDelaySeconds,
       done: false,
     });
-    let record: PollRecord = startPoll('atlasEndpoint', 3600);
+    let record: PollRecord = startPoll('atlasEndpoint', 24 * 3600);
     const waits: number[] = [];
-    for (let i = 0; i < 9; i++) {
+    const intervals = PHASES.atlasEndpoint.intervalsSeconds;
+    for (let i = 0; i < intervals.length + 3; i++) {
       record = nextPoll(record, 'atlasEndpoint', { status: 'pending' }, false);
       waits.push(record.waitSeconds);
     }
-    expect(waits).toEqual([10, 15, 20, 30, 45, 60, 60, 60, 60]);
-    expect(record.attempt).toBe(9);
-    expect(record.elapsedSeconds).toBe(15 + 10 + 15 + 20 + 30 + 45 + 60 + 60 + 60);
-    expect(pollInterval('atlasEndpoint', 1)).toBe(10);
-    expect(pollInterval('atlasEndpoint', 100)).toBe(60);
+    expect(waits).toEqual([...intervals, 600, 600, 600]);
+    expect(record.attempt).toBe(intervals.length + 3);
+    expect(record.elapsedSeconds).toBe(
+      // Every wait taken before the last check (the wait it just scheduled is not taken yet).
+      PHASES.atlasEndpoint.initialDelaySeconds + intervals.reduce((a, b) => a + b, 0) + 2 * 600,
+    );
+    expect(pollInterval('atlasEndpoint', 1)).toBe(intervals[0]);
+    expect(pollInterval('atlasEndpoint', 100)).toBe(600);
+  });
+
+  it('the built-in schedule checks across each likely window, doubles its waits between and after them', () => {
+    for (const phase of Object.keys(LIKELY_WINDOWS) as (keyof typeof LIKELY_WINDOWS)[]) {
+      const { initialDelaySeconds, intervalsSeconds } = PHASES[phase];
+      expect(likelySchedule(LIKELY_WINDOWS[phase])).toEqual({ initialDelaySeconds, intervalsSeconds });
+      const at = [initialDelaySeconds];
+      for (const i of intervalsSeconds) at.push(at[at.length - 1]! + i);
+      const windows = LIKELY_WINDOWS[phase];
+      // The first check at the start of the first window, then every grid point of every window.
+      expect(at[0], phase).toBe(windows[0]!.fromSeconds);
+      for (const w of windows) {
+        for (let x = w.fromSeconds; x <= w.toSeconds; x += w.everySeconds)
+          expect(at, `${phase} ${x}`).toContain(x);
+      }
+      // Outside the windows a wait is at least twice the one before it (or the cap), never shorter.
+      const inWindow = (t: number) => windows.some((w) => t > w.fromSeconds && t <= w.toSeconds);
+      for (let k = 1; k < at.length; k++) {
+        const gap = at[k]! - at[k - 1]!;
+        if (!inWindow(at[k]!) && !windows.some((w) => at[k] === w.fromSeconds)) {
+          expect(gap, `${phase} check ${k}`).toBeGreaterThanOrEqual(
+            Math.min(2 * (at[k - 1]! - (at[k - 2] ?? 0)), SCHEDULE_TAIL_MAX_SECONDS),
+          );
+        }
+      }
+      expect(intervalsSeconds[intervalsSeconds.length - 1]).toBe(SCHEDULE_TAIL_MAX_SECONDS);
+    }
+    // Not linear in the wait: 30 min past the last window of the link costs 3 checks (1 doubling, then 10 min).
+    const checksWithin = (phase: keyof typeof LIKELY_WINDOWS, seconds: number) => {
+      let t = PHASES[phase].initialDelaySeconds;
+      let n = 0;
+      for (let k = 0; t <= seconds; k++) {
+        n += 1;
+        t += pollInterval(phase, k + 1);
+      }
+      return n;
+    };
+    expect(checksWithin('atlasEndpoint', 30 * 60)).toBeLessThanOrEqual(20);
+    expect(checksWithin('link', 3600 + 1800) - checksWithin('link', 3600)).toBeLessThanOrEqual(3);
   });
 
   it('adds the wait just taken and stores what was seen', () => {
@@ -162,6 +213,8 @@ describe('nextPoll', () => {
       'vpcEndpoint',
       { a: 1 },
       false,
+      undefined,
+      ladder,
     );
     expect(next).toEqual({
       phase: 'vpcEndpoint',
@@ -181,6 +234,8 @@ describe('nextPoll', () => {
       'vpcEndpoint',
       {},
       false,
+      undefined,
+      ladder,
     );
     expect(clipped).toMatchObject({ elapsedSeconds: 55, waitSeconds: 5 });
     let thrown: unknown;
@@ -218,8 +273,11 @@ describe('nextPoll', () => {
 
 describe('nextPoll with the run time of the check and the intervals of the deployment', () => {
   it('adds the spent seconds to the elapsed time, and clips the next wait to what is left', () => {
-    const prev = startPoll('vpcEndpoint', 120);
-    expect(nextPoll(prev, 'vpcEndpoint', 'x', false, undefined, { spentSeconds: 30 })).toMatchObject({
+    const prev = startPoll('vpcEndpoint', 120, 5);
+    const ladder = [5, 10, 15, 20, 30];
+    expect(
+      nextPoll(prev, 'vpcEndpoint', 'x', false, undefined, { spentSeconds: 30, intervalsSeconds: ladder }),
+    ).toMatchObject({
       attempt: 1,
       elapsedSeconds: 5 + 30,
       waitSeconds: 5,
@@ -231,17 +289,20 @@ describe('nextPoll with the run time of the check and the intervals of the deplo
       'x',
       false,
       undefined,
-      { spentSeconds: 7 },
+      { spentSeconds: 7, intervalsSeconds: ladder },
     );
     expect(late).toMatchObject({ attempt: 4, elapsedSeconds: 117, waitSeconds: 3 });
   });
 
   it('reaches DeadlineExceeded with fewer checks when each check is slow', () => {
     const checksUntilDeadline = (spentSeconds: number) => {
-      let record: PollRecord = startPoll('vpcEndpoint', 300);
+      let record: PollRecord = startPoll('vpcEndpoint', 300, 5);
       for (let checks = 1; checks < 1000; checks++) {
         try {
-          record = nextPoll(record, 'vpcEndpoint', {}, false, 'state pending', { spentSeconds });
+          record = nextPoll(record, 'vpcEndpoint', {}, false, 'state pending', {
+            spentSeconds,
+            intervalsSeconds: [5, 10, 15, 20, 30],
+          });
         } catch (error) {
           expect((error as Error).name).toBe(ErrorNames.DeadlineExceeded);
           expect((error as DeadlineExceededError).details.elapsedSeconds as number).toBeGreaterThanOrEqual(
@@ -294,14 +355,14 @@ describe('nextPoll with the run time of the check and the intervals of the deplo
 describe('polling schedule bounds and the intervals env', () => {
   it('checks a first wait and a list of intervals', () => {
     expect(initialDelayProblem(0)).toBeUndefined();
-    expect(initialDelayProblem(30)).toBeUndefined();
-    expect(initialDelayProblem(31)).toBe('must be whole seconds from 0 to 30, got 31');
+    expect(initialDelayProblem(1800)).toBeUndefined();
+    expect(initialDelayProblem(1801)).toBe('must be whole seconds from 0 to 1800, got 1801');
     expect(initialDelayProblem(-1)).toMatch(/got -1/);
     expect(initialDelayProblem(2.5)).toMatch(/got 2.5/);
     expect(intervalsProblem([5, 600])).toBeUndefined();
-    expect(intervalsProblem(Array.from({ length: 20 }, () => 5))).toBeUndefined();
-    expect(intervalsProblem([])).toMatch(/^must be 1 to 20 intervals/);
-    expect(intervalsProblem(Array.from({ length: 21 }, () => 5))).toMatch(/^must be 1 to 20 intervals/);
+    expect(intervalsProblem(Array.from({ length: 60 }, () => 5))).toBeUndefined();
+    expect(intervalsProblem([])).toMatch(/^must be 1 to 60 intervals/);
+    expect(intervalsProblem(Array.from({ length: 61 }, () => 5))).toMatch(/^must be 1 to 60 intervals/);
     expect(intervalsProblem([4])).toMatch(/got \[4\]/);
     expect(intervalsProblem([601])).toMatch(/got \[601\]/);
     expect(intervalsProblem([10.5])).toMatch(/got \[10.5\]/);
@@ -319,9 +380,10 @@ describe('polling schedule bounds and the intervals env', () => {
     // Another phase's variable is not this phase's.
     expect(pollIntervalsFromEnv({ POLL_INTERVALS_CLEANUP_SECONDS: '5' }, 'link')).toEqual({});
     expect(defaultPollSchedule('link')).toEqual({
-      initialDelaySeconds: 15,
-      intervalsSeconds: [10, 15, 20, 30, 45, 60],
+      initialDelaySeconds: 120,
+      intervalsSeconds: PHASES.link.intervalsSeconds,
     });
+    expect(PHASES.link.intervalsSeconds.slice(0, 2)).toEqual([30, 30]);
   });
 
   it.each([
@@ -333,11 +395,11 @@ describe('polling schedule bounds and the intervals env', () => {
     ['4'],
     ['5,601'],
     ['7.5'],
-    [Array.from({ length: 21 }, () => '5').join(',')],
+    [Array.from({ length: 61 }, () => '5').join(',')],
   ])('reports a malformed intervals value %j as a problem naming the variable', (value) => {
     const read = pollIntervalsFromEnv({ POLL_INTERVALS_CLEANUP_SECONDS: value }, 'cleanup');
     expect(read.intervals).toBeUndefined();
-    expect(read.problem).toMatch(/^POLL_INTERVALS_CLEANUP_SECONDS must be 1 to 20 intervals/);
+    expect(read.problem).toMatch(/^POLL_INTERVALS_CLEANUP_SECONDS must be 1 to 60 intervals/);
     expect(read.problem).toContain(JSON.stringify(value));
   });
 });
@@ -392,6 +454,31 @@ describe('the execution margin', () => {
 });
 
 describe('resolvePhaseBudgets', () => {
+  it('resolves each first wait: the deployment env, else the built-in, at most half the effective budget', () => {
+    const { settings, issues, configurationProblems } = resolvePhaseBudgets(
+      { [PHASES.link.firstWaitEnv]: '300', [PHASES.vpcEndpoint.budgetEnv]: '60' },
+      { connection: 300 },
+    );
+    expect(issues).toEqual([]);
+    expect(configurationProblems).toEqual([]);
+    expect(settings.firstWaitSeconds).toEqual({
+      atlasEndpoint: PHASES.atlasEndpoint.initialDelaySeconds,
+      // A 60 s budget allows 30 s at most; the built-in 20 s fits.
+      vpcEndpoint: Math.min(PHASES.vpcEndpoint.initialDelaySeconds, 30),
+      link: 300,
+      // The request's 300 s budget leaves at most 150 s for the first wait (built-in 180 s).
+      connection: 150,
+      cleanup: PHASES.cleanup.initialDelaySeconds,
+    });
+    const bad = resolvePhaseBudgets({ [PHASES.link.firstWaitEnv]: '1801' }, {});
+    expect(bad.configurationProblems).toEqual([
+      `${PHASES.link.firstWaitEnv} must be whole seconds from 0 to 1800, got "1801"`,
+    ]);
+    expect(resolvePhaseBudgets({ [PHASES.link.firstWaitEnv]: '2.5' }, {}).configurationProblems).toHaveLength(
+      1,
+    );
+  });
+
   it('uses defaults, then env, then the request override', () => {
     const { settings, issues, configurationProblems } = resolvePhaseBudgets(
       { [PHASES.link.budgetEnv]: '7200', [PHASES.cleanup.budgetEnv]: '1200' },

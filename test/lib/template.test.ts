@@ -70,7 +70,8 @@ describe('functions', () => {
         expected[HandlerEnv.ManagedByTagValue] = managedBy;
         expected[HandlerEnv.WorkflowAccountId] = '123456789012';
       }
-      if (spec.leaseActions.length > 0) {
+      // Atlas functions too: the deployment's shared Atlas token lives in the lease table (sealed).
+      if (spec.leaseActions.length > 0 || spec.atlas) {
         expected[HandlerEnv.LeaseTableName] = { Ref: logicalIdOf(synth.stack, synth.workflow.leaseTable) };
       }
       if (spec.requestDefaults) {
@@ -78,8 +79,10 @@ describe('functions', () => {
         expected[HandlerEnv.AllowedRegions] = 'us-east-1';
         expected[HandlerEnv.DefaultRollbackOnFailure] = 'true';
         expected[HandlerEnv.ExecutionTimeoutSeconds] = '26100';
-        for (const phase of POLL_PHASES)
+        for (const phase of POLL_PHASES) {
           expected[PHASES[phase].budgetEnv] = String(PHASES[phase].defaultBudgetSeconds);
+          expected[PHASES[phase].firstWaitEnv] = String(PHASES[phase].initialDelaySeconds);
+        }
       }
       const phase = phaseOfCheckStep(id);
       if (phase !== undefined)
@@ -88,7 +91,7 @@ describe('functions', () => {
     }
   });
 
-  it('carries a configured polling schedule to the check functions (env) and the "Start … polling" Pass', () => {
+  it('carries a configured polling schedule to the check functions and validate-request (env)', () => {
     const s = synthWorkflow({
       pollingSchedule: {
         link: { initialDelay: Duration.seconds(30), intervals: [Duration.seconds(20), Duration.seconds(40)] },
@@ -104,21 +107,27 @@ describe('functions', () => {
     expect(env('read-connection-string').POLL_INTERVALS_CONNECTION_SECONDS).toBe(
       PHASES.connection.intervalsSeconds.join(','),
     );
-    expect(env('describe-vpc-endpoint').POLL_INTERVALS_VPC_ENDPOINT_SECONDS).toBe('5,10,15,20,30');
+    expect(env('describe-vpc-endpoint').POLL_INTERVALS_VPC_ENDPOINT_SECONDS).toBe(
+      PHASES.vpcEndpoint.intervalsSeconds.join(','),
+    );
     // Only the check function of a phase gets its intervals.
     expect(Object.keys(env('link-endpoint')).filter((k) => k.startsWith('POLL_INTERVALS_'))).toEqual([]);
     expect(Object.keys(env('describe-link')).filter((k) => k.startsWith('POLL_INTERVALS_'))).toEqual([
       'POLL_INTERVALS_LINK_SECONDS',
     ]);
 
-    const states = extractDefinition(s.template).States;
+    // The first waits go to validate-request, which clips them to half of each phase's budget into the record;
+    // the "Start … polling" Pass reads them from there.
     const firstWait = (phase: (typeof POLL_PHASES)[number]) =>
-      (states[PHASES[phase].startState]!.Parameters as Record<string, unknown>).waitSeconds;
-    expect(firstWait('link')).toBe(30);
-    expect(firstWait('connection')).toBe(7);
-    expect(firstWait('cleanup')).toBe(PHASES.cleanup.initialDelaySeconds);
-    expect(firstWait('atlasEndpoint')).toBe(PHASES.atlasEndpoint.initialDelaySeconds);
-    expect(states[PHASES.link.startState]?.Comment).toContain('first wait 30 s');
+      env('validate-request')[PHASES[phase].firstWaitEnv];
+    expect(firstWait('link')).toBe('30');
+    expect(firstWait('connection')).toBe('7');
+    expect(firstWait('cleanup')).toBe(String(PHASES.cleanup.initialDelaySeconds));
+    expect(firstWait('atlasEndpoint')).toBe(String(PHASES.atlasEndpoint.initialDelaySeconds));
+    const states = extractDefinition(s.template).States;
+    expect((states[PHASES.link.startState]!.Parameters as Record<string, unknown>)['waitSeconds.$']).toBe(
+      '$.settings.firstWaitSeconds.link',
+    );
   });
 
   it('reserves no concurrency by default, and the given concurrency on the Atlas functions only', () => {

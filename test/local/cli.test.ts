@@ -269,6 +269,9 @@ describe('npm start options', () => {
     // the example as --input is the envelope list, not a request: the error says so and points to --event
     expect(await cli('--input', 'examples/eventbridge-request-event.json')).toBe(2);
     expect(err).toMatch(/got a list/);
+    expect(err).toContain(
+      'holds EventBridge put-events entries, not a request: run it with --event examples/eventbridge-request-event.json',
+    );
   });
 
   it('on a terminal: the bar fits 40 columns, status words are coloured, NO_COLOR turns colour off', async () => {

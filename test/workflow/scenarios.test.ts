@@ -109,8 +109,11 @@ describe.each(MATRIX)('$kind scenarios (endpoint service ready as $ready)', ({ k
     expect(result.path).toContain(S.WaitForEndpointService);
     expect(result.path).toContain(S.WaitForVpcEndpoint);
     // Facts §10: the deployment goes UPDATING once the link is AVAILABLE and names the VPC endpoint only when
-    // IDLE again (about 4 minutes on this timeline): several checks on the connection phase's schedule.
-    expect(result.path.filter((st) => st === S.ReadConnectionString).length).toBeGreaterThan(3);
+    // IDLE again (about 4 minutes on this timeline): the connection phase looks first after 3 minutes, then
+    // across its usual window (3-5 minutes), so a few reads find it.
+    const reads = result.path.filter((st) => st === S.ReadConnectionString).length;
+    expect(reads).toBeGreaterThanOrEqual(1);
+    expect(reads).toBeLessThanOrEqual(5);
     expect(out).toMatchObject({ pendingRegions: [] });
     const inv = live(w);
     expect(inv.vpcEndpoints.map((v) => [v.id, v.state])).toEqual([[out.vpcEndpointId, 'available']]);
@@ -131,7 +134,8 @@ describe.each(MATRIX)('$kind scenarios (endpoint service ready as $ready)', ({ k
     const describes = Object.entries(result.metrics.atlasCalls)
       .filter(([op]) => op.startsWith('get'))
       .reduce((n, [, c]) => n + c, 0);
-    expect(describes).toBeLessThan(40);
+    // The checks fall where each transition is likely: far fewer reads than a 10-s poll would make.
+    expect(describes).toBeLessThan(15);
   });
 
   it('re-running the same request converges on the existing pair (no duplicates)', async () => {

@@ -11,11 +11,18 @@
  *
  * The client is built once (a memoized promise; a failed load is retried by the next invocation). After
  * Atlas rejected the credentials, the next load reads the secret again bypassing the cache, to pick up a
- * rotation. Access tokens and Digest challenges are cached inside the client.
+ * rotation. Access tokens and Digest challenges are cached inside the client. With `LEASE_TABLE_NAME` set (the
+ * construct sets it on every Atlas function), the access token is shared with the deployment's other
+ * containers through that table, sealed (lambdas/atlas/token-share.ts): one container mints, the others
+ * read it, so hundreds of containers stay within the token endpoint's limits.
  */
+import { randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type AtlasClient, createAtlasClient, normalizeBaseUrl } from '#atlas/client';
 import { ENV as CREDENTIAL_ENV, loadAtlasCredentials } from '#atlas/credentials';
+import type { TokenShare } from '#atlas/token-share';
+import { createDynamoDbClient } from '#aws/client';
+import { DynamoDbSharedTokenStore } from '#aws/token-store';
 import type { Environment } from '#workflow/config';
 import { HandlerEnv } from '#workflow/steps';
 import { type AtlasAccess, type EnvironmentProblem, type HandlerClock, nonEmpty } from './runtime.ts';
@@ -49,6 +56,26 @@ export function atlasAccess(env: Environment, logger: Logger, clock: HandlerCloc
   }
 
   const credentialEnv: Environment = { ...env, [E.baseUrl]: nonEmpty(env[E.baseUrl]) ?? deploymentBaseUrl };
+  const tableName = nonEmpty(env[HandlerEnv.LeaseTableName]);
+  let tokenShare: TokenShare | undefined;
+  if (tableName !== undefined) {
+    let store: DynamoDbSharedTokenStore | undefined;
+    const sleep = clock.sleep === undefined ? {} : { sleep: clock.sleep };
+    const get = () => {
+      store ??= new DynamoDbSharedTokenStore(createDynamoDbClient({ env, ...sleep }), tableName);
+      return store;
+    };
+    tokenShare = {
+      holder: `container-${randomUUID()}`,
+      store: {
+        read: (key) => get().read(key),
+        claimMint: (key, holder, nowMs, untilMs) => get().claimMint(key, holder, nowMs, untilMs),
+        releaseMint: (key, holder) => get().releaseMint(key, holder),
+        write: (key, token) => get().write(key, token),
+        drop: (key, fingerprint) => get().drop(key, fingerprint),
+      },
+    };
+  }
   let pending: Promise<AtlasClient> | undefined;
   let forceFetch = false;
   const client = (): Promise<AtlasClient> => {
@@ -67,6 +94,7 @@ export function atlasAccess(env: Environment, logger: Logger, clock: HandlerCloc
           logger,
           ...(clock.now === undefined ? {} : { now: clock.now }),
           ...(clock.sleep === undefined ? {} : { sleep: clock.sleep }),
+          ...(tokenShare === undefined ? {} : { tokenShare }),
         });
       })();
       pending = load;

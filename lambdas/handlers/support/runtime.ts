@@ -245,8 +245,9 @@ export function defaultHandlerDeps(
     }
     for (const text of resolvePhaseBudgets(snapshot, undefined).configurationProblems) {
       const variable =
-        POLL_PHASES.map((p) => PHASES[p].budgetEnv).find((name) => text.startsWith(name)) ??
-        HandlerEnv.ExecutionTimeoutSeconds;
+        POLL_PHASES.flatMap((p) => [PHASES[p].budgetEnv, PHASES[p].firstWaitEnv]).find((name) =>
+          text.startsWith(name),
+        ) ?? HandlerEnv.ExecutionTimeoutSeconds;
       problems.push({ variables: [variable], problem: text });
     }
   }
@@ -427,7 +428,8 @@ function deferredKindClient(kind: EndpointKind, client: () => Promise<AtlasClien
     findOwned: async (target) => (await get()).findOwned(target),
     create: async (target) => (await get()).create(target),
     describe: async (target, atlasId) => (await get()).describe(target, atlasId),
-    link: async (target, atlasId, vpcEndpointId) => (await get()).link(target, atlasId, vpcEndpointId),
+    link: async (target, atlasId, vpcEndpointId, known) =>
+      (await get()).link(target, atlasId, vpcEndpointId, known),
     describeLink: async (target, atlasId, vpcEndpointId) =>
       (await get()).describeLink(target, atlasId, vpcEndpointId),
     unlink: async (target, atlasId, vpcEndpointId) => (await get()).unlink(target, atlasId, vpcEndpointId),

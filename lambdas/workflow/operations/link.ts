@@ -57,7 +57,7 @@ export async function linkEndpoint(
       });
       return { ...link, vpcEndpointId: vpce.vpcEndpointId, created: vpce.created };
     }
-    const link = await atlas.link(target, atlasSide.id, vpce.vpcEndpointId);
+    const link = await atlas.link(target, atlasSide.id, vpce.vpcEndpointId, before);
     deps.logger.info('Linked the VPC endpoint to the Atlas side', {
       ...requestKeys(request),
       atlasEndpointId: atlasSide.id,
