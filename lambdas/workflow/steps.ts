@@ -1227,7 +1227,7 @@ export interface StepContracts {
   /**
    * Gives back `$.lease` when this execution holds it (a conditional delete: never another execution's); a
    * record without a lease, or a lease already gone or taken over, is success. Runs before every ending
-   * (the definition catches its failure: the lease then expires on its own). Output discarded.
+   * (retried on a throttle or an outage; the definition catches its failure: the next execution of the target then takes the lease over). Output discarded.
    */
   'release-lease': { input: WorkflowState; output: { readonly released: boolean } };
 }

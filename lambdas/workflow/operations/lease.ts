@@ -202,9 +202,12 @@ export async function releaseAfterFailure(
   try {
     await releaseTargetLease({ lease, request }, deps);
   } catch (error) {
-    deps.logger.warn('Could not give back the target lease; it expires on its own', {
-      ...requestKeys(request),
-      error: { name: (error as Error).name, message: (error as Error).message },
-    });
+    deps.logger.warn(
+      'Could not give back the target lease; the next execution of the target takes it over once this one has ended',
+      {
+        ...requestKeys(request),
+        error: { name: (error as Error).name, message: (error as Error).message },
+      },
+    );
   }
 }
