@@ -77,6 +77,8 @@ export interface NagParts {
   readonly stateMachineRole: iam.IRole;
   readonly invokedFunctions: readonly IFunction[];
   readonly deadLetterQueue: IConstruct;
+  /** The policies that let the lease steps describe this state machine's executions (`execution:<name>:*`). */
+  readonly leaseHolderPolicies?: readonly { readonly policy: IConstruct; readonly executionsArn: string }[];
 }
 
 /** Records every acknowledgement on its construct and returns them (for tests and the report). */
@@ -116,6 +118,14 @@ export function acknowledgeNagFindings(parts: NagParts): NagAcknowledgement[] {
       id: `AwsSolutions-IAM5[Resource::<${flattenForNag(Stack.of(fn).resolve(logicalId))}.Arn>:*]`,
       reason:
         'CDK grants lambda:InvokeFunction on the function and its qualified ARNs (versions/aliases); the wildcard spans qualifiers of this one workflow function only.',
+    });
+  }
+
+  for (const { policy, executionsArn } of parts.leaseHolderPolicies ?? []) {
+    add(policy, {
+      id: iam5ResourceId(policy, executionsArn),
+      reason:
+        "states:DescribeExecution on this state machine's executions: the lease's holder is one of them, named by an ARN known only at run time.",
     });
   }
 

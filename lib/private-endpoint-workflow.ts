@@ -30,7 +30,7 @@
  *   `StepFunctionsGetEventsForStepFunctionsExecutionRule` that `.sync` needs (CDK's
  *   `StepFunctionsStartExecution` task adds them for you).
  */
-import { Duration, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -53,6 +53,7 @@ import { AUDIT_ACTION } from '#workflow/lifecycle';
 import {
   DEFAULT_EXECUTION_MARGIN_SECONDS,
   defaultPollSchedule,
+  describesLeaseHolders,
   HandlerEnv,
   initialDelayProblem,
   intervalsProblem,
@@ -209,7 +210,7 @@ export interface PrivateEndpointWorkflowProps {
 
   /**
    * The state machine's timeout: a backstop that, unlike a phase deadline, cleans nothing up. Must exceed
-   * the sum of the phase budgets by at least `MIN_EXECUTION_MARGIN_SECONDS` (11096 s, 3 h 4 min 56 s),
+   * the sum of the phase budgets by at least `MIN_EXECUTION_MARGIN_SECONDS` (11606 s, 3 h 13 min 26 s),
    * which covers what no budget counts on the longest path: the tasks outside the polling loops and each
    * phase's last check running to their task timeouts, and in each stage one Task that exhausts all its
    * Step Functions retries (failed attempts and pauses at their maximum). Within that, an execution ends
@@ -802,6 +803,33 @@ export class PrivateEndpointWorkflow extends Construct {
       comment: 'Connects a VPC to MongoDB Atlas over AWS PrivateLink',
     });
 
+    // ---- the lease's holders: may a lease left behind be taken over? ---------------------------------------------
+    // The steps that take or read the target lease ask Step Functions whether its holder still runs
+    // (states:DescribeExecution on this state machine's executions only). A policy of its own, attached after the
+    // state machine exists: the functions' default policies cannot name it (the state machine depends on them).
+    const executionsArn = stack.formatArn({
+      service: 'states',
+      resource: 'execution',
+      resourceName: `${this.stateMachine.stateMachineName}:*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    const leaseHolderPolicies: iam.Policy[] = [];
+    for (const stepId of STEP_IDS) {
+      if (!describesLeaseHolders(STEPS[stepId])) continue;
+      leaseHolderPolicies.push(
+        new iam.Policy(this, `${pascal(stepId)}LeaseHolders`, {
+          roles: [functions[stepId].role!],
+          statements: [
+            new iam.PolicyStatement({
+              sid: 'LeaseHolders',
+              actions: ['states:DescribeExecution'],
+              resources: [executionsArn],
+            }),
+          ],
+        }),
+      );
+    }
+
     // ---- trigger ----------------------------------------------------------------------------------------------
     this.deadLetterQueue = new sqs.Queue(this, 'TriggerDeadLetterQueue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
@@ -957,6 +985,7 @@ export class PrivateEndpointWorkflow extends Construct {
       stateMachineRole: this.stateMachine.role,
       invokedFunctions: STEP_IDS.map((stepId) => functions[stepId]),
       deadLetterQueue: this.deadLetterQueue,
+      leaseHolderPolicies: leaseHolderPolicies.map((policy) => ({ policy, executionsArn })),
     });
   }
 

@@ -354,7 +354,8 @@ export function buildWorkflowDefinition(scope: Construct, props: WorkflowDefinit
     comment:
       'A delete summarized or a connection made (both wrote $.output), a check report, or a failure to summarize',
   });
-  // A lease that cannot be given back expires on its own: the outcome stands.
+  // A lease that cannot be given back (after the retries) stands until the next execution of the target takes it
+  // over (its holder, this execution, has ended by then) or it expires: the outcome stands.
   release.addCatch(whichEnding, {
     errors: [DefinitionErrorNames.StatesAll],
     resultPath: '$.releaseError',

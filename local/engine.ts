@@ -49,6 +49,7 @@ import {
 } from './engine-core.ts';
 import { type EnvironmentRecord, ownEnvironment, withEnvironment } from './env-scope.ts';
 import { collectingLogs } from './log-capture.ts';
+import { localExecutions, localSfnUrl } from './sfn-server.ts';
 import { virtualTimeOf } from './virtual-time.ts';
 
 export type { HistoryEntry } from './engine-core.ts';
@@ -272,10 +273,16 @@ export interface LocalRunOptions {
   readonly input: unknown;
   readonly target: LocalTarget;
   /**
-   * The world's clock when running against the embedded world; otherwise a fresh manual clock that starts at
-   * the real time (an external world: each run gets the start time Step Functions would stamp).
+   * The world's clock when running against the embedded world; otherwise a fresh frozen clock that starts at the
+   * real now (an external target's DynamoDB compares the lease's expiry with real time, and runs in separate
+   * processes get distinct start times, as executions in Step Functions do).
    */
   readonly clock?: VirtualClock;
+  /**
+   * Aborting it marks the execution ABORTED in the engine's Step Functions front (local/sfn-server.ts), as
+   * StopExecution does: the next execution for its target takes over its lease. The CLI aborts on Ctrl-C.
+   */
+  readonly signal?: AbortSignal;
   /** The world's request log, for per-operation call counts. */
   readonly requestLog?: RequestLog;
   readonly executionName?: string;
@@ -365,6 +372,15 @@ export function executionStartTime(executionArn: string, now: number): number {
   const start = previous !== undefined && previous >= now ? previous + 1 : now;
   lastStartOf.set(executionArn, start);
   return start;
+}
+
+/** The state machine the engine's executions belong to (their ARNs name it). */
+const LOCAL_STATE_MACHINE = 'LocalPrivateEndpointWorkflow';
+const LOCAL_STATE_MACHINE_ARN = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${LOCAL_STATE_MACHINE}`;
+
+/** The ARN of the engine's execution `executionName`. */
+export function localExecutionArn(executionName: string): string {
+  return `arn:aws:states:${REGION}:${ACCOUNT}:execution:${LOCAL_STATE_MACHINE}:${executionName}`;
 }
 
 function targetEnvironment(target: LocalTarget): Record<string, string> {
@@ -645,9 +661,20 @@ export async function runLocalWorkflow(options: LocalRunOptions): Promise<LocalR
   const executionName = options.executionName ?? `local-${Date.now().toString(36)}-${runId}`;
   const synthesized = synthesizeWorkflow(options.props);
   await deployTables(synthesized.tables, options.target);
+  // An external target runs on real time: the clock starts at the real now (the world's clock keeps its epoch).
   const clock = options.clock ?? freshRunClock();
+  // The engine is the local Step Functions: its front answers the lease's DescribeExecution about its runs.
+  const sfnUrl = await localSfnUrl();
+  const signing = options.target.awsCredentials ?? {
+    accessKeyId: ownEnvironment().AWS_ACCESS_KEY_ID,
+    secretAccessKey: ownEnvironment().AWS_SECRET_ACCESS_KEY,
+  };
+  if (signing.accessKeyId && signing.secretAccessKey) {
+    localExecutions.trust(signing.accessKeyId, signing.secretAccessKey);
+  }
   const baseEnv = {
     ...targetEnvironment(options.target),
+    AWS_ENDPOINT_URL_SFN: sfnUrl,
     POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'SILENT',
     POWERTOOLS_DEV: 'false',
   };
@@ -657,7 +684,6 @@ export async function runLocalWorkflow(options: LocalRunOptions): Promise<LocalR
   const ec2Before = countsFor(options.requestLog, 'ec2');
   const dynamodbBefore = countsFor(options.requestLog, 'dynamodb');
   const startVirtual = clock.now();
-  const executionArn = `arn:aws:states:${REGION}:${ACCOUNT}:execution:LocalPrivateEndpointWorkflow:${executionName}`;
   const startReal = performance.now();
   let invocations = 0;
   const lastResults = new Map<string, unknown>();
@@ -761,6 +787,13 @@ export async function runLocalWorkflow(options: LocalRunOptions): Promise<LocalR
 
   // The execution takes part in the clock's time from here to its end (concurrent runs' waits overlap).
   const time = clock.timeScale === 0 ? virtualTimeOf(clock) : undefined;
+  const executionArn = localExecutionArn(executionName);
+  // Distinct for each run of one execution name (what the EC2 ClientToken is keyed on).
+  const startTime = executionStartTime(executionArn, startVirtual);
+  localExecutions.started(executionArn, LOCAL_STATE_MACHINE_ARN, executionName, startTime);
+  const abort = () => localExecutions.ended(executionArn, 'ABORTED', clock.now());
+  if (options.signal?.aborted) abort();
+  options.signal?.addEventListener('abort', abort, { once: true });
   time?.enter();
   let result: CoreRunResult;
   try {
@@ -773,12 +806,12 @@ export async function runLocalWorkflow(options: LocalRunOptions): Promise<LocalR
         Execution: {
           Id: executionArn,
           Name: executionName,
-          StartTime: new Date(executionStartTime(executionArn, startVirtual)).toISOString(),
+          StartTime: new Date(startTime).toISOString(),
           Input: options.input,
           RoleArn: `arn:aws:iam::${ACCOUNT}:role/local`,
         },
         StateMachine: {
-          Id: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:LocalPrivateEndpointWorkflow`,
+          Id: LOCAL_STATE_MACHINE_ARN,
           Name: 'local',
         },
       },
@@ -793,9 +826,14 @@ export async function runLocalWorkflow(options: LocalRunOptions): Promise<LocalR
         );
       },
     });
+  } catch (error) {
+    localExecutions.ended(executionArn, 'FAILED', clock.now());
+    throw error;
   } finally {
     time?.leave();
+    options.signal?.removeEventListener('abort', abort);
   }
+  localExecutions.ended(executionArn, result.status, clock.now());
 
   return {
     executionName,

@@ -11,6 +11,10 @@
  * Errors: throttling, 5xx and network failures -> AwsTransientError; other refusals -> AwsRequestRejectedError;
  * no credentials -> ConfigurationError (see ./errors.ts). A lost answer is safe to retry: the holder may
  * re-take its own lease, and giving back a lease that is already gone is success.
+ *
+ * A lease whose holder has ended without giving it back (its release failed, its step crashed, it was aborted
+ * or timed out) is taken over with `takeOver`: a write conditioned on that holder (../workflow/operations/lease.ts
+ * asks Step Functions first whether the holder still runs).
  */
 import {
   ConditionalCheckFailedException,
@@ -51,6 +55,12 @@ export type AcquireLeaseResult =
 
 export interface LeaseStore {
   acquire(input: AcquireLeaseInput): Promise<AcquireLeaseResult>;
+  /**
+   * Takes the lease over from `previousHolder` (an execution that has ended without giving it back): a write
+   * conditioned on that holder still holding it, so of several takers exactly one wins; the others get
+   * `acquired: false` with the lease as it now stands.
+   */
+  takeOver(input: AcquireLeaseInput, previousHolder: string): Promise<AcquireLeaseResult>;
   /** Gives the lease back if `holder` holds it: `released`, or `not-held` (gone, or someone else's). */
   release(key: string, holder: string): Promise<'released' | 'not-held'>;
   /**
@@ -83,7 +93,20 @@ export class DynamoDbLeaseStore implements LeaseStore {
     private readonly tableName: string,
   ) {}
 
-  async acquire(input: AcquireLeaseInput): Promise<AcquireLeaseResult> {
+  acquire(input: AcquireLeaseInput): Promise<AcquireLeaseResult> {
+    return this.put(input, 'attribute_not_exists(#key) OR #holder = :holder OR #expiresAt < :now', undefined);
+  }
+
+  takeOver(input: AcquireLeaseInput, previousHolder: string): Promise<AcquireLeaseResult> {
+    // A retry whose first write took effect finds itself the holder: that is success too.
+    return this.put(input, '#holder = :previous OR #holder = :holder', previousHolder);
+  }
+
+  private async put(
+    input: AcquireLeaseInput,
+    condition: string,
+    previousHolder: string | undefined,
+  ): Promise<AcquireLeaseResult> {
     const a = LEASE_ATTRIBUTES;
     const lease: LeaseRecord = {
       key: input.key,
@@ -103,12 +126,22 @@ export class DynamoDbLeaseStore implements LeaseStore {
             [a.acquiredAt]: { S: lease.acquiredAt },
             [a.expiresAt]: { N: String(lease.expiresAt) },
           },
-          ConditionExpression: 'attribute_not_exists(#key) OR #holder = :holder OR #expiresAt < :now',
-          ExpressionAttributeNames: { '#key': a.key, '#holder': a.holder, '#expiresAt': a.expiresAt },
-          ExpressionAttributeValues: {
-            ':holder': { S: lease.holder },
-            ':now': { N: String(Math.floor(input.now / 1000)) },
-          },
+          ConditionExpression: condition,
+          ...(previousHolder === undefined
+            ? {
+                ExpressionAttributeNames: { '#key': a.key, '#holder': a.holder, '#expiresAt': a.expiresAt },
+                ExpressionAttributeValues: {
+                  ':holder': { S: lease.holder },
+                  ':now': { N: String(Math.floor(input.now / 1000)) },
+                },
+              }
+            : {
+                ExpressionAttributeNames: { '#holder': a.holder },
+                ExpressionAttributeValues: {
+                  ':holder': { S: lease.holder },
+                  ':previous': { S: previousHolder },
+                },
+              }),
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );

@@ -6,7 +6,7 @@
 import { inspectConnection } from '#workflow/operations/inspect';
 import { atlasAccess } from './support/atlas.ts';
 import { ec2Access } from './support/ec2.ts';
-import { leaseAccess } from './support/leases.ts';
+import { executionAccess, leaseAccess } from './support/leases.ts';
 import {
   type Capabilities,
   defaultHandlerDeps,
@@ -19,7 +19,12 @@ import {
 const STEP = 'inspect-connection';
 
 /** The clients this step's module brings (the local engine builds warm containers from them). */
-export const capabilities: Capabilities = { atlas: atlasAccess, ec2: ec2Access, leases: leaseAccess };
+export const capabilities: Capabilities = {
+  atlas: atlasAccess,
+  ec2: ec2Access,
+  leases: leaseAccess,
+  executions: executionAccess,
+};
 
 /** Built once per container from the function's environment. */
 export const handlerDeps: HandlerDeps = defaultHandlerDeps(STEP, capabilities);

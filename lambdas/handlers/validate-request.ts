@@ -6,7 +6,7 @@ import { loadRequestDefaults } from '#workflow/config';
 import { validateRequest } from '#workflow/operations/validate';
 import { atlasAccess } from './support/atlas.ts';
 import { ec2Access } from './support/ec2.ts';
-import { leaseAccess } from './support/leases.ts';
+import { executionAccess, leaseAccess } from './support/leases.ts';
 import {
   type Capabilities,
   defaultHandlerDeps,
@@ -24,6 +24,7 @@ export const capabilities: Capabilities = {
   ec2: ec2Access,
   requestDefaults: loadRequestDefaults,
   leases: leaseAccess,
+  executions: executionAccess,
 };
 
 /** Built once per container from the function's environment. */

@@ -1228,7 +1228,7 @@ export interface StepContracts {
   /**
    * Gives back `$.lease` when this execution holds it (a conditional delete: never another execution's); a
    * record without a lease, or a lease already gone or taken over, is success. Runs before every ending
-   * (the definition catches its failure: the lease then expires on its own). Output discarded.
+   * (retried on a throttle or an outage; the definition catches its failure: the next execution of the target then takes the lease over). Output discarded.
    */
   'release-lease': { input: WorkflowState; output: { readonly released: boolean } };
 }
@@ -1241,6 +1241,15 @@ export type StepHandler<Id extends StepId> = (input: StepInput<Id>) => Promise<S
 
 /** DynamoDB actions on the lease table (resource-scoped to the table). */
 export type LeaseAction = 'PutItem' | 'DeleteItem' | 'GetItem';
+
+/**
+ * Whether a step asks Step Functions about a lease's holder (`states:DescribeExecution` on this state machine's
+ * executions): the steps that take the lease (PutItem: a holder that has ended is taken over) or read it (GetItem:
+ * a holder that has ended no longer counts as at work on the target).
+ */
+export function describesLeaseHolders(spec: Pick<StepSpec, 'leaseActions'>): boolean {
+  return spec.leaseActions.includes('PutItem') || spec.leaseActions.includes('GetItem');
+}
 
 /** EC2 actions the handlers call. Describe* actions need `Resource: "*"`; the others are resource-scoped. */
 export type Ec2Action =
@@ -1426,7 +1435,7 @@ export const STEPS: { readonly [Id in StepId]: StepSpec<Id> } = {
   'release-lease': step({
     id: 'release-lease',
     stateName: StateNames.ReleaseTarget,
-    description: "Give back the target's lease (on every ending; its failure changes nothing)",
+    description: "Give back the target's lease (on every ending; retried on a throttle or an outage)",
     atlas: false,
     ec2Actions: [],
     leaseActions: ['DeleteItem'],
@@ -1557,9 +1566,11 @@ export const DEADLINE_STEPS: readonly StepId[] = EXECUTION_STAGES.filter((s) =>
 
 /** The retriers of a step's Task, in the order the definition lists them. */
 export function retryPoliciesOf(id: StepId): readonly RetryPolicySpec[] {
-  // Neither can do better by being retried on a named error: a summary is pure, and a lease that cannot be given
-  // back expires on its own (the SDK already retried its DynamoDB call).
-  if (PURE_STEPS.includes(id) || id === 'release-lease') return [RETRY_POLICIES.lambdaService];
+  // A summary is pure: a named error would fail again. The lease's release is retried on a throttle or an outage
+  // (AwsTransientError) like a forward step: a lease left behind would make the next execution of the target ask
+  // Step Functions about this one and take it over (lease.ts), but a release that works is the normal way.
+  if (PURE_STEPS.includes(id)) return [RETRY_POLICIES.lambdaService];
+  if (id === 'release-lease') return [RETRY_POLICIES.lambdaService, RETRY_POLICIES.transient];
   return [
     RETRY_POLICIES.lambdaService,
     STEPS[id].compensation ? RETRY_POLICIES.transientCleanup : RETRY_POLICIES.transient,
@@ -1620,11 +1631,11 @@ export function executionMargin(): ExecutionMargin {
  * 3. Step Functions retries: the failed attempts (each bounded by the Task timeout) and the pauses between
  *    them (bounded by the retrier: interval × backoff, capped at its maximum delay). One Task entry that
  *    exhausts its retriers costs 1172 s on the forward path (6 Lambda-service + 4 transient retries, 272 s
- *    of pauses), 1812 s in the cleanup (6 + 6 retries, 732 s of pauses), 662 s for the summary or the
- *    lease's release (6 Lambda-service retries only).
+ *    of pauses), 1812 s in the cleanup (6 + 6 retries, 732 s of pauses), 662 s for the summary (6 Lambda-service
+ *    retries only), 1172 s for the lease's release (retried like a forward step).
  *
  * The margin is 1 + 2 + one exhausted retry sequence in each of the 8 stages of {@link EXECUTION_STAGES}
- * (computed by {@link executionMargin}: 11096 s, 3 h 4 min 56 s; the longest path is a repair: the inspection, the removal
+ * (computed by {@link executionMargin}: 11606 s, 3 h 13 min 26 s; the longest path is a repair: the inspection, the removal
  * of the broken parts through the cleanup, then the whole create path). The guarantee, precisely: an execution
  * ends (succeeded, or failed after its cleanup and its failed event) before the execution timeout as long
  * as, in each stage, Step Functions retries add no more than one Task's full retry sequence. Retries are not
@@ -1640,6 +1651,6 @@ export const MIN_EXECUTION_MARGIN_SECONDS = executionMargin().totalSeconds;
  * Default margin when the construct derives the execution timeout from the budgets: the minimum plus at least
  * 30 min that requests may add to their phase budgets (request field `phaseBudgetSeconds`; validate-request
  * checks that their total still leaves the minimum margin), rounded up to a quarter hour: 13500 s (3 h 45 min),
- * so requests may add up to 2404 s.
+ * so requests may add up to 1894 s.
  */
 export const DEFAULT_EXECUTION_MARGIN_SECONDS = Math.ceil((MIN_EXECUTION_MARGIN_SECONDS + 1800) / 900) * 900;

@@ -99,10 +99,13 @@ export async function executeRun(plan: RunPlan, io: CliIo): Promise<number> {
   const view = new RunView(display, plan, running);
   const interrupt = onInterrupt(io);
   const startedAt = running?.world.clock.now() ?? 0;
+  // Ctrl-C aborts the execution (as StopExecution would): the next run for its target takes over its lease.
+  const aborted = new AbortController();
   try {
     const execution = runLocalWorkflow({
       input: plan.input,
       target,
+      signal: aborted.signal,
       ...(plan.executionName ? { executionName: plan.executionName } : {}),
       ...(running ? { clock: running.world.clock, requestLog: running.world.log } : {}),
       logLevel: plan.verbose ? 'INFO' : 'SILENT',
@@ -111,6 +114,7 @@ export async function executeRun(plan: RunPlan, io: CliIo): Promise<number> {
     });
     const outcome = await Promise.race([execution, interrupt.promise]);
     if (outcome === 'interrupted') {
+      aborted.abort();
       view.stopped = true;
       display.clearProgress();
       // The execution goes on in the background until the process exits; its later failures are not news.

@@ -442,11 +442,19 @@ export const FAULT_CATALOG: Readonly<Record<string, FaultCatalogEntry>> = {
     kinds: ['serverless', 'dedicated'],
     rules: [{ operation: 'PutItem', times: 2, effect: { kind: 'rate-limit' } }],
   },
+  'lease-release-throttled': {
+    outcome: 'SUCCEEDED',
+    description:
+      'The lease table throttles giving the lease back four times, more than the SDK attempts: "Release ' +
+      'target" retries and the lease is given back.',
+    kinds: ['serverless', 'dedicated'],
+    rules: [{ operation: 'DeleteItem', times: 4, effect: { kind: 'rate-limit' } }],
+  },
   'lease-release-fails': {
     outcome: 'SUCCEEDED',
     description:
-      'Giving the target lease back always fails (500): the outcome stands, and the lease expires at the ' +
-      "execution's start plus its timeout.",
+      'Giving the target lease back always fails (500), through every retry: the outcome stands, and the next ' +
+      'execution for the target asks Step Functions about this one, finds it ended and takes the lease over.',
     kinds: ['serverless', 'dedicated'],
     rules: [
       {

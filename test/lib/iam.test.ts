@@ -3,7 +3,7 @@ import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SHARED_TOKEN_KEY_PREFIX } from '../../lambdas/core/leases.ts';
 import { TAG_MANAGED_BY } from '../../lambdas/core/tags.ts';
-import { STEP_IDS, STEPS, type StepId } from '../../lambdas/workflow/steps.ts';
+import { describesLeaseHolders, STEP_IDS, STEPS, type StepId } from '../../lambdas/workflow/steps.ts';
 import { logicalIdOf, SECRET_ARN, type Synthesized, synthWorkflow } from './support.ts';
 
 let synth: Synthesized;
@@ -162,7 +162,7 @@ describe('function roles', () => {
     });
   });
 
-  it('each role is assumable by Lambda only, has no managed policy and exactly one policy', () => {
+  it('each role is assumable by Lambda only, has no managed policy and one policy (the lease steps: two)', () => {
     for (const id of STEP_IDS) {
       const logicalId = roleRef(id).Ref;
       const role = template.toJSON().Resources[logicalId];
@@ -176,8 +176,33 @@ describe('function roles', () => {
       const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) =>
         JSON.stringify(p.Properties.Roles).includes(`"${logicalId}"`),
       );
-      expect(policies, id).toHaveLength(1);
+      expect(policies, id).toHaveLength(describesLeaseHolders(STEPS[id]) ? 2 : 1);
     }
+  });
+
+  it("the steps that take or read the lease may describe this state machine's executions, and nothing else may", () => {
+    const describers: string[] = [];
+    const stateMachine = logicalIdOf(synth.stack, synth.workflow.stateMachine);
+    for (const policy of Object.values(template.findResources('AWS::IAM::Policy'))) {
+      const statements = policy.Properties.PolicyDocument.Statement as {
+        Action: unknown;
+        Resource: unknown;
+      }[];
+      const describe = statements.filter((st) =>
+        JSON.stringify(st.Action).includes('states:DescribeExecution'),
+      );
+      if (describe.length === 0) continue;
+      // Its own policy: one statement, one action, the state machine's executions only.
+      expect(statements).toHaveLength(1);
+      expect(describe[0]?.Action).toBe('states:DescribeExecution');
+      const resource = JSON.stringify(describe[0]?.Resource);
+      expect(resource).toContain(':execution:');
+      expect(resource).toContain(`"${stateMachine}","Name"`);
+      for (const role of policy.Properties.Roles as { Ref: string }[]) describers.push(role.Ref);
+    }
+    expect(describers.sort()).toEqual(
+      ['validate-request', 'inspect-connection'].map((id) => roleRef(id as never).Ref).sort(),
+    );
   });
 
   it('only the Atlas functions can read the secret; the others cannot and do not know its ARN', () => {

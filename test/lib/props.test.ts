@@ -95,22 +95,22 @@ describe('props validation', () => {
 
   it('requires the execution timeout to leave the margin after the phase budgets', () => {
     const secret = {} as PrivateEndpointWorkflowProps['atlasSecret'];
-    // 12600 s of default budgets + the 11096 s margin (steps.ts MIN_EXECUTION_MARGIN_SECONDS) = 23696 s.
-    expect(MIN_EXECUTION_MARGIN_SECONDS).toBe(11096);
+    // 12600 s of default budgets + the 11606 s margin (steps.ts MIN_EXECUTION_MARGIN_SECONDS) = 24206 s.
+    expect(MIN_EXECUTION_MARGIN_SECONDS).toBe(11606);
     expect(validateWorkflowProps({ atlasSecret: secret, executionTimeout: Duration.hours(4) })).toEqual([
-      'executionTimeout: 14400 s must be at least the phase budgets (12600 s) plus 11096 s',
+      'executionTimeout: 14400 s must be at least the phase budgets (12600 s) plus 11606 s',
     ]);
-    expect(validateWorkflowProps({ atlasSecret: secret, executionTimeout: Duration.seconds(23695) })).toEqual(
-      ['executionTimeout: 23695 s must be at least the phase budgets (12600 s) plus 11096 s'],
+    expect(validateWorkflowProps({ atlasSecret: secret, executionTimeout: Duration.seconds(24205) })).toEqual(
+      ['executionTimeout: 24205 s must be at least the phase budgets (12600 s) plus 11606 s'],
     );
-    expect(validateWorkflowProps({ atlasSecret: secret, executionTimeout: Duration.seconds(23696) })).toEqual(
+    expect(validateWorkflowProps({ atlasSecret: secret, executionTimeout: Duration.seconds(24206) })).toEqual(
       [],
     );
     expect(
       validateWorkflowProps({
         atlasSecret: secret,
         phaseBudgets: { atlasEndpoint: Duration.minutes(5) },
-        executionTimeout: Duration.seconds(12600 - 3300 + 11096),
+        executionTimeout: Duration.seconds(12600 - 3300 + 11606),
       }),
     ).toEqual([]);
     expect(

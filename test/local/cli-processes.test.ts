@@ -194,4 +194,34 @@ describe('npm run simulator + npm start -- --atlas-url', () => {
     const mine = (await inventory()).aws.vpcEndpoints.filter((e) => e.tags[TAG_REQUEST_ID] === requestId);
     expect(mine.map((e) => e.id)).toEqual([vpce]);
   });
+
+  it('Ctrl-C of a request with its own requestId: the next run (a new execution) takes over the lease and resumes', async () => {
+    // The previous test's connection goes first (the same target), with the command its report printed.
+    const input = join(dir, 'ctrl-c.json');
+    const removed = await run('--action', 'delete', '--atlas-url', atlasUrl, '--input', input);
+    expect(removed.code, removed.out).toBe(0);
+    const own = join(dir, 'ctrl-c-own-id.json');
+    const example = JSON.parse(readFileSync(join(root, 'examples/serverless-request.json'), 'utf8'));
+    writeFileSync(own, JSON.stringify({ ...example, requestId: 'orders-ctrl-c' }));
+    const child = start(['run', '--input', own, '--atlas-url', atlasUrl], { ...process.env, ...vars });
+    await child.waitFor(/Create VPC endpoint\n\s+AWS \w+, vpce-/);
+    child.process.kill('SIGINT');
+    expect(await child.exited).toBe(130);
+    const report = child.output();
+    expect(report).toContain('Request id: orders-ctrl-c');
+    expect(report).toContain('The request id orders-ctrl-c is the same on the next run');
+    const vpce = /VPC endpoint (vpce-[0-9a-f]+)/.exec(report.slice(report.indexOf('Interrupted')))?.[1];
+    expect(vpce).toBeDefined();
+
+    // A new execution (its name is new: no derived one with an explicit requestId) finds the lease of the
+    // interrupted one, which no longer runs, takes it over and converges on what it made.
+    const again = await run('--input', own, '--atlas-url', atlasUrl);
+    expect(again.out).not.toContain('TargetBusy');
+    expect(again.code, again.out).toBe(0);
+    expect(again.out).toContain(`"vpcEndpointId": "${vpce}"`);
+    const mine = (await inventory()).aws.vpcEndpoints.filter(
+      (e) => e.tags[TAG_REQUEST_ID] === 'orders-ctrl-c',
+    );
+    expect(mine.map((e) => e.id)).toEqual([vpce]);
+  });
 });

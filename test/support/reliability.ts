@@ -9,7 +9,7 @@
  * - on failure with rollback on, nothing is left unless the cause and the failed event name it; with rollback
  *   off, exactly what they name is left (everything they name as kept exists);
  * - never two live Atlas sides or VPC endpoints for one target;
- * - the target's lease is given back (unless giving it back failed, when it expires on its own);
+ * - the target's lease is given back (unless giving it back failed, when the next execution of the target takes it over);
  * - nothing in the result carries a secret of the world (scanned by the harness's `run`).
  * The target is fresh, so everything there was made by the execution: a resource reported `not-owned` is a
  * misattribution, counted as a leak.
@@ -176,7 +176,7 @@ export function checkRun(
   target: Target,
   result: LocalRunResult,
   rollbackOnFailure: boolean,
-  /** A fault hit the lease's DeleteItem: a lease left behind then expires on its own. */
+  /** A fault hit the lease's DeleteItem: a lease left behind is then taken over by the next execution of the target. */
   releaseFaulted = false,
   /** What lived for the target before the run, made by another request (a shared connection). */
   baseline: readonly LiveResource[] = [],
@@ -297,7 +297,7 @@ export function checkDelete(
   world: World,
   target: Target,
   result: LocalRunResult,
-  /** A fault hit the lease's DeleteItem: a lease left behind then expires on its own. */
+  /** A fault hit the lease's DeleteItem: a lease left behind is then taken over by the next execution of the target. */
   releaseFaulted = false,
   /** The connection another request made that this target shares (its delete must leave it). */
   baseline: readonly LiveResource[] = [],

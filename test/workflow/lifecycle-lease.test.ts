@@ -21,6 +21,7 @@ import { targetLeaseKey } from '../../lambdas/workflow/operations/lease.ts';
 import { StateNames as S } from '../../lambdas/workflow/steps.ts';
 import { DEMO_AWS } from '../../local/cloud/aws-model.ts';
 import { makeDrift } from '../../local/cloud/drift.ts';
+import { localExecutions } from '../../local/sfn-server.ts';
 import { causeText, newWorld, requestFor, run, type TestWorld } from './harness.ts';
 import {
   checkOutput,
@@ -33,6 +34,7 @@ import {
 
 let world: TestWorld | undefined;
 afterEach(async () => {
+  localExecutions.forget(HOLDER);
   if (world) {
     await world.close();
     world = undefined;
@@ -97,6 +99,12 @@ describe.each(['serverless', 'dedicated'] as const)(
         expiresAt: Math.ceil(w.world.clock.now() / 1000) + 3600,
       });
       expect(taken.acquired).toBe(true);
+      // That execution runs (Step Functions says so): its lease is not taken over.
+      localExecutions.started(
+        HOLDER,
+        'arn:aws:states:us-east-1:123456789012:stateMachine:OtherWorkflowRun',
+        'x',
+      );
       const before = mutatingCalls(w);
 
       const check = checkOutput(await runAction(w, { ...created, action: 'check' }));
@@ -132,11 +140,17 @@ describe.each(['serverless', 'dedicated'] as const)(
       expect(mutatingCalls(w)).toBe(before);
       expect(leaseItems(w).map((item) => item.holder)).toEqual([{ S: HOLDER }]);
 
-      // Once that execution has ended, the same check reports the drift (and publishes it).
-      expect(await store.release(key, HOLDER)).toBe('released');
+      // Once that execution has ended (aborted, its lease never given back), the same check reports the drift
+      // (and publishes it), and a delete takes the lease over and gives it back.
+      localExecutions.ended(HOLDER, 'ABORTED');
+      expect(leaseItems(w).map((item) => item.holder)).toEqual([{ S: HOLDER }]);
       const drifted = await runAction(w, { ...created, action: 'check' });
       expect(checkOutput(drifted)).toMatchObject({ status: 'DRIFTED', inProgress: null });
       expect(driftEvents(drifted)).toHaveLength(1);
+      const deleted = await runAction(w, { ...created, action: 'delete' });
+      expect(deleted.status, causeText(deleted)).toBe('SUCCEEDED');
+      expect(leaseItems(w)).toEqual([]);
+      expect(await store.release(key, HOLDER), 'the aborted execution holds nothing').toBe('not-held');
     });
   },
 );

@@ -5,6 +5,7 @@
  * simulator).
  */
 import { createDynamoDbClient } from '#aws/client';
+import { createSfnClient, type ExecutionReader, StepFunctionsExecutionReader } from '#aws/executions';
 import { DynamoDbLeaseStore, type LeaseStore } from '#aws/leases';
 import type { Environment } from '#workflow/config';
 import type { HandlerClock } from './runtime.ts';
@@ -18,7 +19,23 @@ export function leaseAccess(env: Environment, tableName: string, clock: HandlerC
   };
   return {
     acquire: (input) => get().acquire(input),
+    takeOver: (input, previousHolder) => get().takeOver(input, previousHolder),
     release: (key, holder) => get().release(key, holder),
     holderOf: (key, now) => get().holderOf(key, now),
+  };
+}
+
+/**
+ * Step Functions' view of the lease's holders (the step that takes the lease): one client per container, built on
+ * first use, in the function's own region. `AWS_ENDPOINT_URL_SFN` points it at the local engine's front.
+ */
+export function executionAccess(env: Environment, _clock: HandlerClock = {}): ExecutionReader {
+  let reader: ExecutionReader | undefined;
+  return {
+    statusOf: (arn) => {
+      const region = env.AWS_REGION?.trim() || env.AWS_DEFAULT_REGION?.trim() || undefined;
+      reader ??= new StepFunctionsExecutionReader(createSfnClient(region === undefined ? {} : { region }));
+      return reader.statusOf(arn);
+    },
   };
 }

@@ -34,6 +34,7 @@ import type { Context } from 'aws-lambda';
 import { type AtlasClient, lambdaDeadline } from '#atlas/client';
 import type { EndpointKindClient } from '#atlas/endpoint-kind';
 import { endpointKindClient } from '#atlas/kinds';
+import type { ExecutionReader } from '#aws/executions';
 import type { LeaseStore } from '#aws/leases';
 import type { VpcEndpointOperations } from '#aws/vpc-endpoints';
 import { ConfigurationError, ErrorNames, WorkflowError } from '#core/errors';
@@ -43,6 +44,7 @@ import type { StepDeps } from '#workflow/operations/common';
 import type { RequestDefaults } from '#workflow/request';
 import {
   DEADLINE_STEPS,
+  describesLeaseHolders,
   HandlerEnv,
   type ListConnectionsInput,
   PHASES,
@@ -88,6 +90,8 @@ export interface HandlerDeps {
   readonly vpcEndpoints?: (where: VpcLocation) => VpcEndpointOperations;
   /** The lease table (steps with lease actions). */
   readonly leases?: LeaseStore;
+  /** Step Functions' view of a lease's holder (steps that take the lease). */
+  readonly executions?: ExecutionReader;
   /** `MANAGED_BY_TAG_VALUE` (EC2 steps). */
   readonly managedBy?: string;
   /** The deployment's request defaults (validate-request). */
@@ -153,6 +157,8 @@ export interface Capabilities {
   readonly requestDefaults?: (env: Environment) => RequestDefaults;
   /** Steps with lease actions: `leaseAccess` from ./leases.ts. */
   readonly leases?: (env: Environment, tableName: string, clock?: HandlerClock) => LeaseStore;
+  /** Steps that take or read the lease (`describesLeaseHolders` in steps.ts): `executionAccess` from ./leases.ts. */
+  readonly executions?: (env: Environment, clock?: HandlerClock) => ExecutionReader;
 }
 
 /**
@@ -209,6 +215,11 @@ export function defaultHandlerDeps(
     }
     if (capabilities.leases === undefined) missingCapability('lease table access');
     else if (tableName !== undefined) leases = capabilities.leases(snapshot, tableName, clock);
+  }
+  let executions: ExecutionReader | undefined;
+  if (describesLeaseHolders(spec)) {
+    if (capabilities.executions === undefined) missingCapability('Step Functions access');
+    else executions = capabilities.executions(snapshot, clock);
   }
   if (spec.ec2Actions.length > 0 || spec.requestDefaults) {
     for (const p of loadDeploymentTargets(snapshot).problems) {
@@ -276,6 +287,7 @@ export function defaultHandlerDeps(
     ...(atlas === undefined ? {} : { atlasClient: atlas.client, onAtlasAuthFailed: atlas.onAuthFailed }),
     ...(vpcEndpoints === undefined ? {} : { vpcEndpoints }),
     ...(leases === undefined ? {} : { leases }),
+    ...(executions === undefined ? {} : { executions }),
     ...(managedBy === undefined ? {} : { managedBy }),
     ...(requestDefaults === undefined ? {} : { requestDefaults }),
     ...(spec.requestDefaults ? { env: snapshot } : {}),
@@ -511,6 +523,7 @@ export function stepHandler<Id extends StepId>(
         vpcEndpoints: deps.vpcEndpoints ?? (() => unavailable(id, 'EC2 access')),
         managedBy: deps.managedBy ?? '',
         ...(deps.leases === undefined ? {} : { leases: deps.leases }),
+        ...(deps.executions === undefined ? {} : { executions: deps.executions }),
         logger,
         pollTiming: (): PollTiming => ({
           spentSeconds: Math.max(0, Math.ceil((now() - startedAt) / 1000)),

@@ -9,6 +9,7 @@
 import type { AtlasLogger } from '#atlas/client';
 import type { AtlasEndpointView, EndpointKindClient, EndpointTarget } from '#atlas/endpoint-kind';
 import { ownershipMarker } from '#atlas/kind-common';
+import type { ExecutionReader } from '#aws/executions';
 import type { LeaseStore } from '#aws/leases';
 import type { VpcEndpointOperations, VpcEndpointView } from '#aws/vpc-endpoints';
 import { AtlasApiGoneError, ConfigurationError, ErrorNames, type WorkflowError } from '#core/errors';
@@ -42,6 +43,8 @@ export interface StepDeps {
   readonly managedBy: string;
   /** The target leases (steps with lease actions; absent where the deployment has no lease table: tools). */
   readonly leases?: LeaseStore;
+  /** Step Functions' view of a lease's holder (validate-request: is the holder still running?). */
+  readonly executions?: ExecutionReader;
   readonly logger: StepLogger;
   /** The clock (epoch ms): the whole-run deadline, the lease's expiry. */
   readonly now: () => number;

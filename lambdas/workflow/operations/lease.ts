@@ -8,18 +8,34 @@
  * validate-request takes the target's lease (a conditional write in the deployment's lease table) after the
  * request passed its checks and before it looks at what exists; an execution that finds the lease held by
  * another one ends at once with `TargetBusy`, naming that execution, having changed nothing. The lease is
- * given back by release-lease before the execution ends, whatever the ending; it expires at the execution's
- * start plus its timeout, so an execution that died without giving it back (timed out, aborted, crashed)
- * blocks the target no longer than it could have run. The holder is the execution ARN: a retry of validate
+ * given back by release-lease before the execution ends, whatever the ending. An execution that ended without
+ * giving it back (its release failed, a step crashed after the write, it was aborted or timed out) does not
+ * block the target: the next execution asks Step Functions about the holder and takes the lease over when the
+ * holder no longer runs. The lease also expires at the execution's start plus its timeout (a last resort when
+ * Step Functions cannot be asked). The holder is the execution ARN: a retry of validate
  * inside the same execution takes it again, any other execution cannot.
  *
  * These functions are the reusable rule (other actions on a connection take and give back the same lease).
  */
 
-import type { LeaseRecord, LeaseStore } from '#aws/leases';
-import { TargetBusyError } from '#core/errors';
+import type { ExecutionReader, ExecutionStatus } from '#aws/executions';
+import type { AcquireLeaseResult, LeaseRecord } from '#aws/leases';
+import { AwsTransientError, TargetBusyError } from '#core/errors';
 import type { ExecutionInfo, LeaseSide, WorkflowRequest } from '#core/state';
 import { instanceLabel, requestKeys, type StepDeps } from './common.ts';
+
+/**
+ * Statuses of a holder that runs no step now: its lease is taken over. `UNKNOWN` is Step Functions' answer
+ * `ExecutionDoesNotExist` (ASSUMPTION: an ARN Step Functions does not know runs nothing: its history expired 90
+ * days after it closed, or it never ran). `PENDING_REDRIVE` counts as running (a redrive is about to resume it).
+ */
+export const ENDED_EXECUTION_STATUSES: ReadonlySet<ExecutionStatus> = new Set<ExecutionStatus>([
+  'SUCCEEDED',
+  'FAILED',
+  'TIMED_OUT',
+  'ABORTED',
+  'UNKNOWN',
+]);
 
 /** How long a lease lasts when the deployment gives no execution timeout (tools): a day. */
 export const DEFAULT_LEASE_SECONDS = 24 * 3600;
@@ -48,38 +64,64 @@ export function targetLeaseKey(target: TargetOf): string {
 
 /**
  * Takes the lease of the request's target for `execution`, until its start plus `leaseSeconds`. Undefined
- * when the deployment has no lease table (`deps.leases` absent: tools). Throws TargetBusy naming the holder
- * when another execution holds it.
+ * when the deployment has no lease table (`deps.leases` absent: tools). When another execution holds it,
+ * Step Functions is asked about that holder (`deps.executions`): one that has ended (succeeded, failed, timed
+ * out, aborted, or unknown to Step Functions) without giving the lease back no longer blocks the target, and
+ * its lease is taken over with a write conditioned on it still being the holder (of two takers, one wins).
+ * Throws TargetBusy naming the holder when it still runs (or cannot be asked about).
  */
 export async function acquireTargetLease(
   request: WorkflowRequest,
   execution: ExecutionInfo,
   leaseSeconds: number,
-  deps: Pick<StepDeps, 'leases' | 'now' | 'logger'>,
+  deps: Pick<StepDeps, 'leases' | 'executions' | 'now' | 'logger'>,
 ): Promise<LeaseSide | undefined> {
   if (deps.leases === undefined) return undefined;
+  const leases = deps.leases;
   const key = targetLeaseKey(request);
   const now = deps.now();
   const started = Date.parse(execution.startTime);
   const expiresAtMs = (Number.isFinite(started) ? started : now) + leaseSeconds * 1000;
-  let result: Awaited<ReturnType<LeaseStore['acquire']>>;
-  try {
-    result = await deps.leases.acquire({
-      key,
-      holder: execution.id,
-      requestId: request.requestId,
-      now,
-      expiresAt: Math.ceil(expiresAtMs / 1000),
-    });
-  } catch (error) {
-    // The write may have taken effect with its answer lost: give back what may be ours before failing (a
-    // retry of this step would take it again as the same holder; another execution must not wait for expiry).
-    await releaseAfterFailure({ key, holder: execution.id, expiresAt: '' }, request, deps);
-    throw error;
+  const input = {
+    key,
+    holder: execution.id,
+    requestId: request.requestId,
+    now,
+    expiresAt: Math.ceil(expiresAtMs / 1000),
+  };
+  const guarded = async (write: () => Promise<AcquireLeaseResult>): Promise<AcquireLeaseResult> => {
+    try {
+      return await write();
+    } catch (error) {
+      // The write may have taken effect with its answer lost: give back what may be ours before failing (a
+      // retry of this step would take it again as the same holder; another execution must not wait for it).
+      await releaseAfterFailure({ key, holder: execution.id, expiresAt: '' }, request, deps);
+      throw error;
+    }
+  };
+  let result = await guarded(() => leases.acquire(input));
+  let tookOverFrom: string | undefined;
+  if (!result.acquired && result.holder !== undefined && deps.executions !== undefined) {
+    const previous = result.holder;
+    const status = await holderStatus(previous.holder, deps.executions, deps.logger);
+    if (status !== undefined && ENDED_EXECUTION_STATUSES.has(status)) {
+      deps.logger.warn('The target lease is held by an execution that has ended; taking it over', {
+        ...requestKeys(request),
+        leaseKey: key,
+        previousHolder: previous.holder,
+        previousHolderStatus: status,
+      });
+      result = await guarded(() => leases.takeOver(input, previous.holder));
+      if (result.acquired) tookOverFrom = previous.holder;
+    }
   }
   if (result.acquired) {
     const lease: LeaseSide = { key, holder: execution.id, expiresAt: new Date(expiresAtMs).toISOString() };
-    deps.logger.info('Took the target lease', { ...requestKeys(request), lease });
+    deps.logger.info('Took the target lease', {
+      ...requestKeys(request),
+      lease,
+      ...(tookOverFrom === undefined ? {} : { tookOverFrom }),
+    });
     return lease;
   }
   const holder = result.holder;
@@ -104,6 +146,28 @@ export async function acquireTargetLease(
 }
 
 /**
+ * What Step Functions says of a lease's holder. A throttle or an outage is thrown (the step's retrier tries
+ * again); any other failure (access denied, an ARN of another state machine) is logged and answered undefined:
+ * the holder then counts as running (never take a lease over on a guess).
+ */
+async function holderStatus(
+  holder: string,
+  executions: ExecutionReader,
+  logger: StepDeps['logger'],
+): Promise<ExecutionStatus | undefined> {
+  try {
+    return await executions.statusOf(holder);
+  } catch (error) {
+    if (error instanceof AwsTransientError) throw error;
+    logger.warn('Could not ask Step Functions about the lease holder; it counts as running', {
+      holder,
+      error: { name: (error as Error).name, message: (error as Error).message },
+    });
+    return undefined;
+  }
+}
+
+/**
  * Gives back the lease the record holds, if any (a conditional delete: never another execution's).
  * `released: false` when there was none, or it was already gone or taken over after it expired.
  */
@@ -124,14 +188,25 @@ export async function releaseTargetLease(
 /**
  * The execution holding the request's target now, if any: what a plain check (which takes no lease) reads
  * so it reports a target another execution is working on as in progress, not as drift. Undefined when the
- * target is free or the deployment has no lease table.
+ * target is free, when its holder has ended (Step Functions says so: the next create or delete takes the lease
+ * over), or when the deployment has no lease table. When Step Functions cannot be asked, the holder counts.
  */
 export async function targetHolder(
   request: TargetOf,
-  deps: Pick<StepDeps, 'leases' | 'now'>,
+  deps: Pick<StepDeps, 'leases' | 'executions' | 'now' | 'logger'>,
 ): Promise<LeaseRecord | undefined> {
   if (deps.leases === undefined) return undefined;
-  return deps.leases.holderOf(targetLeaseKey(request), deps.now());
+  const holder = await deps.leases.holderOf(targetLeaseKey(request), deps.now());
+  if (holder === undefined || deps.executions === undefined) return holder;
+  try {
+    return ENDED_EXECUTION_STATUSES.has(await deps.executions.statusOf(holder.holder)) ? undefined : holder;
+  } catch (error) {
+    deps.logger.warn('Could not ask Step Functions about the lease holder; it counts as at work', {
+      holder: holder.holder,
+      error: { name: (error as Error).name, message: (error as Error).message },
+    });
+    return holder;
+  }
 }
 
 /** Gives the lease back after a failure of the step that took it; a failure to do so is logged, not thrown. */
@@ -143,9 +218,12 @@ export async function releaseAfterFailure(
   try {
     await releaseTargetLease({ lease, request }, deps);
   } catch (error) {
-    deps.logger.warn('Could not give back the target lease; it expires on its own', {
-      ...requestKeys(request),
-      error: { name: (error as Error).name, message: (error as Error).message },
-    });
+    deps.logger.warn(
+      'Could not give back the target lease; the next execution of the target takes it over once this one has ended',
+      {
+        ...requestKeys(request),
+        error: { name: (error as Error).name, message: (error as Error).message },
+      },
+    );
   }
 }
