@@ -46,7 +46,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { LEASE_ATTRIBUTES, SHARED_TOKEN_KEY_PREFIX } from '#core/leases';
+import { LEASE_ATTRIBUTES, SERVICE_INTENT_KEY_PREFIX, SHARED_TOKEN_KEY_PREFIX } from '#core/leases';
 import type { EndpointKind } from '#core/state';
 import { ACTION_DETAIL_TYPES, DetailTypes, EVENT_SOURCE, REQUEST_EVENT_SOURCE } from '#workflow/events';
 import { AUDIT_ACTION } from '#workflow/lifecycle';
@@ -735,6 +735,21 @@ export class PrivateEndpointWorkflow extends Construct {
             resources: [this.leaseTable.tableArn],
             conditions: {
               'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${SHARED_TOKEN_KEY_PREFIX}*`] },
+            },
+          }),
+        );
+      }
+      if (spec.serviceIntent === true) {
+        // The dedicated endpoint service create intents, under `service-intent#…` keys only
+        // (lambdas/aws/service-intents.ts): take one (PutItem), give back one under which nothing was made.
+        fn.addEnvironment(HandlerEnv.LeaseTableName, this.leaseTable.tableName);
+        fn.addToRolePolicy(
+          new iam.PolicyStatement({
+            sid: 'ServiceIntent',
+            actions: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
+            resources: [this.leaseTable.tableArn],
+            conditions: {
+              'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${SERVICE_INTENT_KEY_PREFIX}*`] },
             },
           }),
         );

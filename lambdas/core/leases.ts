@@ -23,3 +23,10 @@ export const LEASE_ATTRIBUTES = {
  * functions may touch only items whose key starts with this (IAM `dynamodb:LeadingKeys`).
  */
 export const SHARED_TOKEN_KEY_PREFIX = 'atlas-token#';
+
+/**
+ * Keys of the dedicated endpoint service create intents in the same table (lambdas/aws/service-intents.ts):
+ * `service-intent#<groupId>#<region>`. The create step may touch only items whose key starts with this (IAM
+ * `dynamodb:LeadingKeys`).
+ */
+export const SERVICE_INTENT_KEY_PREFIX = 'service-intent#';

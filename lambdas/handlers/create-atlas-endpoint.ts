@@ -4,6 +4,7 @@
  */
 import { createAtlasEndpoint } from '#workflow/operations/atlas-side';
 import { atlasAccess } from './support/atlas.ts';
+import { executionAccess, serviceIntentAccess } from './support/leases.ts';
 import {
   type Capabilities,
   defaultHandlerDeps,
@@ -16,7 +17,11 @@ import {
 const STEP = 'create-atlas-endpoint';
 
 /** The clients this step's module brings (the local engine builds warm containers from them). */
-export const capabilities: Capabilities = { atlas: atlasAccess };
+export const capabilities: Capabilities = {
+  atlas: atlasAccess,
+  serviceIntents: serviceIntentAccess,
+  executions: executionAccess,
+};
 
 /** Built once per container from the function's environment. */
 export const handlerDeps: HandlerDeps = defaultHandlerDeps(STEP, capabilities);

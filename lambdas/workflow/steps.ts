@@ -1245,10 +1245,15 @@ export type LeaseAction = 'PutItem' | 'DeleteItem' | 'GetItem';
 /**
  * Whether a step asks Step Functions about a lease's holder (`states:DescribeExecution` on this state machine's
  * executions): the steps that take the lease (PutItem: a holder that has ended is taken over) or read it (GetItem:
- * a holder that has ended no longer counts as at work on the target).
+ * a holder that has ended no longer counts as at work on the target), and the step that takes the endpoint
+ * service create intent (a holder that has ended is taken over).
  */
-export function describesLeaseHolders(spec: Pick<StepSpec, 'leaseActions'>): boolean {
-  return spec.leaseActions.includes('PutItem') || spec.leaseActions.includes('GetItem');
+export function describesLeaseHolders(spec: Pick<StepSpec, 'leaseActions' | 'serviceIntent'>): boolean {
+  return (
+    spec.leaseActions.includes('PutItem') ||
+    spec.leaseActions.includes('GetItem') ||
+    spec.serviceIntent === true
+  );
 }
 
 /** EC2 actions the handlers call. Describe* actions need `Resource: "*"`; the others are resource-scoped. */
@@ -1274,6 +1279,11 @@ export interface StepSpec<Id extends StepId = StepId> {
   readonly ec2Actions: readonly Ec2Action[];
   /** DynamoDB actions on the lease table (IAM from this list; non-empty also means the table's name in env). */
   readonly leaseActions: readonly LeaseAction[];
+  /**
+   * Takes the dedicated endpoint service create intent (`service-intent#…` items of the lease table, see
+   * lambdas/aws/service-intents.ts): PutItem and DeleteItem on those keys only. @default false
+   */
+  readonly serviceIntent?: boolean;
   /** Receives the deployment's request defaults and budgets through env (validate-request only). */
   readonly requestDefaults: boolean;
   /**
@@ -1317,6 +1327,7 @@ export const STEPS: { readonly [Id in StepId]: StepSpec<Id> } = {
     atlas: true,
     ec2Actions: [],
     leaseActions: [],
+    serviceIntent: true,
     requestDefaults: false,
     resultPath: '$.atlas',
     compensation: false,

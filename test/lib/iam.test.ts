@@ -1,7 +1,7 @@
 /** Exact IAM per role: every statement, action, resource and condition, and nothing else. */
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { SHARED_TOKEN_KEY_PREFIX } from '../../lambdas/core/leases.ts';
+import { SERVICE_INTENT_KEY_PREFIX, SHARED_TOKEN_KEY_PREFIX } from '../../lambdas/core/leases.ts';
 import { TAG_MANAGED_BY } from '../../lambdas/core/tags.ts';
 import { describesLeaseHolders, STEP_IDS, STEPS, type StepId } from '../../lambdas/workflow/steps.ts';
 import { logicalIdOf, SECRET_ARN, type Synthesized, synthWorkflow } from './support.ts';
@@ -44,6 +44,17 @@ const SHARED_TOKEN = (): Statement => ({
   Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${SHARED_TOKEN_KEY_PREFIX}*`] } },
   Sid: 'SharedAtlasToken',
 });
+/**
+ * The dedicated endpoint service create intents in the lease table: only items whose key starts with the intent
+ * prefix (no target lease, no token), to take one and give one back.
+ */
+const SERVICE_INTENT = (): Statement => ({
+  Action: ['dynamodb:DeleteItem', 'dynamodb:PutItem'],
+  Effect: 'Allow',
+  Resource: { 'Fn::GetAtt': [logicalIdOf(synth.stack, synth.workflow.leaseTable), 'Arn'] },
+  Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${SERVICE_INTENT_KEY_PREFIX}*`] } },
+  Sid: 'ServiceIntent',
+});
 const describeVpcEndpoints: Statement = {
   Action: 'ec2:DescribeVpcEndpoints',
   Effect: 'Allow',
@@ -71,7 +82,7 @@ const EXPECTED: Record<StepId, (id: StepId) => Statement[]> = {
     },
     lease(['dynamodb:DeleteItem', 'dynamodb:PutItem']),
   ],
-  'create-atlas-endpoint': (id) => [logs(id), XRAY, SECRET, SHARED_TOKEN()],
+  'create-atlas-endpoint': (id) => [logs(id), XRAY, SECRET, SHARED_TOKEN(), SERVICE_INTENT()],
   'describe-atlas-endpoint': (id) => [logs(id), XRAY, SECRET, SHARED_TOKEN()],
   'create-vpc-endpoint': (id) => [
     logs(id),
@@ -201,7 +212,9 @@ describe('function roles', () => {
       for (const role of policy.Properties.Roles as { Ref: string }[]) describers.push(role.Ref);
     }
     expect(describers.sort()).toEqual(
-      ['validate-request', 'inspect-connection'].map((id) => roleRef(id as never).Ref).sort(),
+      ['validate-request', 'inspect-connection', 'create-atlas-endpoint']
+        .map((id) => roleRef(id as never).Ref)
+        .sort(),
     );
   });
 

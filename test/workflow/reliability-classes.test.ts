@@ -128,11 +128,10 @@ const REACHED_WITH: Readonly<Record<EndpointKind, Readonly<Record<string, readon
     DeleteItem: ['nothing else', ...FAILS.serverless],
   },
   dedicated: {
-    // Not with the service create failing: OPEN DEFECT. A retry after the invocation died finds the service the
-    // dead attempt made and cannot prove it its own (a service carries no mark), so it adopts it as not owned,
-    // and a FAILED service is then left and reported not-owned (the invariants count it as a leak). Proving it
-    // needs a record written before the POST that a retry reads back (e.g. an intent item in the lease table).
-    createPrivateEndpointService: ['nothing else', ATLAS_LIFECYCLE.interfaceEndpointAccept],
+    // With the service create failing too: the retry after the invocation died finds the service the dead attempt
+    // made; the service intent (marked `posting` before the POST) proves it this execution's, so the rollback
+    // deletes it (issue 9, finding 4).
+    createPrivateEndpointService: ['nothing else', ...FAILS.dedicated],
     createPrivateEndpoint: ['nothing else', ATLAS_LIFECYCLE.interfaceEndpointAccept],
     deletePrivateEndpoint: [ATLAS_LIFECYCLE.interfaceEndpointAccept],
     deletePrivateEndpointService: [ATLAS_LIFECYCLE.endpointServiceCreate],

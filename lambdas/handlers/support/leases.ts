@@ -7,6 +7,7 @@
 import { createDynamoDbClient } from '#aws/client';
 import { createSfnClient, type ExecutionReader, StepFunctionsExecutionReader } from '#aws/executions';
 import { DynamoDbLeaseStore, type LeaseStore } from '#aws/leases';
+import { DynamoDbServiceIntentStore, type ServiceIntentStore } from '#aws/service-intents';
 import type { Environment } from '#workflow/config';
 import type { HandlerClock } from './runtime.ts';
 
@@ -22,6 +23,26 @@ export function leaseAccess(env: Environment, tableName: string, clock: HandlerC
     takeOver: (input, previousHolder) => get().takeOver(input, previousHolder),
     release: (key, holder) => get().release(key, holder),
     holderOf: (key, now) => get().holderOf(key, now),
+  };
+}
+
+/** The endpoint service create intents (create-atlas-endpoint), in the same table; one client per container. */
+export function serviceIntentAccess(
+  env: Environment,
+  tableName: string,
+  clock: HandlerClock = {},
+): ServiceIntentStore {
+  let store: ServiceIntentStore | undefined;
+  const get = () => {
+    const sleep = clock.sleep === undefined ? {} : { sleep: clock.sleep };
+    store ??= new DynamoDbServiceIntentStore(createDynamoDbClient({ env, ...sleep }), tableName);
+    return store;
+  };
+  return {
+    take: (input) => get().take(input),
+    takeOver: (input, previousHolder) => get().takeOver(input, previousHolder),
+    markPosting: (intent) => get().markPosting(intent),
+    release: (key, holder) => get().release(key, holder),
   };
 }
 

@@ -36,6 +36,7 @@ import type { EndpointKindClient } from '#atlas/endpoint-kind';
 import { endpointKindClient } from '#atlas/kinds';
 import type { ExecutionReader } from '#aws/executions';
 import type { LeaseStore } from '#aws/leases';
+import type { ServiceIntentStore } from '#aws/service-intents';
 import type { VpcEndpointOperations } from '#aws/vpc-endpoints';
 import { ConfigurationError, ErrorNames, WorkflowError } from '#core/errors';
 import type { EndpointKind, VpcLocation } from '#core/state';
@@ -92,6 +93,8 @@ export interface HandlerDeps {
   readonly leases?: LeaseStore;
   /** Step Functions' view of a lease's holder (steps that take the lease). */
   readonly executions?: ExecutionReader;
+  /** The endpoint service create intents (create-atlas-endpoint; absent without a lease table). */
+  readonly serviceIntents?: ServiceIntentStore;
   /** `MANAGED_BY_TAG_VALUE` (EC2 steps). */
   readonly managedBy?: string;
   /** The deployment's request defaults (validate-request). */
@@ -159,6 +162,8 @@ export interface Capabilities {
   readonly leases?: (env: Environment, tableName: string, clock?: HandlerClock) => LeaseStore;
   /** Steps that take or read the lease (`describesLeaseHolders` in steps.ts): `executionAccess` from ./leases.ts. */
   readonly executions?: (env: Environment, clock?: HandlerClock) => ExecutionReader;
+  /** The step that takes the endpoint service create intent (`STEPS[id].serviceIntent`): `serviceIntentAccess`. */
+  readonly serviceIntents?: (env: Environment, tableName: string, clock?: HandlerClock) => ServiceIntentStore;
 }
 
 /**
@@ -215,6 +220,14 @@ export function defaultHandlerDeps(
     }
     if (capabilities.leases === undefined) missingCapability('lease table access');
     else if (tableName !== undefined) leases = capabilities.leases(snapshot, tableName, clock);
+  }
+  let serviceIntents: ServiceIntentStore | undefined;
+  if (spec.serviceIntent === true) {
+    // Without a lease table (tools) there are no intents: the step then behaves as before them.
+    const tableName = nonEmpty(snapshot[HandlerEnv.LeaseTableName]);
+    if (capabilities.serviceIntents === undefined) missingCapability('endpoint service intent access');
+    else if (tableName !== undefined)
+      serviceIntents = capabilities.serviceIntents(snapshot, tableName, clock);
   }
   let executions: ExecutionReader | undefined;
   if (describesLeaseHolders(spec)) {
@@ -288,6 +301,7 @@ export function defaultHandlerDeps(
     ...(vpcEndpoints === undefined ? {} : { vpcEndpoints }),
     ...(leases === undefined ? {} : { leases }),
     ...(executions === undefined ? {} : { executions }),
+    ...(serviceIntents === undefined ? {} : { serviceIntents }),
     ...(managedBy === undefined ? {} : { managedBy }),
     ...(requestDefaults === undefined ? {} : { requestDefaults }),
     ...(spec.requestDefaults ? { env: snapshot } : {}),
@@ -524,6 +538,7 @@ export function stepHandler<Id extends StepId>(
         managedBy: deps.managedBy ?? '',
         ...(deps.leases === undefined ? {} : { leases: deps.leases }),
         ...(deps.executions === undefined ? {} : { executions: deps.executions }),
+        ...(deps.serviceIntents === undefined ? {} : { serviceIntents: deps.serviceIntents }),
         logger,
         pollTiming: (): PollTiming => ({
           spentSeconds: Math.max(0, Math.ceil((now() - startedAt) / 1000)),

@@ -11,6 +11,7 @@ import type { AtlasEndpointView, EndpointKindClient, EndpointTarget } from '#atl
 import { ownershipMarker } from '#atlas/kind-common';
 import type { ExecutionReader } from '#aws/executions';
 import type { LeaseStore } from '#aws/leases';
+import type { ServiceIntentStore } from '#aws/service-intents';
 import type { VpcEndpointOperations, VpcEndpointView } from '#aws/vpc-endpoints';
 import { AtlasApiGoneError, ConfigurationError, ErrorNames, type WorkflowError } from '#core/errors';
 import type {
@@ -45,6 +46,8 @@ export interface StepDeps {
   readonly leases?: LeaseStore;
   /** Step Functions' view of a lease's holder (validate-request: is the holder still running?). */
   readonly executions?: ExecutionReader;
+  /** The dedicated endpoint service create intents (create-atlas-endpoint; absent without a lease table). */
+  readonly serviceIntents?: ServiceIntentStore;
   readonly logger: StepLogger;
   /** The clock (epoch ms): the whole-run deadline, the lease's expiry. */
   readonly now: () => number;

@@ -20,6 +20,7 @@
 
 import type { ExecutionReader, ExecutionStatus } from '#aws/executions';
 import type { AcquireLeaseResult, LeaseRecord } from '#aws/leases';
+import { serviceIntentKey } from '#aws/service-intents';
 import { AwsTransientError, TargetBusyError } from '#core/errors';
 import type { ExecutionInfo, LeaseSide, WorkflowRequest } from '#core/state';
 import { instanceLabel, requestKeys, type StepDeps } from './common.ts';
@@ -150,7 +151,7 @@ export async function acquireTargetLease(
  * again); any other failure (access denied, an ARN of another state machine) is logged and answered undefined:
  * the holder then counts as running (never take a lease over on a guess).
  */
-async function holderStatus(
+export async function holderStatus(
   holder: string,
   executions: ExecutionReader,
   logger: StepDeps['logger'],
@@ -170,17 +171,31 @@ async function holderStatus(
 /**
  * Gives back the lease the record holds, if any (a conditional delete: never another execution's).
  * `released: false` when there was none, or it was already gone or taken over after it expired.
+ * A dedicated request's execution also gives back the project's endpoint service intent for the region if it
+ * still holds it (create-atlas-endpoint keeps it once it sent the POST, so that a retry knows the service
+ * its own; see atlas-side.ts): the same conditional delete, on the intent's key.
  */
 export async function releaseTargetLease(
-  state: { readonly lease?: LeaseSide; readonly request?: WorkflowRequest },
+  state: {
+    readonly lease?: LeaseSide;
+    readonly request?: WorkflowRequest;
+    readonly execution?: Pick<ExecutionInfo, 'id'>;
+  },
   deps: Pick<StepDeps, 'leases' | 'logger'>,
 ): Promise<{ readonly released: boolean }> {
-  const lease = state.lease;
-  if (lease === undefined || deps.leases === undefined) return { released: false };
+  const { lease, request, execution } = state;
+  if (deps.leases === undefined) return { released: false };
+  if (request?.kind === 'dedicated' && execution !== undefined) {
+    const intentKey = serviceIntentKey(request.groupId, request.region);
+    if ((await deps.leases.release(intentKey, execution.id)) === 'released') {
+      deps.logger.info('Gave back the endpoint service intent', { ...requestKeys(request), intentKey });
+    }
+  }
+  if (lease === undefined) return { released: false };
   const outcome = await deps.leases.release(lease.key, lease.holder);
   deps.logger.info(
     outcome === 'released' ? 'Gave back the target lease' : 'The target lease was no longer held',
-    { ...(state.request === undefined ? {} : requestKeys(state.request)), leaseKey: lease.key },
+    { ...(request === undefined ? {} : requestKeys(request)), leaseKey: lease.key },
   );
   return { released: outcome === 'released' };
 }
