@@ -30,3 +30,14 @@ export const SHARED_TOKEN_KEY_PREFIX = 'atlas-token#';
  * `dynamodb:LeadingKeys`).
  */
 export const SERVICE_INTENT_KEY_PREFIX = 'service-intent#';
+
+/** Prefixes of the table's items that are not target leases (what a look at the target leases leaves out). */
+export const OTHER_ITEM_KEY_PREFIXES: readonly string[] = [
+  SHARED_TOKEN_KEY_PREFIX,
+  SERVICE_INTENT_KEY_PREFIX,
+];
+
+/** Whether a key of the lease table is a target lease's (not the shared token's, not a service intent's). */
+export function isTargetLeaseKey(key: string | undefined): boolean {
+  return key !== undefined && !OTHER_ITEM_KEY_PREFIXES.some((prefix) => key.startsWith(prefix));
+}

@@ -8,7 +8,7 @@
 import { DescribeExecutionCommand, ExecutionDoesNotExist } from '@aws-sdk/client-sfn';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSfnClient } from '../../lambdas/aws/executions.ts';
-import { SHARED_TOKEN_KEY_PREFIX } from '../../lambdas/core/leases.ts';
+import { isTargetLeaseKey } from '../../lambdas/core/leases.ts';
 import { DEMO_AWS } from '../../local/cloud/aws-model.ts';
 import { type RunningWorld, startWorld } from '../../local/cloud/index.ts';
 import { type LocalTarget, localExecutionArn, runLocalWorkflow } from '../../local/engine.ts';
@@ -78,7 +78,7 @@ describe('an external run', () => {
     expect(result.status).toBe('SUCCEEDED');
     const items = Object.values(running.world.inventory().dynamodb)
       .flat()
-      .filter((item) => !(item.pk as { S?: string } | undefined)?.S?.startsWith(SHARED_TOKEN_KEY_PREFIX));
+      .filter((item) => isTargetLeaseKey((item.pk as { S?: string } | undefined)?.S));
     expect(items, 'the lease is left (its release failed)').toHaveLength(1);
     const item = items[0] as Record<string, { S?: string; N?: string }>;
     const acquiredAt = Date.parse(item.acquiredAt?.S ?? '');

@@ -19,7 +19,7 @@ import { createDynamoDbClient } from '../../lambdas/aws/client.ts';
 import { createSfnClient, StepFunctionsExecutionReader } from '../../lambdas/aws/executions.ts';
 import { DynamoDbLeaseStore } from '../../lambdas/aws/leases.ts';
 import { AwsTransientError, ErrorNames, TargetBusyError } from '../../lambdas/core/errors.ts';
-import { SHARED_TOKEN_KEY_PREFIX } from '../../lambdas/core/leases.ts';
+import { isTargetLeaseKey } from '../../lambdas/core/leases.ts';
 import type { EndpointKind, WorkflowOutput, WorkflowRequest } from '../../lambdas/core/state.ts';
 import { acquireTargetLease, targetLeaseKey } from '../../lambdas/workflow/operations/lease.ts';
 import { DEMO_AWS } from '../../local/cloud/aws-model.ts';
@@ -40,7 +40,7 @@ afterEach(async () => {
 function leases(w: TestWorld): [string, string][] {
   return Object.values(w.world.inventory().dynamodb)
     .flat()
-    .filter((item) => !(item.pk as { S?: string } | undefined)?.S?.startsWith(SHARED_TOKEN_KEY_PREFIX))
+    .filter((item) => isTargetLeaseKey((item.pk as { S?: string } | undefined)?.S))
     .map((item) => [(item.pk as { S: string }).S, (item.holder as { S: string }).S]);
 }
 

@@ -13,7 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createDynamoDbClient } from '../../lambdas/aws/client.ts';
 import { DynamoDbLeaseStore } from '../../lambdas/aws/leases.ts';
 import { ErrorNames } from '../../lambdas/core/errors.ts';
-import { SHARED_TOKEN_KEY_PREFIX } from '../../lambdas/core/leases.ts';
+import { isTargetLeaseKey } from '../../lambdas/core/leases.ts';
 import type { EndpointKind, WorkflowOutput } from '../../lambdas/core/state.ts';
 import { DetailTypes } from '../../lambdas/workflow/events.ts';
 import type { AuditOutput, CheckOutput, DeleteOutput } from '../../lambdas/workflow/lifecycle.ts';
@@ -49,11 +49,11 @@ function mutatingCalls(w: TestWorld): number {
     .reduce((n, [, c]) => n + c, 0);
 }
 
-/** Every lease item in the world's tables (not the Atlas functions' shared token, which lives there too). */
+/** Every lease item in the world's tables (not the Atlas functions' shared token nor the service intents, which live there too). */
 function leaseItems(w: TestWorld) {
   return Object.values(w.world.inventory().dynamodb)
     .flat()
-    .filter((item) => !(item.pk as { S?: string } | undefined)?.S?.startsWith(SHARED_TOKEN_KEY_PREFIX));
+    .filter((item) => isTargetLeaseKey((item.pk as { S?: string } | undefined)?.S));
 }
 
 /** The lease table over the real SDK and the simulated DynamoDB front (it exists once a run deployed it). */

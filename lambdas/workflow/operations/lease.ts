@@ -172,20 +172,29 @@ export async function holderStatus(
  * Gives back the lease the record holds, if any (a conditional delete: never another execution's).
  * `released: false` when there was none, or it was already gone or taken over after it expired.
  * A dedicated request's execution also gives back the project's endpoint service intent for the region if it
- * still holds it (create-atlas-endpoint keeps it once it sent the POST, so that a retry knows the service
- * its own; see atlas-side.ts): the same conditional delete, on the intent's key.
+ * may still hold it (create-atlas-endpoint keeps it once it sent the POST, so that a retry knows the service
+ * its own; see atlas-side.ts): when it recorded a service it created, or when a step failed before any Atlas
+ * side was recorded (never in a delete, which creates nothing). The same conditional delete, on the intent's key.
  */
 export async function releaseTargetLease(
   state: {
     readonly lease?: LeaseSide;
     readonly request?: WorkflowRequest;
     readonly execution?: Pick<ExecutionInfo, 'id'>;
+    readonly atlas?: { readonly created: boolean };
+    readonly error?: unknown;
   },
   deps: Pick<StepDeps, 'leases' | 'logger'>,
 ): Promise<{ readonly released: boolean }> {
   const { lease, request, execution } = state;
   if (deps.leases === undefined) return { released: false };
-  if (request?.kind === 'dedicated' && execution !== undefined) {
+  const mayHoldIntent = state.atlas === undefined ? state.error !== undefined : state.atlas.created;
+  if (
+    request?.kind === 'dedicated' &&
+    request.action !== 'delete' &&
+    execution !== undefined &&
+    mayHoldIntent
+  ) {
     const intentKey = serviceIntentKey(request.groupId, request.region);
     if ((await deps.leases.release(intentKey, execution.id)) === 'released') {
       deps.logger.info('Gave back the endpoint service intent', { ...requestKeys(request), intentKey });
