@@ -9,6 +9,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorNames } from '../../lambdas/core/errors.ts';
+import { SERVICE_INTENT_KEY_PREFIX } from '../../lambdas/core/leases.ts';
 import type { EndpointKind } from '../../lambdas/core/state.ts';
 import { ATLAS_LIFECYCLE } from '../../local/cloud/atlas-model.ts';
 import type { FaultRule } from '../../local/cloud/faults.ts';
@@ -334,4 +335,35 @@ describe('executions at once', () => {
       }
     },
   );
+
+  it("3 for three VPCs of one project (dedicated): the region's one endpoint service is POSTed once", async () => {
+    // One service serves the project's region (facts §10) while the target leases are per VPC: the executions
+    // meet on the service intent; the one holding it creates the service, the others adopt it once it exists.
+    const first = addTarget(world.world, 'dedicated');
+    const others = [2, 3].map((n) => {
+      const other = addTarget(world.world, 'dedicated');
+      const instanceName = `${first.instanceName}-vpc${n}`;
+      world.world.atlas.addCluster({ groupId: first.groupId, name: instanceName, regionName: 'US_EAST_1' });
+      return { ...other.request, groupId: first.groupId, instanceName };
+    });
+    const requests = [first.request, ...others].map((r, i) => ({ ...r, requestId: `vpcs-${i}` }));
+    const results = await Promise.all(requests.map((r, i) => run(world, r, { executionName: `vpcs-${i}` })));
+    for (const r of results) expect(r.status, causeText(r)).toBe('SUCCEEDED');
+    const posts = world.world.log
+      .of('createPrivateEndpointService')
+      .filter((e) => e.path.includes(first.groupId));
+    expect(posts.map((e) => e.status)).toEqual([expect.any(Number)]);
+    expect(actedCreates(first)).toBe(1);
+    const inventory = world.world.inventory();
+    const services = inventory.atlas.endpointServices.filter((e) => e.groupId === first.groupId);
+    expect(services).toHaveLength(1);
+    expect(
+      inventory.atlas.interfaceEndpoints.filter((e) => e.endpointServiceId === services[0]!.id),
+    ).toHaveLength(3);
+    // The intent was given back at the end (release-lease).
+    const intents = Object.values(inventory.dynamodb)
+      .flat()
+      .filter((i) => (i.pk as { S?: string } | undefined)?.S?.startsWith(SERVICE_INTENT_KEY_PREFIX));
+    expect(intents).toEqual([]);
+  });
 });
