@@ -246,6 +246,8 @@ export interface LocalTarget {
   readonly ec2Url?: string;
   /** STS endpoint URL (AssumeRole into other VPC accounts); when absent the SDK's own configuration applies. */
   readonly stsUrl?: string;
+  /** The Atlas client's per-attempt timeout in the Atlas functions (`ATLAS_REQUEST_TIMEOUT_MS`); default 10 s. */
+  readonly atlasRequestTimeoutMs?: number;
   /**
    * DynamoDB endpoint URL (the lease table); when absent the SDK's own configuration applies
    * (AWS_ENDPOINT_URL_DYNAMODB, else the regional endpoint). The engine creates the template's tables there
@@ -393,6 +395,8 @@ function targetEnvironment(target: LocalTarget): Record<string, string> {
   if (target.ec2Url) env.AWS_ENDPOINT_URL_EC2 = target.ec2Url;
   if (target.dynamodbUrl) env.AWS_ENDPOINT_URL_DYNAMODB = target.dynamodbUrl;
   if (target.stsUrl) env.AWS_ENDPOINT_URL_STS = target.stsUrl;
+  if (target.atlasRequestTimeoutMs !== undefined)
+    env.ATLAS_REQUEST_TIMEOUT_MS = String(target.atlasRequestTimeoutMs);
   if ('clientId' in target.atlasCredentials) {
     env.MONGODB_ATLAS_CLIENT_ID = target.atlasCredentials.clientId;
     env.MONGODB_ATLAS_CLIENT_SECRET = target.atlasCredentials.clientSecret;

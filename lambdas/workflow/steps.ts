@@ -943,6 +943,11 @@ export const HandlerEnv = {
    * function: the table holds the deployment's shared Atlas token, sealed (lambdas/atlas/token-share.ts).
    */
   LeaseTableName: 'LEASE_TABLE_NAME',
+  /**
+   * Atlas functions, optional: the Atlas client's per-attempt timeout in milliseconds (default 10000). The
+   * construct leaves it unset; the local engine's tests shorten it to exercise a slow answer quickly.
+   */
+  AtlasRequestTimeoutMs: 'ATLAS_REQUEST_TIMEOUT_MS',
 } as const;
 
 // ---------------------------------------------------------------------------------------------------------

@@ -83,6 +83,7 @@ const KEYS_WE_SET = [
     'MONGODB_ATLAS_CLIENT_SECRET',
     'MONGODB_ATLAS_PUBLIC_KEY',
     'MONGODB_ATLAS_PRIVATE_KEY',
+    HandlerEnv.AtlasRequestTimeoutMs,
     'MONGODB_ATLAS_BASE_URL',
     'AWS_ENDPOINT_URL_EC2',
     'AWS_ACCESS_KEY_ID',
@@ -144,6 +145,20 @@ describe('handler modules', () => {
       const mod = await load(id, env);
       expect(mod.handlerDeps.configurationError?.message).toMatch(
         /ATLAS_SECRET_ARN is not set .*no Atlas credentials/,
+      );
+    },
+  );
+
+  it.each(['0', '99', '60001', '1.5', 'soon'])(
+    'an Atlas function with ATLAS_REQUEST_TIMEOUT_MS=%j is misconfigured, naming the variable',
+    async (value) => {
+      const id = 'describe-atlas-endpoint';
+      const mod = await load(id, { ...constructEnv(id), [HandlerEnv.AtlasRequestTimeoutMs]: value });
+      const error = mod.handlerDeps.configurationError!;
+      expect(error.name).toBe(ErrorNames.ConfigurationError);
+      expect(error.details.variables).toEqual([HandlerEnv.AtlasRequestTimeoutMs]);
+      expect(error.message).toContain(
+        `must be whole milliseconds from 100 to 60000, got ${JSON.stringify(value)}`,
       );
     },
   );

@@ -100,6 +100,8 @@ export async function run(
     onWait?: (state: string, seconds: number) => Promise<void> | void;
     /** Wraps each Lambda invocation (the engine's `invoke`), e.g. to crash one after it acted. */
     invoke?: LocalRunOptions['invoke'];
+    /** The Atlas client's per-attempt timeout (ms) in the handlers; default the client's 10 s. */
+    atlasRequestTimeoutMs?: number;
   } = {},
 ): Promise<LocalRunResult> {
   const d = world.world.demo;
@@ -113,6 +115,9 @@ export async function run(
       atlasCredentials: options.auth === 'api-key' ? d.apiKey : d.serviceAccount,
       awsCredentials: { accessKeyId: DEMO_AWS.accessKeyId, secretAccessKey: DEMO_AWS.secretAccessKey },
       awsRegion: d.awsRegion,
+      ...(options.atlasRequestTimeoutMs === undefined
+        ? {}
+        : { atlasRequestTimeoutMs: options.atlasRequestTimeoutMs }),
     },
     clock: world.world.clock,
     requestLog: world.world.log,

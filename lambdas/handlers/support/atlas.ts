@@ -27,6 +27,10 @@ import type { Environment } from '#workflow/config';
 import { HandlerEnv } from '#workflow/steps';
 import { type AtlasAccess, type EnvironmentProblem, type HandlerClock, nonEmpty } from './runtime.ts';
 
+/** Bounds of `ATLAS_REQUEST_TIMEOUT_MS`. */
+export const MIN_REQUEST_TIMEOUT_MS = 100;
+export const MAX_REQUEST_TIMEOUT_MS = 60_000;
+
 export function atlasAccess(env: Environment, logger: Logger, clock: HandlerClock = {}): AtlasAccess {
   const problems: EnvironmentProblem[] = [];
   const deploymentBaseUrl = nonEmpty(env[HandlerEnv.AtlasBaseUrl]);
@@ -52,6 +56,24 @@ export function atlasAccess(env: Environment, logger: Logger, clock: HandlerCloc
       problem:
         `${E.secretArn} is not set (nor ${E.clientId}/${E.clientSecret} or ${E.publicKey}/${E.privateKey}): ` +
         'no Atlas credentials',
+    });
+  }
+
+  const timeoutText = nonEmpty(env[HandlerEnv.AtlasRequestTimeoutMs]);
+  const timeoutMs = timeoutText === undefined ? undefined : Number(timeoutText);
+  if (
+    timeoutMs !== undefined &&
+    !(
+      Number.isInteger(timeoutMs) &&
+      timeoutMs >= MIN_REQUEST_TIMEOUT_MS &&
+      timeoutMs <= MAX_REQUEST_TIMEOUT_MS
+    )
+  ) {
+    problems.push({
+      variables: [HandlerEnv.AtlasRequestTimeoutMs],
+      problem:
+        `${HandlerEnv.AtlasRequestTimeoutMs} must be whole milliseconds from ${MIN_REQUEST_TIMEOUT_MS} to ` +
+        `${MAX_REQUEST_TIMEOUT_MS}, got ${JSON.stringify(timeoutText)}`,
     });
   }
 
@@ -92,6 +114,7 @@ export function atlasAccess(env: Environment, logger: Logger, clock: HandlerCloc
           baseUrl: loaded.baseUrl,
           auth: loaded.auth,
           logger,
+          ...(timeoutMs === undefined ? {} : { timeoutMs }),
           ...(clock.now === undefined ? {} : { now: clock.now }),
           ...(clock.sleep === undefined ? {} : { sleep: clock.sleep }),
           ...(tokenShare === undefined ? {} : { tokenShare }),
