@@ -9,7 +9,7 @@
  *   external id (`sts:ExternalId`).
  * - Permissions: the EC2 calls of the workflow and nothing else, in the allowed regions of this account:
  *   create only endpoints carrying the managed-by tag, tag only while creating, delete only endpoints carrying
- *   it, and the three Describe calls (which support no resource-level permissions).
+ *   it, and the four Describe calls (which support no resource-level permissions).
  * - On the workflow side, only its EC2 functions may `sts:AssumeRole`, and only this role's ARN.
  */
 import { Stack, Token } from 'aws-cdk-lib';

@@ -6,6 +6,7 @@
  * inventory; never a credential): `npm start -- --atlas-url` reads the time scale from there, so the
  * workflow's waits always run at the simulator's pace.
  */
+import { SHARED_TOKEN_KEY_PREFIX } from '../../lambdas/core/leases.ts';
 import type { Inventory } from '../cloud/world.ts';
 import type { CliIo } from './io.ts';
 import {
@@ -121,7 +122,7 @@ export async function simulatorCommand(argv: readonly string[], io: CliIo): Prom
     virtualTime: running.world.clock.iso(),
     ec2Url: running.ec2Url,
     awsRegion: running.world.demo.awsRegion,
-    inventory: running.world.inventory(),
+    inventory: withoutSharedToken(running.world.inventory()),
   });
   try {
     running = await startWorld({
@@ -197,4 +198,19 @@ export async function simulatorCommand(argv: readonly string[], io: CliIo): Prom
   });
   await running.close();
   return 0;
+}
+
+/**
+ * The inventory the info page shows, without the deployment's shared Atlas token: it is sealed in the lease
+ * table, but a credential all the same, and the page holds none.
+ */
+export function withoutSharedToken(inventory: Inventory): Inventory {
+  const isToken = (item: Record<string, unknown>) =>
+    (item.pk as { S?: string } | undefined)?.S?.startsWith(SHARED_TOKEN_KEY_PREFIX) === true;
+  return {
+    ...inventory,
+    dynamodb: Object.fromEntries(
+      Object.entries(inventory.dynamodb).map(([table, items]) => [table, items.filter((i) => !isToken(i))]),
+    ),
+  };
 }

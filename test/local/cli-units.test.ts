@@ -9,7 +9,9 @@ import { decide, deliveredEvent, entryOf, patternMiss, targetInput } from '../..
 import { canonicalJson, derivedRequestId } from '../../local/cli/input.ts';
 import { closest, type OptionSpec, parseOptions, UsageError, wrap } from '../../local/cli/options.ts';
 import { requestLines } from '../../local/cli/requests.ts';
+import { withoutSharedToken } from '../../local/cli/simulator.ts';
 import type { RequestLogEntry } from '../../local/cloud/request-log.ts';
+import type { Inventory } from '../../local/cloud/world.ts';
 import type { TriggerRule } from '../../local/engine.ts';
 import { ESC, FakeStream, framesOf } from '../support/cli.ts';
 
@@ -301,5 +303,21 @@ describe('--event: the rule applied to a put-events entry', () => {
       kind: 'dedicated',
       request: { kind: 'dedicated' },
     });
+  });
+});
+
+describe('the simulator info page', () => {
+  it('lists the lease table without the shared Atlas token item', () => {
+    const lease = { pk: { S: 'dedicated#p#us-east-1#a#vpc-1' }, holder: { S: 'arn:x' } };
+    const token = { pk: { S: 'atlas-token#abc' }, sealed: { S: 'ciphertext' } };
+    const inventory = {
+      atlas: { serverlessEndpoints: [], endpointServices: [], interfaceEndpoints: [] },
+      aws: { vpcEndpoints: [] },
+      dynamodb: { Leases: [lease, token] },
+    } as unknown as Inventory;
+    const shown = withoutSharedToken(inventory);
+    expect(shown.dynamodb).toEqual({ Leases: [lease] });
+    expect(JSON.stringify(shown)).not.toContain('ciphertext');
+    expect(inventory.dynamodb.Leases).toHaveLength(2);
   });
 });
