@@ -115,8 +115,14 @@ export class DynamoDbServiceIntentStore implements ServiceIntentStore {
     return result;
   }
 
-  takeOver(input: TakeIntentInput, previousHolder: string): Promise<TakeIntentResult> {
-    return this.put(input, false, '#holder = :previous', { ':previous': { S: previousHolder } });
+  async takeOver(input: TakeIntentInput, previousHolder: string): Promise<TakeIntentResult> {
+    const result = await this.put(input, false, '#holder = :previous', {
+      ':previous': { S: previousHolder },
+    });
+    // A retry whose first write took effect finds itself the holder: that is success too.
+    if (!result.taken && result.holder?.holder === input.holder)
+      return { taken: true, intent: result.holder };
+    return result;
   }
 
   async markPosting(intent: ServiceIntent): Promise<boolean> {
