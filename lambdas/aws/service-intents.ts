@@ -20,6 +20,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { LEASE_ATTRIBUTES, SERVICE_INTENT_KEY_PREFIX } from '#core/leases';
 import { toAwsWorkflowError } from './errors.ts';
+import type { AcquireLeaseInput } from './leases.ts';
 
 /** An intent as it stands in the table. */
 export interface ServiceIntent {
@@ -33,15 +34,8 @@ export interface ServiceIntent {
   readonly posting: boolean;
 }
 
-export interface TakeIntentInput {
-  readonly key: string;
-  readonly holder: string;
-  readonly requestId: string;
-  /** Epoch ms (intents that expired before it are free). */
-  readonly now: number;
-  /** Epoch seconds the intent expires at. */
-  readonly expiresAt: number;
-}
+/** What taking an intent needs: the same as taking a target lease (key, holder, request id, now, expiry). */
+export type TakeIntentInput = AcquireLeaseInput;
 
 export type TakeIntentResult =
   /** Ours: a new intent (`posting: false`), or the one an earlier attempt of the same holder left (as it was). */
